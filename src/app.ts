@@ -1,0 +1,148 @@
+// Builds the API: cross-cutting middleware, the module routers, the docs and the error handling.
+import { swaggerUI } from '@hono/swagger-ui';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { config, type AppEnv } from './env';
+import { pickLang } from './lib/i18n';
+import { router } from './lib/openapi';
+import { ApiError, problemResponse } from './lib/problem';
+import { accounts } from './modules/accounts/handlers';
+import { system } from './modules/system/handlers';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header('x-request-id');
+  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+  c.set('requestId', requestId);
+  c.set('lang', pickLang(c.req.header('accept-language')));
+  await next();
+  c.header('X-Request-Id', requestId);
+  c.header('Vary', 'Accept-Language', { append: true });
+};
+
+/** Bodies must be JSON (415 otherwise) and at most MAX_BODY_BYTES (413). */
+const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const req = c.req.raw;
+  const hasBody = req.body !== null && req.headers.get('content-length') !== '0';
+  if (!hasBody) return next();
+  if (!JSON_TYPE.test(req.headers.get('content-type') ?? '')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
+  return bodyLimit({
+    maxSize: config(c.env).MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError('PAYLOAD_TOO_LARGE');
+    },
+  })(c, next);
+};
+
+function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    // Hono's JSON validator throws 400 for a body that is not valid JSON.
+    if (err.status === 400) {
+      return new ApiError('INPUT_VALIDATION_ERROR', { extras: { errors: [{ path: '', message: 'Malformed JSON in request body' }] } });
+    }
+    if (err.status === 413) return new ApiError('PAYLOAD_TOO_LARGE');
+  }
+  return null;
+}
+
+function onError(err: unknown, c: Context<AppEnv>): Response {
+  const requestId = c.get('requestId') ?? crypto.randomUUID();
+  const known = toApiError(err);
+  if (known) return problemResponse(known, c.get('lang') ?? 'en', requestId);
+  // The log line carries the details; the client only gets the request id.
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'unhandled error',
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? `${err.name}: ${err.message}\n${err.stack}` : String(err),
+    }),
+  );
+  return problemResponse(new ApiError('INTERNAL_ERROR'), c.get('lang') ?? 'en', requestId);
+}
+
+/** Turns a route path (`/api/users/:id`) into a matcher that ignores a trailing slash. */
+function pathMatcher(path: string): RegExp {
+  const pattern = path
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}/?$`);
+}
+
+export function buildApp() {
+  const app = router();
+
+  app.use('*', requestContext);
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
+  app.use(
+    '*',
+    cors({
+      origin: (origin, c) => {
+        const allowed = config((c as Context<AppEnv>).env).CORS_ORIGINS.split(',').map((s) => s.trim());
+        return allowed.includes(origin) ? origin : null;
+      },
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    }),
+  );
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    return bodyGuard(c, next);
+  });
+
+  app.route('/', system);
+  app.route('/', accounts);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token from /api/users/login (or phone verify).',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Edge API',
+      version: '1.0.0',
+      description: `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and
+courses with payments, and injection-moulding machines.
+
+Conventions: JSON bodies with snake_case fields; every error is RFC 9457 \`application/problem+json\`
+with \`status\`, \`code\` and \`detail\` (localised by \`Accept-Language\`: en, ko, ru); a trailing slash is
+optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; every
+response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
+    },
+  });
+  app.get('/swagger', swaggerUI({ url: '/openapi.json' }));
+  app.get('/api/docs', swaggerUI({ url: '/openapi.json' }));
+
+  // 405 for a known path with another method, 404 otherwise; both as problem+json.
+  let matchers: { method: string; re: RegExp }[] | null = null;
+  app.notFound((c) => {
+    matchers ??= app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, re: pathMatcher(r.path) }));
+    const allowed = new Set(matchers.filter((m) => m.re.test(c.req.path)).map((m) => m.method));
+    const lang = c.get('lang') ?? 'en';
+    if (allowed.size > 0) {
+      if (allowed.has('GET')) allowed.add('HEAD');
+      const res = problemResponse(new ApiError('METHOD_NOT_ALLOWED'), lang);
+      res.headers.set('Allow', [...allowed].join(', '));
+      return res;
+    }
+    return problemResponse(new ApiError('NOT_FOUND'), lang);
+  });
+  app.onError(onError);
+  return app;
+}
+
+export const app = buildApp();

@@ -1,0 +1,6 @@
+// The worker: the HTTP app (and, as modules arrive, the queue consumer and Durable Objects).
+import { app } from './app';
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Cloudflare.Env>;

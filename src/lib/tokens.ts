@@ -1,0 +1,114 @@
+// JWT issue and verification (jose, HS256 from the JWT_SECRET secret). Every claim is checked:
+// signature with the one configured algorithm, iss, aud, exp, nbf, typ, and the presence of
+// sub/jti/sid. The session (family) behind a token is checked by the callers against D1.
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { config, type Bindings } from '../env';
+import { ApiError } from './problem';
+import { randomToken } from './random';
+
+export type TokenType = 'access' | 'refresh';
+const ALGORITHM = 'HS256';
+const MAX_TOKEN_LENGTH = 4096;
+
+export interface TokenClaims {
+  userId: number;
+  sessionId: string;
+  jti: string;
+  typ: TokenType;
+  exp: number;
+}
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+const keys = new Map<string, Uint8Array>();
+
+function secretKey(env: Bindings): Uint8Array {
+  const secret = env.JWT_SECRET;
+  if (typeof secret !== 'string' || secret.length < 32) {
+    // A short or missing secret would make every token forgeable: refuse to run rather than guess.
+    throw new Error('JWT_SECRET is missing or shorter than 32 characters');
+  }
+  let key = keys.get(secret);
+  if (!key) {
+    key = new TextEncoder().encode(secret);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+export function newJti(): string {
+  return randomToken(16);
+}
+
+export async function signToken(
+  env: Bindings,
+  claims: { userId: number; sessionId: string; typ: TokenType; jti?: string },
+): Promise<{ token: string; jti: string; exp: number }> {
+  const cfg = config(env);
+  const ttl = claims.typ === 'access' ? cfg.ACCESS_TOKEN_TTL : cfg.REFRESH_TOKEN_TTL;
+  const now = Math.floor(Date.now() / 1000);
+  const jti = claims.jti ?? newJti();
+  const token = await new SignJWT({ typ: claims.typ, sid: claims.sessionId })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(String(claims.userId))
+    .setIssuer(cfg.JWT_ISSUER)
+    .setAudience(cfg.JWT_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
+    .setJti(jti)
+    .sign(secretKey(env));
+  return { token, jti, exp: now + ttl };
+}
+
+export async function issuePair(
+  env: Bindings,
+  userId: number,
+  sessionId: string,
+  refreshJti: string,
+): Promise<TokenPair> {
+  const [access, refresh] = await Promise.all([
+    signToken(env, { userId, sessionId, typ: 'access' }),
+    signToken(env, { userId, sessionId, typ: 'refresh', jti: refreshJti }),
+  ]);
+  return { access: access.token, refresh: refresh.token, token_type: 'Bearer', expires_in: config(env).ACCESS_TOKEN_TTL };
+}
+
+/**
+ * Verifies signature and claims. Throws ApiError TOKEN_EXPIRED for a token that is valid but
+ * expired, INVALID_TOKEN for anything else (including the wrong `typ` when `expected` is given).
+ */
+export async function verifyToken(env: Bindings, token: string, expected?: TokenType): Promise<TokenClaims> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new ApiError('INVALID_TOKEN');
+  const cfg = config(env);
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, secretKey(env), {
+      algorithms: [ALGORITHM],
+      issuer: cfg.JWT_ISSUER,
+      audience: cfg.JWT_AUDIENCE,
+      requiredClaims: ['sub', 'jti', 'exp', 'iat'],
+    }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw new ApiError('TOKEN_EXPIRED');
+    throw new ApiError('INVALID_TOKEN');
+  }
+  const userId = Number(payload.sub);
+  const { typ, sid, jti, exp } = payload as Record<string, unknown>;
+  if (
+    !Number.isSafeInteger(userId) ||
+    userId < 1 ||
+    (typ !== 'access' && typ !== 'refresh') ||
+    (expected && typ !== expected) ||
+    typeof sid !== 'string' ||
+    typeof jti !== 'string' ||
+    typeof exp !== 'number'
+  ) {
+    throw new ApiError('INVALID_TOKEN');
+  }
+  return { userId, sessionId: sid, jti, typ, exp };
+}

@@ -1,0 +1,132 @@
+import { createRoute } from '@hono/zod-openapi';
+import { auth, staffOnly } from '../../lib/auth';
+import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
+import { errorResponses } from '../../lib/problem';
+import './codes';
+import {
+  AdminPatchUserBody,
+  LoginBody,
+  LoginResultSchema,
+  PatchMeBody,
+  RefreshBody,
+  SignupBody,
+  TokenPairSchema,
+  UserSchema,
+  VerifyBody,
+  VerifyResultSchema,
+} from './schemas';
+
+const tags = ['accounts'];
+
+export const signupRoute = createRoute({
+  method: 'post',
+  path: '/api/users/signup',
+  tags,
+  summary: 'Sign up with email and/or username',
+  description: `Public. Limited to SIGNUPS_PER_ADDRESS_PER_HOUR per client address.
+Checks, in order: schema → \`password_check\` → email taken → username taken.`,
+  request: { body: jsonBody(SignupBody) },
+  responses: {
+    201: jsonResponse(UserSchema, 'The new user.'),
+    ...errorResponses(['PASSWORD_NOT_MATCHED', 'ALREADY_SIGNED_UP_EMAIL', 'USER_ALREADY_EXISTS'], { body: true }),
+  },
+});
+
+export const loginRoute = createRoute({
+  method: 'post',
+  path: '/api/users/login',
+  tags,
+  summary: 'Log in with email or username and password',
+  description: `Public. The same 401 for an unknown user, a wrong password and an inactive user.
+Failures are limited per account (LOGIN_MAX_FAILURES_PER_ACCOUNT) and per client address
+(LOGIN_MAX_FAILURES_PER_ADDRESS) within LOGIN_WINDOW_SECONDS; a success resets the account's counter.`,
+  request: { body: jsonBody(LoginBody) },
+  responses: {
+    200: jsonResponse(LoginResultSchema, 'The user and a new session’s token pair.'),
+    ...errorResponses(['INVALID_CREDENTIALS'], { body: true }),
+  },
+});
+
+export const refreshRoute = createRoute({
+  method: 'post',
+  path: '/api/users/refresh',
+  tags,
+  summary: 'Rotate a refresh token',
+  description: `Public. Answers a new access token and a new refresh token; the old refresh token is spent.
+Presenting a spent refresh token again is treated as theft and revokes the whole session (every
+token of it). Two concurrent refreshes of one token therefore leave one success and a revoked session.`,
+  request: { body: jsonBody(RefreshBody) },
+  responses: {
+    200: jsonResponse(TokenPairSchema, 'The rotated pair.'),
+    ...errorResponses(['TOKEN_EXPIRED', 'INVALID_TOKEN'], { body: true }),
+  },
+});
+
+export const logoutRoute = createRoute({
+  method: 'post',
+  path: '/api/users/logout',
+  tags,
+  security: bearer,
+  middleware: [auth] as const,
+  summary: 'Log out: revoke a session',
+  description:
+    'Revokes the session of the given refresh token, which must be the caller’s. Its access tokens are refused at once.',
+  request: { body: jsonBody(RefreshBody) },
+  responses: {
+    204: { description: 'Logged out.' },
+    ...errorResponses([], { auth: true, body: true }),
+  },
+});
+
+export const verifyRoute = createRoute({
+  method: 'post',
+  path: '/api/users/verify',
+  tags,
+  summary: 'Verify a token',
+  description: 'Public. Checks signature, claims, the session and the user, for an access or a refresh token.',
+  request: { body: jsonBody(VerifyBody) },
+  responses: {
+    200: jsonResponse(VerifyResultSchema, 'The token is valid.'),
+    ...errorResponses(['TOKEN_NOT_FOUND', 'TOKEN_EXPIRED', 'INVALID_TOKEN'], { body: true }),
+  },
+});
+
+export const getMeRoute = createRoute({
+  method: 'get',
+  path: '/api/users/me',
+  tags,
+  security: bearer,
+  middleware: [auth] as const,
+  summary: 'The caller',
+  responses: { 200: jsonResponse(UserSchema, 'The caller.'), ...errorResponses([], { auth: true }) },
+});
+
+export const patchMeRoute = createRoute({
+  method: 'patch',
+  path: '/api/users/me',
+  tags,
+  security: bearer,
+  middleware: [auth] as const,
+  summary: 'Update the caller’s profile or password',
+  request: { body: jsonBody(PatchMeBody) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The updated caller.'),
+    ...errorResponses(['INVALID_CREDENTIALS'], { auth: true, body: true }),
+  },
+});
+
+export const adminPatchUserRoute = createRoute({
+  method: 'patch',
+  path: '/api/users/{id}',
+  tags,
+  security: bearer,
+  middleware: [staffOnly] as const,
+  summary: 'Activate/deactivate a user or grant staff (staff only)',
+  description: 'Deactivating a user makes all its tokens answer 401 `INVALID_TOKEN` at once.',
+  request: { params: IdParam, body: jsonBody(AdminPatchUserBody) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The updated user.'),
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true, body: true }),
+  },
+});
+

@@ -1,0 +1,15 @@
+import { router } from '../../lib/openapi';
+import { ApiError } from '../../lib/problem';
+import { healthRoute } from './routes';
+
+export const system = router();
+
+system.openapi(healthRoute, async (c) => {
+  try {
+    await c.env.DB.prepare('SELECT 1 AS ok').first();
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'health check failed', request_id: c.get('requestId'), error: String(err) }));
+    throw new ApiError('SERVICE_UNAVAILABLE');
+  }
+  return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
+});

@@ -1,0 +1,147 @@
+// The app shell: problem+json for every failure, headers, docs, health.
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { call, expectProblem, json } from './helpers';
+
+describe('problem+json errors', () => {
+  it('unknown route → 404 NOT_FOUND', async () => {
+    await expectProblem(await call('/api/nope'), 404, 'NOT_FOUND');
+  });
+
+  it('known path, wrong method → 405 METHOD_NOT_ALLOWED with Allow', async () => {
+    const res = await call('/api/users/signup', { method: 'GET' });
+    expect(res.headers.get('allow')).toContain('POST');
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+    const withSlash = await call('/api/users/me/', { method: 'DELETE' });
+    await expectProblem(withSlash, 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('malformed JSON → 400 INPUT_VALIDATION_ERROR', async () => {
+    const res = await call('/api/users/login', { rawBody: '{"email":', headers: { 'content-type': 'application/json' }, method: 'POST' });
+    const body = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+    expect(body.errors).toHaveLength(1);
+  });
+
+  it('non-JSON body → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = await call('/api/users/login', { rawBody: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' }, method: 'POST' });
+    await expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    const noType = await call('/api/users/login', { rawBody: '{"email":"a@b.c","password":"x"}', method: 'POST' });
+    await expectProblem(noType, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('body over 64 KiB → 413 PAYLOAD_TOO_LARGE', async () => {
+    const res = await call('/api/users/signup', { body: { email: 'a@example.com', password: 'x'.repeat(70_000) } });
+    await expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('schema failures list each field in errors[]', async () => {
+    const res = await call('/api/users/signup', { body: { email: 'not-an-email', password: 'short' } });
+    const body = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+    const paths = body.errors.map((e: { path: string }) => e.path).sort();
+    expect(paths).toEqual(['email', 'password']);
+  });
+
+  it('detail is localised by Accept-Language (Korean texts of the original service)', async () => {
+    const ko = await call('/api/users/signup', { body: {}, headers: { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.5' } });
+    expect((await expectProblem(ko, 400, 'INPUT_VALIDATION_ERROR')).detail).toBe('유효하지않은 입력입니다.');
+    const ru = await call('/api/users/me', { headers: { 'accept-language': 'ru' } });
+    expect((await expectProblem(ru, 401, 'TOKEN_NOT_FOUND')).detail).toMatch(/[а-я]/);
+    const fallback = await call('/api/users/me', { headers: { 'accept-language': 'de-DE' } });
+    expect((await expectProblem(fallback, 401, 'TOKEN_NOT_FOUND')).detail).toBe('Authentication credentials were not provided.');
+  });
+
+  it('an unexpected exception → 500 INTERNAL_ERROR with a request id and no internals', async () => {
+    const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+      throw new Error('SQLITE secret internals: SELECT * FROM users');
+    });
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await call('/api/users/login', { body: { email: 'a@example.com', password: 'whatever1' } });
+      const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
+      expect(body.instance).toBe(res.headers.get('x-request-id'));
+      expect(JSON.stringify(body)).not.toMatch(/SQLITE|SELECT|stack/i);
+      expect(log.mock.calls.flat().join(' ')).toContain(body.instance);
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+    }
+  });
+});
+
+describe('headers', () => {
+  it('every response has X-Request-Id and security headers', async () => {
+    const res = await call('/health');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const err = await call('/nope');
+    expect(err.headers.get('x-request-id')).toBeTruthy();
+    expect(err.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it('CORS allows only the configured origins', async () => {
+    const ok = await call('/health', { headers: { origin: 'http://localhost:3000' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const bad = await call('/health', { headers: { origin: 'https://evil.example' } });
+    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await call('/api/users/login', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+});
+
+describe('operations', () => {
+  it('/health does a real D1 round trip', async () => {
+    const res = await call('/health');
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ status: 'ok', database: 'ok' });
+  });
+
+  it('/health answers 503 when the database fails', async () => {
+    const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+      throw new Error('D1 down');
+    });
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+    }
+  });
+
+  it('trailing slash is optional', async () => {
+    expect((await call('/health/')).status).toBe(200);
+  });
+
+  it('/openapi.json is OpenAPI 3.1 with bearer security and error responses', async () => {
+    const doc = await json(await call('/openapi.json'));
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const me = doc.paths['/api/users/me'].get;
+    expect(me.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(me.responses)).toEqual(expect.arrayContaining(['200', '401', '500']));
+    // Every operation documents its errors as problem+json.
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const errors = Object.keys(op.responses).filter((s) => Number(s) >= 400);
+        expect(errors.length, `${method} ${path}`).toBeGreaterThan(0);
+        for (const s of errors) expect(op.responses[s].content['application/problem+json'], `${method} ${path} ${s}`).toBeTruthy();
+      }
+    }
+  });
+
+  it('Swagger UI is served at /swagger and /api/docs', async () => {
+    for (const path of ['/swagger', '/api/docs']) {
+      const res = await call(path);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('SwaggerUIBundle');
+      expect(html).toContain('/openapi.json');
+    }
+  });
+});

@@ -1,0 +1,91 @@
+// HTTP fixtures: every test talks to the worker through exports.default.fetch.
+import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
+
+export const BASE = 'http://api.test';
+let counter = 0;
+
+export function uniq(prefix = 'u'): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** A random client address, so signup/login limits of one test do not leak into another. */
+export function randomIp(): string {
+  const b = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${b[0]}.${b[1]}.${b[2]}`;
+}
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+  rawBody?: BodyInit;
+}
+
+export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: BodyInit | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  return exports.default.fetch(
+    new Request(BASE + path, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body }),
+  );
+}
+
+export async function json<T = any>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** Asserts a problem+json answer with the given status and code, and returns its body. */
+export async function expectProblem(res: Response, status: number, code: string): Promise<any> {
+  const body = await res.json<any>();
+  expect({ status: res.status, code: body.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(body.status).toBe(status);
+  expect(typeof body.detail).toBe('string');
+  expect(body.type).toBe(`https://errors.example/${code}`);
+  return body;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TestUser {
+  id: number;
+  email: string;
+  access: string;
+  refresh: string;
+  user: any;
+}
+
+export async function signup(fields: Record<string, unknown> = {}): Promise<any> {
+  const res = await call('/api/users/signup', {
+    body: { email: `${uniq()}@example.com`, password: PASSWORD, ...fields },
+    headers: { 'cf-connecting-ip': randomIp() },
+  });
+  expect(res.status).toBe(201);
+  return res.json();
+}
+
+export async function login(credentials: Record<string, unknown>): Promise<Response> {
+  return call('/api/users/login', { body: credentials, headers: { 'cf-connecting-ip': randomIp() } });
+}
+
+/** Signs up and logs in a fresh user; `staff`/`superuser` are set directly in D1. */
+export async function createUser(opts: { staff?: boolean; superuser?: boolean } = {}): Promise<TestUser> {
+  const email = `${uniq()}@example.com`;
+  const created = await signup({ email });
+  if (opts.staff || opts.superuser) {
+    await env.DB.prepare('UPDATE users SET is_staff = ?, is_superuser = ? WHERE id = ?')
+      .bind(opts.staff || opts.superuser ? 1 : 0, opts.superuser ? 1 : 0, created.id)
+      .run();
+  }
+  const res = await login({ email, password: PASSWORD });
+  expect(res.status).toBe(200);
+  const body = await res.json<any>();
+  return { id: created.id, email, access: body.token.access, refresh: body.token.refresh, user: body.user };
+}
