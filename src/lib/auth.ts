@@ -17,8 +17,9 @@ export interface AuthContext {
 
 export function bearerToken(header: string | undefined | null): string | null {
   if (!header) return null;
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : '';
+  // Any non-empty credential after "Bearer" is a token attempt: a malformed one is INVALID_TOKEN.
+  const match = /^Bearer\s+(.*)$/i.exec(header.trim());
+  return match ? match[1]!.trim() || null : null;
 }
 
 /**

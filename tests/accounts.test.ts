@@ -1,0 +1,413 @@
+// Accounts: signup, login, refresh rotation, logout, verify, profile, user admin, token forgery.
+import { env } from 'cloudflare:workers';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
+import { PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS, hashPassword, verifyPassword } from '../src/lib/password';
+import { call, createUser, expectProblem, json, login, PASSWORD, randomIp, signup, uniq } from './helpers';
+
+const SECRET = new TextEncoder().encode(env.JWT_SECRET as string);
+
+async function forge(claims: Record<string, unknown>, opts: { key?: Uint8Array; header?: Record<string, unknown> } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ iss: 'edge-api', aud: 'edge-api', iat: now, exp: now + 600, jti: uniq('j'), ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...opts.header })
+    .sign(opts.key ?? SECRET);
+}
+
+function claimsOf(token: string): Record<string, any> {
+  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+}
+
+describe('signup', () => {
+  it('creates a user with a lower-cased email and a 6-character invite code, never exposing the hash', async () => {
+    const email = `${uniq('Mixed')}@Example.COM`;
+    const res = await call('/api/users/signup', {
+      body: { email, password: PASSWORD, password_check: PASSWORD, name: 'Ada', nickname: 'ada' },
+      headers: { 'cf-connecting-ip': randomIp() },
+    });
+    expect(res.status).toBe(201);
+    const user = await json(res);
+    expect(user).toMatchObject({ email: email.toLowerCase(), name: 'Ada', nickname: 'ada', is_active: true, is_staff: false, is_superuser: false, phone: null, last_login: null });
+    expect(user.invite_referral_code).toMatch(/^[A-Za-z0-9]{6}$/);
+    expect(user.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(JSON.stringify(user)).not.toMatch(/password|pbkdf2/);
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?').bind(user.id).first<{ password_hash: string }>();
+    expect(row!.password_hash).toMatch(/^pbkdf2_sha256\$100000\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+  });
+
+  it('signs up with a username only', async () => {
+    const user = await signup({ email: undefined, username: `${uniq('Ada Lovelace.')}+x@y-z` });
+    expect(user.email).toBeNull();
+    expect(user.username).toMatch(/^Ada Lovelace\./);
+  });
+
+  it('ignores privilege fields', async () => {
+    const user = await signup({ is_staff: true, is_superuser: true, is_active: false });
+    expect(user).toMatchObject({ is_staff: false, is_superuser: false, is_active: true });
+  });
+
+  it('PASSWORD_NOT_MATCHED when password_check differs', async () => {
+    const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD, password_check: 'something else' } });
+    await expectProblem(res, 400, 'PASSWORD_NOT_MATCHED');
+  });
+
+  it('ALREADY_SIGNED_UP_EMAIL, case-insensitively', async () => {
+    const email = `${uniq()}@example.com`;
+    await signup({ email });
+    const res = await call('/api/users/signup', { body: { email: email.toUpperCase(), password: PASSWORD } });
+    const body = await expectProblem(res, 400, 'ALREADY_SIGNED_UP_EMAIL');
+    expect(body.detail).toBe('This email is already registered.');
+    const ko = await call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'accept-language': 'ko' } });
+    expect((await expectProblem(ko, 400, 'ALREADY_SIGNED_UP_EMAIL')).detail).toBe('이미 가입된 이메일입니다.');
+  });
+
+  it('USER_ALREADY_EXISTS for a taken username, case-insensitively', async () => {
+    const username = uniq('Name');
+    await signup({ email: undefined, username });
+    const res = await call('/api/users/signup', { body: { username: username.toLowerCase(), password: PASSWORD } });
+    await expectProblem(res, 400, 'USER_ALREADY_EXISTS');
+  });
+
+  it('INPUT_VALIDATION_ERROR for missing identifiers, bad usernames and password lengths', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ password: PASSWORD }, 'email'],
+      [{ username: 'bad/name', password: PASSWORD }, 'username'],
+      [{ username: 'x'.repeat(151), password: PASSWORD }, 'username'],
+      [{ email: `${uniq()}@example.com`, password: '1234567' }, 'password'],
+      [{ email: `${uniq()}@example.com`, password: 'x'.repeat(129) }, 'password'],
+      [{ email: `${uniq()}@example.com`, password: 12345678 }, 'password'],
+    ];
+    for (const [body, path] of cases) {
+      const problem = await expectProblem(await call('/api/users/signup', { body }), 400, 'INPUT_VALIDATION_ERROR');
+      expect(problem.errors.map((e: any) => e.path)).toContain(path);
+    }
+  });
+
+  it('concurrent signups of one email: exactly one 201', async () => {
+    const email = `${uniq()}@example.com`;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
+    const count = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind(email).first<{ n: number }>();
+    expect(count!.n).toBe(1);
+  });
+
+  it('is limited per client address (SIGNUPS_PER_ADDRESS_PER_HOUR = 30) with Retry-After and RateLimit headers', async () => {
+    const ip = randomIp();
+    for (let i = 0; i < 30; i++) {
+      const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+      expect(res.status).toBe(201);
+    }
+    const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.headers.get('ratelimit-policy')).toBe('"signup-address";q=30;w=3600');
+    expect(res.headers.get('ratelimit')).toMatch(/^"signup-address";r=0;t=\d+$/);
+  });
+});
+
+describe('login', () => {
+  it('by email or username (case-insensitive) answers the user and a token pair', async () => {
+    const username = uniq('Login');
+    const email = `${uniq()}@example.com`;
+    await signup({ email, username });
+    for (const creds of [{ email: email.toUpperCase() }, { username: username.toUpperCase() }]) {
+      const res = await login({ ...creds, password: PASSWORD });
+      expect(res.status).toBe(200);
+      const body = await json(res);
+      expect(body.user.email).toBe(email);
+      expect(body.user.last_login).not.toBeNull();
+      expect(body.token).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+      const access = claimsOf(body.token.access);
+      expect(access).toMatchObject({ sub: String(body.user.id), typ: 'access', iss: 'edge-api', aud: 'edge-api' });
+      expect(access.exp - access.iat).toBe(900);
+      expect(claimsOf(body.token.refresh).exp - claimsOf(body.token.refresh).iat).toBe(1209600);
+    }
+  });
+
+  it('one INVALID_CREDENTIALS for an unknown user, a wrong password and an inactive user', async () => {
+    const u = await createUser();
+    await env.DB.prepare('UPDATE users SET is_active = 0 WHERE id = ?').bind(u.id).run();
+    const inactive = await login({ email: u.email, password: PASSWORD });
+    const b1 = await expectProblem(inactive, 401, 'INVALID_CREDENTIALS');
+    const other = await createUser();
+    const wrong = await expectProblem(await login({ email: other.email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    const unknown = await expectProblem(await login({ email: 'nobody@example.com', password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+    expect(b1.detail).toBe(wrong.detail);
+    expect(wrong.detail).toBe(unknown.detail);
+  });
+
+  it('an unknown user costs the same PBKDF2 work as a real one', async () => {
+    const u = await createUser();
+    const spy = vi.spyOn(crypto.subtle, 'deriveBits');
+    try {
+      await login({ email: u.email, password: 'wrong password' });
+      const known = spy.mock.calls.map((c) => (c[0] as Pbkdf2Params).iterations);
+      spy.mockClear();
+      await login({ email: 'nobody-at-all@example.com', password: 'wrong password' });
+      const unknown = spy.mock.calls.map((c) => (c[0] as Pbkdf2Params).iterations);
+      expect(known).toEqual([PBKDF2_ITERATIONS]);
+      expect(unknown).toEqual(known);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('INPUT_VALIDATION_ERROR without email or username', async () => {
+    await expectProblem(await login({ password: PASSWORD }), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('locks an account after 10 failures (even the right password), with Retry-After', async () => {
+    const u = await createUser();
+    for (let i = 0; i < 10; i++) await expectProblem(await login({ email: u.email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    const res = await login({ email: u.email, password: PASSWORD });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    const retry = Number(res.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(900);
+    expect(res.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+  });
+
+  it('holds the account limit under 20 concurrent wrong guesses', async () => {
+    const u = await createUser();
+    const results = await Promise.all(Array.from({ length: 20 }, () => login({ email: u.email, password: 'wrong password' })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
+  it('a success resets the account counter', async () => {
+    const u = await createUser();
+    for (let i = 0; i < 9; i++) await login({ email: u.email, password: 'wrong password' });
+    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
+    for (let i = 0; i < 9; i++) await expectProblem(await login({ email: u.email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('limits failures per client address (100 per window)', async () => {
+    const ip = randomIp();
+    const attempt = (i: number) =>
+      call('/api/users/login', { body: { email: `nobody${i}@example.com`, password: 'wrong password' }, headers: { 'cf-connecting-ip': ip } });
+    for (let i = 0; i < 100; i += 10) {
+      const batch = await Promise.all(Array.from({ length: 10 }, (_, k) => attempt(i + k)));
+      expect(batch.every((r) => r.status === 401)).toBe(true);
+    }
+    const res = await attempt(1000);
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"login-address";q=100;w=900');
+  });
+});
+
+describe('refresh, logout and verify', () => {
+  it('refresh rotates; the old token replayed revokes the whole family', async () => {
+    const u = await createUser();
+    const first = await call('/api/users/refresh', { body: { refresh: u.refresh } });
+    expect(first.status).toBe(200);
+    const pair = await json(first);
+    expect(pair).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+    expect(pair.refresh).not.toBe(u.refresh);
+    expect((await call('/api/users/me', { token: pair.access })).status).toBe(200);
+
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    // The thief's replay killed the family: the legitimate newest token and its access token too.
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: pair.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/me', { token: pair.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+  });
+
+  it('concurrent refreshes of one token: exactly one succeeds', async () => {
+    const u = await createUser();
+    const results = await Promise.all(Array.from({ length: 8 }, () => call('/api/users/refresh', { body: { refresh: u.refresh } })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 401, 'INVALID_TOKEN');
+  });
+
+  it('an access token is not a refresh token, and the reverse', async () => {
+    const u = await createUser();
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.access } }), 401, 'INVALID_TOKEN');
+    const res = await call('/api/users/me', { token: u.refresh });
+    await expectProblem(res, 401, 'INVALID_TOKEN');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
+  it('an expired refresh token → TOKEN_EXPIRED', async () => {
+    const u = await createUser();
+    const c = claimsOf(u.refresh);
+    const expired = await forge({ sub: c.sub, sid: c.sid, jti: c.jti, typ: 'refresh', iat: c.iat - 10_000, exp: Math.floor(Date.now() / 1000) - 5 });
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: expired } }), 401, 'TOKEN_EXPIRED');
+  });
+
+  it('logout revokes the family; its access token is refused at once', async () => {
+    const u = await createUser();
+    const res = await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    const row = await env.DB.prepare('SELECT revoke_reason FROM sessions WHERE id = ?').bind(claimsOf(u.refresh).sid).first();
+    expect(row).toEqual({ revoke_reason: 'logout' });
+  });
+
+  it('logout leaves the user’s other sessions alive', async () => {
+    const u = await createUser();
+    const other = await json(await login({ email: u.email, password: PASSWORD }));
+    expect((await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access })).status).toBe(204);
+    expect((await call('/api/users/me', { token: other.token.access })).status).toBe(200);
+  });
+
+  it('logout refuses someone else’s refresh token, an unknown one, a revoked one, and no bearer', async () => {
+    const a = await createUser();
+    const b = await createUser();
+    await expectProblem(await call('/api/users/logout', { body: { refresh: b.refresh }, token: a.access }), 401, 'INVALID_TOKEN');
+    expect((await call('/api/users/refresh', { body: { refresh: b.refresh } })).status).toBe(200); // b's session untouched
+    await expectProblem(await call('/api/users/logout', { body: { refresh: 'garbage' }, token: a.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/logout', { body: { refresh: a.refresh } }), 401, 'TOKEN_NOT_FOUND');
+    const second = await json(await login({ email: a.email, password: PASSWORD }));
+    expect((await call('/api/users/logout', { body: { refresh: a.refresh }, token: a.access })).status).toBe(204);
+    await expectProblem(await call('/api/users/logout', { body: { refresh: a.refresh }, token: second.token.access }), 401, 'INVALID_TOKEN');
+  });
+
+  it('verify answers the token facts, TOKEN_NOT_FOUND when empty, TOKEN_EXPIRED, INVALID_TOKEN', async () => {
+    const u = await createUser();
+    const res = await call('/api/users/verify', { body: { token: u.access } });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body).toEqual({ valid: true, user_id: u.id, token_type: 'access', expires_at: new Date(claimsOf(u.access).exp * 1000).toISOString() });
+    expect((await json(await call('/api/users/verify', { body: { token: u.refresh } }))).token_type).toBe('refresh');
+    await expectProblem(await call('/api/users/verify', { body: { token: '' } }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await call('/api/users/verify', { body: {} }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await call('/api/users/verify', { body: { token: 'a.b.c' } }), 401, 'INVALID_TOKEN');
+    const c = claimsOf(u.access);
+    const expired = await forge({ sub: c.sub, sid: c.sid, typ: 'access', exp: Math.floor(Date.now() / 1000) - 1 });
+    await expectProblem(await call('/api/users/verify', { body: { token: expired } }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await call('/api/users/me', { token: expired }), 401, 'TOKEN_EXPIRED');
+  });
+
+  it('verify refuses a spent refresh token and a logged-out session', async () => {
+    const u = await createUser();
+    await call('/api/users/refresh', { body: { refresh: u.refresh } });
+    await expectProblem(await call('/api/users/verify', { body: { token: u.refresh } }), 401, 'INVALID_TOKEN');
+  });
+});
+
+describe('forged and malformed tokens', () => {
+  it('are all INVALID_TOKEN', async () => {
+    const u = await createUser();
+    const c = claimsOf(u.access);
+    const base = { sub: c.sub, sid: c.sid, typ: 'access' };
+    const none = new UnsecuredJWT({ ...base, iss: 'edge-api', aud: 'edge-api', jti: 'x' }).setIssuedAt().setExpirationTime('10m').encode();
+    const [h, p, s] = u.access.split('.');
+    const tampered = `${h}.${btoa(JSON.stringify({ ...c, sub: '999999' })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.${s}`;
+    const noneUpper = `${btoa(JSON.stringify({ alg: 'NONE', typ: 'JWT' })).replace(/=+$/, '')}.${p}.`;
+    const forged = [
+      none,
+      noneUpper,
+      `${h}.${p}.`,
+      tampered,
+      await forge(base, { key: new TextEncoder().encode('secret') }),
+      await forge({ ...base, iss: 'someone-else' }),
+      await forge({ ...base, aud: 'someone-else' }),
+      await forge({ sub: c.sub, sid: c.sid }), // no typ
+      await forge({ ...base, typ: 'admin' }),
+      await forge({ ...base, sid: 'not-a-session' }),
+      await forge({ ...base, sub: '424242' }),
+      await forge({ ...base, nbf: Math.floor(Date.now() / 1000) + 3600 }),
+      await forge({ ...base, jti: undefined }),
+      await forge(base, { header: { alg: 'HS512' } }).catch(() => 'x.y.z'),
+      'x'.repeat(5000),
+      'not a token',
+    ];
+    for (const token of forged) {
+      const res = await call('/api/users/me', { token });
+      await expectProblem(res, 401, 'INVALID_TOKEN');
+    }
+    // The genuine token still works.
+    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
+  });
+
+  it('no bearer → TOKEN_NOT_FOUND with WWW-Authenticate: Bearer', async () => {
+    const res = await call('/api/users/me');
+    await expectProblem(res, 401, 'TOKEN_NOT_FOUND');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    await expectProblem(await call('/api/users/me', { headers: { authorization: 'Basic abc' } }), 401, 'TOKEN_NOT_FOUND');
+  });
+});
+
+describe('/api/users/me', () => {
+  it('GET answers the caller; PATCH updates the profile and ignores privilege fields', async () => {
+    const u = await createUser();
+    expect((await json(await call('/api/users/me', { token: u.access }))).id).toBe(u.id);
+    const res = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { name: 'New', last_name: 'Name', is_staff: true } });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ name: 'New', last_name: 'Name', is_staff: false });
+  });
+
+  it('a password change needs the right current_password and revokes the other sessions', async () => {
+    const u = await createUser();
+    const other = await json(await login({ email: u.email, password: PASSWORD }));
+    const missing = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password' } });
+    expect((await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('current_password');
+    const wrong = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password', current_password: 'nope nope' } });
+    await expectProblem(wrong, 401, 'INVALID_CREDENTIALS');
+    const ok = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password', current_password: PASSWORD } });
+    expect(ok.status).toBe(200);
+    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
+    await expectProblem(await call('/api/users/me', { token: other.token.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+    expect((await login({ email: u.email, password: 'a brand new password' })).status).toBe(200);
+  });
+});
+
+describe('PATCH /api/users/{id} (staff)', () => {
+  it('refuses non-staff with 403 and validates the id', async () => {
+    const u = await createUser();
+    const target = await createUser();
+    await expectProblem(await call(`/api/users/${target.id}`, { method: 'PATCH', token: u.access, body: { is_active: false } }), 403, 'PERMISSION_DENIED');
+    const staff = await createUser({ staff: true });
+    await expectProblem(await call('/api/users/abc', { method: 'PATCH', token: staff.access, body: {} }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await call('/api/users/99999999', { method: 'PATCH', token: staff.access, body: { is_active: false } }), 404, 'NOT_FOUND');
+  });
+
+  it('deactivating a user stops its tokens at once', async () => {
+    const staff = await createUser({ staff: true });
+    const u = await createUser();
+    const res = await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } });
+    expect(res.status).toBe(200);
+    expect((await json(res)).is_active).toBe(false);
+    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('only a superuser may set is_staff or change a superuser', async () => {
+    const staff = await createUser({ staff: true });
+    const root = await createUser({ superuser: true });
+    const u = await createUser();
+    await expectProblem(await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_staff: true } }), 403, 'PERMISSION_DENIED');
+    await expectProblem(await call(`/api/users/${root.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } }), 403, 'PERMISSION_DENIED');
+    const res = await call(`/api/users/${u.id}`, { method: 'PATCH', token: root.access, body: { is_staff: true } });
+    expect((await json(res)).is_staff).toBe(true);
+  });
+});
+
+describe('password hashing', () => {
+  it('never exceeds the Workers PBKDF2 cap of 100,000 iterations', async () => {
+    expect(PBKDF2_MAX_ITERATIONS).toBe(100_000);
+    expect(PBKDF2_ITERATIONS).toBeLessThanOrEqual(100_000);
+    const stored = await hashPassword('whatever password');
+    expect(Number(stored.split('$')[1])).toBeLessThanOrEqual(100_000);
+    // A stored hash above the cap could never be verified in production: refuse it everywhere.
+    const above = await hashPassword('whatever password', 100_001);
+    expect(await verifyPassword('whatever password', above)).toBe(false);
+    expect(await verifyPassword('whatever password', stored)).toBe(true);
+    expect(await verifyPassword('wrong password', stored)).toBe(false);
+  });
+
+  it('uses a random salt per hash', async () => {
+    const a = await hashPassword('same password');
+    const b = await hashPassword('same password');
+    expect(a).not.toBe(b);
+  });
+});
