@@ -12,6 +12,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+            PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
           },
         },
       }),
@@ -20,6 +21,8 @@ export default defineConfig(async () => {
       setupFiles: ['./tests/setup.ts'],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,
+      // The console SMS provider logs every code; keep test output readable.
+      onConsoleLog: (log: string) => !log.includes('sms (console provider)'),
       hookTimeout: 30_000,
     },
   };

@@ -3,7 +3,10 @@ import type { AuthContext } from './lib/auth';
 
 export interface Bindings {
   DB: D1Database;
+  PHONE_CODES: KVNamespace;
   JWT_SECRET: string;
+  /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
+  PHONE_CODE_SECRET?: string;
   [name: string]: unknown;
 }
 
@@ -55,12 +58,11 @@ const DEFAULTS = {
 
 export type Config = typeof DEFAULTS;
 
-const cache = new WeakMap<object, Config>();
-
-/** Parses `[vars]` once per env object; a missing or unparsable value falls back to its default. */
+/**
+ * Reads `[vars]`; a missing or unparsable value falls back to its default. Not cached: it costs
+ * microseconds, and reading live values lets tests and overrides change them per request.
+ */
 export function config(env: Bindings): Config {
-  let cfg = cache.get(env);
-  if (cfg) return cfg;
   const out: Record<string, unknown> = {};
   for (const [key, fallback] of Object.entries(DEFAULTS)) {
     const raw = env[key];
@@ -71,7 +73,5 @@ export function config(env: Bindings): Config {
     } else if (typeof fallback === 'boolean') out[key] = raw === true || raw === 'true';
     else out[key] = String(raw);
   }
-  cfg = out as Config;
-  cache.set(env, cfg);
-  return cfg;
+  return out as Config;
 }

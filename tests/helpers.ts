@@ -89,3 +89,42 @@ export async function createUser(opts: { staff?: boolean; superuser?: boolean } 
   const body = await res.json<any>();
   return { id: created.id, email, access: body.token.access, refresh: body.token.refresh, user: body.user };
 }
+
+/** Runs fn with some [vars] overridden on the live env (config() reads them per request). */
+export async function withVars<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const target = env as unknown as Record<string, unknown>;
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, target[k]]));
+  Object.assign(target, vars);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(target, saved);
+  }
+}
+
+/** A valid, random Korean mobile number in national notation (010-xxxx-xxxx). */
+export function randomPhone(): string {
+  const n = crypto.getRandomValues(new Uint32Array(1))[0]! % 100_000_000;
+  const s = n.toString().padStart(8, '0');
+  return `010-${s.slice(0, 4)}-${s.slice(4)}`;
+}
+
+/** Requests a code for a phone from a fresh address and returns the 200 body. */
+export async function requestPhoneCode(phone: string, ip = randomIp()): Promise<any> {
+  const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': ip } });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+export async function verifyPhone(token: string, code: string): Promise<Response> {
+  return call(`/api/users/phone/verify/${token}`, { body: { confirm_code: code } });
+}
+
+/** A logged-in phone user (signs up on first verify). */
+export async function phoneUser(phone = randomPhone()): Promise<{ phone: string; access: string; refresh: string; user: any }> {
+  const sent = await requestPhoneCode(phone);
+  const res = await verifyPhone(sent.verification_token, sent.dev_code);
+  expect(res.status).toBe(200);
+  const body = await res.json<any>();
+  return { phone: sent.phone, access: body.token.access, refresh: body.token.refresh, user: body.user };
+}

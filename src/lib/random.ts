@@ -7,7 +7,9 @@ export function randomString(length: number, alphabet = ALPHANUMERIC): string {
   const limit = 256 - (256 % alphabet.length);
   let out = '';
   while (out.length < length) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
+    // getRandomValues fills at most 64 KiB per call.
+    const chunk = Math.min(65_536, (length - out.length) * 2 + 8);
+    for (const byte of crypto.getRandomValues(new Uint8Array(chunk))) {
       if (byte < limit) out += alphabet[byte % alphabet.length];
       if (out.length === length) break;
     }

@@ -1,0 +1,18 @@
+import { clientAddress } from '../../lib/client';
+import { router } from '../../lib/openapi';
+import { userView } from '../accounts/service';
+import * as routes from './routes';
+import { requestCode, verifyCode } from './service';
+
+export const phone = router();
+
+phone.openapi(routes.phoneLoginRoute, async (c) => {
+  const verifyUrl = (token: string) => new URL(`/api/users/phone/verify/${token}`, c.req.url).toString();
+  return c.json(await requestCode(c.env, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
+});
+
+phone.openapi(routes.phoneVerifyRoute, async (c) => {
+  const { verification_token } = c.req.valid('param');
+  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code);
+  return c.json({ user: userView(result.user), token: result.token, created: result.created }, 200);
+});

@@ -1,0 +1,53 @@
+// SMS delivery behind one small interface. `console` (local development) logs the code and lets the
+// API return it as `dev_code`; `webhook` POSTs {phone, code} to SMS_WEBHOOK_URL and never exposes it.
+import { config, type Bindings } from '../../env';
+import { ApiError } from '../../lib/problem';
+
+export interface SmsProvider {
+  /** Whether the API may return the code to the caller (only for local development). */
+  readonly exposesCode: boolean;
+  send(phone: string, code: string): Promise<void>;
+}
+
+const WEBHOOK_TIMEOUT_MS = 5_000;
+
+const consoleProvider: SmsProvider = {
+  exposesCode: true,
+  async send(phone, code) {
+    console.log(JSON.stringify({ msg: 'sms (console provider)', phone, code }));
+  },
+};
+
+function webhookProvider(url: string): SmsProvider {
+  return {
+    exposesCode: false,
+    async send(phone, code) {
+      let status = 0;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ phone, code }),
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
+        status = res.status;
+        await res.body?.cancel();
+      } catch (err) {
+        console.error(JSON.stringify({ msg: 'sms webhook unreachable', error: String(err) }));
+      }
+      if (status < 200 || status >= 300) {
+        if (status) console.error(JSON.stringify({ msg: 'sms webhook refused', status }));
+        throw new ApiError('SMS_DELIVERY_FAILED');
+      }
+    },
+  };
+}
+
+export function smsProvider(env: Bindings): SmsProvider {
+  const cfg = config(env);
+  if (cfg.SMS_PROVIDER === 'console') return consoleProvider;
+  if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL) return webhookProvider(cfg.SMS_WEBHOOK_URL);
+  // A misconfigured provider must not silently log codes in production.
+  console.error(JSON.stringify({ msg: 'SMS provider misconfigured', provider: cfg.SMS_PROVIDER }));
+  throw new ApiError('SMS_DELIVERY_FAILED');
+}

@@ -1,0 +1,251 @@
+// Phone login with one-time codes: normalisation, codes in KV, attempt limits under concurrency,
+// send limits, SMS providers.
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { randomDigits } from '../src/lib/random';
+import { call, expectProblem, json, phoneUser, randomIp, randomPhone, requestPhoneCode, verifyPhone, withVars } from './helpers';
+
+async function sha256hex(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Opens the per-phone send interval so a test can resend without waiting 60 s. */
+async function openSendInterval(phone: string) {
+  await env.DB.prepare('DELETE FROM rate_limits WHERE key = ?').bind(`phone:send:gap:${phone}`).run();
+}
+
+const wrongCode = (code: string) => (code === '0000' ? '1111' : '0000');
+
+describe('POST /api/users/phone/login', () => {
+  it('normalises to E.164 and answers a token, the verify URL and (console provider) dev_code', async () => {
+    const res = await call('/api/users/phone/login', { body: { phone: '010-2345-6789' } });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.phone).toBe('+821023456789');
+    expect(body.expires_in).toBe(300);
+    expect(body.verification_token).toMatch(/^[A-Za-z0-9_-]{32,}$/); // 192 bits
+    expect(body.next).toBe(`http://api.test/api/users/phone/verify/${body.verification_token}`);
+    expect(body.dev_code).toMatch(/^\d{4}$/);
+  });
+
+  it('reads numbers with + in their own region', async () => {
+    expect((await requestPhoneCode('+7 999 999-99-99')).phone).toBe('+79999999999');
+  });
+
+  it('stores only an HMAC of the code in KV (with a TTL) and only a hash of the token in D1', async () => {
+    const body = await requestPhoneCode(randomPhone());
+    const tokenHash = await sha256hex(body.verification_token);
+    const stored = await env.PHONE_CODES.getWithMetadata(`phone-code:${tokenHash}`);
+    expect(stored.value).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.value).not.toContain(body.dev_code);
+    const row = await env.DB.prepare('SELECT * FROM phone_verifications WHERE token_hash = ?').bind(tokenHash).first<any>();
+    expect(row.phone).toBe(body.phone);
+    expect(row.expires_at - row.created_at).toBe(300_000);
+    expect(JSON.stringify(row)).not.toContain(body.verification_token);
+  });
+
+  it('INVALID_PHONE for numbers that are not valid; INPUT_VALIDATION_ERROR without phone', async () => {
+    for (const phone of ['abc', '123', '010-1234', '+1 555 0000', '+82 02 0000 0000']) {
+      await expectProblem(await call('/api/users/phone/login', { body: { phone } }), 400, 'INVALID_PHONE');
+    }
+    await expectProblem(await call('/api/users/phone/login', { body: {} }), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('one send per 60 s per phone → 429 with Retry-After and RateLimit headers', async () => {
+    const phone = randomPhone();
+    await requestPhoneCode(phone);
+    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    const retry = Number(res.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-interval";q=1;w=60');
+  });
+
+  it('five sends per hour per phone', async () => {
+    const phone = randomPhone();
+    const e164 = (await requestPhoneCode(phone)).phone;
+    for (let i = 1; i < 5; i++) {
+      await openSendInterval(e164);
+      await requestPhoneCode(phone);
+    }
+    await openSendInterval(e164);
+    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-hour";q=5;w=3600');
+  });
+
+  it('fifty sends per hour per client address', async () => {
+    const ip = randomIp();
+    for (let i = 0; i < 50; i += 10) {
+      const batch = await Promise.all(Array.from({ length: 10 }, () => call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } })));
+      expect(batch.map((r) => r.status)).toEqual(Array(10).fill(200));
+    }
+    const res = await call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-address";q=50;w=3600');
+  });
+
+  it('PHONE_CODE_LENGTH sets the number of digits', async () => {
+    await withVars({ PHONE_CODE_LENGTH: '6' }, async () => {
+      const body = await requestPhoneCode(randomPhone());
+      expect(body.dev_code).toMatch(/^\d{6}$/);
+      expect((await verifyPhone(body.verification_token, body.dev_code)).status).toBe(200);
+    });
+  });
+});
+
+describe('SMS providers', () => {
+  it('webhook: POSTs {phone, code} and never returns dev_code', async () => {
+    const calls: { url: string; body: any }[] = [];
+    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      calls.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+      return new Response('ok', { status: 200 });
+    });
+    try {
+      await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
+        const res = await call('/api/users/phone/login', { body: { phone: '010-3456-7890' } });
+        expect(res.status).toBe(200);
+        const body = await json(res);
+        expect(body).not.toHaveProperty('dev_code');
+        expect(JSON.stringify(body)).not.toContain(calls[0]!.body.code);
+        expect(calls).toHaveLength(1);
+        expect(calls[0]!.url).toBe('https://sms.example/send');
+        expect(calls[0]!.body).toEqual({ phone: '+821034567890', code: expect.stringMatching(/^\d{4}$/) });
+        // The delivered code works.
+        expect((await verifyPhone(body.verification_token, calls[0]!.body.code)).status).toBe(200);
+      });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('webhook failure (error status or network error) → 502 SMS_DELIVERY_FAILED, not a silent success', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (const failure of [async () => new Response('no', { status: 500 }), async () => Promise.reject(new TypeError('network down'))]) {
+      const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(failure);
+      try {
+        await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
+          const res = await call('/api/users/phone/login', { body: { phone: randomPhone() } });
+          const body = await expectProblem(res, 502, 'SMS_DELIVERY_FAILED');
+          expect(body).not.toHaveProperty('dev_code');
+        });
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    log.mockRestore();
+  });
+});
+
+describe('POST /api/users/phone/verify/{token}', () => {
+  it('creates the user on first verify, logs in afterwards; tokens work like password login', async () => {
+    const phone = randomPhone();
+    const first = await requestPhoneCode(phone);
+    const res = await verifyPhone(first.verification_token, first.dev_code);
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.created).toBe(true);
+    expect(body.user).toMatchObject({ phone: first.phone, email: null, is_staff: false });
+    expect(body.user.invite_referral_code).toMatch(/^[A-Za-z0-9]{6}$/);
+    expect(body.token).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+    expect((await json(await call('/api/users/me', { token: body.token.access }))).phone).toBe(first.phone);
+
+    await openSendInterval(first.phone);
+    const again = await requestPhoneCode(phone);
+    const second = await json(await verifyPhone(again.verification_token, again.dev_code));
+    expect(second.created).toBe(false);
+    expect(second.user.id).toBe(body.user.id);
+
+    // Logout works the same way.
+    expect((await call('/api/users/logout', { body: { refresh: body.token.refresh }, token: body.token.access })).status).toBe(204);
+    await expectProblem(await call('/api/users/me', { token: body.token.access }), 401, 'INVALID_TOKEN');
+  });
+
+  it('a token works once; unknown and expired tokens are VERIFICATION_EXPIRED', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    expect((await verifyPhone(sent.verification_token, sent.dev_code)).status).toBe(200);
+    await expectProblem(await verifyPhone(sent.verification_token, sent.dev_code), 400, 'VERIFICATION_EXPIRED');
+    await expectProblem(await verifyPhone('unknown-token', '1234'), 400, 'VERIFICATION_EXPIRED');
+
+    const late = await requestPhoneCode(randomPhone());
+    await env.DB.prepare('UPDATE phone_verifications SET expires_at = ? WHERE token_hash = ?').bind(Date.now() - 1, await sha256hex(late.verification_token)).run();
+    await expectProblem(await verifyPhone(late.verification_token, late.dev_code), 400, 'VERIFICATION_EXPIRED');
+
+    const gone = await requestPhoneCode(randomPhone());
+    await env.PHONE_CODES.delete(`phone-code:${await sha256hex(gone.verification_token)}`); // KV TTL elapsed
+    await expectProblem(await verifyPhone(gone.verification_token, gone.dev_code), 400, 'VERIFICATION_EXPIRED');
+  });
+
+  it('INVALID_CONFIRM_CODE counts down; after 5 wrong codes even the right one is TOO_MANY_ATTEMPTS', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    for (let i = 4; i >= 0; i--) {
+      const body = await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code)), 400, 'INVALID_CONFIRM_CODE');
+      expect(body.remaining_attempts).toBe(i);
+    }
+    const res = await verifyPhone(sent.verification_token, sent.dev_code);
+    await expectProblem(res, 429, 'TOO_MANY_ATTEMPTS');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-verify";q=5;w=300');
+  });
+
+  it('40 concurrent wrong guesses: exactly 5 are judged', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => verifyPhone(sent.verification_token, String(i).padStart(4, '9'))));
+    const judged = results.filter((r) => r.status === 400);
+    expect(judged).toHaveLength(5 - results.filter((r) => r.status === 200).length);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(35);
+    const row = await env.DB.prepare('SELECT attempts FROM phone_verifications WHERE token_hash = ?').bind(await sha256hex(sent.verification_token)).first<any>();
+    expect(row.attempts).toBe(5);
+  });
+
+  it('concurrent right answers: exactly one logs in', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    const results = await Promise.all(Array.from({ length: 4 }, () => verifyPhone(sent.verification_token, sent.dev_code)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'VERIFICATION_EXPIRED');
+    const users = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE phone = ?').bind(sent.phone).first<any>();
+    expect(users.n).toBe(1);
+  });
+
+  it('caps wrong codes per phone across resends (20 a day): no new code, no more guesses', async () => {
+    const phone = randomPhone();
+    let sent = await requestPhoneCode(phone);
+    for (let round = 0; round < 4; round++) {
+      if (round > 0) {
+        await openSendInterval(sent.phone);
+        sent = await requestPhoneCode(phone);
+      }
+      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code)), 400, 'INVALID_CONFIRM_CODE');
+    }
+    await openSendInterval(sent.phone);
+    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-failures";q=20;w=86400');
+  });
+
+  it('INPUT_VALIDATION_ERROR for a code that is not 4–8 digits', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    for (const code of ['12a4', '123', '', '123456789']) {
+      await expectProblem(await verifyPhone(sent.verification_token, code), 400, 'INPUT_VALIDATION_ERROR');
+    }
+  });
+
+  it('a deactivated phone user cannot log in', async () => {
+    const u = await phoneUser();
+    await env.DB.prepare('UPDATE users SET is_active = 0 WHERE id = ?').bind(u.user.id).run();
+    await openSendInterval(u.phone);
+    const sent = await requestPhoneCode(u.phone);
+    await expectProblem(await verifyPhone(sent.verification_token, sent.dev_code), 401, 'INVALID_CREDENTIALS');
+  });
+});
+
+describe('code generation', () => {
+  it('digits are uniform (CSPRNG with rejection sampling)', () => {
+    const counts = Array(10).fill(0);
+    for (const d of randomDigits(100_000)) counts[Number(d)] += 1;
+    // Each digit expects 10,000; 5 standard deviations is about ±475.
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
+  });
+});
