@@ -411,3 +411,35 @@ describe('password hashing', () => {
     expect(a).not.toBe(b);
   });
 });
+
+describe('common passwords', () => {
+  it('are refused at signup and at password change', async () => {
+    for (const pw of ['password', 'Password', '12345678', 'qwertyuiop', 'iloveyou']) {
+      const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: pw } });
+      const body = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+      expect(body.errors[0]).toMatchObject({ path: 'password', message: expect.stringContaining('common') });
+    }
+    const u = await createUser();
+    const res = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'sunshine', current_password: PASSWORD } });
+    await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+  });
+});
+
+describe('tokens of users that are gone', () => {
+  it('a deleted user’s tokens are INVALID_TOKEN', async () => {
+    const u = await createUser();
+    await env.DB.prepare('DELETE FROM users WHERE id = ?').bind(u.id).run();
+    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+  });
+
+  it('a token without exp is refused', async () => {
+    const u = await createUser();
+    const c = claimsOf(u.access);
+    const noExp = await new SignJWT({ sub: c.sub, sid: c.sid, typ: 'access', jti: 'x', iss: 'edge-api', aud: 'edge-api' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .sign(SECRET);
+    await expectProblem(await call('/api/users/me', { token: noExp }), 401, 'INVALID_TOKEN');
+  });
+});

@@ -124,3 +124,18 @@ describe('referral profile', () => {
     expect(list).toEqual({ count: 0, next: null, previous: null, results: [] });
   });
 });
+
+describe('referral code guessing', () => {
+  it('unknown codes are limited to 10 per user per hour, even when fired concurrently', async () => {
+    const u = await createUser();
+    const friend = await createUser();
+    const codes = await Promise.all(Array.from({ length: 15 }, () => unusedCode()));
+    const results = await Promise.all(codes.map((code) => postCode(u.access, code)));
+    expect(results.filter((r) => r.status === 400)).toHaveLength(10);
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(5);
+    expect(limited[0]!.headers.get('ratelimit-policy')).toBe('"referral-guesses";q=10;w=3600');
+    // Even a real code waits for the window now: guessing cannot continue behind a valid one.
+    await expectProblem(await postCode(u.access, friend.user.invite_referral_code), 429, 'RATE_LIMITED');
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isCommonPassword } from '../../lib/common-passwords';
 
 export const UserSchema = z
   .object({
@@ -46,7 +47,12 @@ const username = z
   .regex(/^[\p{L}\p{N} _.@+-]+$/u, 'letters, digits, spaces and _ . @ + - only')
   .openapi({ example: 'ada' });
 
-export const password = z.string().min(8).max(128).openapi({ example: 'correct horse battery' });
+export const password = z
+  .string()
+  .min(8)
+  .max(128)
+  .refine((p) => !isCommonPassword(p), 'this password is one of the 1,000 most common; choose another')
+  .openapi({ example: 'correct horse battery', description: '8–128 characters, not one of the 1,000 most common passwords.' });
 const profileText = z.string().trim().max(150);
 
 export const SignupBody = z

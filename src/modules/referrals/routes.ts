@@ -27,7 +27,8 @@ export const setReferralRoute = createRoute({
   summary: 'Enter the code of the user who referred the caller (once)',
   description: `Checked in this order: already set → own code → unknown code. Matching is exact and
 case-sensitive. The code is set with one conditional update: of concurrent requests with different
-codes exactly one is kept.`,
+codes exactly one is kept. Unknown codes are limited to REFERRAL_GUESSES_PER_HOUR (10) per user
+(429 \`RATE_LIMITED\` afterwards), so codes cannot be enumerated.`,
   request: { body: jsonBody(SetReferralBody) },
   responses: {
     200: jsonResponse(ProfileSchema, 'The updated profile.'),

@@ -4,10 +4,11 @@ import { count, desc, eq } from 'drizzle-orm';
 import './codes';
 import { getDb } from '../../db/client';
 import { users } from '../../db/schema';
-import type { Bindings } from '../../env';
+import { config, type Bindings } from '../../env';
 import type { UserRow } from '../../lib/auth';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
+import { consume, hit, type Limit } from '../../lib/rate-limit';
 
 const REFERRED_USERS_IN_PROFILE = 100;
 
@@ -38,7 +39,15 @@ export async function profile(env: Bindings, user: UserRow) {
   };
 }
 
+/** Unknown codes tried per user: 6 case-sensitive characters are guessable without a limit. */
+function guessLimit(env: Bindings, me: number): Limit {
+  return { name: 'referral-guesses', key: `referral:guess:${me}`, max: config(env).REFERRAL_GUESSES_PER_HOUR, windowSeconds: 3600 };
+}
+
 export async function setReferralCode(env: Bindings, me: number, code: string): Promise<UserRow> {
+  // Counted before the lookup (exact under concurrency), taken back unless the code was unknown.
+  const guesses = guessLimit(env, me);
+  await consume(env.DB, guesses);
   const updated = await env.DB.prepare(
     `UPDATE users
         SET used_referral_code = ?1,
@@ -52,6 +61,8 @@ export async function setReferralCode(env: Bindings, me: number, code: string): 
     .run();
   const user = await getDb(env.DB).select().from(users).where(eq(users.id, me)).get();
   if (!user) throw new ApiError('NOT_FOUND');
+  const known = updated.meta.changes === 1 || user.usedReferralCode !== null || user.inviteReferralCode === code;
+  if (known) await hit(env.DB, guesses, -1);
   if (updated.meta.changes === 1) return user;
   if (user.usedReferralCode !== null) throw new ApiError('REFERRAL_CODE_ALREADY_SET');
   if (user.inviteReferralCode === code) throw new ApiError('OWN_REFERRAL_CODE');
