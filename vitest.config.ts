@@ -13,6 +13,11 @@ export default defineConfig(async () => {
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
+            // Pinned so a developer's .dev.vars (which wrangler also loads) cannot change test behaviour.
+            ALLOW_INSECURE_CONTROLLER_URLS: 'false',
+            // Size and seed of the generated-request run (npm run test:fuzz raises FUZZ_RUNS).
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+            FUZZ_SEED: process.env.FUZZ_SEED ?? '',
           },
         },
       }),

@@ -45,7 +45,8 @@ const username = z
   .min(1)
   .max(150)
   .regex(/^[\p{L}\p{N} _.@+-]+$/u, 'letters, digits, spaces and _ . @ + - only')
-  .openapi({ example: 'ada' });
+  // zod would print the pattern with its `/u` flag, which is not a valid JSON Schema pattern.
+  .openapi({ example: 'ada', pattern: '^[\\p{L}\\p{N} _.@+-]+$' });
 
 export const password = z
   .string()
