@@ -12,6 +12,9 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+            // Machines: retry an unreachable controller at once and time a hanging one out fast.
+            MACHINE_RETRY_BASE_SECONDS: '0',
+            MACHINE_CONTROLLER_TIMEOUT_MS: '300',
           },
         },
       }),
