@@ -94,7 +94,7 @@ export class MachineDO extends DurableObject<Bindings> {
       const projected = st.ops.at(-1)?.target ?? st.status;
       const target = nextStatus(projected, input.command);
       if (!target) {
-        return { error: 'INVALID_STATE_TRANSITION', extras: { status: projected, command: input.command, pending_operations: st.ops.length } };
+        return { error: 'INVALID_STATE_TRANSITION', extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length } };
       }
       const row = await insertOperation(this.env, input);
       await this.save({ ...st, ops: [...st.ops, { id: row.id, command: input.command, target, claimedAt: null }] });

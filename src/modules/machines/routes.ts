@@ -122,7 +122,7 @@ export const commandRoute = createRoute({
   description: `${PERMISSIONS}
 State machine: POWER_ON POWEROFF→READY; START READY|PAUSE→RUNNING; PAUSE RUNNING→PAUSE; STOP RUNNING|PAUSE→READY;
 POWER_OFF READY→POWEROFF; RESET ERROR→READY. The command is checked against the status the machine will have
-after the commands already accepted (409 \`INVALID_STATE_TRANSITION\` at once otherwise, naming that \`status\`),
+after the commands already accepted (409 \`INVALID_STATE_TRANSITION\` at once otherwise, naming that status as \`machine_status\`),
 recorded as PENDING and answered 202 with a \`Location\` to poll. Commands of one machine execute one at a time,
 in order. Results: SUCCESS (the new status), REMOTEFAILED (the controller answered non-2xx; status ERROR, RESET
 recovers it) or INTERNALFAILED (the controller was unreachable after 3 retries with exponential backoff; status
