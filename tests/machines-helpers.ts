@@ -63,7 +63,14 @@ export function stubController(handler: (call: ControllerCall, init: RequestInit
     if (!url.startsWith(DEVICE)) return original(input, init);
     const c = { url, body: JSON.parse(String(init?.body)), headers: new Headers(init?.headers) };
     calls.push(c);
-    return handler(c, init);
+    // Like the real fetch, give up when the caller's signal (the consumer's timeout) fires.
+    const signal = init?.signal;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason));
+    });
+    aborted.catch(() => {}); // the timeout fires later even when the handler answered first
+    return Promise.race([Promise.resolve(handler(c, init)), aborted]);
   }) as typeof fetch;
   return { calls, restore: () => void (globalThis.fetch = original) };
 }
