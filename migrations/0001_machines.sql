@@ -13,6 +13,8 @@ CREATE TABLE `machine_operations` (
 --> statement-breakpoint
 CREATE INDEX `machine_operations_machine_id` ON `machine_operations` (`machine_id`,`id`);--> statement-breakpoint
 CREATE INDEX `machine_operations_owner_id` ON `machine_operations` (`machine_owner_id`,`id`);--> statement-breakpoint
+CREATE INDEX `machine_operations_owner_result` ON `machine_operations` (`machine_owner_id`,`result`,`id`);--> statement-breakpoint
+CREATE INDEX `machine_operations_owner_command` ON `machine_operations` (`machine_owner_id`,`command`,`id`);--> statement-breakpoint
 CREATE TABLE `machines` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,

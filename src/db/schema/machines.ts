@@ -57,6 +57,9 @@ export const machineOperations = sqliteTable(
     // Newest first per machine and per owner: SQLite walks these backwards for ORDER BY id DESC.
     index('machine_operations_machine_id').on(t.machineId, t.id),
     index('machine_operations_owner_id').on(t.machineOwnerId, t.id),
+    // The result and command filters of "my history": covering counts and ordered pages.
+    index('machine_operations_owner_result').on(t.machineOwnerId, t.result, t.id),
+    index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
   ],
 );
 
