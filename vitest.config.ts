@@ -15,6 +15,8 @@ export default defineConfig(async () => {
             // Machines: retry an unreachable controller at once and time a hanging one out fast.
             MACHINE_RETRY_BASE_SECONDS: '0',
             MACHINE_CONTROLLER_TIMEOUT_MS: '300',
+            // Tests check the production URL policy even where .dev.vars relaxes it for `npm run dev`.
+            ALLOW_INSECURE_CONTROLLER_URLS: 'false',
           },
         },
       }),

@@ -236,8 +236,10 @@ async function historyPage(env: Bindings, where: SQL[], q: HistoryInput, url: st
 }
 
 export async function machineHistory(env: Bindings, user: UserRow, id: number, q: HistoryInput, url: string) {
-  await getManagedMachine(env, user, id);
-  return historyPage(env, [eq(machineOperations.machineId, id)], q, url);
+  // The permission check and the page run concurrently (one D1 round trip less); nothing is
+  // returned unless the check passes.
+  const [, page] = await Promise.all([getManagedMachine(env, user, id), historyPage(env, [eq(machineOperations.machineId, id)], q, url)]);
+  return page;
 }
 
 /** Operations on the caller's machines (staff included: this list is "mine", not "all"). */
