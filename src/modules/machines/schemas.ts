@@ -85,10 +85,9 @@ export const MachineListQuery = CursorQuery.extend({
   search: z
     .string()
     .trim()
-    .min(1)
     .max(100)
     .optional()
-    .openapi({ description: 'Case-insensitive substring of the name or the location.' }),
+    .openapi({ description: 'Case-insensitive substring of the name or the location (empty: no filter).' }),
 });
 
 export const HistoryQuery = CursorQuery.extend({ result: result.optional(), command: command.optional() });
