@@ -5,7 +5,7 @@
 // out of order. It also serves /live (WebSocket hibernation API) and pushes every change.
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
-import type { Bindings } from '../../env';
+import { config, type Bindings } from '../../env';
 import {
   deleteMachineRow,
   failOrphanedOperations,
@@ -28,6 +28,8 @@ interface PendingOp {
   target: MachineStatus;
   /** When a consumer started executing it (a lease, so a duplicate delivery waits). */
   claimedAt: number | null;
+  /** When it was put on the queue (the watchdog's clock); null while it waits its turn. */
+  enqueuedAt?: number | null;
 }
 
 interface State {
@@ -39,6 +41,16 @@ interface State {
 export type Failure = { error: 'NOT_FOUND' | 'INVALID_STATE_TRANSITION' | 'MACHINE_BUSY'; extras?: Record<string, unknown> };
 
 const QUEUE_FAILED = 'the command could not be queued';
+const WATCHDOG_FAILED = 'no result arrived in time (the queue lost the message)';
+
+/**
+ * How long a queued command may stay without a result before the watchdog alarm fails it: well
+ * beyond the queue's own worst case (4 attempts × the controller timeout + 2+4+8 s of backoff).
+ */
+function watchdogMs(env: Bindings): number {
+  const cfg = config(env);
+  return 4 * cfg.MACHINE_CONTROLLER_TIMEOUT_MS + 14 * cfg.MACHINE_RETRY_BASE_SECONDS * 1000 + 5 * 60_000;
+}
 
 export type CommandOutcome = Failure | { operation: OperationView };
 export type UpdateOutcome = Failure | { machine: ReturnType<typeof machineView> };
@@ -157,6 +169,7 @@ export class MachineDO extends DurableObject<Bindings> {
   destroy(machineId: number) {
     return this.serial(async () => {
       await deleteMachineRow(this.env, machineId);
+      await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.state = undefined;
       for (const ws of this.ctx.getWebSockets()) {
@@ -206,12 +219,31 @@ export class MachineDO extends DurableObject<Bindings> {
     const head = st.ops[0]!;
     try {
       await this.env.MACHINE_QUEUE.send({ operation_id: head.id, machine_id: st.machineId, command: head.command });
+      const now = Date.now();
+      await this.save({ ...st, ops: st.ops.map((o) => (o === head ? { ...o, enqueuedAt: now } : o)) });
+      await this.ctx.storage.setAlarm(now + watchdogMs(this.env));
       return true;
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
       await this.resolve(st.machineId, head.id, 'INTERNALFAILED', QUEUE_FAILED);
       return false;
     }
+  }
+
+  /**
+   * The watchdog: a command whose message vanished (e.g. the dead-letter consumer kept failing)
+   * would block the machine forever; past the deadline it is failed and the next one is sent.
+   */
+  override async alarm(): Promise<void> {
+    await this.serial(async () => {
+      const st = this.state ?? (await this.ctx.storage.get<State>('state'));
+      const head = st?.ops[0];
+      if (!st || !head?.enqueuedAt) return;
+      this.state = st;
+      const deadline = head.enqueuedAt + watchdogMs(this.env);
+      if (Date.now() >= deadline) await this.resolve(st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
+      else await this.ctx.storage.setAlarm(deadline);
+    });
   }
 
   // ---- /live ------------------------------------------------------------------------------------

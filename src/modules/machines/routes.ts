@@ -126,7 +126,10 @@ after the commands already accepted (409 \`INVALID_STATE_TRANSITION\` at once ot
 recorded as PENDING and answered 202 with a \`Location\` to poll. Commands of one machine execute one at a time,
 in order. Results: SUCCESS (the new status), REMOTEFAILED (the controller answered non-2xx; status ERROR, RESET
 recovers it) or INTERNALFAILED (the controller was unreachable after 3 retries with exponential backoff; status
-unchanged). A failure cancels the commands queued behind it (INTERNALFAILED, \`detail\` says why).`,
+unchanged). A failure cancels the commands queued behind it (INTERNALFAILED, \`detail\` says why). A command
+without any result long after its retries could have ended is failed by a watchdog, so a lost message never
+blocks a machine. The operation id is the idempotency key: a redelivered message never applies twice, and the
+controller receives it as \`Idempotency-Key\`.`,
   request: { params: IdParam, body: jsonBody(CommandBody) },
   responses: {
     202: {
