@@ -18,6 +18,9 @@ export default defineConfig(async () => {
             // Size and seed of the generated-request run (npm run test:fuzz raises FUZZ_RUNS).
             FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
             FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+            // Machines: retry an unreachable controller at once and time a hanging one out fast.
+            MACHINE_RETRY_BASE_SECONDS: '0',
+            MACHINE_CONTROLLER_TIMEOUT_MS: '300',
           },
         },
       }),

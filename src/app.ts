@@ -12,6 +12,7 @@ import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
 import { phone } from './modules/phone/handlers';
 import { referrals } from './modules/referrals/handlers';
+import { machines } from './modules/machines/handlers';
 import { system } from './modules/system/handlers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -107,6 +108,7 @@ export function buildApp() {
   app.route('/', accounts);
   app.route('/', phone);
   app.route('/', referrals);
+  app.route('/', machines);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

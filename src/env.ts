@@ -7,6 +7,8 @@ export interface Bindings {
   JWT_SECRET: string;
   /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
   PHONE_CODE_SECRET?: string;
+  MACHINE: DurableObjectNamespace<import('./modules/machines/machine.do').MachineDO>;
+  MACHINE_QUEUE: Queue<import('./modules/machines/consumer').CommandMessage>;
   [name: string]: unknown;
 }
 
@@ -55,6 +57,9 @@ const DEFAULTS = {
   DASHBOARD_TIMEZONE: 'Asia/Seoul',
   MACHINE_SIM_DELAY_MS: 0,
   ALLOW_INSECURE_CONTROLLER_URLS: false,
+  /** Backoff of a controller that cannot be reached: base × 2^(attempt−1) seconds (0 in tests). */
+  MACHINE_RETRY_BASE_SECONDS: 2,
+  MACHINE_CONTROLLER_TIMEOUT_MS: 10_000,
 };
 
 export type Config = typeof DEFAULTS;

@@ -1,6 +1,10 @@
-// The worker: the HTTP app (and, as modules arrive, the queue consumer and Durable Objects).
+// The worker: the HTTP app, the queue consumers and the Durable Object classes.
 import { app } from './app';
+import { handleQueue } from './modules/machines/consumer';
+
+export { MachineDO } from './modules/machines/machine.do';
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => handleQueue(batch, env),
 } satisfies ExportedHandler<Cloudflare.Env>;

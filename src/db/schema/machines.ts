@@ -1,0 +1,67 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { users } from './accounts';
+
+export const MACHINE_STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'] as const;
+export type MachineStatus = (typeof MACHINE_STATUSES)[number];
+export const MACHINE_COMMANDS = ['START', 'STOP', 'PAUSE', 'POWER_ON', 'POWER_OFF', 'RESET'] as const;
+export type MachineCommand = (typeof MACHINE_COMMANDS)[number];
+export const OPERATION_RESULTS = ['PENDING', 'SUCCESS', 'REMOTEFAILED', 'INTERNALFAILED'] as const;
+export type OperationResult = (typeof OPERATION_RESULTS)[number];
+
+/**
+ * Machines. `status` mirrors the machine's Durable Object (its single writer); it is written only
+ * through MachineDO, so a list can be served from D1 without waking 100k objects.
+ */
+export const machines = sqliteTable(
+  'machines',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    location: text('location').notNull(),
+    status: text('status', { enum: MACHINE_STATUSES }).notNull().default('POWEROFF'),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    controllerUrl: text('controller_url'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    // "my machines" newest first, and the status filter, both walk an index in id order.
+    index('machines_owner_id').on(t.ownerId, t.id),
+    index('machines_status_id').on(t.status, t.id),
+  ],
+);
+
+/**
+ * One row per command. `machine_owner_id` is the machine's current owner (rewritten on a transfer)
+ * so "operations on my machines" is one index range at any table size; `worker_id` is the user
+ * who issued the command.
+ */
+export const machineOperations = sqliteTable(
+  'machine_operations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: integer('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    machineOwnerId: integer('machine_owner_id').notNull(),
+    workerId: integer('worker_id'),
+    command: text('command', { enum: MACHINE_COMMANDS }).notNull(),
+    result: text('result', { enum: OPERATION_RESULTS }).notNull().default('PENDING'),
+    requestDatetime: integer('request_datetime').notNull(),
+    completedAt: integer('completed_at'),
+    detail: text('detail'),
+  },
+  (t) => [
+    // Newest first per machine and per owner: SQLite walks these backwards for ORDER BY id DESC.
+    index('machine_operations_machine_id').on(t.machineId, t.id),
+    index('machine_operations_owner_id').on(t.machineOwnerId, t.id),
+    // The result and command filters of "my history": covering counts and ordered pages.
+    index('machine_operations_owner_result').on(t.machineOwnerId, t.result, t.id),
+    index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
+  ],
+);
+
+export type MachineRow = typeof machines.$inferSelect;
+export type OperationRow = typeof machineOperations.$inferSelect;

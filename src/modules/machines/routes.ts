@@ -1,0 +1,192 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { auth, requireAuth } from '../../lib/auth';
+import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
+import { errorResponses } from '../../lib/problem';
+import './codes';
+import {
+  AllHistoryQuery,
+  CommandBody,
+  CreateMachineBody,
+  HistoryQuery,
+  MachineListQuery,
+  MachinePageSchema,
+  MachineSchema,
+  OperationPageSchema,
+  OperationParams,
+  OperationSchema,
+  PatchMachineBody,
+  PutMachineBody,
+} from './schemas';
+
+const tags = ['machines'];
+const common = { tags, security: bearer };
+
+const PERMISSIONS = `Every authenticated user reads machines; only the owner or staff change, drive or watch one
+(403 \`PERMISSION_DENIED\` for others: machines are not private, so their existence is not hidden).`;
+
+export const listMachinesRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'get',
+  path: '/api/machines',
+  summary: 'List machines',
+  description: `Newest first. Filters: \`status\`, \`owner=me\` (or an owner id), \`search\` (case-insensitive substring
+of name or location). Paging by \`page\`/\`page_size\`, or by \`cursor\` (from \`next_cursor\`) in constant time at any depth.`,
+  request: { query: MachineListQuery },
+  responses: { 200: jsonResponse(MachinePageSchema, 'A page of machines.'), ...errorResponses(['NOT_FOUND'], { auth: true }) },
+});
+
+export const createMachineRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'post',
+  path: '/api/machines',
+  summary: 'Create a machine',
+  description: `The caller owns the new machine (staff may name another owner with \`owner_id\`; it is ignored for
+everyone else). \`status\` defaults to POWEROFF. \`controller_url\` must be \`https://\` and must not name a private,
+loopback or link-local host or IP in any spelling (local development with ALLOW_INSECURE_CONTROLLER_URLS=true also
+accepts \`http://\` and loopback); without one the built-in simulator executes commands.`,
+  request: { body: jsonBody(CreateMachineBody) },
+  responses: { 201: jsonResponse(MachineSchema, 'The new machine.'), ...errorResponses([], { auth: true, body: true }) },
+});
+
+export const allHistoryRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'get',
+  path: '/api/machines/history',
+  summary: 'Operations on the caller’s machines',
+  description: `Newest first, across every machine the caller owns now (staff too: this is "mine", not "all").
+Filters: \`result\`, \`command\`, \`machine_id\`. Paging by \`page\`/\`page_size\` or \`cursor\`.`,
+  request: { query: AllHistoryQuery },
+  responses: { 200: jsonResponse(OperationPageSchema, 'A page of operations.'), ...errorResponses(['NOT_FOUND'], { auth: true }) },
+});
+
+export const getMachineRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'get',
+  path: '/api/machines/{id}',
+  summary: 'One machine',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(MachineSchema, 'The machine.'), ...errorResponses(['NOT_FOUND'], { auth: true }) },
+});
+
+const UPDATE_DESCRIPTION = `${PERMISSIONS}
+\`owner_id\` is honoured for staff only (it transfers the machine and its history). A \`status\` in the body is
+applied by the machine's Durable Object, the single writer of its status: a change while a command is pending is
+409 \`MACHINE_BUSY\`. Setting \`status\` directly bypasses the state machine (it is an administrative override).`;
+
+export const putMachineRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'put',
+  path: '/api/machines/{id}',
+  summary: 'Replace a machine',
+  description: UPDATE_DESCRIPTION,
+  request: { params: IdParam, body: jsonBody(PutMachineBody) },
+  responses: {
+    200: jsonResponse(MachineSchema, 'The machine.'),
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'MACHINE_BUSY'], { auth: true, body: true }),
+  },
+});
+
+export const patchMachineRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'patch',
+  path: '/api/machines/{id}',
+  summary: 'Update a machine',
+  description: UPDATE_DESCRIPTION,
+  request: { params: IdParam, body: jsonBody(PatchMachineBody) },
+  responses: putMachineRoute.responses,
+});
+
+export const deleteMachineRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'delete',
+  path: '/api/machines/{id}',
+  summary: 'Delete a machine',
+  description: `${PERMISSIONS} Its history goes with it; pending commands are dropped and open /live sockets are closed.`,
+  request: { params: IdParam },
+  responses: { 204: { description: 'Deleted.' }, ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true }) },
+});
+
+export const commandRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'post',
+  path: '/api/machines/{id}/operation',
+  summary: 'Send a command (asynchronous)',
+  description: `${PERMISSIONS}
+State machine: POWER_ON POWEROFF→READY; START READY|PAUSE→RUNNING; PAUSE RUNNING→PAUSE; STOP RUNNING|PAUSE→READY;
+POWER_OFF READY→POWEROFF; RESET ERROR→READY. The command is checked against the status the machine will have
+after the commands already accepted (409 \`INVALID_STATE_TRANSITION\` at once otherwise, naming that status as \`machine_status\`),
+recorded as PENDING and answered 202 with a \`Location\` to poll. Commands of one machine execute one at a time,
+in order. Results: SUCCESS (the new status), REMOTEFAILED (the controller answered non-2xx; status ERROR, RESET
+recovers it) or INTERNALFAILED (the controller was unreachable after 3 retries with exponential backoff; status
+unchanged). A failure cancels the commands queued behind it (INTERNALFAILED, \`detail\` says why). A command
+without any result long after its retries could have ended is failed by a watchdog, so a lost message never
+blocks a machine. The operation id is the idempotency key: a redelivered message never applies twice, and the
+controller receives it as \`Idempotency-Key\`.`,
+  request: { params: IdParam, body: jsonBody(CommandBody) },
+  responses: {
+    202: {
+      ...jsonResponse(OperationSchema, 'Accepted: the PENDING operation.'),
+      headers: z.object({ Location: z.string().openapi({ description: 'Absolute URL of the operation, to poll.' }) }),
+    },
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'INVALID_STATE_TRANSITION'], { auth: true, body: true }),
+  },
+});
+
+export const machineHistoryRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'get',
+  path: '/api/machines/{id}/history',
+  summary: 'A machine’s operations',
+  description: `${PERMISSIONS} Newest first; filters \`result\` and \`command\`; paging by \`page\`/\`page_size\` or \`cursor\`.`,
+  request: { params: IdParam, query: HistoryQuery },
+  responses: {
+    200: jsonResponse(OperationPageSchema, 'A page of operations.'),
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true }),
+  },
+});
+
+export const operationRoute = createRoute({
+  ...common,
+  middleware: [auth] as const,
+  method: 'get',
+  path: '/api/machines/{id}/operations/{operation_id}',
+  summary: 'One operation (poll it until `result` is not PENDING)',
+  description: PERMISSIONS,
+  request: { params: OperationParams },
+  responses: { 200: jsonResponse(OperationSchema, 'The operation.'), ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true }) },
+});
+
+export const liveRoute = createRoute({
+  tags,
+  security: bearer,
+  middleware: [requireAuth({ allowQueryToken: true })] as const,
+  method: 'get',
+  path: '/api/machines/{id}/live',
+  summary: 'Live updates (WebSocket)',
+  description: `${PERMISSIONS}
+A WebSocket served by the machine's Durable Object (hibernation API: idle sockets cost nothing). The token comes
+from \`Authorization: Bearer\` or, since browsers cannot set headers on a WebSocket, \`?access_token=\`.
+Events are JSON text frames:
+- on connect, and when the client sends \`status\`: \`{ "type": "status", "machine_id", "status", "previous": null, "pending_operations": [{ "id", "command" }], "at" }\`
+- on every status change: \`{ "type": "status", "machine_id", "status", "previous", "at" }\`
+- when a command is accepted and when its result arrives: \`{ "type": "operation", "operation": Operation }\`
+- when the machine is deleted: \`{ "type": "deleted", "machine_id" }\`, then the socket closes.
+Sending \`ping\` answers \`pong\` without waking the object.`,
+  request: {
+    params: IdParam,
+    query: z.object({ access_token: z.string().optional().openapi({ description: 'The access token, for browsers.' }) }),
+  },
+  responses: {
+    101: { description: 'Switching protocols: the WebSocket.' },
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'UPGRADE_REQUIRED'], { auth: true }),
+  },
+});

@@ -1,0 +1,114 @@
+import { z } from '@hono/zod-openapi';
+import { MACHINE_COMMANDS, MACHINE_STATUSES, OPERATION_RESULTS } from '../../db/schema';
+import { CursorQuery, pageSchema } from '../../lib/pagination';
+
+const status = z.enum(MACHINE_STATUSES).openapi({ example: 'POWEROFF' });
+const command = z.enum(MACHINE_COMMANDS).openapi({ example: 'POWER_ON' });
+const result = z.enum(OPERATION_RESULTS).openapi({ example: 'SUCCESS' });
+const iso = z.string().openapi({ example: '2026-11-22T03:00:00.000Z' });
+
+export const MachineSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    location: z.string(),
+    status,
+    owner_id: z.number().int(),
+    controller_url: z.string().nullable(),
+    created_at: iso,
+    updated_at: iso,
+  })
+  .openapi('Machine');
+
+export const OperationSchema = z
+  .object({
+    id: z.number().int(),
+    machine_id: z.number().int(),
+    machine_owner_id: z.number().int().openapi({ description: 'The machine’s current owner.' }),
+    worker_id: z.number().int().nullable().openapi({ description: 'The user who issued the command.' }),
+    command,
+    result,
+    request_datetime: iso,
+    completed_at: iso.nullable(),
+    detail: z.string().nullable().openapi({ description: 'Why a command failed (or was cancelled), in English.' }),
+  })
+  .openapi('MachineOperation');
+
+const name = z.string().trim().min(1).max(64).openapi({ example: 'Press 7' });
+const location = z.string().trim().min(1).max(256).openapi({ example: 'Hall B, line 2' });
+const controllerUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .nullable()
+  .openapi({
+    example: 'https://gateway.example.com/devices/7',
+    description:
+      'Device gateway that executes commands. `https://` only, and never a private, loopback or link-local host ' +
+      '(checked on write and again before every send). `null` or absent: the built-in simulator drives the machine.',
+  });
+const ownerId = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({ description: 'Staff only: transfers the machine. Ignored when the caller is not staff.' });
+
+export const CreateMachineBody = z
+  .object({ name, location, status: status.optional(), controller_url: controllerUrl.optional(), owner_id: ownerId.optional() })
+  .openapi('CreateMachineRequest');
+
+export const PutMachineBody = z
+  .object({ name, location, status, controller_url: controllerUrl.optional(), owner_id: ownerId.optional() })
+  .openapi('PutMachineRequest', {
+    description: 'A full replacement: `name`, `location` and `status` are required; an absent `controller_url` clears it.',
+  });
+
+export const PatchMachineBody = z
+  .object({
+    name: name.optional(),
+    location: location.optional(),
+    status: status.optional(),
+    controller_url: controllerUrl.optional(),
+    owner_id: ownerId.optional(),
+  })
+  .openapi('PatchMachineRequest');
+
+export const CommandBody = z.object({ command }).openapi('MachineCommandRequest');
+
+export const MachineListQuery = CursorQuery.extend({
+  status: status.optional(),
+  owner: z
+    .union([z.literal('me'), z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)])
+    .optional()
+    .openapi({ description: '`me` for the caller’s machines, or an owner id.', example: 'me' }),
+  search: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .openapi({ description: 'Case-insensitive substring of the name or the location (empty: no filter).' }),
+});
+
+export const HistoryQuery = CursorQuery.extend({ result: result.optional(), command: command.optional() });
+export const AllHistoryQuery = HistoryQuery.extend({
+  machine_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const OperationParams = z.object({
+  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  operation_id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ param: { name: 'operation_id', in: 'path' }, example: 1 }),
+});
+
+export const MachinePageSchema = pageSchema(MachineSchema, 'MachinePage');
+export const OperationPageSchema = pageSchema(OperationSchema, 'MachineOperationPage');
+
+export type CreateMachineInput = z.infer<typeof CreateMachineBody>;
+export type PatchMachineInput = z.infer<typeof PatchMachineBody>;
+export type MachineListInput = z.infer<typeof MachineListQuery>;
+export type HistoryInput = z.infer<typeof AllHistoryQuery>;

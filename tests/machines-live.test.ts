@@ -1,0 +1,84 @@
+// /live: the machine's Durable Object pushes status changes and operation results over a WebSocket.
+import { exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { BASE, call, createUser, expectProblem } from './helpers';
+import { accepted, newMachine, waitDone } from './machines-helpers';
+
+async function connect(path: string, headers: Record<string, string> = {}) {
+  const res = await exports.default.fetch(new Request(BASE + path, { headers: { upgrade: 'websocket', ...headers } }));
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const events: any[] = [];
+  const waiters: (() => void)[] = [];
+  ws.addEventListener('message', (e) => {
+    events.push(typeof e.data === 'string' ? (e.data === 'pong' ? 'pong' : JSON.parse(e.data)) : e.data);
+    waiters.splice(0).forEach((w) => w());
+  });
+  ws.accept();
+  /** Resolves when an event matching pred has arrived. */
+  async function next(pred: (e: any) => boolean, timeoutMs = 10_000): Promise<any> {
+    const started = Date.now();
+    for (;;) {
+      const found = events.find(pred);
+      if (found) return found;
+      if (Date.now() - started > timeoutMs) throw new Error(`no matching event in ${JSON.stringify(events)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+  return { ws, events, next };
+}
+
+describe('GET /api/machines/{id}/live', () => {
+  it('sends the status on connect, then operation and status events (token in the query)', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${u.access}`);
+    const hello = await live.next((e) => e.type === 'status');
+    expect(hello).toMatchObject({ type: 'status', machine_id: m.id, status: 'POWEROFF', pending_operations: [] });
+    const op = await accepted(u.access, m.id, 'POWER_ON');
+    const result = await live.next((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'SUCCESS');
+    expect(result.operation).toMatchObject({ command: 'POWER_ON', machine_id: m.id });
+    const change = await live.next((e) => e.type === 'status' && e.status === 'READY');
+    expect(change).toMatchObject({ previous: 'POWEROFF', machine_id: m.id });
+    expect(live.events.some((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'PENDING')).toBe(true);
+    // ping/pong and an on-demand status
+    live.ws.send('ping');
+    await live.next((e) => e === 'pong');
+    live.ws.send('status');
+    await live.next((e) => e.type === 'status' && e.previous === null && e.status === 'READY');
+    live.ws.close(1000, 'done');
+  });
+
+  it('accepts the bearer header; staff may watch; deleting the machine closes the socket', async () => {
+    const u = await createUser();
+    const staff = await createUser({ staff: true });
+    const m = await newMachine(u.access, { status: 'READY' });
+    const mine = await connect(`/api/machines/${m.id}/live`, { authorization: `Bearer ${u.access}` });
+    const theirs = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);
+    await mine.next((e) => e.type === 'status');
+    await theirs.next((e) => e.type === 'status');
+    await waitDone(u.access, (await accepted(u.access, m.id, 'START')).location);
+    await theirs.next((e) => e.type === 'status' && e.status === 'RUNNING');
+    const closed = new Promise<number>((r) => mine.ws.addEventListener('close', (e) => r(e.code)));
+    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: u.access })).status).toBe(204);
+    await mine.next((e) => e.type === 'deleted');
+    expect(await closed).toBe(1000);
+  });
+
+  it('401 without a token, 403 for a non-owner, 404 for no machine, 426 without an upgrade', async () => {
+    const u = await createUser();
+    const other = await createUser();
+    const m = await newMachine(u.access);
+    const get = (path: string, headers: Record<string, string> = { upgrade: 'websocket' }) => exports.default.fetch(new Request(BASE + path, { headers }));
+    await expectProblem(await get(`/api/machines/${m.id}/live`), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await get(`/api/machines/${m.id}/live?access_token=nonsense`), 401, 'INVALID_TOKEN');
+    await expectProblem(await get(`/api/machines/${m.id}/live?access_token=${other.access}`), 403, 'PERMISSION_DENIED');
+    await expectProblem(await get(`/api/machines/99999999/live?access_token=${u.access}`), 404, 'NOT_FOUND');
+    await expectProblem(await get(`/api/machines/${m.id}/live?access_token=${u.access}`, {}), 426, 'UPGRADE_REQUIRED');
+    // the query token is for /live only
+    await expectProblem(await get(`/api/machines/${m.id}?access_token=${u.access}`, {}), 401, 'TOKEN_NOT_FOUND');
+  });
+});

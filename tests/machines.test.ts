@@ -1,0 +1,291 @@
+// Machines: CRUD, permissions, the state machine through the real queue, history and paging.
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, json } from './helpers';
+import { accepted, command, machine, newMachine, run, waitDone } from './machines-helpers';
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+describe('machine CRUD', () => {
+  it('creates with defaults, owned by the caller, with ISO timestamps and a Location', async () => {
+    const u = await createUser();
+    const res = await call('/api/machines', { token: u.access, body: { name: ' Press 1 ', location: 'Hall A', owner_id: 999999 } });
+    expect(res.status).toBe(201);
+    const m = await json(res);
+    expect(m).toMatchObject({ name: 'Press 1', location: 'Hall A', status: 'POWEROFF', owner_id: u.id, controller_url: null });
+    expect(m.created_at).toMatch(ISO);
+    expect(m.updated_at).toMatch(ISO);
+    expect(res.headers.get('location')).toBe(`http://api.test/api/machines/${m.id}`);
+    expect(await machine(u.access, m.id)).toEqual(m);
+    // trailing slash
+    expect((await call(`/api/machines/${m.id}/`, { token: u.access })).status).toBe(200);
+  });
+
+  it('validates name, location, status and controller_url', async () => {
+    const u = await createUser();
+    const bad = await call('/api/machines', { token: u.access, body: { name: 'x'.repeat(65), location: '', status: 'BROKEN' } });
+    const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
+    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['location', 'name', 'status']);
+    for (const url of ['http://device.example.com', 'https://127.0.0.1/x', 'https://localhost:8443', 'https://10.1.2.3', 'https://[::1]/', 'https://2130706433/', 'ftp://x.example.com', 'not a url']) {
+      const res = await call('/api/machines', { token: u.access, body: { name: 'n', location: 'l', controller_url: url } });
+      const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+      expect(problem.errors[0].path).toBe('controller_url');
+    }
+    const ok = await newMachine(u.access, { controller_url: 'https://gateway.example.com/devices/1', status: 'READY' });
+    expect(ok).toMatchObject({ controller_url: 'https://gateway.example.com/devices/1', status: 'READY' });
+  });
+
+  it('needs a token', async () => {
+    await expectProblem(await call('/api/machines'), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await call('/api/machines', { body: { name: 'n', location: 'l' } }), 401, 'TOKEN_NOT_FOUND');
+  });
+
+  it('staff may create for and transfer to another owner; the history follows the machine', async () => {
+    const staff = await createUser({ staff: true });
+    const a = await createUser();
+    const b = await createUser();
+    const m = await newMachine(staff.access, { owner_id: a.id });
+    expect(m.owner_id).toBe(a.id);
+    await run(a.access, m.id, 'POWER_ON');
+    // a non-staff owner cannot give it away: owner_id is ignored
+    const ignored = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: a.access, body: { owner_id: b.id, name: 'Renamed' } });
+    expect(await json(ignored)).toMatchObject({ owner_id: a.id, name: 'Renamed' });
+    const moved = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: b.id } });
+    expect(await json(moved)).toMatchObject({ owner_id: b.id });
+    const hist = await json(await call('/api/machines/history', { token: b.access }));
+    expect(hist.results.map((o: any) => [o.machine_id, o.machine_owner_id])).toEqual([[m.id, b.id]]);
+    expect((await json(await call('/api/machines/history', { token: a.access }))).count).toBe(0);
+    const unknown = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: 99_999_999 } });
+    expect((await expectProblem(unknown, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('owner_id');
+  });
+
+  it('PUT replaces (all required), PATCH updates some fields', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access, { controller_url: 'https://gw.example.com/1' });
+    const missing = await call(`/api/machines/${m.id}`, { method: 'PUT', token: u.access, body: { name: 'only' } });
+    await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR');
+    const put = await call(`/api/machines/${m.id}`, { method: 'PUT', token: u.access, body: { name: 'P', location: 'L', status: 'READY' } });
+    expect(await json(put)).toMatchObject({ name: 'P', location: 'L', status: 'READY', controller_url: null });
+    const patch = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { location: 'L2' } });
+    expect(await json(patch)).toMatchObject({ name: 'P', location: 'L2', status: 'READY' });
+    const url = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { controller_url: 'https://169.254.169.254/latest' } });
+    await expectProblem(url, 400, 'INPUT_VALIDATION_ERROR');
+    // a status set by PATCH goes through the DO: the next command is validated against it
+    await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'RUNNING' } });
+    await expectProblem(await command(u.access, m.id, 'START'), 409, 'INVALID_STATE_TRANSITION');
+    expect((await run(u.access, m.id, 'PAUSE')).result).toBe('SUCCESS');
+    expect((await machine(u.access, m.id)).status).toBe('PAUSE');
+  });
+
+  it('DELETE removes the machine and its history', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const op = await run(u.access, m.id, 'POWER_ON');
+    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: u.access })).status).toBe(204);
+    await expectProblem(await call(`/api/machines/${m.id}`, { token: u.access }), 404, 'NOT_FOUND');
+    await expectProblem(await call(`/api/machines/${m.id}`, { method: 'DELETE', token: u.access }), 404, 'NOT_FOUND');
+    await expectProblem(await command(u.access, m.id, 'POWER_OFF'), 404, 'NOT_FOUND');
+    const left = await env.DB.prepare('SELECT count(*) AS n FROM machine_operations WHERE id = ?').bind(op.id).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+  });
+
+  it('404 for unknown ids, 400 for malformed ones', async () => {
+    const u = await createUser();
+    await expectProblem(await call('/api/machines/99999999', { token: u.access }), 404, 'NOT_FOUND');
+    await expectProblem(await call('/api/machines/abc', { token: u.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await call('/api/machines/99999999/operation', { token: u.access, body: { command: 'START' } }), 404, 'NOT_FOUND');
+    const m = await newMachine(u.access);
+    await expectProblem(await call(`/api/machines/${m.id}/operations/99999999`, { token: u.access }), 404, 'NOT_FOUND');
+    await expectProblem(await command(u.access, m.id, 'JUMP'), 400, 'INPUT_VALIDATION_ERROR');
+  });
+});
+
+describe('permissions', () => {
+  it('a non-owner reads but is refused 403 on every other route; staff may do everything', async () => {
+    const owner = await createUser();
+    const other = await createUser();
+    const staff = await createUser({ staff: true });
+    const m = await newMachine(owner.access);
+    const op = await run(owner.access, m.id, 'POWER_ON');
+    expect((await call(`/api/machines/${m.id}`, { token: other.access })).status).toBe(200);
+    expect((await call('/api/machines', { token: other.access })).status).toBe(200);
+    const refused: [string, string, unknown?][] = [
+      ['PUT', `/api/machines/${m.id}`, { name: 'x', location: 'y', status: 'READY' }],
+      ['PATCH', `/api/machines/${m.id}`, { name: 'x' }],
+      ['DELETE', `/api/machines/${m.id}`],
+      ['POST', `/api/machines/${m.id}/operation`, { command: 'START' }],
+      ['GET', `/api/machines/${m.id}/history`],
+      ['GET', `/api/machines/${m.id}/operations/${op.id}`],
+      ['GET', `/api/machines/${m.id}/live`],
+    ];
+    for (const [method, path, body] of refused) {
+      const res = await call(path, { method, token: other.access, body, headers: path.endsWith('/live') ? { upgrade: 'websocket' } : {} });
+      expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} 403`);
+      await expectProblem(res, 403, 'PERMISSION_DENIED');
+    }
+    expect((await json(await call('/api/machines/history', { token: other.access }))).count).toBe(0);
+    const nothing = await json(await call(`/api/machines/history?machine_id=${m.id}`, { token: other.access }));
+    expect(nothing.results).toEqual([]);
+    // the other user's machine is unchanged
+    expect(await machine(owner.access, m.id)).toMatchObject({ name: 'Press', status: 'READY' });
+    expect((await call(`/api/machines/${m.id}/history`, { token: staff.access })).status).toBe(200);
+    expect((await call(`/api/machines/${m.id}/operations/${op.id}`, { token: staff.access })).status).toBe(200);
+    expect((await run(staff.access, m.id, 'START')).result).toBe('SUCCESS');
+    const put = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { name: 'By staff' } });
+    expect((await json(put)).owner_id).toBe(owner.id);
+    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: staff.access })).status).toBe(204);
+  });
+});
+
+const STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'] as const;
+const ALLOWED: Record<string, Record<string, string>> = {
+  POWER_ON: { POWEROFF: 'READY' },
+  START: { READY: 'RUNNING', PAUSE: 'RUNNING' },
+  PAUSE: { RUNNING: 'PAUSE' },
+  STOP: { RUNNING: 'READY', PAUSE: 'READY' },
+  POWER_OFF: { READY: 'POWEROFF' },
+  RESET: { ERROR: 'READY' },
+};
+
+describe('state machine', () => {
+  it('every command from every status: allowed ones succeed with the right status, the rest are 409', async () => {
+    const u = await createUser();
+    const cases = Object.keys(ALLOWED).flatMap((cmd) => STATUSES.map((from) => ({ cmd, from, to: ALLOWED[cmd]![from] })));
+    expect(cases).toHaveLength(30);
+    await Promise.all(
+      cases.map(async ({ cmd, from, to }) => {
+        const m = await newMachine(u.access, { status: from });
+        if (!to) {
+          const body = await expectProblem(await command(u.access, m.id, cmd), 409, 'INVALID_STATE_TRANSITION');
+          expect(body).toMatchObject({ status: 409, command: cmd });
+          expect((await machine(u.access, m.id)).status).toBe(from);
+          return;
+        }
+        const done = await run(u.access, m.id, cmd);
+        expect({ cmd, from, result: done.result, status: (await machine(u.access, m.id)).status }).toEqual({ cmd, from, result: 'SUCCESS', status: to });
+        expect(done.completed_at).toMatch(ISO);
+        expect(done.worker_id).toBe(u.id);
+      }),
+    );
+  });
+
+  it('validates against the status after the queued commands, and executes them in order', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const a = await accepted(u.access, m.id, 'POWER_ON');
+    const b = await accepted(u.access, m.id, 'START');
+    const c = await accepted(u.access, m.id, 'PAUSE');
+    const refused = await expectProblem(await command(u.access, m.id, 'POWER_ON'), 409, 'INVALID_STATE_TRANSITION');
+    expect(refused.status).toBe(409);
+    for (const op of [a, b, c]) expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
+    const ops = (await json(await call(`/api/machines/${m.id}/history`, { token: u.access }))).results;
+    expect(ops.map((o: any) => o.command)).toEqual(['PAUSE', 'START', 'POWER_ON']);
+    const completed = ops.map((o: any) => Date.parse(o.completed_at));
+    expect(completed[0]).toBeGreaterThanOrEqual(completed[1]);
+    expect(completed[1]).toBeGreaterThanOrEqual(completed[2]);
+    expect((await machine(u.access, m.id)).status).toBe('PAUSE');
+  });
+
+  it('concurrent commands: exactly one of N identical POWER_ONs is accepted', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => command(u.access, m.id, 'POWER_ON')));
+    expect(answers.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409, 409, 409]);
+  });
+
+  it('a machine seeded straight into D1 (no DO state yet) starts from its row', async () => {
+    const u = await createUser();
+    const now = Date.now();
+    const row = await env.DB.prepare(
+      "INSERT INTO machines (name, location, status, owner_id, created_at, updated_at) VALUES ('Seeded', 'Hall S', 'RUNNING', ?, ?, ?) RETURNING id",
+    )
+      .bind(u.id, now, now)
+      .first<{ id: number }>();
+    await expectProblem(await command(u.access, row!.id, 'POWER_ON'), 409, 'INVALID_STATE_TRANSITION');
+    expect((await run(u.access, row!.id, 'STOP')).result).toBe('SUCCESS');
+    expect((await machine(u.access, row!.id)).status).toBe('READY');
+  });
+});
+
+describe('lists and history', () => {
+  it('filters by status, owner and search; pages by page and by cursor, newest first', async () => {
+    const u = await createUser();
+    const tag = `zq${Date.now().toString(36)}`;
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push(await newMachine(u.access, { name: `${tag} press ${i}`, location: i % 2 ? 'North 50%_hall' : 'South', status: i < 2 ? 'READY' : 'POWEROFF' }));
+    const ids = made.map((m) => m.id).reverse();
+    const mine = await json(await call('/api/machines?owner=me&page_size=2', { token: u.access }));
+    expect(mine.count).toBe(5);
+    expect(mine.results.map((m: any) => m.id)).toEqual(ids.slice(0, 2));
+    expect(mine.next).toContain('page=2');
+    expect(mine.previous).toBeNull();
+    const page3 = await json(await call('/api/machines?owner=me&page_size=2&page=3', { token: u.access }));
+    expect(page3.results.map((m: any) => m.id)).toEqual(ids.slice(4));
+    expect(page3.next).toBeNull();
+    await expectProblem(await call('/api/machines?owner=me&page_size=2&page=4', { token: u.access }), 404, 'NOT_FOUND');
+    // cursor paging walks the same order without a count
+    const seen: number[] = [];
+    let url: string | null = '/api/machines?owner=me&page_size=2&cursor=' + mine.next_cursor;
+    seen.push(...mine.results.map((m: any) => m.id));
+    while (url) {
+      const page: any = await json(await call(url, { token: u.access }));
+      expect(page.count).toBeUndefined();
+      seen.push(...page.results.map((m: any) => m.id));
+      url = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
+    }
+    expect(seen).toEqual(ids);
+    const ready = await json(await call('/api/machines?owner=me&status=READY', { token: u.access }));
+    expect(ready.results.map((m: any) => m.id).sort()).toEqual([made[0].id, made[1].id].sort());
+    const search = await json(await call(`/api/machines?search=${tag.toUpperCase()}%20PRESS%203`, { token: u.access }));
+    expect(search.results.map((m: any) => m.id)).toEqual([made[3].id]);
+    const like = await json(await call(`/api/machines?owner=me&search=${encodeURIComponent('50%_')}`, { token: u.access }));
+    expect(like.count).toBe(2);
+    await expectProblem(await call('/api/machines?status=NOPE', { token: u.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await call('/api/machines?cursor=garbage', { token: u.access }), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('history per machine and across my machines: newest first, filters, cursor', async () => {
+    const u = await createUser();
+    const m1 = await newMachine(u.access);
+    const m2 = await newMachine(u.access, { status: 'READY' });
+    for (const cmd of ['POWER_ON', 'START', 'STOP']) await run(u.access, m1.id, cmd);
+    await run(u.access, m2.id, 'START');
+    const h1 = await json(await call(`/api/machines/${m1.id}/history`, { token: u.access }));
+    expect(h1.count).toBe(3);
+    expect(h1.results.map((o: any) => o.command)).toEqual(['STOP', 'START', 'POWER_ON']);
+    expect(h1.results[0]).toMatchObject({ machine_id: m1.id, machine_owner_id: u.id, worker_id: u.id, result: 'SUCCESS', detail: null });
+    expect(h1.results[0].request_datetime).toMatch(ISO);
+    const starts = await json(await call('/api/machines/history?command=START', { token: u.access }));
+    expect(starts.results.map((o: any) => o.machine_id)).toEqual([m2.id, m1.id]);
+    const one = await json(await call(`/api/machines/history?machine_id=${m2.id}&result=SUCCESS`, { token: u.access }));
+    expect(one.count).toBe(1);
+    const none = await json(await call('/api/machines/history?result=REMOTEFAILED', { token: u.access }));
+    expect(none.count).toBe(0);
+    const all = await json(await call('/api/machines/history?page_size=3', { token: u.access }));
+    expect(all.count).toBe(4);
+    const rest = await json(await call(`/api/machines/history?page_size=3&cursor=${all.next_cursor}`, { token: u.access }));
+    expect(rest.results).toHaveLength(1);
+    expect(rest.results[0].id).toBeLessThan(all.results[2].id);
+    expect(rest.next).toBeNull();
+    await expectProblem(await call('/api/machines/history?result=MAYBE', { token: u.access }), 400, 'INPUT_VALIDATION_ERROR');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('lists every machine route with its error codes', async () => {
+    const doc = await json(await call('/openapi.json'));
+    const paths = Object.keys(doc.paths).filter((p) => p.startsWith('/api/machines'));
+    expect(paths.sort()).toEqual([
+      '/api/machines',
+      '/api/machines/history',
+      '/api/machines/{id}',
+      '/api/machines/{id}/history',
+      '/api/machines/{id}/live',
+      '/api/machines/{id}/operation',
+      '/api/machines/{id}/operations/{operation_id}',
+    ]);
+    expect(doc.paths['/api/machines/{id}/operation'].post.responses['409'].description).toContain('INVALID_STATE_TRANSITION');
+    expect(doc.paths['/api/machines/{id}'].patch.responses['409'].description).toContain('MACHINE_BUSY');
+    expect(doc.paths['/api/machines/{id}/live'].get.responses['426'].description).toContain('UPGRADE_REQUIRED');
+  });
+});
