@@ -1,0 +1,82 @@
+// Authorization matrix: for every route that touches a user-owned resource, another user (B) and
+// an anonymous caller get exactly the documented 401/403/404, and nothing of A's changes.
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, type TestUser } from './helpers';
+import { run, newMachine } from './machines-helpers';
+
+interface Fixture {
+  a: TestUser;
+  b: TestUser;
+  machineId: number;
+  operationId: number;
+}
+
+interface Case {
+  name: string;
+  method: string;
+  path: (f: Fixture) => string;
+  body?: (f: Fixture) => unknown;
+  headers?: Record<string, string>;
+  /** What user B gets: a problem [status, code], or a plain success status for public reads. */
+  other: [number, string] | [number];
+}
+
+const CASES: Case[] = [
+  // Machines: everyone authenticated reads; only the owner (or staff) changes or watches.
+  { name: 'read machine', method: 'GET', path: (f) => `/api/machines/${f.machineId}`, other: [200] },
+  { name: 'patch machine', method: 'PATCH', path: (f) => `/api/machines/${f.machineId}`, body: () => ({ name: 'stolen' }), other: [403, 'PERMISSION_DENIED'] },
+  { name: 'put machine', method: 'PUT', path: (f) => `/api/machines/${f.machineId}`, body: () => ({ name: 'stolen', location: 'x', status: 'POWEROFF' }), other: [403, 'PERMISSION_DENIED'] },
+  { name: 'delete machine', method: 'DELETE', path: (f) => `/api/machines/${f.machineId}`, other: [403, 'PERMISSION_DENIED'] },
+  { name: 'command machine', method: 'POST', path: (f) => `/api/machines/${f.machineId}/operation`, body: () => ({ command: 'START' }), other: [403, 'PERMISSION_DENIED'] },
+  { name: 'machine history', method: 'GET', path: (f) => `/api/machines/${f.machineId}/history`, other: [403, 'PERMISSION_DENIED'] },
+  { name: 'machine operation', method: 'GET', path: (f) => `/api/machines/${f.machineId}/operations/${f.operationId}`, other: [403, 'PERMISSION_DENIED'] },
+  { name: 'live socket', method: 'GET', path: (f) => `/api/machines/${f.machineId}/live`, headers: { upgrade: 'websocket' }, other: [403, 'PERMISSION_DENIED'] },
+  // Sessions: B cannot end A's session.
+  { name: 'logout with A’s refresh token', method: 'POST', path: () => '/api/users/logout', body: (f) => ({ refresh: f.a.refresh }), other: [401, 'INVALID_TOKEN'] },
+];
+
+/** Everything of A's that a foreign request could change. */
+async function snapshot(f: Fixture) {
+  const q = (sql: string, ...args: unknown[]) => env.DB.prepare(sql).bind(...args).all().then((r) => r.results);
+  return {
+    user: await q('SELECT * FROM users WHERE id = ?', f.a.id),
+    sessions: await q('SELECT id, refresh_jti, revoked_at FROM sessions WHERE user_id = ? ORDER BY id', f.a.id),
+    machines: await q('SELECT * FROM machines WHERE owner_id = ? ORDER BY id', f.a.id),
+    operations: await q('SELECT * FROM machine_operations WHERE machine_owner_id = ? ORDER BY id', f.a.id),
+  };
+}
+
+describe('authorization matrix', () => {
+  let f: Fixture;
+
+  beforeAll(async () => {
+    const a = await createUser();
+    const b = await createUser();
+    const m = await newMachine(a.access);
+    const op = await run(a.access, m.id, 'POWER_ON');
+    f = { a, b, machineId: m.id, operationId: op.id };
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: anonymous → 401, user B → ${c.other.join(' ')}, A unchanged`, async () => {
+      const before = await snapshot(f);
+      const send = (token?: string) =>
+        call(c.path(f), { method: c.method, token, headers: c.headers, ...(c.body ? { body: c.body(f) } : {}) });
+      await expectProblem(await send(), 401, 'TOKEN_NOT_FOUND');
+      const res = await send(f.b.access);
+      if (c.other.length === 2) await expectProblem(res, c.other[0], c.other[1]);
+      else expect(res.status).toBe(c.other[0]);
+      expect(await snapshot(f)).toEqual(before);
+    });
+  }
+
+  it('lists of A’s things are not visible to B', async () => {
+    const history = await call('/api/machines/history', { token: f.b.access });
+    expect((await history.json<any>()).results).toEqual([]);
+    const referred = await call('/api/profile/referred-users', { token: f.b.access });
+    expect((await referred.json<any>()).count).toBe(0);
+    const profile = await call('/api/profile', { token: f.b.access });
+    expect((await profile.json<any>()).id).toBe(f.b.id);
+  });
+});
