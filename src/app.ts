@@ -10,6 +10,7 @@ import { pickLang } from './lib/i18n';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
+import { sales } from './modules/sales/handlers';
 import { system } from './modules/system/handlers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -103,6 +104,7 @@ export function buildApp() {
 
   app.route('/', system);
   app.route('/', accounts);
+  app.route('/', sales);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,0 +1,121 @@
+// The statements that keep the pre-aggregated tables in step with the orders. Each builder returns
+// statements for one D1 batch (one transaction), so an order write and its aggregates commit
+// together. Every statement reads the state it changes inside SQL, and `guard` (true only if the
+// batch's own conditional order UPDATE won) makes a lost race change nothing.
+import { sql, type SQL } from 'drizzle-orm';
+import type { DB } from '../../db/client';
+import { GAP_COLUMNS } from '../../db/schema';
+
+type Statement = ReturnType<DB['run']>;
+
+/** 1 for every batch that inserts its order (the insert itself fails the batch otherwise). */
+export const ALWAYS = sql`1`;
+
+/** True once this batch's `UPDATE orders … SET rev = newRev WHERE rev = oldRev` has changed the row. */
+export const wonRace = (orderId: number, rev: number) => sql`EXISTS (SELECT 1 FROM orders WHERE id = ${orderId} AND rev = ${rev})`;
+
+const GAP_NAMES = Array.from({ length: GAP_COLUMNS }, (_, k) => `c${k}`);
+const gapList = sql.raw(GAP_NAMES.join(', '));
+const addGaps = sql.raw(GAP_NAMES.map((c) => `${c} = ${c} + excluded.${c}`).join(', '));
+const gapValues = (expr: (k: number) => string) => sql.raw(GAP_NAMES.map((_, k) => expr(k)).join(', '));
+
+export interface OrderFigures {
+  customerId: number;
+  hour: number;
+  totalPrice: number;
+  discountPrice: number;
+  /** Per product: [product_id, quantity, amount], one entry per product. */
+  lines: [number, number, number][];
+}
+
+/** Adds (sign 1) or removes (sign −1) a counted order from every aggregate. */
+export function applyOrder(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
+  return [hourTotals(db, o, sign, guard), ...customerHour(db, o.customerId, o.hour, sign, guard), ...productSales(db, o, sign, guard)];
+}
+
+function hourTotals(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement {
+  return db.run(sql`INSERT INTO sales_hours (hour, total_amount, order_count, coupon_amount)
+    SELECT ${o.hour}, ${sign * o.totalPrice}, ${sign}, ${sign * o.discountPrice} WHERE ${guard}
+    ON CONFLICT (hour) DO UPDATE SET total_amount = total_amount + excluded.total_amount,
+      order_count = order_count + excluded.order_count, coupon_amount = coupon_amount + excluded.coupon_amount`);
+}
+
+/**
+ * Distinct customers. Only a customer's first order in an hour (or the removal of its last one)
+ * changes them: then the customer's "previous counted hour" changes for this hour and for its next
+ * counted hour, and the gap columns cK of both hours move accordingly (see salesHours).
+ */
+function customerHour(db: DB, customerId: number, hour: number, sign: 1 | -1, guard: SQL): Statement[] {
+  const prev = sql`COALESCE((SELECT max(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour < ${hour}), ${hour - 100_000})`;
+  const next = sql`(SELECT min(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour > ${hour})`;
+  const changes =
+    sign > 0
+      ? sql`NOT EXISTS (SELECT 1 FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour})`
+      : sql`EXISTS (SELECT 1 FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour} AND orders = 1)`;
+  const s = String(sign);
+  const stmts: Statement[] = [
+    db.run(sql`INSERT INTO sales_hours (hour, ${gapList})
+      SELECT n, ${gapValues((k) => `${s} * ((n - h > ${k}) - (n - p > ${k}))`)}
+      FROM (SELECT ${next} AS n, ${hour} AS h, ${prev} AS p)
+      WHERE n IS NOT NULL AND ${changes} AND ${guard}
+      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`),
+    db.run(sql`INSERT INTO sales_hours (hour, ${gapList})
+      SELECT h, ${gapValues((k) => `${s} * (h - p > ${k})`)}
+      FROM (SELECT ${hour} AS h, ${prev} AS p)
+      WHERE ${changes} AND ${guard}
+      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`),
+  ];
+  if (sign > 0) {
+    stmts.push(
+      db.run(sql`INSERT INTO customer_hours (customer_id, hour, orders) SELECT ${customerId}, ${hour}, 1 WHERE ${guard}
+        ON CONFLICT (customer_id, hour) DO UPDATE SET orders = orders + 1`),
+    );
+  } else {
+    stmts.push(
+      db.run(sql`UPDATE customer_hours SET orders = orders - 1 WHERE customer_id = ${customerId} AND hour = ${hour} AND ${guard}`),
+      db.run(sql`DELETE FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour} AND orders <= 0`),
+    );
+  }
+  return stmts;
+}
+
+/** Cumulative per-product sales: start a row at this hour if needed, then shift it and later rows. */
+function productSales(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
+  const lines = JSON.stringify(o.lines);
+  return [
+    db.run(sql`INSERT INTO product_sales (product_id, hour, quantity, amount)
+      SELECT j.pid, ${o.hour},
+        COALESCE((SELECT quantity FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0),
+        COALESCE((SELECT amount FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0)
+      FROM (SELECT json_extract(value, '$[0]') AS pid FROM json_each(${lines})) AS j
+      WHERE ${guard}
+      ON CONFLICT (product_id, hour) DO NOTHING`),
+    db.run(sql`UPDATE product_sales SET quantity = quantity + ${sign} * d.q, amount = amount + ${sign} * d.a
+      FROM (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS q, json_extract(value, '$[2]') AS a
+            FROM json_each(${lines})) AS d
+      WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${o.hour} AND ${guard}`),
+  ];
+}
+
+/**
+ * Puts `is_first_purchase` on the customer's earliest counted order (by paid_at, then id) and
+ * moves its first-purchase figures with it. Idempotent and derived from the committed state, so it
+ * is safe after any write; the partial unique index refuses a second flag whatever happens.
+ */
+export function settleFirstPurchase(db: DB, customerId: number): Statement[] {
+  const first = sql`(SELECT id FROM orders WHERE customer_id = ${customerId} AND status IN ('PAID', 'SHIPPING', 'COMPLETED')
+    ORDER BY paid_at, id LIMIT 1)`;
+  const moveFigures = (where: SQL, sign: string) =>
+    db.run(sql`INSERT INTO sales_hours (hour, first_purchase_count, first_purchase_amount)
+      SELECT CAST(paid_at / 3600000 AS INTEGER), ${sql.raw(sign)}1, ${sql.raw(sign)}total_price FROM orders WHERE ${where}
+      ON CONFLICT (hour) DO UPDATE SET first_purchase_count = first_purchase_count + excluded.first_purchase_count,
+        first_purchase_amount = first_purchase_amount + excluded.first_purchase_amount`);
+  const stale = sql`customer_id = ${customerId} AND is_first_purchase = 1 AND id IS NOT ${first}`;
+  const rightful = sql`id = ${first} AND is_first_purchase = 0`;
+  return [
+    moveFigures(stale, '-'),
+    db.run(sql`UPDATE orders SET is_first_purchase = 0 WHERE ${stale}`),
+    moveFigures(rightful, ''),
+    db.run(sql`UPDATE orders SET is_first_purchase = 1 WHERE ${rightful}`),
+  ];
+}

@@ -1,0 +1,309 @@
+// Sales: products, orders (with their aggregates written in the same batch) and the dashboards,
+// which read only the pre-aggregated tables. Services take the bindings and plain values.
+import { asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { getDb, type DB } from '../../db/client';
+import { COUNTED_STATUSES, orderItems, orders, products, users, type OrderStatus } from '../../db/schema';
+import { config, type Bindings } from '../../env';
+import { isoOrNull, validationError } from '../../lib/openapi';
+import { offsetOf, type PageArgs } from '../../lib/pagination';
+import { ApiError } from '../../lib/problem';
+import { ALWAYS, applyOrder, settleFirstPurchase, wonRace, type OrderFigures } from './aggregates';
+import { chartHours, dayBuckets, hourBuckets, parseRange, type Bucket } from './buckets';
+import './codes';
+import { HOUR_MS } from './dates';
+
+type ProductRow = typeof products.$inferSelect;
+type OrderRow = typeof orders.$inferSelect;
+type ItemRow = typeof orderItems.$inferSelect;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const isCounted = (status: OrderStatus) => (COUNTED_STATUSES as readonly string[]).includes(status);
+
+// ---- products ------------------------------------------------------------------------------
+
+export function productView(env: Bindings, p: ProductRow) {
+  return { id: p.id, name: p.name, price: p.price, currency: config(env).CURRENCY, created_at: iso(p.createdAt), updated_at: iso(p.updatedAt) };
+}
+
+export async function createProduct(env: Bindings, input: { name: string; price: number }): Promise<ProductRow> {
+  const now = Date.now();
+  return getDb(env.DB).insert(products).values({ ...input, createdAt: now, updatedAt: now }).returning().get();
+}
+
+export async function listProducts(env: Bindings, q: PageArgs): Promise<{ count: number; rows: ProductRow[] }> {
+  const db = getDb(env.DB);
+  const [total, rows] = await db.batch([
+    db.select({ n: count() }).from(products),
+    db.select().from(products).orderBy(asc(products.id)).limit(q.page_size).offset(offsetOf(q)),
+  ]);
+  return { count: total[0]?.n ?? 0, rows };
+}
+
+export async function updateProduct(env: Bindings, id: number, input: { name?: string; price?: number }): Promise<ProductRow> {
+  const row = await getDb(env.DB)
+    .update(products)
+    .set({ ...input, updatedAt: Date.now() })
+    .where(eq(products.id, id))
+    .returning()
+    .get();
+  if (!row) throw new ApiError('NOT_FOUND');
+  return row;
+}
+
+// ---- orders --------------------------------------------------------------------------------
+
+export function orderView(env: Bindings, o: OrderRow, items: Pick<ItemRow, 'productId' | 'productName' | 'unitPrice' | 'quantity'>[]) {
+  return {
+    id: o.id,
+    customer_id: o.customerId,
+    status: o.status,
+    item_price: o.itemPrice,
+    discount_price: o.discountPrice,
+    delivery_price: o.deliveryPrice,
+    total_price: o.totalPrice,
+    is_first_purchase: o.isFirstPurchase,
+    payment_method: o.paymentMethod,
+    paid_at: isoOrNull(o.paidAt),
+    currency: config(env).CURRENCY,
+    items: items.map((i) => ({ product_id: i.productId, product_name: i.productName, unit_price: i.unitPrice, quantity: i.quantity })),
+    created_at: iso(o.createdAt),
+    updated_at: iso(o.updatedAt),
+  };
+}
+
+/** A fresh value for `orders.rev` (53 random bits): tells a batch whether its own UPDATE won. */
+function newRev(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return (hi! & 0x1fffff) * 2 ** 32 + lo!;
+}
+
+function figures(o: Pick<OrderRow, 'customerId' | 'paidAt' | 'totalPrice' | 'discountPrice'>, items: Pick<ItemRow, 'productId' | 'unitPrice' | 'quantity'>[]): OrderFigures {
+  const byProduct = new Map<number, [number, number, number]>();
+  for (const i of items) {
+    const line = byProduct.get(i.productId) ?? [i.productId, 0, 0];
+    line[1] += i.quantity;
+    line[2] += i.unitPrice * i.quantity;
+    byProduct.set(i.productId, line);
+  }
+  return {
+    customerId: o.customerId,
+    hour: Math.floor(o.paidAt! / HOUR_MS),
+    totalPrice: o.totalPrice,
+    discountPrice: o.discountPrice,
+    lines: [...byProduct.values()],
+  };
+}
+
+export interface CreateOrderInput {
+  customer_id: number;
+  items: { product_id: number; quantity: number }[];
+  discount_price: number;
+  delivery_price: number;
+  payment_method?: string;
+  status: OrderStatus;
+  paid_at?: string;
+}
+
+async function loadProducts(db: DB, ids: number[]): Promise<Map<number, ProductRow>> {
+  const rows = await db.select().from(products).where(inArray(products.id, [...new Set(ids)]));
+  return new Map(rows.map((p) => [p.id, p]));
+}
+
+/** Records an order with its items and aggregates in one batch. */
+export async function createOrder(env: Bindings, input: CreateOrderInput) {
+  const db = getDb(env.DB);
+  const [customer, catalogue] = await Promise.all([
+    db.select({ id: users.id }).from(users).where(eq(users.id, input.customer_id)).get(),
+    loadProducts(db, input.items.map((i) => i.product_id)),
+  ]);
+  if (!customer) throw new ApiError('NOT_FOUND', { detail: `No user ${input.customer_id}.` });
+  const items = input.items.map((i) => {
+    const p = catalogue.get(i.product_id);
+    if (!p) throw new ApiError('NOT_FOUND', { detail: `No product ${i.product_id}.` });
+    return { productId: p.id, productName: p.name, unitPrice: p.price, quantity: i.quantity };
+  });
+  const itemPrice = items.reduce((sum, i) => sum + i.unitPrice * i.quantity, 0);
+  const totalPrice = itemPrice - input.discount_price + input.delivery_price;
+  if (totalPrice < 0) throw validationError([{ path: 'discount_price', message: 'the discount exceeds item_price + delivery_price' }]);
+  const now = Date.now();
+  const counted = isCounted(input.status);
+  const paidAt = input.paid_at ? Date.parse(input.paid_at) : counted ? now : null;
+  const row = {
+    customerId: input.customer_id,
+    status: input.status,
+    itemPrice,
+    discountPrice: input.discount_price,
+    deliveryPrice: input.delivery_price,
+    totalPrice,
+    isFirstPurchase: false,
+    paymentMethod: input.payment_method ?? null,
+    paidAt,
+    createdAt: now,
+    updatedAt: now,
+    rev: newRev(),
+  };
+  // D1 runs a batch as one transaction with no other writer in between, so the new order is max(id).
+  const newId = sql`(SELECT max(id) FROM orders)`;
+  const aggregates = counted ? [...applyOrder(db, figures(row, items), 1, ALWAYS), ...settleFirstPurchase(db, row.customerId)] : [];
+  const results = await db.batch([
+    db.insert(orders).values(row),
+    db.insert(orderItems).values(items.map((i) => ({ ...i, orderId: newId }))),
+    ...aggregates,
+    db.select().from(orders).where(eq(orders.id, newId)),
+  ]);
+  const saved = (results[results.length - 1] as OrderRow[])[0]!;
+  return orderView(env, saved, items);
+}
+
+/**
+ * Allowed moves. CANCELLED is final; COMPLETED may still be cancelled (a refund). Setting the
+ * current status again is a no-op.
+ */
+const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
+  PENDING: ['PAID', 'CANCELLED'],
+  PAID: ['SHIPPING', 'COMPLETED', 'CANCELLED'],
+  SHIPPING: ['COMPLETED', 'CANCELLED'],
+  COMPLETED: ['CANCELLED'],
+  CANCELLED: [],
+};
+
+/**
+ * Changes an order's status; a move into or out of the counted statuses moves the order into or out
+ * of the aggregates and re-settles the customer's first purchase, all in one batch. The UPDATE is
+ * conditional on the `rev` read here, so a concurrent change makes this batch a no-op; it then
+ * retries from the new state.
+ */
+export async function changeOrderStatus(env: Bindings, id: number, status: OrderStatus) {
+  const db = getDb(env.DB);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const [order, items] = await db.batch([
+      db.select().from(orders).where(eq(orders.id, id)),
+      db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)),
+    ]);
+    const current = order[0];
+    if (!current) throw new ApiError('NOT_FOUND');
+    if (current.status === status) return orderView(env, current, items);
+    if (!TRANSITIONS[current.status].includes(status)) {
+      throw new ApiError('INVALID_STATUS_TRANSITION', { extras: { from: current.status, to: status } });
+    }
+    const was = isCounted(current.status);
+    const will = isCounted(status);
+    const now = Date.now();
+    const rev = newRev();
+    const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev };
+    const moves =
+      was === will ? [] : [...applyOrder(db, figures(next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(db, current.customerId)];
+    const results = await db.batch([
+      db
+        .update(orders)
+        .set({ status, paidAt: next.paidAt, updatedAt: now, rev })
+        .where(sql`${orders.id} = ${id} AND ${orders.rev} = ${current.rev}`),
+      ...moves,
+      db.select().from(orders).where(eq(orders.id, id)),
+    ]);
+    if ((results[0] as D1Result).meta.changes === 1) return orderView(env, (results[results.length - 1] as OrderRow[])[0]!, items);
+  }
+  throw new Error(`order ${id}: status change lost the race 5 times`);
+}
+
+export async function getOrder(env: Bindings, id: number) {
+  const db = getDb(env.DB);
+  const [order, items] = await db.batch([
+    db.select().from(orders).where(eq(orders.id, id)),
+    db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)),
+  ]);
+  if (!order[0]) throw new ApiError('NOT_FOUND');
+  return orderView(env, order[0], items);
+}
+
+// ---- dashboards ----------------------------------------------------------------------------
+
+export interface LiveSalesInput {
+  start: string;
+  end?: string;
+  interval: 'hour' | 'day';
+  timezone?: string;
+}
+
+interface BucketFigures {
+  i: number;
+  total_amount: number;
+  customer_count: number;
+  coupon_amount: number;
+  first_purchase_count: number;
+  first_purchase_amount: number;
+}
+
+const SUMS = sql.raw(`SUM(h.total_amount) AS total_amount, SUM(h.coupon_amount) AS coupon_amount,
+  SUM(h.first_purchase_count) AS first_purchase_count, SUM(h.first_purchase_amount) AS first_purchase_amount`);
+
+// Distinct customers of a window starting at hour s: at each hour h, those whose previous counted
+// hour lies before s, i.e. more than h − s hours earlier (column c(h − s)).
+const WINDOW_CUSTOMERS = sql.raw(
+  `SUM(CASE h.hour - b.s ${Array.from({ length: 25 }, (_, k) => `WHEN ${k} THEN h.c${k}`).join(' ')} END) AS customer_count`,
+);
+
+async function bucketFigures(db: DB, buckets: Bucket[], interval: 'hour' | 'day'): Promise<BucketFigures[]> {
+  const first = buckets[0]!.start;
+  if (interval === 'hour') {
+    // One bucket per UTC hour: a plain range read, c0 is the hour's distinct customers.
+    return db.all<BucketFigures>(sql`SELECT h.hour - ${first} AS i, ${SUMS}, SUM(h.c0) AS customer_count
+      FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${buckets[buckets.length - 1]!.end} GROUP BY h.hour`);
+  }
+  const ranges = JSON.stringify(buckets.map((b) => [b.start, b.end]));
+  return db.all<BucketFigures>(sql`SELECT b.i AS i, ${SUMS}, ${WINDOW_CUSTOMERS}
+    FROM (SELECT CAST(key AS INTEGER) AS i, json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e FROM json_each(${ranges})) AS b
+    JOIN sales_hours h ON h.hour >= b.s AND h.hour < b.e
+    GROUP BY b.i`);
+}
+
+export async function liveSales(env: Bindings, input: LiveSalesInput, now = Date.now()) {
+  const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
+  const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
+  const buckets = input.interval === 'hour' ? hourBuckets(from, to, tz) : dayBuckets(from, to, tz);
+  const rows = await bucketFigures(getDb(env.DB), buckets, input.interval);
+  const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+  return {
+    results: buckets.map((b, i) => {
+      const r = byIndex.get(i);
+      return {
+        datetime: b.datetime,
+        total_amount: r?.total_amount ?? 0,
+        customer_count: r?.customer_count ?? 0,
+        coupon_amount: r?.coupon_amount ?? 0,
+        first_purchase_count: r?.first_purchase_count ?? 0,
+        first_purchase_amount: r?.first_purchase_amount ?? 0,
+      };
+    }),
+  };
+}
+
+export interface SalesChartInput {
+  start: string;
+  end?: string;
+  limit: number;
+  timezone?: string;
+}
+
+/** Products ranked by quantity sold in the range: two seeks per product into the cumulative table. */
+export async function salesChart(env: Bindings, input: SalesChartInput, now = Date.now()) {
+  const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
+  const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
+  const { start, end } = chartHours(from, to, tz);
+  const results = await getDb(env.DB).all<{ product_id: number; product_name: string; total_amount: number; quantity: number }>(sql`
+    SELECT product_id, product_name, total_amount, quantity FROM (
+      SELECT p.id AS product_id, p.name AS product_name,
+        COALESCE(hi.quantity, 0) - COALESCE(lo.quantity, 0) AS quantity,
+        COALESCE(hi.amount, 0) - COALESCE(lo.amount, 0) AS total_amount
+      FROM products p
+      LEFT JOIN product_sales hi ON hi.product_id = p.id
+        AND hi.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${end})
+      LEFT JOIN product_sales lo ON lo.product_id = p.id
+        AND lo.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${start})
+    )
+    WHERE quantity > 0
+    ORDER BY quantity DESC, total_amount DESC, product_name, product_id
+    LIMIT ${input.limit}`);
+  return { results };
+}
