@@ -3,10 +3,27 @@
 // together. Every statement reads the state it changes inside SQL, and `guard` (true only if the
 // batch's own conditional order UPDATE won) makes a lost race change nothing.
 import { sql, type SQL } from 'drizzle-orm';
-import type { DB } from '../../db/client';
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { GAP_COLUMNS } from '../../db/schema';
 
-type Statement = ReturnType<DB['run']>;
+type Statement = SQL;
+type Compilable = SQL | { toSQL(): { sql: string; params: unknown[] } };
+
+const dialect = new SQLiteAsyncDialect();
+
+/**
+ * Runs statements as one D1 batch (one transaction). drizzle's own `db.batch` cannot carry raw
+ * `sql` statements with parameters (drizzle-orm 0.45: SQLiteRaw has no prepared statement), so
+ * the queries are compiled by drizzle and bound here.
+ */
+export function runBatch(d1: D1Database, queries: Compilable[]): Promise<D1Result<Record<string, unknown>>[]> {
+  return d1.batch(
+    queries.map((q) => {
+      const { sql: text, params } = 'toSQL' in q ? q.toSQL() : dialect.sqlToQuery(q);
+      return d1.prepare(text).bind(...params);
+    }),
+  );
+}
 
 /** 1 for every batch that inserts its order (the insert itself fails the batch otherwise). */
 export const ALWAYS = sql`1`;
@@ -29,15 +46,15 @@ export interface OrderFigures {
 }
 
 /** Adds (sign 1) or removes (sign −1) a counted order from every aggregate. */
-export function applyOrder(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
-  return [hourTotals(db, o, sign, guard), ...customerHour(db, o.customerId, o.hour, sign, guard), ...productSales(db, o, sign, guard)];
+export function applyOrder(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
+  return [hourTotals(o, sign, guard), ...customerHour(o.customerId, o.hour, sign, guard), ...productSales(o, sign, guard)];
 }
 
-function hourTotals(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement {
-  return db.run(sql`INSERT INTO sales_hours (hour, total_amount, order_count, coupon_amount)
+function hourTotals(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement {
+  return sql`INSERT INTO sales_hours (hour, total_amount, order_count, coupon_amount)
     SELECT ${o.hour}, ${sign * o.totalPrice}, ${sign}, ${sign * o.discountPrice} WHERE ${guard}
     ON CONFLICT (hour) DO UPDATE SET total_amount = total_amount + excluded.total_amount,
-      order_count = order_count + excluded.order_count, coupon_amount = coupon_amount + excluded.coupon_amount`);
+      order_count = order_count + excluded.order_count, coupon_amount = coupon_amount + excluded.coupon_amount`;
 }
 
 /**
@@ -45,7 +62,7 @@ function hourTotals(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statemen
  * changes them: then the customer's "previous counted hour" changes for this hour and for its next
  * counted hour, and the gap columns cK of both hours move accordingly (see salesHours).
  */
-function customerHour(db: DB, customerId: number, hour: number, sign: 1 | -1, guard: SQL): Statement[] {
+function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL): Statement[] {
   const prev = sql`COALESCE((SELECT max(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour < ${hour}), ${hour - 100_000})`;
   const next = sql`(SELECT min(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour > ${hour})`;
   const changes =
@@ -54,46 +71,46 @@ function customerHour(db: DB, customerId: number, hour: number, sign: 1 | -1, gu
       : sql`EXISTS (SELECT 1 FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour} AND orders = 1)`;
   const s = String(sign);
   const stmts: Statement[] = [
-    db.run(sql`INSERT INTO sales_hours (hour, ${gapList})
+    sql`INSERT INTO sales_hours (hour, ${gapList})
       SELECT n, ${gapValues((k) => `${s} * ((n - h > ${k}) - (n - p > ${k}))`)}
       FROM (SELECT ${next} AS n, ${hour} AS h, ${prev} AS p)
       WHERE n IS NOT NULL AND ${changes} AND ${guard}
-      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`),
-    db.run(sql`INSERT INTO sales_hours (hour, ${gapList})
+      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`,
+    sql`INSERT INTO sales_hours (hour, ${gapList})
       SELECT h, ${gapValues((k) => `${s} * (h - p > ${k})`)}
       FROM (SELECT ${hour} AS h, ${prev} AS p)
       WHERE ${changes} AND ${guard}
-      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`),
+      ON CONFLICT (hour) DO UPDATE SET ${addGaps}`,
   ];
   if (sign > 0) {
     stmts.push(
-      db.run(sql`INSERT INTO customer_hours (customer_id, hour, orders) SELECT ${customerId}, ${hour}, 1 WHERE ${guard}
-        ON CONFLICT (customer_id, hour) DO UPDATE SET orders = orders + 1`),
+      sql`INSERT INTO customer_hours (customer_id, hour, orders) SELECT ${customerId}, ${hour}, 1 WHERE ${guard}
+        ON CONFLICT (customer_id, hour) DO UPDATE SET orders = orders + 1`,
     );
   } else {
     stmts.push(
-      db.run(sql`UPDATE customer_hours SET orders = orders - 1 WHERE customer_id = ${customerId} AND hour = ${hour} AND ${guard}`),
-      db.run(sql`DELETE FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour} AND orders <= 0`),
+      sql`UPDATE customer_hours SET orders = orders - 1 WHERE customer_id = ${customerId} AND hour = ${hour} AND ${guard}`,
+      sql`DELETE FROM customer_hours WHERE customer_id = ${customerId} AND hour = ${hour} AND orders <= 0`,
     );
   }
   return stmts;
 }
 
 /** Cumulative per-product sales: start a row at this hour if needed, then shift it and later rows. */
-function productSales(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
+function productSales(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
   const lines = JSON.stringify(o.lines);
   return [
-    db.run(sql`INSERT INTO product_sales (product_id, hour, quantity, amount)
+    sql`INSERT INTO product_sales (product_id, hour, quantity, amount)
       SELECT j.pid, ${o.hour},
         COALESCE((SELECT quantity FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0),
         COALESCE((SELECT amount FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0)
       FROM (SELECT json_extract(value, '$[0]') AS pid FROM json_each(${lines})) AS j
       WHERE ${guard}
-      ON CONFLICT (product_id, hour) DO NOTHING`),
-    db.run(sql`UPDATE product_sales SET quantity = quantity + ${sign} * d.q, amount = amount + ${sign} * d.a
+      ON CONFLICT (product_id, hour) DO NOTHING`,
+    sql`UPDATE product_sales SET quantity = quantity + ${sign} * d.q, amount = amount + ${sign} * d.a
       FROM (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS q, json_extract(value, '$[2]') AS a
             FROM json_each(${lines})) AS d
-      WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${o.hour} AND ${guard}`),
+      WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${o.hour} AND ${guard}`,
   ];
 }
 
@@ -102,20 +119,20 @@ function productSales(db: DB, o: OrderFigures, sign: 1 | -1, guard: SQL): Statem
  * moves its first-purchase figures with it. Idempotent and derived from the committed state, so it
  * is safe after any write; the partial unique index refuses a second flag whatever happens.
  */
-export function settleFirstPurchase(db: DB, customerId: number): Statement[] {
+export function settleFirstPurchase(customerId: number): Statement[] {
   const first = sql`(SELECT id FROM orders WHERE customer_id = ${customerId} AND status IN ('PAID', 'SHIPPING', 'COMPLETED')
     ORDER BY paid_at, id LIMIT 1)`;
   const moveFigures = (where: SQL, sign: string) =>
-    db.run(sql`INSERT INTO sales_hours (hour, first_purchase_count, first_purchase_amount)
+    sql`INSERT INTO sales_hours (hour, first_purchase_count, first_purchase_amount)
       SELECT CAST(paid_at / 3600000 AS INTEGER), ${sql.raw(sign)}1, ${sql.raw(sign)}total_price FROM orders WHERE ${where}
       ON CONFLICT (hour) DO UPDATE SET first_purchase_count = first_purchase_count + excluded.first_purchase_count,
-        first_purchase_amount = first_purchase_amount + excluded.first_purchase_amount`);
+        first_purchase_amount = first_purchase_amount + excluded.first_purchase_amount`;
   const stale = sql`customer_id = ${customerId} AND is_first_purchase = 1 AND id IS NOT ${first}`;
   const rightful = sql`id = ${first} AND is_first_purchase = 0`;
   return [
     moveFigures(stale, '-'),
-    db.run(sql`UPDATE orders SET is_first_purchase = 0 WHERE ${stale}`),
+    sql`UPDATE orders SET is_first_purchase = 0 WHERE ${stale}`,
     moveFigures(rightful, ''),
-    db.run(sql`UPDATE orders SET is_first_purchase = 1 WHERE ${rightful}`),
+    sql`UPDATE orders SET is_first_purchase = 1 WHERE ${rightful}`,
   ];
 }

@@ -7,7 +7,7 @@ import { config, type Bindings } from '../../env';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
-import { ALWAYS, applyOrder, settleFirstPurchase, wonRace, type OrderFigures } from './aggregates';
+import { ALWAYS, applyOrder, runBatch, settleFirstPurchase, wonRace, type OrderFigures } from './aggregates';
 import { chartHours, dayBuckets, hourBuckets, parseRange, type Bucket } from './buckets';
 import './codes';
 import { HOUR_MS } from './dates';
@@ -69,6 +69,26 @@ export function orderView(env: Bindings, o: OrderRow, items: Pick<ItemRow, 'prod
     items: items.map((i) => ({ product_id: i.productId, product_name: i.productName, unit_price: i.unitPrice, quantity: i.quantity })),
     created_at: iso(o.createdAt),
     updated_at: iso(o.updatedAt),
+  };
+}
+
+/** An `orders` row read with raw SQL (snake_case columns) as drizzle would map it. */
+function orderFromRow(r: Record<string, unknown>): OrderRow {
+  const n = (k: string) => r[k] as number;
+  return {
+    id: n('id'),
+    customerId: n('customer_id'),
+    status: r.status as OrderStatus,
+    itemPrice: n('item_price'),
+    discountPrice: n('discount_price'),
+    deliveryPrice: n('delivery_price'),
+    totalPrice: n('total_price'),
+    isFirstPurchase: r.is_first_purchase === 1,
+    paymentMethod: (r.payment_method as string | null) ?? null,
+    paidAt: (r.paid_at as number | null) ?? null,
+    createdAt: n('created_at'),
+    updatedAt: n('updated_at'),
+    rev: n('rev'),
   };
 }
 
@@ -145,14 +165,14 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
   };
   // D1 runs a batch as one transaction with no other writer in between, so the new order is max(id).
   const newId = sql`(SELECT max(id) FROM orders)`;
-  const aggregates = counted ? [...applyOrder(db, figures(row, items), 1, ALWAYS), ...settleFirstPurchase(db, row.customerId)] : [];
-  const results = await db.batch([
+  const aggregates = counted ? [...applyOrder(figures(row, items), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
+  const results = await runBatch(env.DB, [
     db.insert(orders).values(row),
     db.insert(orderItems).values(items.map((i) => ({ ...i, orderId: newId }))),
     ...aggregates,
-    db.select().from(orders).where(eq(orders.id, newId)),
+    sql`SELECT * FROM orders WHERE id = ${newId}`,
   ]);
-  const saved = (results[results.length - 1] as OrderRow[])[0]!;
+  const saved = orderFromRow(results[results.length - 1]!.results[0]!);
   return orderView(env, saved, items);
 }
 
@@ -193,16 +213,14 @@ export async function changeOrderStatus(env: Bindings, id: number, status: Order
     const rev = newRev();
     const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev };
     const moves =
-      was === will ? [] : [...applyOrder(db, figures(next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(db, current.customerId)];
-    const results = await db.batch([
-      db
-        .update(orders)
-        .set({ status, paidAt: next.paidAt, updatedAt: now, rev })
-        .where(sql`${orders.id} = ${id} AND ${orders.rev} = ${current.rev}`),
+      was === will ? [] : [...applyOrder(figures(next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(current.customerId)];
+    const results = await runBatch(env.DB, [
+      sql`UPDATE orders SET status = ${status}, paid_at = ${next.paidAt}, updated_at = ${now}, rev = ${rev}
+        WHERE id = ${id} AND rev = ${current.rev}`,
       ...moves,
-      db.select().from(orders).where(eq(orders.id, id)),
+      sql`SELECT * FROM orders WHERE id = ${id}`,
     ]);
-    if ((results[0] as D1Result).meta.changes === 1) return orderView(env, (results[results.length - 1] as OrderRow[])[0]!, items);
+    if (results[0]!.meta.changes === 1) return orderView(env, orderFromRow(results[results.length - 1]!.results[0]!), items);
   }
   throw new Error(`order ${id}: status change lost the race 5 times`);
 }
