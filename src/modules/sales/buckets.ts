@@ -4,7 +4,7 @@
 import { ApiError } from '../../lib/problem';
 import { validationError } from '../../lib/openapi';
 import './codes';
-import { HOUR_MS, isoWithOffset, localParts, nextLocalMidnight, parseDateParam, rangeEnd, rangeStart, zonedToUtc } from './dates';
+import { HOUR_MS, isoWithOffset, localParts, nextLocalMidnight, offsetAt, parseDateParam, rangeEnd, rangeStart, zonedToUtc } from './dates';
 
 export const MAX_BUCKETS = 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -60,8 +60,9 @@ export function hourBuckets(from: number, to: number, tz: string): Bucket[] {
   if (last - first + 1 > MAX_BUCKETS) throw new ApiError('RANGE_TOO_LARGE');
   const out: Bucket[] = [];
   for (let h = first; h <= last; h++) {
-    hourOf(h * HOUR_MS, tz); // a zone could move to a half-hour offset mid-range
-    out.push({ start: h, end: h + 1, datetime: isoWithOffset(h * HOUR_MS, tz) });
+    const off = offsetAt(h * HOUR_MS, tz);
+    if (off % HOUR_MS !== 0) wholeHour(off); // a zone could move to a half-hour offset mid-range
+    out.push({ start: h, end: h + 1, datetime: isoWithOffset(h * HOUR_MS, tz, off) });
   }
   return out;
 }

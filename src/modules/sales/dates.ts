@@ -53,17 +53,22 @@ function computeOffset(ms: number, tz: string): number {
 // Offsets per (zone, UTC hour) never change, and Intl is slow enough (microseconds per call) to
 // dominate a 1,000-bucket answer; so they are memoised per isolate. Zones change offset on whole
 // UTC hours wherever the offset itself is whole hours, the only zones the dashboards accept.
-const offsetMemo = new Map<string, number>();
+const offsetMemo = new Map<string, Map<number, number>>();
+let memoSize = 0;
 
 /** The zone's offset from UTC in force during the UTC hour of `ms`, in milliseconds. */
 export function offsetAt(ms: number, tz: string): number {
   const hour = Math.floor(ms / HOUR_MS);
-  const key = `${tz}|${hour}`;
-  let off = offsetMemo.get(key);
+  let zone = offsetMemo.get(tz);
+  if (!zone) offsetMemo.set(tz, (zone = new Map()));
+  let off = zone.get(hour);
   if (off === undefined) {
-    if (offsetMemo.size > 200_000) offsetMemo.clear();
+    if (++memoSize > 500_000) {
+      offsetMemo.clear();
+      memoSize = 0;
+    }
     off = computeOffset(hour * HOUR_MS, tz);
-    offsetMemo.set(key, off);
+    zone.set(hour, off);
   }
   return off;
 }
@@ -103,14 +108,24 @@ export function nextLocalMidnight(year: number, month: number, day: number, tz: 
   return zonedToUtc({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 }, tz);
 }
 
-const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+const pad = (n: number) => String(n).padStart(2, '0');
 
-/** ISO 8601 with the zone's offset in force at `ms`: `2026-11-22T09:00:00+09:00`. */
-export function isoWithOffset(ms: number, tz: string): string {
-  const p = localParts(ms, tz);
-  const off = Math.round(offsetAt(ms, tz) / 60_000);
-  const sign = off < 0 ? '-' : '+';
-  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+const offsetLabels = new Map<number, string>();
+
+/** `+09:00` for an offset in milliseconds. */
+function offsetLabel(off: number): string {
+  let label = offsetLabels.get(off);
+  if (label === undefined) {
+    const minutes = Math.round(Math.abs(off) / 60_000);
+    label = `${off < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+    offsetLabels.set(off, label);
+  }
+  return label;
+}
+
+/** ISO 8601 with the zone's offset in force at `ms`: `2026-11-22T09:00:00+09:00` (years 1970–9999). */
+export function isoWithOffset(ms: number, tz: string, off = offsetAt(ms, tz)): string {
+  return new Date(ms + off).toISOString().slice(0, 19) + offsetLabel(off);
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
