@@ -9,8 +9,10 @@
 //   o5  B  P1×1  disc 1,000             →  9,000  2026-03-10 12:30 KST  PAID (B's first once o2 is cancelled)
 //   o6  C  P2×2                         →  6,000  2026-03-10 23:30 KST  PAID (C's first)
 //   o7  C  P1×1                         → 10,000  2026-03-11 00:30 KST  PAID (other side of the day boundary)
-//   o8  A  P1×1                         → 10,000  2026-03-09 23:59 KST  PAID, recorded last: older than o1,
-//                                                                       so it becomes A's first purchase
+//   o8  A  P1×1                         → 10,000  2026-03-09 23:59 KST  PAID, recorded after o1..o7: older
+//                                                                       than o1, so it becomes A's first purchase
+//   d1  D  P2×1                         →  3,000  2026-11-01 00:30 EDT  PAID (first and last hour of the
+//   d2  D  P2×1                         →  3,000  2026-11-01 23:30 EST  PAID  25-hour New York day)
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, json, type TestUser } from './helpers';
 
@@ -52,6 +54,10 @@ beforeAll(async () => {
   orders.o6 = await order('C', [['P2', 2]], '2026-03-10T23:30:00+09:00');
   orders.o7 = await order('C', [['P1', 1]], '2026-03-11T00:30:00+09:00');
   orders.o8 = await order('A', [['P1', 1]], '2026-03-09T23:59:00+09:00');
+  // Customer D buys P2 in the first and the last hour of the 25-hour New York day of 2026-11-01.
+  for (const paidAt of ['2026-11-01T00:30:00-04:00', '2026-11-01T23:30:00-05:00']) {
+    await post('/api/orders', { customer_id: ids.D, items: [{ product_id: ids.P2, quantity: 1 }], paid_at: paidAt });
+  }
   const cancelled = await call(`/api/orders/${orders.o2.id}`, { method: 'PATCH', body: { status: 'CANCELLED' }, token: staff.access });
   expect(cancelled.status).toBe(200);
   // A later price change must not touch recorded figures (items keep their snapshot).
@@ -128,19 +134,25 @@ describe('sales-chart', () => {
     expect(one.results.map((r: any) => r.product_id)).toEqual([ids.P1]);
   });
 
+  it('a range past the latest sale reads the all-time totals (here with the November orders of D)', async () => {
+    const body = await get('/api/dashboards/sales-chart?start-date=2026-03-09&end-date=2027-01-31');
+    expect(body.results).toEqual([
+      { product_id: ids.P2, product_name: 'P2 cable', quantity: 7, total_amount: 21_000 },
+      { product_id: ids.P1, product_name: 'P1 keyboard', quantity: 5, total_amount: 50_000 },
+    ]);
+    const fromMarch11 = await get('/api/dashboards/sales-chart?start-date=2026-03-11&end-date=2027-01-31');
+    expect(fromMarch11.results).toEqual([
+      { product_id: ids.P2, product_name: 'P2 cable', quantity: 2, total_amount: 6_000 },
+      { product_id: ids.P1, product_name: 'P1 keyboard', quantity: 1, total_amount: 10_000 },
+    ]);
+  });
+
   it('is empty for a range without sales', async () => {
     expect((await get('/api/dashboards/sales-chart?start-date=2026-03-12&end-date=2026-03-12')).results).toEqual([]);
   });
 });
 
 describe('DST: America/New_York', () => {
-  beforeAll(async () => {
-    // Customer D buys in the first and the last hour of the 25-hour day of 2026-11-01.
-    for (const paidAt of ['2026-11-01T00:30:00-04:00', '2026-11-01T23:30:00-05:00']) {
-      await post('/api/orders', { customer_id: ids.D, items: [{ product_id: ids.P2, quantity: 1 }], paid_at: paidAt });
-    }
-  });
-
   it('day buckets carry the offset in force and span 23 and 25 hours', async () => {
     const spring = await get('/api/dashboards/live-sales?start-date=2026-03-07&end-date=2026-03-09&interval=day&timezone=America/New_York');
     expect(spring.results.map((r: any) => r.datetime)).toEqual(['2026-03-07T00:00:00-05:00', '2026-03-08T00:00:00-05:00', '2026-03-09T00:00:00-04:00']);

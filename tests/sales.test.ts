@@ -222,7 +222,10 @@ describe('dashboard parameters', () => {
 
 describe('aggregates match a brute-force count after random writes', () => {
   const COUNTED = new Set(['PAID', 'SHIPPING', 'COMPLETED']);
-  const BASE = Date.parse('2024-05-01T00:00:00Z');
+  // Ten days ago at UTC midnight: recent enough for the all-time-totals path of the chart, and
+  // clear of the orders the other tests place now or on fixed dates.
+  const BASE = Math.floor(Date.now() / 86_400_000 - 10) * 86_400_000;
+  const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
   it('for hours and days in several zones', async () => {
     let seed = 7;
@@ -252,7 +255,8 @@ describe('aggregates match a brute-force count after random writes', () => {
       expect(rows.filter((r) => r.customer_id === id && r.is_first_purchase === 1)).toEqual(mine.length ? [mine[0]] : []);
     }
     for (const [tz, interval] of [['Asia/Seoul', 'day'], ['America/New_York', 'day'], ['UTC', 'hour'], ['Europe/London', 'day']]) {
-      const res = await call(`/api/dashboards/live-sales?start-date=2024-04-30&end-date=2024-05-04&interval=${interval}&timezone=${tz}`, as(staff.access));
+      const range = `start-date=${ymd(BASE - 86_400_000)}&end-date=${ymd(BASE + 3 * 86_400_000)}`;
+      const res = await call(`/api/dashboards/live-sales?${range}&interval=${interval}&timezone=${tz}`, as(staff.access));
       const buckets = (await json(res)).results;
       const starts = buckets.map((b: any) => Date.parse(b.datetime));
       const expected = buckets.map((b: any, i: number) => {
@@ -269,6 +273,29 @@ describe('aggregates match a brute-force count after random writes', () => {
         };
       });
       expect(buckets).toEqual(expected);
+    }
+    // The chart against the items, for a range inside the data and one past the latest sale.
+    const day2 = ymd(BASE + 86_400_000);
+    const ranges = [
+      [day2, day2, Date.parse(`${day2}T00:00:00+09:00`) + 86_400_000],
+      [day2, ymd(Date.now() + 30 * 86_400_000), Infinity],
+    ] as const;
+    for (const [start, end, until] of ranges) {
+      const from = Date.parse(`${start}T00:00:00+09:00`);
+      const { results: items } = await env.DB.prepare(
+        `SELECT i.quantity, i.unit_price, o.paid_at FROM order_items i JOIN orders o ON o.id = i.order_id
+         WHERE o.status IN ('PAID', 'SHIPPING', 'COMPLETED') AND i.product_id = ?`,
+      ).bind(product.id).all<any>();
+      const inRange = items.filter((i) => i.paid_at >= from && i.paid_at < until);
+      const chart = await json(await call(`/api/dashboards/sales-chart?start-date=${start}&end-date=${end}`, as(staff.access)));
+      expect(chart.results).toEqual([
+        {
+          product_id: product.id,
+          product_name: 'Mug',
+          quantity: inRange.reduce((n, i) => n + i.quantity, 0),
+          total_amount: inRange.reduce((n, i) => n + i.quantity * i.unit_price, 0),
+        },
+      ]);
     }
   });
 });

@@ -1,6 +1,6 @@
 // `--products N --orders N`: products, then orders of the seeded users over the last 90 days with a
 // daily and hourly shape (quiet nights, evening peak in Asia/Seoul, busier weekends, slow growth).
-// The pre-aggregated tables (sales_hours, customer_hours, product_sales) are computed in memory in
+// The pre-aggregated tables (sales_hours, customer_hours, product_sales, products.sold_*) are computed in memory in
 // the same pass, exactly as the API's batches would have left them. Orders go in paid_at order, so
 // ids grow with time. Existing orders are only replaced with --fresh.
 
@@ -115,6 +115,7 @@ class Aggregates {
 function wipe(db) {
   for (const t of ['order_items', 'orders', 'sales_hours', 'customer_hours', 'product_sales']) db.exec(`DELETE FROM ${t}`);
   db.exec("DELETE FROM sqlite_sequence WHERE name IN ('orders', 'order_items')");
+  db.exec('UPDATE products SET sold_quantity = 0, sold_amount = 0');
 }
 
 function generate(opts, ctx) {
@@ -203,6 +204,8 @@ function writeAggregates(db, agg) {
   const productInsert = db.prepare('INSERT INTO product_sales (product_id, hour, quantity, amount) VALUES (?, ?, ?, ?)');
   agg.productRows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   for (const r of agg.productRows) productInsert.run(r[0], r[1], r[2], r[3]);
+  const totals = db.prepare('UPDATE products SET sold_quantity = ?, sold_amount = ? WHERE id = ?');
+  for (const [product, p] of agg.product) totals.run(p.q, p.a, product);
 }
 
 export async function seed(db, opts, ctx) {

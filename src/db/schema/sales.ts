@@ -10,10 +10,16 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** Widest gap (in hours) the distinct-customer columns distinguish: a DST day has 25 hours. */
 export const GAP_COLUMNS = 25;
 
+/**
+ * `sold_quantity` / `sold_amount`: all-time counted sales, kept with product_sales; they answer the
+ * upper bound of a chart range that reaches past the latest sale without a seek.
+ */
 export const products = sqliteTable('products', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull(),
   price: integer('price').notNull(),
+  soldQuantity: integer('sold_quantity').notNull().default(0),
+  soldAmount: integer('sold_amount').notNull().default(0),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

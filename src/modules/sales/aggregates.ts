@@ -96,7 +96,7 @@ function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL
   return stmts;
 }
 
-/** Cumulative per-product sales: start a row at this hour if needed, then shift it and later rows. */
+/** Cumulative per-product sales: start a row at this hour if needed, then shift it, later rows and the all-time totals. */
 function productSales(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
   const lines = JSON.stringify(o.lines);
   return [
@@ -111,6 +111,10 @@ function productSales(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
       FROM (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS q, json_extract(value, '$[2]') AS a
             FROM json_each(${lines})) AS d
       WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${o.hour} AND ${guard}`,
+    sql`UPDATE products SET sold_quantity = sold_quantity + ${sign} * d.q, sold_amount = sold_amount + ${sign} * d.a
+      FROM (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS q, json_extract(value, '$[2]') AS a
+            FROM json_each(${lines})) AS d
+      WHERE products.id = d.pid AND ${guard}`,
   ];
 }
 

@@ -304,21 +304,25 @@ export interface SalesChartInput {
   timezone?: string;
 }
 
-/** Products ranked by quantity sold in the range: two seeks per product into the cumulative table. */
+/**
+ * Products ranked by quantity sold in the range: cumulative sales before `end` minus those before
+ * `start`, one seek per product and bound. A range that ends after the latest sale takes the upper
+ * bound from the products' all-time totals instead (`max(hour)` of sales_hours is one seek).
+ */
 export async function salesChart(env: Bindings, input: SalesChartInput, now = Date.now()) {
   const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const { start, end } = chartHours(from, to, tz);
+  const before = (column: 'quantity' | 'amount', hour: number) =>
+    sql`COALESCE((SELECT ${sql.raw(column)} FROM product_sales WHERE product_id = p.id AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)`;
+  const upTo = (column: 'quantity' | 'amount') =>
+    sql`CASE WHEN ${end} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)} ELSE ${before(column, end)} END`;
   const results = await getDb(env.DB).all<{ product_id: number; product_name: string; total_amount: number; quantity: number }>(sql`
     SELECT product_id, product_name, total_amount, quantity FROM (
       SELECT p.id AS product_id, p.name AS product_name,
-        COALESCE(hi.quantity, 0) - COALESCE(lo.quantity, 0) AS quantity,
-        COALESCE(hi.amount, 0) - COALESCE(lo.amount, 0) AS total_amount
+        ${upTo('quantity')} - ${before('quantity', start)} AS quantity,
+        ${upTo('amount')} - ${before('amount', start)} AS total_amount
       FROM products p
-      LEFT JOIN product_sales hi ON hi.product_id = p.id
-        AND hi.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${end})
-      LEFT JOIN product_sales lo ON lo.product_id = p.id
-        AND lo.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${start})
     )
     WHERE quantity > 0
     ORDER BY quantity DESC, total_amount DESC, product_name, product_id
