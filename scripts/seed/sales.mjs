@@ -155,8 +155,10 @@ function seedOrders(db, opts, ctx) {
       const id = i + 1;
       const paidAt = times[i];
       const h = Math.floor(paidAt / HOUR);
-      // A few loyal customers buy much more often than most (r² skews towards low indexes).
-      const customer = customers[Math.floor(rnd() ** 2 * customers.length)];
+      // Customers join over the window (30 % at the start, all by the end), so first purchases keep
+      // coming; a few loyal ones buy much more often than most (r² skews towards low indexes).
+      const active = Math.max(1, Math.floor(customers.length * (0.3 + (0.7 * i) / times.length)));
+      const customer = customers[Math.floor(rnd() ** 2 * active)];
       const n = rnd() < 0.6 ? 1 : rnd() < 0.75 ? 2 : 3;
       const lines = new Map();
       const items = [];
