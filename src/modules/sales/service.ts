@@ -245,19 +245,17 @@ export interface LiveSalesInput {
 }
 
 /** [bucket index, total_amount, customer_count, coupon_amount, first_purchase_count, first_purchase_amount] */
-type BucketFigures = [number, number, number, number, number, number];
-
-const SUMS = sql.raw(`SUM(h.total_amount) AS total_amount, SUM(h.coupon_amount) AS coupon_amount,
-  SUM(h.first_purchase_count) AS first_purchase_count, SUM(h.first_purchase_amount) AS first_purchase_amount`);
+type BucketFigures = [number, ...(number | null)[]];
 
 // Distinct customers of a window starting at hour s: at each hour h, those whose previous counted
 // hour lies before s, i.e. more than h − s hours earlier (column c(h − s)).
-const WINDOW_CUSTOMERS = sql.raw(
-  `SUM(CASE h.hour - b.s ${Array.from({ length: 25 }, (_, k) => `WHEN ${k} THEN h.c${k}`).join(' ')} END) AS customer_count`,
-);
+const WINDOW_CUSTOMERS = sql.raw(`SUM(CASE h.hour - b.s ${Array.from({ length: 25 }, (_, k) => `WHEN ${k} THEN h.c${k}`).join(' ')} END)`);
 
-// The non-empty buckets as one JSON array in one row: D1 hands over a single value instead of
-// hundreds of row objects, which is most of the cost of a 744-bucket answer.
+/** One aggregate over the hours of bucket `b`: a primary-key range read per bucket, no sorting. */
+const overBucket = (expr: SQL) => sql`(SELECT ${expr} FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e)`;
+
+// The buckets as one JSON array in one row: D1 hands over a single value instead of hundreds of
+// row objects, which is most of the cost of a 744-bucket answer.
 const AS_JSON = (inner: SQL) => sql`SELECT json_group_array(json_array(i, total_amount, customer_count, coupon_amount,
   first_purchase_count, first_purchase_amount)) AS figures FROM (${inner})`;
 
@@ -265,14 +263,15 @@ async function bucketFigures(db: DB, buckets: Bucket[], interval: 'hour' | 'day'
   const first = buckets[0]!.start;
   const inner =
     interval === 'hour'
-      ? // One bucket per UTC hour: a plain range read, c0 is the hour's distinct customers.
-        sql`SELECT h.hour - ${first} AS i, ${SUMS}, SUM(h.c0) AS customer_count
-          FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${buckets[buckets.length - 1]!.end} GROUP BY h.hour`
-      : sql`SELECT b.i AS i, ${SUMS}, ${WINDOW_CUSTOMERS}
+      ? // One bucket per UTC hour: a plain range read in key order; c0 is the hour's distinct customers.
+        sql`SELECT h.hour - ${first} AS i, h.total_amount, h.c0 AS customer_count, h.coupon_amount, h.first_purchase_count,
+            h.first_purchase_amount
+          FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${buckets[buckets.length - 1]!.end}`
+      : sql`SELECT b.i AS i, ${overBucket(sql`SUM(h.total_amount)`)} AS total_amount, ${overBucket(WINDOW_CUSTOMERS)} AS customer_count,
+            ${overBucket(sql`SUM(h.coupon_amount)`)} AS coupon_amount, ${overBucket(sql`SUM(h.first_purchase_count)`)} AS first_purchase_count,
+            ${overBucket(sql`SUM(h.first_purchase_amount)`)} AS first_purchase_amount
           FROM (SELECT CAST(key AS INTEGER) AS i, json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e
-                FROM json_each(${JSON.stringify(buckets.map((b) => [b.start, b.end]))})) AS b
-          JOIN sales_hours h ON h.hour >= b.s AND h.hour < b.e
-          GROUP BY b.i`;
+                FROM json_each(${JSON.stringify(buckets.map((b) => [b.start, b.end]))})) AS b`;
   const row = await db.get<{ figures: string }>(AS_JSON(inner));
   return JSON.parse(row?.figures ?? '[]') as BucketFigures[];
 }
@@ -284,14 +283,15 @@ export async function liveSales(env: Bindings, input: LiveSalesInput, now = Date
   const byIndex = new Map((await bucketFigures(getDb(env.DB), buckets, input.interval)).map((r) => [r[0], r]));
   return {
     results: buckets.map((b, i) => {
+      // A bucket without any hour row comes back as nulls (day) or not at all (hour).
       const r = byIndex.get(i) ?? EMPTY;
       return {
         datetime: b.datetime,
-        total_amount: r[1],
-        customer_count: r[2],
-        coupon_amount: r[3],
-        first_purchase_count: r[4],
-        first_purchase_amount: r[5],
+        total_amount: r[1] ?? 0,
+        customer_count: r[2] ?? 0,
+        coupon_amount: r[3] ?? 0,
+        first_purchase_count: r[4] ?? 0,
+        first_purchase_amount: r[5] ?? 0,
       };
     }),
   };
