@@ -322,9 +322,11 @@ export async function salesChart(env: Bindings, input: SalesChartInput, now = Da
   const results = await getDb(env.DB).all<{ product_id: number; product_name: string; total_amount: number; quantity: number }>(sql`
     SELECT product_id, product_name, total_amount, quantity FROM (
       SELECT p.id AS product_id, p.name AS product_name,
-        ${upTo('quantity')} - ${before('quantity', start)} AS quantity,
-        ${upTo('amount')} - ${before('amount', start)} AS total_amount
+        ${upTo('quantity')} - COALESCE(lo.quantity, 0) AS quantity,
+        ${upTo('amount')} - COALESCE(lo.amount, 0) AS total_amount
       FROM products p
+      LEFT JOIN product_sales lo ON lo.product_id = p.id
+        AND lo.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${start})
     )
     WHERE quantity > 0
     ORDER BY quantity DESC, total_amount DESC, product_name, product_id
