@@ -48,6 +48,8 @@ CREATE TABLE `products` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
 	`price` integer NOT NULL,
+	`sold_quantity` integer DEFAULT 0 NOT NULL,
+	`sold_amount` integer DEFAULT 0 NOT NULL,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );
