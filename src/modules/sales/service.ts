@@ -1,6 +1,6 @@
 // Sales: products, orders (with their aggregates written in the same batch) and the dashboards,
 // which read only the pre-aggregated tables. Services take the bindings and plain values.
-import { asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { getDb, type DB } from '../../db/client';
 import { COUNTED_STATUSES, orderItems, orders, products, users, type OrderStatus } from '../../db/schema';
 import { config, type Bindings } from '../../env';
@@ -251,28 +251,23 @@ type BucketFigures = [number, ...(number | null)[]];
 // hour lies before s, i.e. more than h − s hours earlier (column c(h − s)).
 const WINDOW_CUSTOMERS = sql.raw(`SUM(CASE h.hour - b.s ${Array.from({ length: 25 }, (_, k) => `WHEN ${k} THEN h.c${k}`).join(' ')} END)`);
 
-/** One aggregate over the hours of bucket `b`: a primary-key range read per bucket, no sorting. */
-const overBucket = (expr: SQL) => sql`(SELECT ${expr} FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e)`;
-
-// The buckets as one JSON array in one row: D1 hands over a single value instead of hundreds of
-// row objects, which is most of the cost of a 744-bucket answer.
-const AS_JSON = (inner: SQL) => sql`SELECT json_group_array(json_array(i, total_amount, customer_count, coupon_amount,
-  first_purchase_count, first_purchase_amount)) AS figures FROM (${inner})`;
-
+// The buckets come back as one JSON array in one row: D1 hands over a single value instead of
+// hundreds of row objects, which is most of the cost of a 744-bucket answer.
 async function bucketFigures(db: DB, buckets: Bucket[], interval: 'hour' | 'day'): Promise<BucketFigures[]> {
   const first = buckets[0]!.start;
-  const inner =
+  const query =
     interval === 'hour'
       ? // One bucket per UTC hour: a plain range read in key order; c0 is the hour's distinct customers.
-        sql`SELECT h.hour - ${first} AS i, h.total_amount, h.c0 AS customer_count, h.coupon_amount, h.first_purchase_count,
-            h.first_purchase_amount
+        sql`SELECT json_group_array(json_array(h.hour - ${first}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count,
+            h.first_purchase_amount)) AS figures
           FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${buckets[buckets.length - 1]!.end}`
-      : sql`SELECT b.i AS i, ${overBucket(sql`SUM(h.total_amount)`)} AS total_amount, ${overBucket(WINDOW_CUSTOMERS)} AS customer_count,
-            ${overBucket(sql`SUM(h.coupon_amount)`)} AS coupon_amount, ${overBucket(sql`SUM(h.first_purchase_count)`)} AS first_purchase_count,
-            ${overBucket(sql`SUM(h.first_purchase_amount)`)} AS first_purchase_amount
+      : // Per bucket, one primary-key range read of its hours yields all five figures (no sorting).
+        sql`SELECT json_group_array(json((SELECT json_array(b.i, SUM(h.total_amount), ${WINDOW_CUSTOMERS}, SUM(h.coupon_amount),
+              SUM(h.first_purchase_count), SUM(h.first_purchase_amount))
+            FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e))) AS figures
           FROM (SELECT CAST(key AS INTEGER) AS i, json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e
                 FROM json_each(${JSON.stringify(buckets.map((b) => [b.start, b.end]))})) AS b`;
-  const row = await db.get<{ figures: string }>(AS_JSON(inner));
+  const row = await db.get<{ figures: string }>(query);
   return JSON.parse(row?.figures ?? '[]') as BucketFigures[];
 }
 
