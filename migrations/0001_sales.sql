@@ -36,6 +36,14 @@ CREATE TABLE `orders` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `orders_one_first_purchase` ON `orders` (`customer_id`) WHERE is_first_purchase = 1;--> statement-breakpoint
 CREATE INDEX `orders_customer_counted` ON `orders` (`customer_id`,`paid_at`,`id`) WHERE status IN ('PAID', 'SHIPPING', 'COMPLETED');--> statement-breakpoint
+CREATE TABLE `product_checkpoints` (
+	`hour` integer NOT NULL,
+	`product_id` integer NOT NULL,
+	`quantity` integer NOT NULL,
+	`amount` integer NOT NULL,
+	PRIMARY KEY(`hour`, `product_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `product_sales` (
 	`product_id` integer NOT NULL,
 	`hour` integer NOT NULL,

@@ -1,6 +1,6 @@
--- Custom: drizzle-kit cannot declare WITHOUT ROWID. These two tables are only ever read by their
--- primary key (customer_id, hour) / (product_id, hour); without a rowid the primary key index is the
--- table, so the dashboards' seeks read one b-tree instead of an index and then the table.
+-- Custom: drizzle-kit cannot declare WITHOUT ROWID. These tables are only ever read by their primary
+-- key; without a rowid the primary key index is the table, so a seek reads one b-tree instead of an
+-- index and then the table.
 DROP TABLE `customer_hours`;--> statement-breakpoint
 CREATE TABLE `customer_hours` (
 	`customer_id` integer NOT NULL,
@@ -15,4 +15,12 @@ CREATE TABLE `product_sales` (
 	`quantity` integer NOT NULL,
 	`amount` integer NOT NULL,
 	PRIMARY KEY(`product_id`, `hour`)
+) WITHOUT ROWID;--> statement-breakpoint
+DROP TABLE `product_checkpoints`;--> statement-breakpoint
+CREATE TABLE `product_checkpoints` (
+	`hour` integer NOT NULL,
+	`product_id` integer NOT NULL,
+	`quantity` integer NOT NULL,
+	`amount` integer NOT NULL,
+	PRIMARY KEY(`hour`, `product_id`)
 ) WITHOUT ROWID;

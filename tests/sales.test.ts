@@ -276,9 +276,16 @@ describe('aggregates match a brute-force count after random writes', () => {
     }
     // The chart against the items, for a range inside the data and one past the latest sale.
     const day2 = ymd(BASE + 86_400_000);
+    // Today (Seoul) starts at a checkpoint taken by the first write after midnight and shifted by
+    // every backdated write and cancel since: the chart reads its lower bound there.
+    const today = ymd(Date.now() + 9 * 3_600_000);
+    const midnight = Date.parse(`${today}T00:00:00+09:00`);
+    const checkpoint = await env.DB.prepare('SELECT count(*) AS n FROM product_checkpoints WHERE hour = ?').bind(midnight / 3_600_000).first<{ n: number }>();
+    expect(checkpoint!.n).toBeGreaterThan(0);
     const ranges = [
       [day2, day2, Date.parse(`${day2}T00:00:00+09:00`) + 86_400_000],
       [day2, ymd(Date.now() + 30 * 86_400_000), Infinity],
+      [today, today, midnight + 86_400_000],
     ] as const;
     for (const [start, end, until] of ranges) {
       const from = Date.parse(`${start}T00:00:00+09:00`);
@@ -287,6 +294,7 @@ describe('aggregates match a brute-force count after random writes', () => {
          WHERE o.status IN ('PAID', 'SHIPPING', 'COMPLETED') AND i.product_id = ?`,
       ).bind(product.id).all<any>();
       const inRange = items.filter((i) => i.paid_at >= from && i.paid_at < until);
+      expect(inRange.length).toBeGreaterThan(0);
       const chart = await json(await call(`/api/dashboards/sales-chart?start-date=${start}&end-date=${end}`, as(staff.access)));
       expect(chart.results).toEqual([
         {

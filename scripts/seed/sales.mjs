@@ -1,8 +1,9 @@
 // `--products N --orders N`: products, then orders of the seeded users over the last 90 days with a
 // daily and hourly shape (quiet nights, evening peak in Asia/Seoul, busier weekends, slow growth).
-// The pre-aggregated tables (sales_hours, customer_hours, product_sales, products.sold_*) are computed in memory in
-// the same pass, exactly as the API's batches would have left them. Orders go in paid_at order, so
-// ids grow with time. Existing orders are only replaced with --fresh.
+// The pre-aggregated tables (sales_hours, customer_hours, product_sales, product_checkpoints,
+// products.sold_*) are computed in memory in the same pass, exactly as the API's batches would have
+// left them. Orders go in paid_at order, so ids grow with time. Existing orders are only replaced
+// with --fresh.
 
 export const name = 'sales';
 export const order = 20;
@@ -67,6 +68,12 @@ class Aggregates {
   openRow = new Map(); // customer → its customerRows entry for lastHour
   product = new Map(); // product → { hour, q, a }
   productRows = []; // [product, hour, cumulative q, cumulative a]
+  checkpointRows = []; // [hour, product, cumulative q, cumulative a before that hour]
+
+  /** A product checkpoint at UTC hour `h`: called before the first order at or after `h`. */
+  checkpoint(h) {
+    for (const [product, p] of this.product) this.checkpointRows.push([h, product, p.q, p.a]);
+  }
 
   hour(h) {
     let row = this.hours.get(h);
@@ -113,7 +120,7 @@ class Aggregates {
 }
 
 function wipe(db) {
-  for (const t of ['order_items', 'orders', 'sales_hours', 'customer_hours', 'product_sales']) db.exec(`DELETE FROM ${t}`);
+  for (const t of ['order_items', 'orders', 'sales_hours', 'customer_hours', 'product_sales', 'product_checkpoints']) db.exec(`DELETE FROM ${t}`);
   db.exec("DELETE FROM sqlite_sequence WHERE name IN ('orders', 'order_items')");
   db.exec('UPDATE products SET sold_quantity = 0, sold_amount = 0');
 }
@@ -151,10 +158,13 @@ function seedOrders(db, opts, ctx) {
   const methods = ['card', 'card', 'card', 'bank_transfer', 'kakao_pay', 'naver_pay'];
   ctx.tx(() => {
     if (opts.fresh) wipe(db);
+    // Checkpoints at every Seoul midnight of the window, as the API takes them at the default zone.
+    let midnight = Math.ceil((Math.floor(times[0] / HOUR) + SEOUL) / 24) * 24 - SEOUL;
     for (let i = 0; i < times.length; i++) {
       const id = i + 1;
       const paidAt = times[i];
       const h = Math.floor(paidAt / HOUR);
+      for (; midnight <= h; midnight += 24) agg.checkpoint(midnight);
       // Customers join over the window (30 % at the start, all by the end), so first purchases keep
       // coming; a few loyal ones buy much more often than most (r² skews towards low indexes).
       const active = Math.max(1, Math.floor(customers.length * (0.3 + (0.7 * i) / times.length)));
@@ -187,6 +197,7 @@ function seedOrders(db, opts, ctx) {
       for (const [p, q] of items) insertItem.run(id, p.id, p.name, p.price, q);
       if (counted) agg.addOrder(customer, h, totalPrice, discount, first, lines.values());
     }
+    for (; midnight <= nowHour; midnight += 24) agg.checkpoint(midnight);
     agg.finish();
     writeAggregates(db, agg);
   });
@@ -206,6 +217,9 @@ function writeAggregates(db, agg) {
   const productInsert = db.prepare('INSERT INTO product_sales (product_id, hour, quantity, amount) VALUES (?, ?, ?, ?)');
   agg.productRows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   for (const r of agg.productRows) productInsert.run(r[0], r[1], r[2], r[3]);
+  const checkpointInsert = db.prepare('INSERT INTO product_checkpoints (hour, product_id, quantity, amount) VALUES (?, ?, ?, ?)');
+  agg.checkpointRows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const r of agg.checkpointRows) checkpointInsert.run(r[0], r[1], r[2], r[3]);
   const totals = db.prepare('UPDATE products SET sold_quantity = ?, sold_amount = ? WHERE id = ?');
   for (const [product, p] of agg.product) totals.run(p.q, p.a, product);
 }

@@ -124,3 +124,21 @@ export const productSales = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.productId, t.hour] })],
 );
+
+/**
+ * Full snapshots of `product_sales` at some UTC hours: cumulative sales of every product before
+ * `hour`. One is taken at the latest local midnight of DASHBOARD_TIMEZONE by the first order write
+ * after it, and every later write to an earlier hour updates it, so a chart range starting at a
+ * checkpoint reads its lower bound from a few contiguous pages instead of one seek per product.
+ * A product without a row has sold nothing before `hour`.
+ */
+export const productCheckpoints = sqliteTable(
+  'product_checkpoints',
+  {
+    hour: integer('hour').notNull(),
+    productId: integer('product_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    amount: integer('amount').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.productId] })],
+);

@@ -39,6 +39,8 @@ const gapValues = (expr: (k: number) => string) => sql.raw(GAP_NAMES.map((_, k) 
 export interface OrderFigures {
   customerId: number;
   hour: number;
+  /** The UTC hour of the latest local midnight (DASHBOARD_TIMEZONE) for a product checkpoint, if any. */
+  checkpoint: number | null;
   totalPrice: number;
   discountPrice: number;
   /** Per product: [product_id, quantity, amount], one entry per product. */
@@ -100,6 +102,8 @@ function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL
 function productSales(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
   const lines = JSON.stringify(o.lines);
   return [
+    // First, so that a checkpoint taken now reads the state before this order.
+    ...productCheckpoints(o, sign, guard),
     sql`INSERT INTO product_sales (product_id, hour, quantity, amount)
       SELECT j.pid, ${o.hour},
         COALESCE((SELECT quantity FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0),
@@ -116,6 +120,29 @@ function productSales(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
             FROM json_each(${lines})) AS d
       WHERE products.id = d.pid AND ${guard}`,
   ];
+}
+
+/**
+ * Takes today's checkpoint if this is the first write since the local midnight, then shifts every
+ * checkpoint after the order's hour (an upsert: a product may have no row yet).
+ */
+function productCheckpoints(o: OrderFigures, sign: 1 | -1, guard: SQL): Statement[] {
+  const lines = JSON.stringify(o.lines);
+  const stmts: Statement[] = [];
+  if (o.checkpoint !== null) {
+    stmts.push(sql`INSERT INTO product_checkpoints (hour, product_id, quantity, amount)
+      SELECT ${o.checkpoint}, p.id, s.quantity, s.amount FROM products p
+      JOIN product_sales s ON s.product_id = p.id
+        AND s.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${o.checkpoint})
+      WHERE NOT EXISTS (SELECT 1 FROM product_checkpoints WHERE hour = ${o.checkpoint}) AND ${guard}
+      ON CONFLICT (hour, product_id) DO NOTHING`);
+  }
+  stmts.push(sql`INSERT INTO product_checkpoints (hour, product_id, quantity, amount)
+    SELECT c.hour, json_extract(d.value, '$[0]'), ${sign} * json_extract(d.value, '$[1]'), ${sign} * json_extract(d.value, '$[2]')
+    FROM (SELECT DISTINCT hour FROM product_checkpoints WHERE hour > ${o.hour}) AS c, json_each(${lines}) AS d
+    WHERE ${guard}
+    ON CONFLICT (hour, product_id) DO UPDATE SET quantity = quantity + excluded.quantity, amount = amount + excluded.amount`);
+  return stmts;
 }
 
 /**

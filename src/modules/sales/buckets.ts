@@ -89,3 +89,10 @@ export function chartHours(from: number, to: number, tz: string): { start: numbe
   if ((to - from) / DAY_MS > MAX_BUCKETS) throw new ApiError('RANGE_TOO_LARGE');
   return { start: hourOf(from, tz), end: hourOf(to, tz) + 1 };
 }
+
+/** The UTC hour of the latest local midnight at or before `now`, or null off whole hours. */
+export function lastMidnightHour(now: number, tz: string): number | null {
+  const p = localParts(now, tz);
+  const ms = zonedToUtc({ year: p.year, month: p.month, day: p.day, hour: 0, minute: 0 }, tz);
+  return ms % HOUR_MS === 0 && ms <= now ? ms / HOUR_MS : null;
+}

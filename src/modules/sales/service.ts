@@ -8,7 +8,7 @@ import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { ALWAYS, applyOrder, runBatch, settleFirstPurchase, wonRace, type OrderFigures } from './aggregates';
-import { chartHours, dayBuckets, hourBuckets, parseRange, type Bucket } from './buckets';
+import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange, type Bucket } from './buckets';
 import './codes';
 import { HOUR_MS } from './dates';
 
@@ -98,7 +98,11 @@ function newRev(): number {
   return (hi! & 0x1fffff) * 2 ** 32 + lo!;
 }
 
-function figures(o: Pick<OrderRow, 'customerId' | 'paidAt' | 'totalPrice' | 'discountPrice'>, items: Pick<ItemRow, 'productId' | 'unitPrice' | 'quantity'>[]): OrderFigures {
+function figures(
+  env: Bindings,
+  o: Pick<OrderRow, 'customerId' | 'paidAt' | 'totalPrice' | 'discountPrice'>,
+  items: Pick<ItemRow, 'productId' | 'unitPrice' | 'quantity'>[],
+): OrderFigures {
   const byProduct = new Map<number, [number, number, number]>();
   for (const i of items) {
     const line = byProduct.get(i.productId) ?? [i.productId, 0, 0];
@@ -109,6 +113,7 @@ function figures(o: Pick<OrderRow, 'customerId' | 'paidAt' | 'totalPrice' | 'dis
   return {
     customerId: o.customerId,
     hour: Math.floor(o.paidAt! / HOUR_MS),
+    checkpoint: lastMidnightHour(Date.now(), config(env).DASHBOARD_TIMEZONE),
     totalPrice: o.totalPrice,
     discountPrice: o.discountPrice,
     lines: [...byProduct.values()],
@@ -165,7 +170,7 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
   };
   // D1 runs a batch as one transaction with no other writer in between, so the new order is max(id).
   const newId = sql`(SELECT max(id) FROM orders)`;
-  const aggregates = counted ? [...applyOrder(figures(row, items), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
+  const aggregates = counted ? [...applyOrder(figures(env, row, items), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
   const results = await runBatch(env.DB, [
     db.insert(orders).values(row),
     db.insert(orderItems).values(items.map((i) => ({ ...i, orderId: newId }))),
@@ -213,7 +218,7 @@ export async function changeOrderStatus(env: Bindings, id: number, status: Order
     const rev = newRev();
     const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev };
     const moves =
-      was === will ? [] : [...applyOrder(figures(next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(current.customerId)];
+      was === will ? [] : [...applyOrder(figures(env, next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(current.customerId)];
     const results = await runBatch(env.DB, [
       sql`UPDATE orders SET status = ${status}, paid_at = ${next.paidAt}, updated_at = ${now}, rev = ${rev}
         WHERE id = ${id} AND rev = ${current.rev}`,
@@ -302,26 +307,31 @@ export interface SalesChartInput {
 }
 
 /**
- * Products ranked by quantity sold in the range: cumulative sales before `end` minus those before
- * `start`, one seek per product and bound. A range that ends after the latest sale takes the upper
- * bound from the products' all-time totals instead (`max(hour)` of sales_hours is one seek).
+ * Cumulative sales of product `p` before `hour`: the all-time totals when the hour is past the latest
+ * sale, a checkpoint when one was taken at that hour (a few contiguous pages for all products), else
+ * the product's last `product_sales` row before it (one seek). CASE evaluates only the branch taken.
  */
+function soldBefore(column: 'quantity' | 'amount', hour: number) {
+  const col = sql.raw(column);
+  return sql`CASE
+    WHEN ${hour} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)}
+    WHEN EXISTS (SELECT 1 FROM product_checkpoints WHERE hour = ${hour})
+      THEN COALESCE((SELECT ${col} FROM product_checkpoints WHERE hour = ${hour} AND product_id = p.id), 0)
+    ELSE COALESCE((SELECT ${col} FROM product_sales WHERE product_id = p.id AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)
+  END`;
+}
+
+/** Products ranked by quantity sold in [start, end): cumulative sales before the end minus before the start. */
 export async function salesChart(env: Bindings, input: SalesChartInput, now = Date.now()) {
   const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const { start, end } = chartHours(from, to, tz);
-  const before = (column: 'quantity' | 'amount', hour: number) =>
-    sql`COALESCE((SELECT ${sql.raw(column)} FROM product_sales WHERE product_id = p.id AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)`;
-  const upTo = (column: 'quantity' | 'amount') =>
-    sql`CASE WHEN ${end} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)} ELSE ${before(column, end)} END`;
   const results = await getDb(env.DB).all<{ product_id: number; product_name: string; total_amount: number; quantity: number }>(sql`
     SELECT product_id, product_name, total_amount, quantity FROM (
       SELECT p.id AS product_id, p.name AS product_name,
-        ${upTo('quantity')} - COALESCE(lo.quantity, 0) AS quantity,
-        ${upTo('amount')} - COALESCE(lo.amount, 0) AS total_amount
+        ${soldBefore('quantity', end)} - ${soldBefore('quantity', start)} AS quantity,
+        ${soldBefore('amount', end)} - ${soldBefore('amount', start)} AS total_amount
       FROM products p
-      LEFT JOIN product_sales lo ON lo.product_id = p.id
-        AND lo.hour = (SELECT max(hour) FROM product_sales WHERE product_id = p.id AND hour < ${start})
     )
     WHERE quantity > 0
     ORDER BY quantity DESC, total_amount DESC, product_name, product_id
