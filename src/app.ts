@@ -13,6 +13,7 @@ import { accounts } from './modules/accounts/handlers';
 import { phone } from './modules/phone/handlers';
 import { referrals } from './modules/referrals/handlers';
 import { machines } from './modules/machines/handlers';
+import { sales } from './modules/sales/handlers';
 import { system } from './modules/system/handlers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -109,6 +110,7 @@ export function buildApp() {
   app.route('/', phone);
   app.route('/', referrals);
   app.route('/', machines);
+  app.route('/', sales);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,0 +1,43 @@
+import { router } from '../../lib/openapi';
+import { offsetPage } from '../../lib/pagination';
+import * as routes from './routes';
+import * as service from './service';
+
+export const sales = router();
+
+sales.openapi(routes.createProductRoute, async (c) => {
+  return c.json(service.productView(c.env, await service.createProduct(c.env, c.req.valid('json'))), 201);
+});
+
+sales.openapi(routes.listProductsRoute, async (c) => {
+  const q = c.req.valid('query');
+  const { count, rows } = await service.listProducts(c.env, q);
+  return c.json(offsetPage(c.req.url, q, count, rows.map((p) => service.productView(c.env, p))), 200);
+});
+
+sales.openapi(routes.patchProductRoute, async (c) => {
+  const product = await service.updateProduct(c.env, c.req.valid('param').id, c.req.valid('json'));
+  return c.json(service.productView(c.env, product), 200);
+});
+
+sales.openapi(routes.createOrderRoute, async (c) => {
+  return c.json(await service.createOrder(c.env, c.req.valid('json')), 201);
+});
+
+sales.openapi(routes.getOrderRoute, async (c) => {
+  return c.json(await service.getOrder(c.env, c.req.valid('param').id), 200);
+});
+
+sales.openapi(routes.patchOrderRoute, async (c) => {
+  return c.json(await service.changeOrderStatus(c.env, c.req.valid('param').id, c.req.valid('json').status), 200);
+});
+
+sales.openapi(routes.liveSalesRoute, async (c) => {
+  const q = c.req.valid('query');
+  return c.json(await service.liveSales(c.env, { start: q['start-date'], end: q['end-date'], interval: q.interval, timezone: q.timezone }), 200);
+});
+
+sales.openapi(routes.salesChartRoute, async (c) => {
+  const q = c.req.valid('query');
+  return c.json(await service.salesChart(c.env, { start: q['start-date'], end: q['end-date'], limit: q.limit, timezone: q.timezone }), 200);
+});

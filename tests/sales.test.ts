@@ -1,0 +1,323 @@
+// Sales: products, orders, status changes, first purchases under races, dashboard errors, and the
+// aggregates against a brute-force count of the orders table after a random sequence of writes.
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, json, type TestUser } from './helpers';
+
+let staff: TestUser;
+let member: TestUser;
+let product: any;
+
+beforeAll(async () => {
+  [staff, member] = await Promise.all([createUser({ staff: true }), createUser()]);
+  product = await json(await call('/api/products', { body: { name: 'Mug', price: 12_000 }, token: staff.access }));
+});
+
+const as = (token: string, method = 'GET', body?: unknown) => ({ method, body, token });
+
+async function newOrder(body: Record<string, unknown>) {
+  const res = await call('/api/orders', as(staff.access, 'POST', { items: [{ product_id: product.id, quantity: 1 }], ...body }));
+  expect(res.status).toBe(201);
+  return json(res);
+}
+
+async function setStatus(id: number, status: string) {
+  return call(`/api/orders/${id}`, as(staff.access, 'PATCH', { status }));
+}
+
+describe('staff only', () => {
+  const routes: [string, string, unknown?][] = [
+    ['POST', '/api/products', { name: 'x', price: 1 }],
+    ['GET', '/api/products'],
+    ['PATCH', '/api/products/1', { price: 1 }],
+    ['POST', '/api/orders', { customer_id: 1, items: [{ product_id: 1, quantity: 1 }] }],
+    ['GET', '/api/orders/1'],
+    ['PATCH', '/api/orders/1', { status: 'PAID' }],
+    ['GET', '/api/dashboards/live-sales?start-date=2026-01-01'],
+    ['GET', '/api/dashboards/sales-chart?start-date=2026-01-01'],
+  ];
+
+  it('401 TOKEN_NOT_FOUND without a token, 403 PERMISSION_DENIED for non-staff', async () => {
+    for (const [method, path, body] of routes) {
+      const anon = await call(path, { method, body });
+      await expectProblem(anon, 401, 'TOKEN_NOT_FOUND');
+      expect(anon.headers.get('www-authenticate')).toBe('Bearer');
+      await expectProblem(await call(path, as(member.access, method, body)), 403, 'PERMISSION_DENIED');
+    }
+  });
+
+  it('403 in Korean carries the original text', async () => {
+    const res = await call('/api/dashboards/live-sales?start-date=2026-01-01', { token: member.access, headers: { 'accept-language': 'ko' } });
+    expect((await expectProblem(res, 403, 'PERMISSION_DENIED')).detail).toBe('권한이 없습니다.');
+  });
+});
+
+describe('products', () => {
+  it('creates, lists with pagination, and updates', async () => {
+    const created = await call('/api/products', as(staff.access, 'POST', { name: '  Pen  ', price: 1_500 }));
+    expect(created.status).toBe(201);
+    const pen = await json(created);
+    expect(pen).toMatchObject({ name: 'Pen', price: 1_500, currency: 'KRW' });
+    expect(pen.created_at).toMatch(/Z$/);
+    const page = await json(await call('/api/products/?page_size=1&page=2', as(staff.access)));
+    expect(page.count).toBeGreaterThanOrEqual(2);
+    expect(page.results).toHaveLength(1);
+    expect(page.previous).toContain('page=1');
+    const patched = await json(await call(`/api/products/${pen.id}`, as(staff.access, 'PATCH', { price: 1_700 })));
+    expect(patched).toMatchObject({ id: pen.id, name: 'Pen', price: 1_700 });
+  });
+
+  it('validates bodies and answers 404 for unknown products and pages', async () => {
+    const bad = await expectProblem(await call('/api/products', as(staff.access, 'POST', { name: '', price: -1 })), 400, 'INPUT_VALIDATION_ERROR');
+    expect(bad.errors.map((e: any) => e.path).sort()).toEqual(['name', 'price']);
+    await expectProblem(await call('/api/products/1', as(staff.access, 'PATCH', {})), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await call('/api/products/999999', as(staff.access, 'PATCH', { price: 1 })), 404, 'NOT_FOUND');
+    await expectProblem(await call('/api/products?page=9999', as(staff.access)), 404, 'NOT_FOUND');
+  });
+});
+
+describe('orders', () => {
+  it('computes prices on the server and ignores client totals', async () => {
+    const customer = await createUser();
+    const res = await call(
+      '/api/orders',
+      as(staff.access, 'POST', {
+        customer_id: customer.id,
+        items: [{ product_id: product.id, quantity: 3 }],
+        discount_price: 5_000,
+        delivery_price: 2_500,
+        payment_method: 'card',
+        total_price: 1,
+        is_first_purchase: false,
+      }),
+    );
+    expect(res.status).toBe(201);
+    const order = await json(res);
+    expect(order).toMatchObject({
+      customer_id: customer.id,
+      status: 'PAID',
+      item_price: 36_000,
+      discount_price: 5_000,
+      delivery_price: 2_500,
+      total_price: 33_500,
+      is_first_purchase: true,
+      payment_method: 'card',
+      currency: 'KRW',
+    });
+    expect(order.paid_at).toMatch(/Z$/);
+  });
+
+  it('400 for bad bodies, a negative total, and 404 for an unknown customer or product', async () => {
+    const customer = await createUser();
+    const bad = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }));
+    const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
+    expect(body.errors.map((e: any) => e.path).sort()).toEqual(['items.0.quantity', 'status']);
+    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [] })), 400, 'INPUT_VALIDATION_ERROR');
+    const negative = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 1 }], discount_price: 20_000 }));
+    expect((await expectProblem(negative, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('discount_price');
+    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: 99_999_999, items: [{ product_id: product.id, quantity: 1 }] })), 404, 'NOT_FOUND');
+    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: 99_999_999, quantity: 1 }] })), 404, 'NOT_FOUND');
+    await expectProblem(await call('/api/orders/99999999', as(staff.access)), 404, 'NOT_FOUND');
+    await expectProblem(await setStatus(99_999_999, 'PAID'), 404, 'NOT_FOUND');
+    await expectProblem(await call('/api/orders/abc', as(staff.access)), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('8 concurrent first orders of one customer leave exactly one first purchase', async () => {
+    const customer = await createUser();
+    const created = await Promise.all(Array.from({ length: 8 }, () => newOrder({ customer_id: customer.id })));
+    expect(created.filter((o) => o.is_first_purchase)).toHaveLength(1);
+    const rows = await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ? AND is_first_purchase = 1').bind(customer.id).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+  });
+
+  it('the partial unique index refuses a second first purchase', async () => {
+    const customer = await createUser();
+    await newOrder({ customer_id: customer.id });
+    const second = await newOrder({ customer_id: customer.id });
+    await expect(env.DB.prepare('UPDATE orders SET is_first_purchase = 1 WHERE id = ?').bind(second.id).run()).rejects.toThrow(/UNIQUE/);
+  });
+
+  it('cancelling the first purchase moves the flag to the next counted order, and PENDING never holds it', async () => {
+    const customer = await createUser();
+    const first = await newOrder({ customer_id: customer.id, paid_at: '2026-01-05T10:00:00Z' });
+    const pending = await newOrder({ customer_id: customer.id, status: 'PENDING' });
+    const second = await newOrder({ customer_id: customer.id, paid_at: '2026-01-06T10:00:00Z' });
+    expect([first.is_first_purchase, pending.is_first_purchase, second.is_first_purchase]).toEqual([true, false, false]);
+    expect(pending.paid_at).toBeNull();
+    expect(await json(await setStatus(first.id, 'CANCELLED'))).toMatchObject({ status: 'CANCELLED', is_first_purchase: false });
+    expect((await json(await call(`/api/orders/${second.id}`, as(staff.access)))).is_first_purchase).toBe(true);
+    // The pending order is paid now: later than `second`, so the flag stays where it is.
+    const paid = await json(await setStatus(pending.id, 'PAID'));
+    expect(paid).toMatchObject({ status: 'PAID', is_first_purchase: false });
+    expect(Date.parse(paid.paid_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('allows only the documented transitions; repeating the current status is a no-op', async () => {
+    const customer = await createUser();
+    const order = await newOrder({ customer_id: customer.id, status: 'PENDING' });
+    const skip = await expectProblem(await setStatus(order.id, 'SHIPPING'), 400, 'INVALID_STATUS_TRANSITION');
+    expect(skip).toMatchObject({ from: 'PENDING', to: 'SHIPPING' });
+    for (const status of ['PAID', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED']) expect((await setStatus(order.id, status)).status).toBe(200);
+    await expectProblem(await setStatus(order.id, 'PAID'), 400, 'INVALID_STATUS_TRANSITION');
+    await expectProblem(await call(`/api/orders/${order.id}`, as(staff.access, 'PATCH', { status: 'nope' })), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('concurrent cancels of one order remove it from the figures once', async () => {
+    const customer = await createUser();
+    const order = await newOrder({ customer_id: customer.id, paid_at: '2025-06-01T03:10:00Z' });
+    await newOrder({ customer_id: customer.id, paid_at: '2025-06-01T03:20:00Z' });
+    const results = await Promise.all(Array.from({ length: 6 }, () => setStatus(order.id, 'CANCELLED')));
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
+    const live = await json(await call('/api/dashboards/live-sales?start-date=2025-06-01T03:00:00Z&end-date=2025-06-01T03:00:00Z', as(staff.access)));
+    expect(live.results).toEqual([
+      { datetime: '2025-06-01T12:00:00+09:00', total_amount: 12_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 12_000 },
+    ]);
+  });
+});
+
+describe('dashboard parameters', () => {
+  const live = (q: string, headers?: Record<string, string>) => call(`/api/dashboards/live-sales?${q}`, { token: staff.access, headers });
+  const chart = (q: string) => call(`/api/dashboards/sales-chart?${q}`, { token: staff.access });
+
+  it('INVALID_DATE_RANGE, with the original Korean text', async () => {
+    const res = await live('start-date=2026-03-02&end-date=2026-03-01', { 'accept-language': 'ko' });
+    expect((await expectProblem(res, 400, 'INVALID_DATE_RANGE')).detail).toBe('시작일이 종료일보다 늦을 수 없습니다.');
+    await expectProblem(await chart('start-date=2026-03-02&end-date=2026-03-01'), 400, 'INVALID_DATE_RANGE');
+    await expectProblem(await live('start-date=2999-01-01'), 400, 'INVALID_DATE_RANGE');
+    // The same day as start and end is one whole day.
+    expect((await json(await live('start-date=2026-03-01&end-date=2026-03-01'))).results).toHaveLength(24);
+  });
+
+  it('RANGE_TOO_LARGE above 1,000 buckets', async () => {
+    await expectProblem(await live('start-date=2026-01-01&end-date=2026-03-01'), 400, 'RANGE_TOO_LARGE');
+    expect((await json(await live('start-date=2026-01-01T00:00:00Z&end-date=2026-02-11T15:00:00Z'))).results).toHaveLength(1000);
+    await expectProblem(await live('start-date=2026-01-01T00:00:00Z&end-date=2026-02-11T16:00:00Z'), 400, 'RANGE_TOO_LARGE');
+    await expectProblem(await live('start-date=2020-01-01&end-date=2026-01-01&interval=day'), 400, 'RANGE_TOO_LARGE');
+    await expectProblem(await chart('start-date=2020-01-01&end-date=2026-01-01'), 400, 'RANGE_TOO_LARGE');
+  });
+
+  it('INPUT_VALIDATION_ERROR for missing or malformed dates, intervals, limits and zones', async () => {
+    const cases: [Response, string][] = [
+      [await live(''), 'start-date'],
+      [await live('start-date=yesterday'), 'start-date'],
+      [await live('start-date=2026-02-30'), 'start-date'],
+      [await live('start-date=2026-03-01&end-date=2026-13-01'), 'end-date'],
+      [await live('start-date=2026-03-01&interval=week'), 'interval'],
+      [await live('start-date=2026-03-01&timezone=Mars/Olympus'), 'timezone'],
+      [await live('start-date=2026-03-01&timezone=Asia/Kolkata'), 'timezone'],
+      [await live('start-date=2026-03-01&interval=day&timezone=Asia/Kathmandu'), 'timezone'],
+      [await chart('start-date=2026-03-01&limit=101'), 'limit'],
+      [await chart('start-date=2026-03-01&timezone=Asia/Kolkata'), 'timezone'],
+    ];
+    for (const [res, path] of cases) expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe(path);
+  });
+
+  it('accepts date-times with Z, offsets or none (wall-clock in the zone) and a trailing slash', async () => {
+    const a = await json(await call('/api/dashboards/live-sales/?start-date=2026-03-01T00:30:00Z&end-date=2026-03-01T01:10:00Z&timezone=UTC', as(staff.access)));
+    expect(a.results.map((r: any) => r.datetime)).toEqual(['2026-03-01T00:00:00+00:00', '2026-03-01T01:00:00+00:00']);
+    const b = await json(await live('start-date=2026-03-01T09:00&end-date=2026-03-01T09:59:59'));
+    expect(b.results.map((r: any) => r.datetime)).toEqual(['2026-03-01T09:00:00+09:00']);
+  });
+});
+
+describe('aggregates match a brute-force count after random writes', () => {
+  const COUNTED = new Set(['PAID', 'SHIPPING', 'COMPLETED']);
+  // Ten days ago at UTC midnight: recent enough for the all-time-totals path of the chart, and
+  // clear of the orders the other tests place now or on fixed dates.
+  const BASE = Math.floor(Date.now() / 86_400_000 - 10) * 86_400_000;
+  const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+  it('for hours and days in several zones', async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const customers = await Promise.all([createUser(), createUser(), createUser()]);
+    const created: any[] = [];
+    for (let i = 0; i < 40; i++) {
+      const customer = customers[Math.floor(rand() * customers.length)]!;
+      const paidAt = new Date(BASE + Math.floor(rand() * 3 * 24) * 3_600_000 + Math.floor(rand() * 3_600_000)).toISOString();
+      const status = rand() < 0.2 ? 'PENDING' : 'PAID';
+      created.push(await newOrder({ customer_id: customer.id, paid_at: paidAt, status, discount_price: Math.floor(rand() * 5) * 100 }));
+      if (created.length > 3 && rand() < 0.3) {
+        const victim = created[Math.floor(rand() * created.length)];
+        await setStatus(victim.id, rand() < 0.5 ? 'CANCELLED' : 'PAID');
+      }
+    }
+    const ids = customers.map((c) => c.id);
+    const { results: rows } = await env.DB.prepare(
+      `SELECT customer_id, status, total_price, discount_price, is_first_purchase, paid_at FROM orders WHERE customer_id IN (${ids.join(',')})`,
+    ).all<any>();
+    const counted = rows.filter((r) => COUNTED.has(r.status));
+    expect(counted.length).toBeGreaterThan(20);
+    expect(rows.length - counted.length).toBeGreaterThan(3);
+    // Exactly one first purchase per customer with counted orders, on the earliest one.
+    for (const id of ids) {
+      const mine = counted.filter((r) => r.customer_id === id).sort((a, b) => a.paid_at - b.paid_at);
+      expect(rows.filter((r) => r.customer_id === id && r.is_first_purchase === 1)).toEqual(mine.length ? [mine[0]] : []);
+    }
+    for (const [tz, interval] of [['Asia/Seoul', 'day'], ['America/New_York', 'day'], ['UTC', 'hour'], ['Europe/London', 'day']]) {
+      const range = `start-date=${ymd(BASE - 86_400_000)}&end-date=${ymd(BASE + 3 * 86_400_000)}`;
+      const res = await call(`/api/dashboards/live-sales?${range}&interval=${interval}&timezone=${tz}`, as(staff.access));
+      const buckets = (await json(res)).results;
+      const starts = buckets.map((b: any) => Date.parse(b.datetime));
+      const expected = buckets.map((b: any, i: number) => {
+        const end = starts[i + 1] ?? starts[i] + (interval === 'hour' ? 3_600_000 : 86_400_000);
+        const inside = counted.filter((r) => r.paid_at >= starts[i] && r.paid_at < end);
+        const first = inside.filter((r) => r.is_first_purchase === 1);
+        return {
+          datetime: b.datetime,
+          total_amount: inside.reduce((s, r) => s + r.total_price, 0),
+          customer_count: new Set(inside.map((r) => r.customer_id)).size,
+          coupon_amount: inside.reduce((s, r) => s + r.discount_price, 0),
+          first_purchase_count: first.length,
+          first_purchase_amount: first.reduce((s, r) => s + r.total_price, 0),
+        };
+      });
+      expect(buckets).toEqual(expected);
+    }
+    // The chart against the items, for a range inside the data and one past the latest sale.
+    const day2 = ymd(BASE + 86_400_000);
+    // Today (Seoul) starts at a checkpoint taken by the first write after midnight and shifted by
+    // every backdated write and cancel since: the chart reads its lower bound there.
+    const today = ymd(Date.now() + 9 * 3_600_000);
+    const midnight = Date.parse(`${today}T00:00:00+09:00`);
+    const checkpoint = await env.DB.prepare('SELECT count(*) AS n FROM product_checkpoints WHERE hour = ?').bind(midnight / 3_600_000).first<{ n: number }>();
+    expect(checkpoint!.n).toBeGreaterThan(0);
+    const ranges = [
+      [day2, day2, Date.parse(`${day2}T00:00:00+09:00`) + 86_400_000],
+      [day2, ymd(Date.now() + 30 * 86_400_000), Infinity],
+      [today, today, midnight + 86_400_000],
+    ] as const;
+    for (const [start, end, until] of ranges) {
+      const from = Date.parse(`${start}T00:00:00+09:00`);
+      const { results: items } = await env.DB.prepare(
+        `SELECT i.quantity, i.unit_price, o.paid_at FROM order_items i JOIN orders o ON o.id = i.order_id
+         WHERE o.status IN ('PAID', 'SHIPPING', 'COMPLETED') AND i.product_id = ?`,
+      ).bind(product.id).all<any>();
+      const inRange = items.filter((i) => i.paid_at >= from && i.paid_at < until);
+      expect(inRange.length).toBeGreaterThan(0);
+      const chart = await json(await call(`/api/dashboards/sales-chart?start-date=${start}&end-date=${end}`, as(staff.access)));
+      expect(chart.results).toEqual([
+        {
+          product_id: product.id,
+          product_name: 'Mug',
+          quantity: inRange.reduce((n, i) => n + i.quantity, 0),
+          total_amount: inRange.reduce((n, i) => n + i.quantity * i.unit_price, 0),
+        },
+      ]);
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents the sales routes with their error codes', async () => {
+    const doc = await json(await call('/openapi.json'));
+    for (const path of ['/api/products', '/api/products/{id}', '/api/orders', '/api/orders/{id}', '/api/dashboards/live-sales', '/api/dashboards/sales-chart']) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const live = doc.paths['/api/dashboards/live-sales'].get;
+    expect(live.responses['400'].description).toContain('INVALID_DATE_RANGE');
+    expect(live.responses['400'].description).toContain('RANGE_TOO_LARGE');
+    expect(live.responses['403'].description).toContain('PERMISSION_DENIED');
+    expect(doc.paths['/api/orders/{id}'].patch.responses['400'].description).toContain('INVALID_STATUS_TRANSITION');
+  });
+});
