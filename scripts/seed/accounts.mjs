@@ -25,7 +25,7 @@ export async function seed(db, opts, ctx) {
   ctx.staffEmail = 'staff@seed.example';
   ctx.userEmail = (i) => `user${i}@seed.example`;
   ctx.password = SEED_PASSWORD;
-  const have = db.prepare("SELECT count(*) AS n FROM users WHERE email LIKE '%@seed.example'").get().n;
+  const have = db.prepare("SELECT count(*) AS n FROM users WHERE email LIKE 'user%@seed.example'").get().n;
   const salt = Buffer.from('seed-salt-000000');
   const hash = `pbkdf2_sha256$100000$${salt.toString('base64')}$${pbkdf2Sync(SEED_PASSWORD, salt, 100_000, 32, 'sha256').toString('base64')}`;
   const now = Date.now();
