@@ -10,6 +10,8 @@ import { pickLang } from './lib/i18n';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
+import { catalog } from './modules/catalog/handlers';
+import { payments } from './modules/payments/handlers';
 import { system } from './modules/system/handlers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -103,6 +105,8 @@ export function buildApp() {
 
   app.route('/', system);
   app.route('/', accounts);
+  app.route('/', catalog);
+  app.route('/', payments);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

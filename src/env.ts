@@ -4,6 +4,7 @@ import type { AuthContext } from './lib/auth';
 export interface Bindings {
   DB: D1Database;
   JWT_SECRET: string;
+  USER_LEDGER: DurableObjectNamespace<import('./modules/payments/user-ledger').UserLedger>;
   [name: string]: unknown;
 }
 

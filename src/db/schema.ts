@@ -1,2 +1,3 @@
 // The drizzle schema, one file per domain; drizzle-kit reads this file to generate migrations.
 export * from './schema/accounts';
+export * from './schema/catalog';

@@ -1,0 +1,203 @@
+// Catalog of exams and courses: one implementation parameterised by kind. Raw SQL through D1 so
+// each list is one round trip (a batch of the page and its count) with the indexes described in
+// src/db/schema/catalog.ts; table names come from KINDS, every value is a bound parameter.
+import './codes';
+import { config, type Bindings } from '../../env';
+import { isoOrNull } from '../../lib/openapi';
+import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
+import { ApiError } from '../../lib/problem';
+import { ACTIVE_SQL, type KindConfig } from './kinds';
+import type { CreateItemInput, ListQueryInput, PatchItemInput } from './schemas';
+import { ftsQuery } from './search';
+
+export interface ItemRow {
+  id: number;
+  title: string;
+  description: string;
+  price: number;
+  start_at: number;
+  end_at: number;
+  created_at: number;
+  updated_at: number;
+  registration_count: number;
+  is_registered?: number;
+}
+
+export function itemView(env: Bindings, row: ItemRow) {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    price: row.price,
+    currency: config(env).CURRENCY,
+    start_at: isoOrNull(row.start_at)!,
+    end_at: isoOrNull(row.end_at)!,
+    created_at: isoOrNull(row.created_at)!,
+    updated_at: isoOrNull(row.updated_at)!,
+    registration_count: row.registration_count,
+    is_registered: row.is_registered === 1,
+  };
+}
+
+/** `is_registered` as a correlated probe of the unique (user_id, kind, item_id) index: no N+1. */
+function columns(k: KindConfig, alias = 'i'): string {
+  return `${alias}.*, EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ?1 AND r.kind = '${k.type}'
+    AND r.item_id = ${alias}.id AND r.status IN ${ACTIVE_SQL}) AS is_registered`;
+}
+
+export async function getItem(env: Bindings, k: KindConfig, userId: number, id: number): Promise<ItemRow> {
+  const row = await env.DB.prepare(`SELECT ${columns(k)} FROM ${k.table} i WHERE i.id = ?2`).bind(userId, id).first<ItemRow>();
+  if (!row) throw new ApiError('NOT_FOUND');
+  return row;
+}
+
+// ---- listing ---------------------------------------------------------------------------------
+
+const ORDER = {
+  created: { by: 'created_at DESC, id DESC', key: ['created_at', 'id'] },
+  popular: { by: 'registration_count DESC, created_at DESC, id DESC', key: ['registration_count', 'created_at', 'id'] },
+} as const;
+
+interface Filter {
+  where: string[];
+  binds: unknown[];
+}
+
+/** WHERE terms for status/search; parameters are numbered from ?2 (?1 is the caller's id). */
+function filterOf(k: KindConfig, q: ListQueryInput, now: number, match: string | null): Filter {
+  const f: Filter = { where: [], binds: [] };
+  const param = (v: unknown) => {
+    f.binds.push(v);
+    return `?${f.binds.length + 1}`;
+  };
+  if (q.status === 'available') {
+    const p = param(now);
+    f.where.push(`start_at <= ${p} AND end_at >= ${p}`);
+  }
+  if (match !== null) f.where.push(`id IN (SELECT rowid FROM ${k.fts} WHERE ${k.fts} MATCH ${param(match)})`);
+  return f;
+}
+
+const whereSql = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
+
+export async function listItems(env: Bindings, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
+  const match = q.search === undefined || q.search.trim() === '' ? null : ftsQuery(q.search);
+  // A search with no searchable word (only punctuation or operators) matches nothing.
+  if (q.search !== undefined && q.search.trim() !== '' && match === null) {
+    return q.cursor ? cursorPage(url, q.page_size, [], () => []) : offsetPage(url, q, 0, []);
+  }
+  const order = ORDER[q.sort];
+  const f = filterOf(k, q, now, match);
+  const binds = [userId, ...f.binds];
+  const param = (v: unknown) => {
+    binds.push(v);
+    return `?${binds.length}`;
+  };
+
+  if (q.cursor) {
+    const after = decodeCursor(q.cursor, order.key.length);
+    const terms = [...f.where, `(${order.key.join(', ')}) < (${after.map((v) => param(v)).join(', ')})`];
+    const sql = `SELECT ${columns(k)} FROM ${k.table} i WHERE i.id IN (SELECT id FROM ${k.table} ${whereSql(terms)}
+      ORDER BY ${order.by} LIMIT ${param(q.page_size + 1)}) ORDER BY ${order.by}`;
+    const rows = (await env.DB.prepare(sql).bind(...binds).all<ItemRow>()).results;
+    const page = cursorPage(url, q.page_size, rows, (r) => order.key.map((c) => r[c]));
+    return { ...page, results: page.results.map((r) => itemView(env, r)) };
+  }
+
+  // The id subquery walks a covering index to the offset; only page_size rows are read in full.
+  const sql = `SELECT ${columns(k)} FROM ${k.table} i WHERE i.id IN (SELECT id FROM ${k.table} ${whereSql(f.where)}
+    ORDER BY ${order.by} LIMIT ${param(q.page_size)} OFFSET ${param(offsetOf(q))}) ORDER BY ${order.by}`;
+  const [count, page] = await Promise.all([countItems(env, k, q, now, match), env.DB.prepare(sql).bind(...binds).all<ItemRow>()]);
+  const envelope = offsetPage(url, q, count, page.results);
+  // Any offset page also offers the keyset cursor of its last row, to continue in constant time.
+  const last = envelope.results[envelope.results.length - 1];
+  const nextCursor = envelope.next && last ? encodeCursor(order.key.map((c) => last[c])) : null;
+  return { ...envelope, next_cursor: nextCursor, results: envelope.results.map((r) => itemView(env, r)) };
+}
+
+async function countItems(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null): Promise<number> {
+  if (match !== null) {
+    const stmt =
+      q.status === 'available'
+        ? env.DB.prepare(`SELECT count(*) AS n FROM ${k.table} WHERE start_at <= ?1 AND end_at >= ?1
+            AND id IN (SELECT rowid FROM ${k.fts} WHERE ${k.fts} MATCH ?2)`).bind(now, match)
+        : env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} WHERE ${k.fts} MATCH ?1`).bind(match);
+    return (await stmt.first<{ n: number }>())!.n;
+  }
+  const stats = await env.DB.prepare('SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ?')
+    .bind(k.kind)
+    .first<{ total: number; version: number; available_count: number; available_until: number }>();
+  if (!stats) return 0;
+  if (q.status !== 'available') return stats.total;
+  if (now < stats.available_until) return stats.available_count;
+  return refreshAvailable(env, k, now, stats.version);
+}
+
+/**
+ * Counts the available items (an index-only scan of `<kind>_period`) and caches the count until the
+ * next moment an item starts or ends, so it stays exact without counting on every request. Catalog
+ * writes bump `version` and expire the cache in their own batch; a count computed concurrently with
+ * a write is not stored (version check), so a stale count is never cached.
+ */
+async function refreshAvailable(env: Bindings, k: KindConfig, now: number, version: number): Promise<number> {
+  const [count, nextStart, nextEnd] = await env.DB.batch<{ v: number | null }>([
+    env.DB.prepare(`SELECT count(*) AS v FROM ${k.table} WHERE end_at >= ?1 AND start_at <= ?1`).bind(now),
+    env.DB.prepare(`SELECT min(start_at) AS v FROM ${k.table} WHERE start_at > ?1`).bind(now),
+    env.DB.prepare(`SELECT min(end_at) + 1 AS v FROM ${k.table} WHERE end_at >= ?1`).bind(now),
+  ]);
+  const n = count!.results[0]!.v ?? 0;
+  const until = Math.min(nextStart!.results[0]!.v ?? Number.MAX_SAFE_INTEGER, nextEnd!.results[0]!.v ?? Number.MAX_SAFE_INTEGER);
+  await env.DB.prepare('UPDATE catalog_stats SET available_count = ?1, available_until = ?2 WHERE kind = ?3 AND version = ?4')
+    .bind(n, until, k.kind, version)
+    .run();
+  return n;
+}
+
+// ---- staff writes ----------------------------------------------------------------------------
+
+/** Every catalog write expires the cached available count in its own batch. */
+const touchStats = (env: Bindings, k: KindConfig, totalDelta: string) =>
+  `UPDATE catalog_stats SET total = total + (${totalDelta}), version = version + 1, available_until = 0 WHERE kind = '${k.kind}'`;
+
+export async function createItem(env: Bindings, k: KindConfig, input: CreateItemInput, now = Date.now()): Promise<ItemRow> {
+  const [inserted] = await env.DB.batch<ItemRow>([
+    env.DB.prepare(
+      `INSERT INTO ${k.table} (title, description, price, start_at, end_at, created_at, updated_at, registration_count)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0) RETURNING *, 0 AS is_registered`,
+    ).bind(input.title, input.description, input.price, input.start_at, input.end_at, now),
+    env.DB.prepare(touchStats(env, k, '1')),
+  ]);
+  return inserted!.results[0]!;
+}
+
+export async function updateItem(env: Bindings, k: KindConfig, userId: number, id: number, patch: PatchItemInput, now = Date.now()): Promise<ItemRow> {
+  const v = (x: unknown) => (x === undefined ? null : x);
+  // The period check runs in the UPDATE itself, against the merged values, so a concurrent PATCH
+  // cannot leave start_at >= end_at.
+  const [updated] = await env.DB.batch<ItemRow>([
+    env.DB.prepare(
+      `UPDATE ${k.table} SET title = coalesce(?2, title), description = coalesce(?3, description), price = coalesce(?4, price),
+         start_at = coalesce(?5, start_at), end_at = coalesce(?6, end_at), updated_at = ?7
+       WHERE id = ?1 AND coalesce(?5, start_at) < coalesce(?6, end_at)
+       RETURNING *, EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ?8 AND r.kind = '${k.type}' AND r.item_id = id
+         AND r.status IN ${ACTIVE_SQL}) AS is_registered`,
+    ).bind(id, v(patch.title), v(patch.description), v(patch.price), v(patch.start_at), v(patch.end_at), now, userId),
+    env.DB.prepare(touchStats(env, k, '0')),
+  ]);
+  const row = updated!.results[0];
+  if (row) return row;
+  await getItem(env, k, userId, id); // 404 when missing
+  throw new ApiError('INPUT_VALIDATION_ERROR', { extras: { errors: [{ path: 'end_at', message: 'start_at must be before end_at' }] } });
+}
+
+/** Deletes an item without active registrations (cancelled ones stay, payments keep their snapshot). */
+export async function deleteItem(env: Bindings, k: KindConfig, id: number): Promise<void> {
+  const free = `EXISTS (SELECT 1 FROM ${k.table} WHERE id = ?1 AND registration_count = 0)`;
+  const [, deleted] = await env.DB.batch([
+    env.DB.prepare(`${touchStats(env, k, `CASE WHEN ${free} THEN -1 ELSE 0 END`)}`).bind(id),
+    env.DB.prepare(`DELETE FROM ${k.table} WHERE id = ?1 AND registration_count = 0`).bind(id),
+  ]);
+  if (deleted!.meta.changes === 1) return;
+  const row = await env.DB.prepare(`SELECT id FROM ${k.table} WHERE id = ?`).bind(id).first();
+  throw new ApiError(row ? 'HAS_REGISTRATIONS' : 'NOT_FOUND');
+}
