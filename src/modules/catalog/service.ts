@@ -195,9 +195,10 @@ export async function deleteItem(env: Bindings, k: KindConfig, id: number): Prom
   const free = `EXISTS (SELECT 1 FROM ${k.table} WHERE id = ?1 AND registration_count = 0)`;
   const [, deleted] = await env.DB.batch([
     env.DB.prepare(`${touchStats(env, k, `CASE WHEN ${free} THEN -1 ELSE 0 END`)}`).bind(id),
-    env.DB.prepare(`DELETE FROM ${k.table} WHERE id = ?1 AND registration_count = 0`).bind(id),
+    env.DB.prepare(`DELETE FROM ${k.table} WHERE id = ?1 AND registration_count = 0 RETURNING id`).bind(id),
   ]);
-  if (deleted!.meta.changes === 1) return;
+  // RETURNING, not meta.changes: D1 counts the FTS trigger's writes in changes.
+  if (deleted!.results.length === 1) return;
   const row = await env.DB.prepare(`SELECT id FROM ${k.table} WHERE id = ?`).bind(id).first();
   throw new ApiError(row ? 'HAS_REGISTRATIONS' : 'NOT_FOUND');
 }

@@ -56,10 +56,11 @@ export async function idempotent(
       `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
        ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, response_status = NULL,
          response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
-       WHERE idempotency_keys.expires_at <= ?4 OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at <= ?6)`,
+       WHERE idempotency_keys.expires_at <= ?4 OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at <= ?6)
+       RETURNING key`,
     ).bind(userId, idem.key, idem.hash, now, now + IDEMPOTENCY_TTL_MS, now - ABANDONED_MS),
   ]);
-  if (claim!.meta.changes !== 1) return previous(env, userId, idem);
+  if (claim!.results.length !== 1) return previous(env, userId, idem);
 
   let result: LedgerResult;
   try {

@@ -18,7 +18,7 @@ export const IdempotencyHeaders = z.object({
     .min(1)
     .max(255)
     .optional()
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Stripe semantics, scoped to the caller, kept 24 h.' }),
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Stripe semantics, scoped to the caller, kept 24 h.' }),
 });
 
 export const CancelBody = z.object({ reason: z.string().trim().max(500).optional() }).openapi('CancelPaymentRequest');

@@ -210,7 +210,7 @@ export async function cancel(env: Bindings, userId: number, paymentId: number, r
     env.DB.prepare(`UPDATE ${k.table} SET registration_count = registration_count - 1 WHERE id = ?3 AND ${live}`).bind(paymentId, userId, before.target_id),
     env.DB.prepare(
       `UPDATE payments SET status = 'cancelled', cancelled_at = ?3, refund_reason = ?4
-       WHERE id = ?1 AND user_id = ?2 AND status = 'paid' AND ${live}`,
+       WHERE id = ?1 AND user_id = ?2 AND status = 'paid' AND ${live} RETURNING id`,
     ).bind(paymentId, userId, now, reason),
     env.DB.prepare(
       `UPDATE registrations SET status = 'cancelled', cancelled_at = ?3
@@ -219,7 +219,7 @@ export async function cancel(env: Bindings, userId: number, paymentId: number, r
     ).bind(paymentId, userId, now),
   ]);
   const after = await readPayment(env, userId, paymentId);
-  if (cancelled!.meta.changes !== 1) {
+  if (cancelled!.results.length !== 1) {
     checkCancel(after);
     throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   }
