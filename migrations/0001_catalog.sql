@@ -18,8 +18,8 @@ CREATE TABLE `courses` (
 	`registration_count` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `courses_created` ON `courses` (`created_at`,`id`,`start_at`,`end_at`);--> statement-breakpoint
-CREATE INDEX `courses_popular` ON `courses` (`registration_count`,`created_at`,`id`,`start_at`,`end_at`);--> statement-breakpoint
+CREATE INDEX `courses_created` ON `courses` (`id`,`start_at`,`end_at`);--> statement-breakpoint
+CREATE INDEX `courses_popular` ON `courses` (`registration_count`,`id`,`start_at`,`end_at`);--> statement-breakpoint
 CREATE INDEX `courses_period` ON `courses` (`end_at`,`start_at`);--> statement-breakpoint
 CREATE INDEX `courses_start` ON `courses` (`start_at`);--> statement-breakpoint
 CREATE TABLE `exams` (
@@ -34,8 +34,8 @@ CREATE TABLE `exams` (
 	`registration_count` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `exams_created` ON `exams` (`created_at`,`id`,`start_at`,`end_at`);--> statement-breakpoint
-CREATE INDEX `exams_popular` ON `exams` (`registration_count`,`created_at`,`id`,`start_at`,`end_at`);--> statement-breakpoint
+CREATE INDEX `exams_created` ON `exams` (`id`,`start_at`,`end_at`);--> statement-breakpoint
+CREATE INDEX `exams_popular` ON `exams` (`registration_count`,`id`,`start_at`,`end_at`);--> statement-breakpoint
 CREATE INDEX `exams_period` ON `exams` (`end_at`,`start_at`);--> statement-breakpoint
 CREATE INDEX `exams_start` ON `exams` (`start_at`);--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (

@@ -2,10 +2,11 @@
 //
 // Indexes, one per access path of the contract (section 4), chosen so every list is an index range
 // scan with LIMIT, never a table scan or a sort of the whole table:
-// - `<kind>_created` (created_at, id, start_at, end_at): the default list, newest first (SQLite scans
-//   it backwards), its page/offset and keyset cursor; start_at/end_at ride along so
-//   `status=available` filters inside the index (covering: deep offsets never touch the table).
-// - `<kind>_popular` (registration_count, created_at, id, start_at, end_at): `sort=popular`, same idea.
+// - `<kind>_created` (id, start_at, end_at): the default list, newest first = creation order = id desc
+//   (SQLite scans it backwards), its page/offset and keyset cursor; start_at/end_at ride along so
+//   `status=available` filters inside this narrow index (covering: deep offsets never touch the table).
+// - `<kind>_popular` (registration_count, id, start_at, end_at): `sort=popular`, same idea.
+// - search, newest first, walks the FTS5 index itself by descending rowid (= id) and stops after a page.
 // - `<kind>_period` (end_at, start_at): counting `status=available` (end_at >= now AND start_at <= now)
 //   as an index-only scan, and the next time an item leaves the available set.
 // - `<kind>_start` (start_at): the next time an item enters the available set.
@@ -35,8 +36,8 @@ function itemTable<N extends string>(name: N) {
       registrationCount: integer('registration_count').notNull().default(0),
     },
     (t) => [
-      index(`${name}_created`).on(t.createdAt, t.id, t.startAt, t.endAt),
-      index(`${name}_popular`).on(t.registrationCount, t.createdAt, t.id, t.startAt, t.endAt),
+      index(`${name}_created`).on(t.id, t.startAt, t.endAt),
+      index(`${name}_popular`).on(t.registrationCount, t.id, t.startAt, t.endAt),
       index(`${name}_period`).on(t.endAt, t.startAt),
       index(`${name}_start`).on(t.startAt),
     ],

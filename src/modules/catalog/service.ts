@@ -53,84 +53,105 @@ export async function getItem(env: Bindings, k: KindConfig, userId: number, id: 
 
 // ---- listing ---------------------------------------------------------------------------------
 
+// "Newest first" is creation order: ids are AUTOINCREMENT, assigned in commit order, so `id DESC` is
+// the creation sequence (created_at is the wall-clock time of that insert). Ordering by id lets the
+// table b-tree, a narrow covering index and the FTS5 index (whose rowid is the id) all stream rows
+// already in order and stop after one page.
 const ORDER = {
-  created: { by: 'created_at DESC, id DESC', key: ['created_at', 'id'] },
-  popular: { by: 'registration_count DESC, created_at DESC, id DESC', key: ['registration_count', 'created_at', 'id'] },
+  created: { by: 'id DESC', key: ['id'] },
+  popular: { by: 'registration_count DESC, id DESC', key: ['registration_count', 'id'] },
 } as const;
 
-interface Filter {
-  where: string[];
-  binds: unknown[];
-}
-
-/** WHERE terms for status/search; parameters are numbered from ?2 (?1 is the caller's id). */
-function filterOf(k: KindConfig, q: ListQueryInput, now: number, match: string | null): Filter {
-  const f: Filter = { where: [], binds: [] };
-  const param = (v: unknown) => {
-    f.binds.push(v);
-    return `?${f.binds.length + 1}`;
-  };
-  if (q.status === 'available') {
-    const p = param(now);
-    f.where.push(`start_at <= ${p} AND end_at >= ${p}`);
+/** Builds numbered parameters; ?1 is always the caller's id (for is_registered). */
+class Params {
+  readonly values: unknown[];
+  constructor(userId: number) {
+    this.values = [userId];
   }
-  if (match !== null) f.where.push(`id IN (SELECT rowid FROM ${k.fts} WHERE ${k.fts} MATCH ${param(match)})`);
-  return f;
+  add(v: unknown): string {
+    this.values.push(v);
+    return `?${this.values.length}`;
+  }
 }
 
 const whereSql = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
 
-export async function listItems(env: Bindings, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
-  const match = q.search === undefined || q.search.trim() === '' ? null : ftsQuery(q.search);
-  // A search with no searchable word (only punctuation or operators) matches nothing.
-  if (q.search !== undefined && q.search.trim() !== '' && match === null) {
-    return q.cursor ? cursorPage(url, q.page_size, [], () => []) : offsetPage(url, q, 0, []);
-  }
+/**
+ * The ids of one page, in order. Without search: a walk of `<kind>_created` (id order) or
+ * `<kind>_popular`, filtering the period inside the index. Search, newest first: FTS5 streams its
+ * matches by descending rowid, so the walk stops after one page. Search by popularity has to sort
+ * all matches (cost grows with their number).
+ */
+function pageIds(k: KindConfig, q: ListQueryInput, p: Params, now: number, match: string | null, after: number[] | null, limit: number, offset: number): string {
   const order = ORDER[q.sort];
-  const f = filterOf(k, q, now, match);
-  const binds = [userId, ...f.binds];
-  const param = (v: unknown) => {
-    binds.push(v);
-    return `?${binds.length}`;
-  };
-
-  if (q.cursor) {
-    const after = decodeCursor(q.cursor, order.key.length);
-    const terms = [...f.where, `(${order.key.join(', ')}) < (${after.map((v) => param(v)).join(', ')})`];
-    const sql = `SELECT ${columns(k)} FROM ${k.table} i WHERE i.id IN (SELECT id FROM ${k.table} ${whereSql(terms)}
-      ORDER BY ${order.by} LIMIT ${param(q.page_size + 1)}) ORDER BY ${order.by}`;
-    const rows = (await env.DB.prepare(sql).bind(...binds).all<ItemRow>()).results;
-    const page = cursorPage(url, q.page_size, rows, (r) => order.key.map((c) => r[c]));
-    return { ...page, results: page.results.map((r) => itemView(env, r)) };
+  const terms: string[] = [];
+  if (q.status === 'available') {
+    const t = p.add(now);
+    terms.push(`${k.table}.start_at <= ${t} AND ${k.table}.end_at >= ${t}`);
   }
-
-  // The id subquery walks a covering index to the offset; only page_size rows are read in full.
-  const sql = `SELECT ${columns(k)} FROM ${k.table} i WHERE i.id IN (SELECT id FROM ${k.table} ${whereSql(f.where)}
-    ORDER BY ${order.by} LIMIT ${param(q.page_size)} OFFSET ${param(offsetOf(q))}) ORDER BY ${order.by}`;
-  const [count, page] = await Promise.all([countItems(env, k, q, now, match), env.DB.prepare(sql).bind(...binds).all<ItemRow>()]);
-  const envelope = offsetPage(url, q, count, page.results);
-  // Any offset page also offers the keyset cursor of its last row, to continue in constant time.
-  const last = envelope.results[envelope.results.length - 1];
-  const nextCursor = envelope.next && last ? encodeCursor(order.key.map((c) => last[c])) : null;
-  return { ...envelope, next_cursor: nextCursor, results: envelope.results.map((r) => itemView(env, r)) };
+  if (match !== null && q.sort === 'created') {
+    terms.unshift(`${k.fts} MATCH ${p.add(match)}`);
+    if (after) terms.push(`${k.fts}.rowid < ${p.add(after[0])}`);
+    const join = q.status === 'available' ? `JOIN ${k.table} ON ${k.table}.id = ${k.fts}.rowid` : '';
+    return `SELECT ${k.fts}.rowid FROM ${k.fts} ${join} ${whereSql(terms)} ORDER BY ${k.fts}.rowid DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+  }
+  if (match !== null) terms.push(`id IN (SELECT rowid FROM ${k.fts} WHERE ${k.fts} MATCH ${p.add(match)})`);
+  if (after) terms.push(`(${order.key.join(', ')}) < (${after.map((v) => p.add(v)).join(', ')})`);
+  return `SELECT id FROM ${k.table} ${whereSql(terms)} ORDER BY ${order.by} LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
 }
 
-async function countItems(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null): Promise<number> {
-  if (match !== null) {
-    const stmt =
-      q.status === 'available'
-        ? env.DB.prepare(`SELECT count(*) AS n FROM ${k.table} WHERE start_at <= ?1 AND end_at >= ?1
-            AND id IN (SELECT rowid FROM ${k.fts} WHERE ${k.fts} MATCH ?2)`).bind(now, match)
-        : env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} WHERE ${k.fts} MATCH ?1`).bind(match);
-    return (await stmt.first<{ n: number }>())!.n;
+interface Stats {
+  total: number;
+  version: number;
+  available_count: number;
+  available_until: number;
+}
+
+/** The count of a list without cursor: from catalog_stats, or from the FTS index for a search. */
+function countStatement(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null): D1PreparedStatement {
+  if (match === null) return env.DB.prepare('SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ?').bind(k.kind);
+  if (q.status === 'available') {
+    return env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} JOIN ${k.table} ON ${k.table}.id = ${k.fts}.rowid
+      WHERE ${k.fts} MATCH ?2 AND start_at <= ?1 AND end_at >= ?1`).bind(now, match);
   }
-  const stats = await env.DB.prepare('SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ?')
-    .bind(k.kind)
-    .first<{ total: number; version: number; available_count: number; available_until: number }>();
+  return env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} WHERE ${k.fts} MATCH ?`).bind(match);
+}
+
+async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null, row: unknown): Promise<number> {
+  if (match !== null) return (row as { n: number }).n;
+  const stats = row as Stats | undefined;
   if (!stats) return 0;
   if (q.status !== 'available') return stats.total;
   if (now < stats.available_until) return stats.available_count;
   return refreshAvailable(env, k, now, stats.version);
+}
+
+export async function listItems(env: Bindings, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
+  const searching = q.search !== undefined && q.search.trim() !== '';
+  const match = searching ? ftsQuery(q.search!) : null;
+  // A search with no searchable word (only punctuation or operators) matches nothing.
+  if (searching && match === null) return q.cursor ? cursorPage(url, q.page_size, [], () => []) : { ...offsetPage(url, q, 0, []), next_cursor: null };
+  const order = ORDER[q.sort];
+  const p = new Params(userId);
+  const after = q.cursor ? decodeCursor(q.cursor, order.key.length) : null;
+  const limit = after ? q.page_size + 1 : q.page_size;
+  const ids = pageIds(k, q, p, now, match, after, limit, after ? 0 : offsetOf(q));
+  // The outer query reads whole rows only for the page's ids.
+  const page = env.DB.prepare(`SELECT ${columns(k)} FROM ${k.table} i WHERE i.id IN (${ids}) ORDER BY ${order.by}`).bind(...p.values);
+
+  if (after) {
+    const rows = (await page.all<ItemRow>()).results;
+    const envelope = cursorPage(url, q.page_size, rows, (r) => order.key.map((c) => r[c]));
+    return { ...envelope, results: envelope.results.map((r) => itemView(env, r)) };
+  }
+  // One round trip for the page and its count.
+  const [counted, rows] = await env.DB.batch<Record<string, unknown>>([countStatement(env, k, q, now, match), page]);
+  const count = await countOf(env, k, q, now, match, counted!.results[0]);
+  const envelope = offsetPage(url, q, count, rows!.results as unknown as ItemRow[]);
+  // Any offset page also offers the keyset cursor of its last row, to continue in constant time.
+  const last = envelope.results[envelope.results.length - 1];
+  const nextCursor = envelope.next && last ? encodeCursor(order.key.map((c) => last[c])) : null;
+  return { ...envelope, next_cursor: nextCursor, results: envelope.results.map((r) => itemView(env, r)) };
 }
 
 /**
