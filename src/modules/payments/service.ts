@@ -126,8 +126,22 @@ async function readItemState(env: Bindings, k: KindConfig, userId: number, itemI
     .first<ItemState>();
 }
 
+/**
+ * The fast path writes first: the batch's guard is exactly the checks that need the database, so a
+ * success means they all passed, and only a refusal (or a body outside the method's limits, which
+ * is never written) pays for the read that names the first failing check in the contract's order.
+ */
 export async function register(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now()) {
+  const m = METHODS[input.payment_method];
+  const writable = input.amount >= m.min && input.amount <= m.max;
+  const written = writable ? await writeRegistration(env, k, userId, itemId, input, now) : null;
+  if (written) return written;
   checkRegister(await readItemState(env, k, userId, itemId), input, now);
+  // Every check passes now although the write was refused: a concurrent change that is gone again.
+  throw new ApiError('ALREADY_REGISTERED');
+}
+
+async function writeRegistration(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number) {
   const tx = `tx_${randomToken(18)}`;
   const meta = JSON.stringify(transactionMetadata(input.payment_method, input.amount));
   // ?1 user, ?2 item, ?3 amount, ?4 now: the same predicate guards the count and the payment; the
@@ -140,7 +154,8 @@ export async function register(env: Bindings, k: KindConfig, userId: number, ite
       `INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
          external_transaction_id, transaction_metadata, paid_at)
        SELECT ?1, '${k.type}', i.id, i.title, i.price, ?5, 'paid', ?6, ?7, ?4 FROM ${k.table} i WHERE ${guard}
-       RETURNING id`,
+       RETURNING id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
+         transaction_metadata, paid_at, cancelled_at, refund_reason, '${k.activeStatus}' AS registration_status`,
     ).bind(userId, itemId, input.amount, now, input.payment_method, tx, meta),
     env.DB.prepare(
       `INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at)
@@ -151,14 +166,10 @@ export async function register(env: Bindings, k: KindConfig, userId: number, ite
        RETURNING id, kind, item_id, status, applied_at, completed_at, cancelled_at`,
     ).bind(userId, itemId, now, tx),
   ]);
-  const paymentId = paid!.results[0]?.id as number | undefined;
+  const payment = paid!.results[0] as PaymentRow | undefined;
   const registration = registered!.results[0] as RegistrationRow | undefined;
-  if (paymentId === undefined || !registration) {
-    // Lost a race (a concurrent registration, price or period change): say which check fails now.
-    checkRegister(await readItemState(env, k, userId, itemId), input, now);
-    throw new ApiError('ALREADY_REGISTERED');
-  }
-  return { registration: registrationView(registration), payment: paymentView(env, (await readPayment(env, userId, paymentId))!) };
+  if (!payment || !registration) return null;
+  return { registration: registrationView(registration), payment: paymentView(env, payment) };
 }
 
 // ---- complete --------------------------------------------------------------------------------
