@@ -107,9 +107,14 @@ interface Stats {
   available_until: number;
 }
 
-/** The count of a list without cursor: from catalog_stats, or from the FTS index for a search. */
-function countStatement(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null): D1PreparedStatement {
-  if (match === null) return env.DB.prepare('SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ?').bind(k.kind);
+const statsStatement = (env: Bindings, k: KindConfig) =>
+  env.DB.prepare('SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ?').bind(k.kind);
+
+/** Counting a search reads every match, so search counts are memoised per isolate (see countOf). */
+const searchCounts = new Map<string, number>();
+const SEARCH_COUNTS_MAX = 2000;
+
+function searchCountStatement(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string): D1PreparedStatement {
   if (q.status === 'available') {
     return env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} JOIN ${k.table} ON ${k.table}.id = ${k.fts}.rowid
       WHERE ${k.fts} MATCH ?2 AND start_at <= ?1 AND end_at >= ?1`).bind(now, match);
@@ -117,13 +122,30 @@ function countStatement(env: Bindings, k: KindConfig, q: ListQueryInput, now: nu
   return env.DB.prepare(`SELECT count(*) AS n FROM ${k.fts} WHERE ${k.fts} MATCH ?`).bind(match);
 }
 
-async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null, row: unknown): Promise<number> {
-  if (match !== null) return (row as { n: number }).n;
-  const stats = row as Stats | undefined;
+/**
+ * The count of an offset page. Without search: catalog_stats (total, or the cached available count).
+ * With search: the number of matches only changes with a catalog write (which bumps `version`) and,
+ * for `status=available`, when an item starts or ends (`available_until`). Keyed by the version read
+ * in the same transaction as the page, a memoised count is therefore exact, never stale.
+ */
+async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, match: string | null, stats: Stats | undefined): Promise<number> {
   if (!stats) return 0;
-  if (q.status !== 'available') return stats.total;
-  if (now < stats.available_until) return stats.available_count;
-  return refreshAvailable(env, k, now, stats.version);
+  if (match === null) {
+    if (q.status !== 'available') return stats.total;
+    if (now < stats.available_until) return stats.available_count;
+    return (await refreshAvailable(env, k, now, stats.version)).count;
+  }
+  const until = q.status !== 'available' || now < stats.available_until ? stats.available_until : (await refreshAvailable(env, k, now, stats.version)).until;
+  const windowOk = q.status !== 'available' || now < until;
+  const key = `${k.kind}|${q.status ?? ''}|${stats.version}|${q.status ? until : ''}|${match}`;
+  const known = windowOk ? searchCounts.get(key) : undefined;
+  if (known !== undefined) return known;
+  const n = (await searchCountStatement(env, k, q, now, match).first<{ n: number }>())!.n;
+  if (windowOk) {
+    if (searchCounts.size >= SEARCH_COUNTS_MAX) searchCounts.delete(searchCounts.keys().next().value!);
+    searchCounts.set(key, n);
+  }
+  return n;
 }
 
 export async function listItems(env: Bindings, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
@@ -144,9 +166,9 @@ export async function listItems(env: Bindings, k: KindConfig, userId: number, q:
     const envelope = cursorPage(url, q.page_size, rows, (r) => order.key.map((c) => r[c]));
     return { ...envelope, results: envelope.results.map((r) => itemView(env, r)) };
   }
-  // One round trip for the page and its count.
-  const [counted, rows] = await env.DB.batch<Record<string, unknown>>([countStatement(env, k, q, now, match), page]);
-  const count = await countOf(env, k, q, now, match, counted!.results[0]);
+  // One round trip for the page and the counters (a search's count may need a second, once).
+  const [stats, rows] = await env.DB.batch<Record<string, unknown>>([statsStatement(env, k), page]);
+  const count = await countOf(env, k, q, now, match, stats!.results[0] as Stats | undefined);
   const envelope = offsetPage(url, q, count, rows!.results as unknown as ItemRow[]);
   // Any offset page also offers the keyset cursor of its last row, to continue in constant time.
   const last = envelope.results[envelope.results.length - 1];
@@ -160,7 +182,7 @@ export async function listItems(env: Bindings, k: KindConfig, userId: number, q:
  * writes bump `version` and expire the cache in their own batch; a count computed concurrently with
  * a write is not stored (version check), so a stale count is never cached.
  */
-async function refreshAvailable(env: Bindings, k: KindConfig, now: number, version: number): Promise<number> {
+async function refreshAvailable(env: Bindings, k: KindConfig, now: number, version: number): Promise<{ count: number; until: number }> {
   const [count, nextStart, nextEnd] = await env.DB.batch<{ v: number | null }>([
     env.DB.prepare(`SELECT count(*) AS v FROM ${k.table} WHERE end_at >= ?1 AND start_at <= ?1`).bind(now),
     env.DB.prepare(`SELECT min(start_at) AS v FROM ${k.table} WHERE start_at > ?1`).bind(now),
@@ -171,7 +193,7 @@ async function refreshAvailable(env: Bindings, k: KindConfig, now: number, versi
   await env.DB.prepare('UPDATE catalog_stats SET available_count = ?1, available_until = ?2 WHERE kind = ?3 AND version = ?4')
     .bind(n, until, k.kind, version)
     .run();
-  return n;
+  return { count: n, until };
 }
 
 // ---- staff writes ----------------------------------------------------------------------------
