@@ -36,6 +36,14 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       await expectProblem(await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: staff.access, body: { title: 'x' } }), 404, 'NOT_FOUND');
     });
 
+    it('PATCH answers is_registered for the caller (staff can register too)', async () => {
+      const staff = await staffUser();
+      const item = await createItem(kind, { price: 10_000 });
+      expect((await call(`/api/${kind}/${item.id}/${action}`, { token: staff.access, body: { amount: 10_000, payment_method: 'card' } })).status).toBe(201);
+      const patched = await json(await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: staff.access, body: { description: 'changed' } }));
+      expect(patched).toMatchObject({ is_registered: true, registration_count: 1, description: 'changed' });
+    });
+
     it('403 for non-staff, 401 without a token', async () => {
       const user = await createUser();
       const body = { title: 'x', price: 1, start_at: iso(Date.now()), end_at: iso(Date.now() + HOUR) };

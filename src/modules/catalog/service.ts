@@ -199,7 +199,7 @@ async function refreshAvailable(env: Bindings, k: KindConfig, now: number, versi
 // ---- staff writes ----------------------------------------------------------------------------
 
 /** Every catalog write expires the cached available count in its own batch. */
-const touchStats = (env: Bindings, k: KindConfig, totalDelta: string) =>
+const touchStats = (k: KindConfig, totalDelta: string) =>
   `UPDATE catalog_stats SET total = total + (${totalDelta}), version = version + 1, available_until = 0 WHERE kind = '${k.kind}'`;
 
 export async function createItem(env: Bindings, k: KindConfig, input: CreateItemInput, now = Date.now()): Promise<ItemRow> {
@@ -208,7 +208,7 @@ export async function createItem(env: Bindings, k: KindConfig, input: CreateItem
       `INSERT INTO ${k.table} (title, description, price, start_at, end_at, created_at, updated_at, registration_count)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0) RETURNING *, 0 AS is_registered`,
     ).bind(input.title, input.description, input.price, input.start_at, input.end_at, now),
-    env.DB.prepare(touchStats(env, k, '1')),
+    env.DB.prepare(touchStats(k, '1')),
   ]);
   return inserted!.results[0]!;
 }
@@ -222,10 +222,10 @@ export async function updateItem(env: Bindings, k: KindConfig, userId: number, i
       `UPDATE ${k.table} SET title = coalesce(?2, title), description = coalesce(?3, description), price = coalesce(?4, price),
          start_at = coalesce(?5, start_at), end_at = coalesce(?6, end_at), updated_at = ?7
        WHERE id = ?1 AND coalesce(?5, start_at) < coalesce(?6, end_at)
-       RETURNING *, EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ?8 AND r.kind = '${k.type}' AND r.item_id = id
+       RETURNING *, EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ?8 AND r.kind = '${k.type}' AND r.item_id = ${k.table}.id
          AND r.status IN ${ACTIVE_SQL}) AS is_registered`,
     ).bind(id, v(patch.title), v(patch.description), v(patch.price), v(patch.start_at), v(patch.end_at), now, userId),
-    env.DB.prepare(touchStats(env, k, '0')),
+    env.DB.prepare(touchStats(k, '0')),
   ]);
   const row = updated!.results[0];
   if (row) return row;
@@ -237,7 +237,7 @@ export async function updateItem(env: Bindings, k: KindConfig, userId: number, i
 export async function deleteItem(env: Bindings, k: KindConfig, id: number): Promise<void> {
   const free = `EXISTS (SELECT 1 FROM ${k.table} WHERE id = ?1 AND registration_count = 0)`;
   const [, deleted] = await env.DB.batch([
-    env.DB.prepare(`${touchStats(env, k, `CASE WHEN ${free} THEN -1 ELSE 0 END`)}`).bind(id),
+    env.DB.prepare(`${touchStats(k, `CASE WHEN ${free} THEN -1 ELSE 0 END`)}`).bind(id),
     env.DB.prepare(`DELETE FROM ${k.table} WHERE id = ?1 AND registration_count = 0 RETURNING id`).bind(id),
   ]);
   // RETURNING, not meta.changes: D1 counts the FTS trigger's writes in changes.
