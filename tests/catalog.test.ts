@@ -1,6 +1,8 @@
 // Catalog (exams and courses from one module): staff CRUD, listing, paging, sorting, search.
 import { env } from 'cloudflare:workers';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ftsQuery } from '../src/modules/catalog/search';
 import { createItem, iso, KINDS, staffUser } from './catalog-helpers';
 import { call, createUser, expectProblem, json, uniq } from './helpers';
 
@@ -190,6 +192,11 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       expect(await ids(`${tag.toUpperCase()} derivatives`)).toEqual([alpha.id]);
       expect(await ids(`${tag} calculus equations`)).toEqual([]);
       expect(await ids(`${tag} calculus OR equations`)).toEqual([beta.id, alpha.id]);
+      // OR binds tighter than the implicit AND: an item with "equations" but not the tag stays out.
+      const other = await createItem(kind, { title: `${uniq('x')} equations calculus` });
+      expect(await ids(`${tag} calculus OR equations`)).toEqual([beta.id, alpha.id]);
+      expect(await ids(`${tag} OR`)).toEqual([beta.id, alpha.id]);
+      expect((await ids(`OR equations calculus`)).slice(0, 1)).toEqual([other.id]);
       expect(await ids(`${tag}`)).toEqual([beta.id, alpha.id]);
     });
 
@@ -221,6 +228,26 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       await call(`/api/${kind}/${item.id}`, { method: 'DELETE', token: staff.access });
       expect(await find(`${tag}`)).toBe(0);
     });
+  });
+});
+
+describe('ftsQuery', () => {
+  it('quotes every word and groups OR tighter than AND', () => {
+    expect(ftsQuery('a b OR c')).toBe('"a" AND ("b" OR "c")');
+    expect(ftsQuery('OR a OR')).toBe('"a"');
+    expect(ftsQuery('a"b NEAR( title:')).toBe('"a""b" AND "NEAR(" AND "title:"');
+    expect(ftsQuery('* " ( )')).toBeNull();
+    expect(ftsQuery('a OR b OR c d')).toBe('("a" OR "b" OR "c") AND "d"');
+  });
+
+  it('never produces an expression FTS5 rejects (property test over hostile input)', async () => {
+    const alphabet = ['a', 'B', '가', '1', ' ', ' ', '"', "'", '*', '^', ':', '(', ')', '-', '+', 'OR', 'AND', 'NOT', 'NEAR', '{', '}', ',', '\\', '%', '_', ';'];
+    const inputs = fc.sample(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((parts) => parts.join('')), { numRuns: 300, seed: 7 });
+    for (const input of inputs) {
+      const match = ftsQuery(input);
+      if (match === null) continue;
+      await expect(env.DB.prepare('SELECT count(*) AS n FROM exams_fts WHERE exams_fts MATCH ?').bind(match).first(), input).resolves.toBeTruthy();
+    }
   });
 });
 

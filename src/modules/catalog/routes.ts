@@ -21,7 +21,8 @@ export function catalogRoutes(k: KindConfig) {
       middleware: [auth] as const,
       summary: `List ${k.kind}`,
       description: `Filters: \`status=available\` (now within start_at..end_at, inclusive), \`search\` (FTS5 full-text
-over title and description: case-insensitive, every word must match, \`OR\` between two words matches either;
+over title and description: case-insensitive, every word must match, \`OR\` between two words matches either and
+binds tighter than the implicit AND (\`sql python OR rust\` = sql AND (python OR rust));
 FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing).
 Order: \`sort=created\` (default, newest first) or \`popular\` (registration_count desc, then newest).
 Paging: \`page\`/\`page_size\` (a page past the end is 404), or \`cursor\` (\`next_cursor\` of the previous page,
