@@ -14,6 +14,8 @@ import { phone } from './modules/phone/handlers';
 import { referrals } from './modules/referrals/handlers';
 import { machines } from './modules/machines/handlers';
 import { sales } from './modules/sales/handlers';
+import { catalog } from './modules/catalog/handlers';
+import { payments } from './modules/payments/handlers';
 import { system } from './modules/system/handlers';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -111,6 +113,8 @@ export function buildApp() {
   app.route('/', referrals);
   app.route('/', machines);
   app.route('/', sales);
+  app.route('/', catalog);
+  app.route('/', payments);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -9,6 +9,7 @@ export interface Bindings {
   PHONE_CODE_SECRET?: string;
   MACHINE: DurableObjectNamespace<import('./modules/machines/machine.do').MachineDO>;
   MACHINE_QUEUE: Queue<import('./modules/machines/consumer').CommandMessage>;
+  USER_LEDGER: DurableObjectNamespace<import('./modules/payments/user-ledger').UserLedger>;
   [name: string]: unknown;
 }
 

@@ -3,6 +3,7 @@ import { app } from './app';
 import { handleQueue } from './modules/machines/consumer';
 
 export { MachineDO } from './modules/machines/machine.do';
+export { UserLedger } from './modules/payments/user-ledger';
 
 export default {
   fetch: app.fetch,

@@ -3,3 +3,4 @@ export * from './schema/accounts';
 export * from './schema/phone';
 export * from './schema/machines';
 export * from './schema/sales';
+export * from './schema/catalog';

@@ -1,0 +1,67 @@
+import { z } from '@hono/zod-openapi';
+import { CursorQuery, pageSchema } from '../../lib/pagination';
+import type { KindConfig } from './kinds';
+
+const instant = z.iso
+  .datetime({ offset: true })
+  .transform((s) => Date.parse(s))
+  .openapi({ type: 'string', format: 'date-time', example: '2026-12-01T00:00:00.000Z' });
+
+const fields = {
+  title: z.string().trim().min(1).max(200).openapi({ example: 'TOEIC mock test' }),
+  description: z.string().max(10_000).openapi({ example: 'A full-length practice test.' }),
+  price: z.number().int().min(0).max(1_000_000_000_000).openapi({ example: 45000, description: 'Minor units of CURRENCY.' }),
+  start_at: instant,
+  end_at: instant,
+};
+
+const periodIssue = { code: 'custom' as const, path: ['end_at'], message: 'start_at must be before end_at' };
+
+export const CreateItemBody = z
+  .object({ ...fields, description: fields.description.default('') })
+  .superRefine((v, ctx) => {
+    if (v.start_at >= v.end_at) ctx.addIssue(periodIssue);
+  });
+
+export const PatchItemBody = z
+  .object({
+    title: fields.title.optional(),
+    description: fields.description.optional(),
+    price: fields.price.optional(),
+    start_at: fields.start_at.optional(),
+    end_at: fields.end_at.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.start_at !== undefined && v.end_at !== undefined && v.start_at >= v.end_at) ctx.addIssue(periodIssue);
+  });
+
+export type CreateItemInput = z.output<typeof CreateItemBody>;
+export type PatchItemInput = z.output<typeof PatchItemBody>;
+
+export const ListQuery = CursorQuery.extend({
+  status: z.enum(['available']).optional().openapi({ description: '`available`: now is within start_at..end_at.' }),
+  search: z.string().max(200).optional().openapi({ description: 'Full-text over title and description: all words match; `OR` between words matches either.' }),
+  sort: z.enum(['created', 'popular']).default('created').openapi({ description: '`created` (newest first) or `popular` (registration_count desc, then newest).' }),
+});
+export type ListQueryInput = z.output<typeof ListQuery>;
+
+export function itemSchemas(k: KindConfig) {
+  const item = z
+    .object({
+      id: z.number().int(),
+      title: z.string(),
+      description: z.string(),
+      price: z.number().int(),
+      currency: z.string().openapi({ example: 'KRW' }),
+      start_at: z.string(),
+      end_at: z.string(),
+      created_at: z.string(),
+      updated_at: z.string(),
+      registration_count: z.number().int().openapi({ description: 'Active registrations (applied/enrolled or completed), exact.' }),
+      is_registered: z.boolean().openapi({ description: 'The caller has an active registration.' }),
+    })
+    .openapi(k.label);
+  const create = CreateItemBody.openapi(`${k.label}Create`);
+  const patch = PatchItemBody.openapi(`${k.label}Update`);
+  return { item, page: pageSchema(item, `${k.label}Page`), create, patch };
+}
