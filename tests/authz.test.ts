@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, type TestUser } from './helpers';
+import { createItem } from './catalog-helpers';
 import { run, newMachine } from './machines-helpers';
 
 interface Fixture {
@@ -10,6 +11,8 @@ interface Fixture {
   b: TestUser;
   machineId: number;
   operationId: number;
+  examId: number;
+  paymentId: number;
 }
 
 interface Case {
@@ -32,6 +35,10 @@ const CASES: Case[] = [
   { name: 'machine history', method: 'GET', path: (f) => `/api/machines/${f.machineId}/history`, other: [403, 'PERMISSION_DENIED'] },
   { name: 'machine operation', method: 'GET', path: (f) => `/api/machines/${f.machineId}/operations/${f.operationId}`, other: [403, 'PERMISSION_DENIED'] },
   { name: 'live socket', method: 'GET', path: (f) => `/api/machines/${f.machineId}/live`, headers: { upgrade: 'websocket' }, other: [403, 'PERMISSION_DENIED'] },
+  // Payments and registrations: another user's are 404, exactly like missing ones.
+  { name: 'payment detail', method: 'GET', path: (f) => `/api/me/payments/${f.paymentId}`, other: [404, 'NOT_FOUND'] },
+  { name: 'cancel payment', method: 'POST', path: (f) => `/api/payments/${f.paymentId}/cancel`, body: () => ({ reason: 'mine now' }), other: [404, 'NOT_FOUND'] },
+  { name: 'complete registration', method: 'POST', path: (f) => `/api/exams/${f.examId}/complete`, other: [404, 'REGISTRATION_NOT_FOUND'] },
   // Sessions: B cannot end A's session.
   { name: 'logout with A’s refresh token', method: 'POST', path: () => '/api/users/logout', body: (f) => ({ refresh: f.a.refresh }), other: [401, 'INVALID_TOKEN'] },
 ];
@@ -44,6 +51,9 @@ async function snapshot(f: Fixture) {
     sessions: await q('SELECT id, refresh_jti, revoked_at FROM sessions WHERE user_id = ? ORDER BY id', f.a.id),
     machines: await q('SELECT * FROM machines WHERE owner_id = ? ORDER BY id', f.a.id),
     operations: await q('SELECT * FROM machine_operations WHERE machine_owner_id = ? ORDER BY id', f.a.id),
+    payments: await q('SELECT * FROM payments WHERE user_id = ? ORDER BY id', f.a.id),
+    registrations: await q('SELECT * FROM registrations WHERE user_id = ? ORDER BY id', f.a.id),
+    exam: await q('SELECT registration_count FROM exams WHERE id = ?', f.examId),
   };
 }
 
@@ -55,7 +65,11 @@ describe('authorization matrix', () => {
     const b = await createUser();
     const m = await newMachine(a.access);
     const op = await run(a.access, m.id, 'POWER_ON');
-    f = { a, b, machineId: m.id, operationId: op.id };
+    const exam = await createItem('exams', { price: 20_000 });
+    const applied = await call(`/api/exams/${exam.id}/apply`, { token: a.access, body: { amount: 20_000, payment_method: 'card' } });
+    expect(applied.status).toBe(201);
+    const { payment } = await applied.json<any>();
+    f = { a, b, machineId: m.id, operationId: op.id, examId: exam.id, paymentId: payment.id };
   });
 
   for (const c of CASES) {
@@ -76,6 +90,10 @@ describe('authorization matrix', () => {
     expect((await history.json<any>()).results).toEqual([]);
     const referred = await call('/api/profile/referred-users', { token: f.b.access });
     expect((await referred.json<any>()).count).toBe(0);
+    const payments = await call('/api/me/payments', { token: f.b.access });
+    expect((await payments.json<any>()).results).toEqual([]);
+    const exam = await call(`/api/exams/${f.examId}`, { token: f.b.access });
+    expect((await exam.json<any>()).is_registered).toBe(false);
     const profile = await call('/api/profile', { token: f.b.access });
     expect((await profile.json<any>()).id).toBe(f.b.id);
   });
