@@ -1,9 +1,10 @@
-// `npm run seed -- [--users N] [--<domain option> N ...] [--fresh]`
+// `npm run seed -- [--users N] [--<domain option> N ...] [--fresh]` (--fresh: empty the local D1 first)
 // Fills the local D1 that `npm run dev` uses, writing its SQLite file directly with node:sqlite
 // (orders of magnitude faster than SQL through wrangler). Each domain lives in scripts/seed/<name>.mjs
 // and exports { order, options, seed(db, opts, ctx) }; options of every module become flags here.
 // Stop `npm run dev` first: the dev server caches pages of the file.
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { applyMigrations, ensureDevVars, localD1File, parseArgs, ROOT } from './lib.mjs';
 
@@ -19,6 +20,8 @@ for (const m of modules) Object.assign(spec, m.options);
 const opts = parseArgs(process.argv.slice(2), spec);
 
 ensureDevVars();
+// --fresh starts from an empty local database (every domain's data goes).
+if (opts.fresh) rmSync(join(ROOT, '.wrangler/state/v3/d1'), { recursive: true, force: true });
 applyMigrations();
 const file = localD1File();
 if (!file) throw new Error('local D1 file not found after applying migrations');
