@@ -300,13 +300,13 @@ describe('forged and malformed tokens', () => {
     const none = new UnsecuredJWT({ ...base, iss: 'edge-api', aud: 'edge-api', jti: 'x' }).setIssuedAt().setExpirationTime('10m').encode();
     const [h, p, s] = u.access.split('.');
     const tampered = `${h}.${btoa(JSON.stringify({ ...c, sub: '999999' })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.${s}`;
-    const noneUpper = `${btoa(JSON.stringify({ alg: 'NONE', typ: 'JWT' })).replace(/=+$/, '')}.${p}.`;
+    const noneVariants = ['NONE', 'None', 'nOnE', ''].map((alg) => `${btoa(JSON.stringify({ alg, typ: 'JWT' })).replace(/=+$/, '')}.${p}.`);
     const forged = [
       none,
-      noneUpper,
+      ...noneVariants,
       `${h}.${p}.`,
       tampered,
-      await forge(base, { key: new TextEncoder().encode('secret') }),
+      ...(await Promise.all(['secret', 'changeme', 'edge-api', 'your-256-bit-secret'].map((k) => forge(base, { key: new TextEncoder().encode(k) })))),
       await forge({ ...base, iss: 'someone-else' }),
       await forge({ ...base, aud: 'someone-else' }),
       await forge({ sub: c.sub, sid: c.sid }), // no typ

@@ -104,24 +104,14 @@ export async function listMachines(env: Bindings, user: UserRow, q: MachineListI
     const pattern = `%${escapeLike(q.search)}%`;
     where.push(or(sql`${machines.name} LIKE ${pattern} ESCAPE '\\'`, sql`${machines.location} LIKE ${pattern} ESCAPE '\\'`)!);
   }
-  if (q.cursor) {
-    const [before] = decodeCursor(q.cursor, 1);
-    const rows = await db
-      .select()
-      .from(machines)
-      .where(and(...where, lt(machines.id, before!)))
-      .orderBy(desc(machines.id))
-      .limit(q.page_size + 1)
-      .all();
-    return cursorPage(url, q.page_size, rows.map(machineView), (m) => [m.id]);
-  }
-  const [rows, total] = await Promise.all([
-    db.select().from(machines).where(and(...where)).orderBy(desc(machines.id)).limit(q.page_size).offset(offsetOf(q)).all(),
-    db.select({ n: count() }).from(machines).where(and(...where)).get(),
-  ]);
-  const page = offsetPage(url, q, total?.n ?? 0, rows.map(machineView));
-  const last = rows[rows.length - 1];
-  return { ...page, next_cursor: page.next && last ? encodeCursor([last.id]) : null };
+  return newestFirst(
+    q,
+    url,
+    machineView,
+    (limit, offset, before) =>
+      db.select().from(machines).where(and(...where, before ? lt(machines.id, before) : undefined)).orderBy(desc(machines.id)).limit(limit).offset(offset).all(),
+    async () => (await db.select({ n: count() }).from(machines).where(and(...where)).get())?.n ?? 0,
+  );
 }
 
 // ---- writes --------------------------------------------------------------------------------------
@@ -215,23 +205,42 @@ async function historyPage(env: Bindings, where: SQL[], q: HistoryInput, url: st
   const db = getDb(env.DB);
   if (q.result) where.push(eq(machineOperations.result, q.result));
   if (q.command) where.push(eq(machineOperations.command, q.command));
+  return newestFirst(
+    q,
+    url,
+    operationView,
+    (limit, offset, before) =>
+      db
+        .select()
+        .from(machineOperations)
+        .where(and(...where, before ? lt(machineOperations.id, before) : undefined))
+        .orderBy(desc(machineOperations.id))
+        .limit(limit)
+        .offset(offset)
+        .all(),
+    async () => (await db.select({ n: count() }).from(machineOperations).where(and(...where)).get())?.n ?? 0,
+  );
+}
+
+/**
+ * Newest first by id: with `cursor`, a keyset page (constant time at any depth, no count);
+ * otherwise an offset page with its count, which also offers a cursor to continue from.
+ */
+async function newestFirst<R extends { id: number }, V>(
+  q: { cursor?: string; page: number; page_size: number },
+  url: string,
+  view: (row: R) => V,
+  rows: (limit: number, offset: number, beforeId?: number) => Promise<R[]>,
+  total: () => Promise<number>,
+) {
   if (q.cursor) {
     const [before] = decodeCursor(q.cursor, 1);
-    const rows = await db
-      .select()
-      .from(machineOperations)
-      .where(and(...where, lt(machineOperations.id, before!)))
-      .orderBy(desc(machineOperations.id))
-      .limit(q.page_size + 1)
-      .all();
-    return cursorPage(url, q.page_size, rows.map(operationView), (o) => [o.id]);
+    const page = cursorPage(url, q.page_size, await rows(q.page_size + 1, 0, before), (r) => [r.id]);
+    return { ...page, results: page.results.map(view) };
   }
-  const [rows, total] = await Promise.all([
-    db.select().from(machineOperations).where(and(...where)).orderBy(desc(machineOperations.id)).limit(q.page_size).offset(offsetOf(q)).all(),
-    db.select({ n: count() }).from(machineOperations).where(and(...where)).get(),
-  ]);
-  const page = offsetPage(url, q, total?.n ?? 0, rows.map(operationView));
-  const last = rows[rows.length - 1];
+  const [found, count] = await Promise.all([rows(q.page_size, offsetOf(q)), total()]);
+  const page = offsetPage(url, q, count, found.map(view));
+  const last = found[found.length - 1];
   return { ...page, next_cursor: page.next && last ? encodeCursor([last.id]) : null };
 }
 
