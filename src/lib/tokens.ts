@@ -25,9 +25,10 @@ export interface TokenPair {
   expires_in: number;
 }
 
-const keys = new Map<string, Uint8Array>();
+// The imported HMAC key is kept per isolate: importing it on every request is measurable work.
+const keys = new Map<string, Promise<CryptoKey>>();
 
-function secretKey(env: Bindings): Uint8Array {
+function secretKey(env: Bindings): Promise<CryptoKey> {
   const secret = env.JWT_SECRET;
   if (typeof secret !== 'string' || secret.length < 32) {
     // A short or missing secret would make every token forgeable: refuse to run rather than guess.
@@ -35,7 +36,7 @@ function secretKey(env: Bindings): Uint8Array {
   }
   let key = keys.get(secret);
   if (!key) {
-    key = new TextEncoder().encode(secret);
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     keys.set(secret, key);
   }
   return key;
@@ -61,7 +62,7 @@ export async function signToken(
     .setIssuedAt(now)
     .setExpirationTime(now + ttl)
     .setJti(jti)
-    .sign(secretKey(env));
+    .sign(await secretKey(env));
   return { token, jti, exp: now + ttl };
 }
 
@@ -85,9 +86,10 @@ export async function issuePair(
 export async function verifyToken(env: Bindings, token: string, expected?: TokenType): Promise<TokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new ApiError('INVALID_TOKEN');
   const cfg = config(env);
+  const key = await secretKey(env); // outside the try: a missing secret is a 500, not a bad token
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, secretKey(env), {
+    ({ payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
       issuer: cfg.JWT_ISSUER,
       audience: cfg.JWT_AUDIENCE,
