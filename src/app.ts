@@ -46,7 +46,8 @@ const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 function toApiError(err: unknown): ApiError | null {
-  if (err instanceof ApiError) return err;
+  // drizzle wraps what a D1 call throws (e.g. a failed deferred auth check) in its own error.
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApiError) return e;
   if (err instanceof HTTPException) {
     // Hono's JSON validator throws 400 for a body that is not valid JSON.
     if (err.status === 400) {

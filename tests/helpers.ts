@@ -104,8 +104,10 @@ export async function withVars<T>(vars: Record<string, string>, fn: () => Promis
 
 /** A valid, random Korean mobile number in national notation (010-xxxx-xxxx). */
 export function randomPhone(): string {
-  const n = crypto.getRandomValues(new Uint32Array(1))[0]! % 100_000_000;
-  const s = n.toString().padStart(8, '0');
+  // 010-[2-4]xxx-xxxx: libphonenumber's full metadata refuses some other Korean mobile ranges
+  // (010-0…, 010-1…, parts of 010-59…), which made the old generator fail about once in 200.
+  const n = 20_000_000 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 30_000_000);
+  const s = n.toString();
   return `010-${s.slice(0, 4)}-${s.slice(4)}`;
 }
 

@@ -1,9 +1,9 @@
 // Bearer authentication. One D1 query per request reads the user and the token's session together,
 // so a logout, a revoked family or a deactivated user refuses the access token at once.
-import { and, eq } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
-import { getDb } from '../db/client';
-import { sessions, users } from '../db/schema';
+import { users } from '../db/schema';
+import { piggybackD1 } from './piggyback-d1';
 import type { AppEnv, Bindings } from '../env';
 import { ApiError } from './problem';
 import { verifyToken, type TokenType } from './tokens';
@@ -22,24 +22,39 @@ export function bearerToken(header: string | undefined | null): string | null {
   return match ? match[1]!.trim() || null : null;
 }
 
+// The user and the token's session in one row (session columns prefixed so no name collides).
+const AUTH_SQL = `SELECT u.*, s.revoked_at AS s_revoked_at, s.expires_at AS s_expires_at, s.refresh_jti AS s_refresh_jti
+  FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = ?1 AND s.id = ?2`;
+const USER_COLUMNS = Object.entries(getTableColumns(users));
+
+type Claims = Awaited<ReturnType<typeof verifyToken>>;
+
+function authStatement(env: Bindings, claims: Claims): D1PreparedStatement {
+  return env.DB.prepare(AUTH_SQL).bind(claims.userId, claims.sessionId);
+}
+
 /**
- * Resolves a token to its live user and session. Used by the middleware and by /verify.
- * A revoked or expired session, or a missing or inactive user, is INVALID_TOKEN.
+ * Checks the row of AUTH_SQL: a revoked or expired session, or a missing or inactive user, is
+ * INVALID_TOKEN; only the newest refresh token of a family is valid (older ones are spent).
  */
-export async function authenticate(env: Bindings, token: string, expected?: TokenType): Promise<AuthContext & { claims: Awaited<ReturnType<typeof verifyToken>> }> {
-  const claims = await verifyToken(env, token, expected);
-  const row = await getDb(env.DB)
-    .select({ user: users, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt, refreshJti: sessions.refreshJti })
-    .from(users)
-    .innerJoin(sessions, eq(sessions.userId, users.id))
-    .where(and(eq(users.id, claims.userId), eq(sessions.id, claims.sessionId)))
-    .get();
-  if (!row || row.revokedAt !== null || row.expiresAt <= Date.now() || !row.user.isActive) {
+function userFromAuthRow(row: Record<string, unknown> | null | undefined, claims: Claims): UserRow {
+  if (!row || row.s_revoked_at !== null || (row.s_expires_at as number) <= Date.now() || !row.is_active) {
     throw new ApiError('INVALID_TOKEN');
   }
-  // Only the newest refresh token of a family is valid; older ones are spent.
-  if (claims.typ === 'refresh' && row.refreshJti !== claims.jti) throw new ApiError('INVALID_TOKEN');
-  return { user: row.user, sessionId: claims.sessionId, claims };
+  if (claims.typ === 'refresh' && row.s_refresh_jti !== claims.jti) throw new ApiError('INVALID_TOKEN');
+  const user: Record<string, unknown> = {};
+  for (const [key, column] of USER_COLUMNS) {
+    const value = row[column.name];
+    user[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return user as UserRow;
+}
+
+/** Resolves a token to its live user and session. Used by the middleware and by /verify. */
+export async function authenticate(env: Bindings, token: string, expected?: TokenType): Promise<AuthContext & { claims: Claims }> {
+  const claims = await verifyToken(env, token, expected);
+  const user = userFromAuthRow(await authStatement(env, claims).first(), claims);
+  return { user, sessionId: claims.sessionId, claims };
 }
 
 /** Requires a valid access token. `allowQueryToken` also reads `?access_token=` (WebSockets). */
@@ -56,6 +71,32 @@ export function requireAuth(opts: { allowQueryToken?: boolean } = {}) {
 
 export const auth = requireAuth();
 
+/**
+ * For read-only routes whose handler needs only the caller's id before its first query: the token
+ * is verified at once, and the user/session check rides in the same D1 batch as the handler's
+ * first read (one round trip instead of two). Until that check has passed, `auth.user` holds only
+ * the id from the token; nothing is answered before it passes (a handler without any read gets the
+ * check after it ran, before its response leaves). `staff` also requires is_staff.
+ */
+export function deferredAuth(opts: { staff?: boolean } = {}) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw new ApiError('TOKEN_NOT_FOUND');
+    const claims = await verifyToken(c.env, token, 'access');
+    const provisional = { id: claims.userId } as UserRow;
+    c.set('auth', { user: provisional, sessionId: claims.sessionId });
+    const db = piggybackD1(c.env.DB, authStatement(c.env, claims), (row) => {
+      const user = userFromAuthRow(row, claims);
+      if (opts.staff && !user.isStaff) throw new ApiError('PERMISSION_DENIED');
+      c.set('auth', { user, sessionId: claims.sessionId });
+    });
+    // defineProperty, not assignment: an inherited setter would write through to the shared env.
+    c.env = Object.defineProperty(Object.create(c.env), 'DB', { value: db.binding, enumerable: true });
+    await next();
+    await db.checked();
+  });
+}
+
 /** Staff only: authenticates, then 403 for everyone else. */
 export const staffOnly = createMiddleware<AppEnv>(async (c, next) => {
   await auth(c, async () => {
@@ -63,3 +104,7 @@ export const staffOnly = createMiddleware<AppEnv>(async (c, next) => {
     await next();
   });
 });
+
+/** Deferred checks for the hot read routes (see deferredAuth). */
+export const readAuth = deferredAuth();
+export const staffRead = deferredAuth({ staff: true });

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth, staffOnly } from '../../lib/auth';
+import { readAuth, staffOnly } from '../../lib/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import './codes';
@@ -18,7 +18,7 @@ export function catalogRoutes(k: KindConfig) {
       path: base,
       tags,
       security: bearer,
-      middleware: [auth] as const,
+      middleware: [readAuth] as const,
       summary: `List ${k.kind}`,
       description: `Filters: \`status=available\` (now within start_at..end_at, inclusive), \`search\` (FTS5 full-text
 over title and description: case-insensitive, every word must match, \`OR\` between two words matches either and
@@ -35,7 +35,7 @@ constant time at any depth, \`count\` omitted). \`is_registered\` is the caller'
       path: one,
       tags,
       security: bearer,
-      middleware: [auth] as const,
+      middleware: [readAuth] as const,
       summary: `One ${k.noun}`,
       request: { params: IdParam },
       responses: { 200: jsonResponse(s.item, `The ${k.noun}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },

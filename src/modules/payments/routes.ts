@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth } from '../../lib/auth';
+import { auth, readAuth } from '../../lib/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import type { KindConfig } from '../catalog/kinds';
@@ -72,7 +72,7 @@ export const historyRoute = createRoute({
   path: '/api/me/payments',
   tags,
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [readAuth] as const,
   summary: "The caller's payments, newest first",
   description: `Filters: \`status\`, \`payment_type\`, \`from\`/\`to\` (UTC dates, inclusive, on paid_at; from after to is 400),
 \`search\` (every word must appear in the title snapshot, case-insensitive for ASCII). Paging: page/page_size, or
@@ -87,7 +87,7 @@ export const paymentRoute = createRoute({
   path: '/api/me/payments/{id}',
   tags,
   security: bearer,
-  middleware: [auth] as const,
+  middleware: [readAuth] as const,
   summary: 'One of the caller’s payments',
   description: 'Another user’s payment is 404 `NOT_FOUND`, like a missing one.',
   request: { params: IdParam },

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { staffOnly } from '../../lib/auth';
+import { staffOnly, staffRead } from '../../lib/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
@@ -119,7 +119,7 @@ export const liveSalesRoute = createRoute({
   path: '/api/dashboards/live-sales',
   tags: ['dashboards'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  middleware: [staffRead] as const,
   summary: 'Sales per local hour or day (staff only)',
   description: `${RANGE_RULES}
 
@@ -142,7 +142,7 @@ export const salesChartRoute = createRoute({
   path: '/api/dashboards/sales-chart',
   tags: ['dashboards'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  middleware: [staffRead] as const,
   summary: 'Best-selling products in a range (staff only)',
   description: `${RANGE_RULES}
 
