@@ -83,7 +83,13 @@ export function deferredAuth(opts: { staff?: boolean } = {}) {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new ApiError('TOKEN_NOT_FOUND');
     const claims = await verifyToken(c.env, token, 'access');
-    const provisional = { id: claims.userId } as UserRow;
+    // Until the check has passed only the id (from the signed token) may be read.
+    const provisional = new Proxy({ id: claims.userId } as UserRow, {
+      get(target, key) {
+        if (key === 'id') return target.id;
+        throw new Error(`auth.user.${String(key)} read before the session check`);
+      },
+    });
     c.set('auth', { user: provisional, sessionId: claims.sessionId });
     const db = piggybackD1(c.env.DB, authStatement(c.env, claims), (row) => {
       const user = userFromAuthRow(row, claims);
