@@ -207,7 +207,3 @@ export function errorResponses(
   }
   return out;
 }
-
-export function codeStatus(code: string): number | undefined {
-  return CODES[code]?.status;
-}

@@ -5,6 +5,7 @@
 // requests cannot both run. Requests that fail their schema never get here (nothing is stored, as
 // with Stripe); 5xx outcomes are not stored either, so a retry can run again.
 import type { Bindings } from '../../env';
+import { sha256Hex } from '../../lib/digest';
 import { ApiError } from '../../lib/problem';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -27,8 +28,7 @@ export interface IdempotencyKey {
 }
 
 export async function requestHash(method: string, path: string, body: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(`${method} ${path.replace(/\/+$/, '')}\n${JSON.stringify(body ?? null)}`);
-  return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(`${method} ${path.replace(/\/+$/, '')}\n${JSON.stringify(body ?? null)}`);
 }
 
 /** Runs an operation and turns its ApiError into a storable result. */

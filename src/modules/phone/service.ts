@@ -8,6 +8,7 @@ import { getDb } from '../../db/client';
 import { phoneVerifications, users } from '../../db/schema';
 import { config, type Bindings } from '../../env';
 import type { UserRow } from '../../lib/auth';
+import { hex, sha256Hex } from '../../lib/digest';
 import { timingSafeEqual } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
 import { randomDigits, randomToken } from '../../lib/random';
@@ -28,12 +29,6 @@ export function normalisePhone(input: string, region: string): string {
   if (!parsed || !parsed.isValid()) throw new ApiError('INVALID_PHONE');
   return parsed.number;
 }
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
-}
-
-const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** HMAC of (token, code) with the server secret: KV never holds a code that could be read back. */
 async function codeDigest(env: Bindings, tokenHash: string, code: string): Promise<Uint8Array> {
@@ -77,7 +72,7 @@ export async function requestCode(env: Bindings, input: string, address: string,
   for (const limit of sendLimits(env, phone, address)) await consume(env.DB, limit);
 
   const token = randomToken(24);
-  const tokenHash = hex(await sha256(token));
+  const tokenHash = await sha256Hex(token);
   const code = randomDigits(Math.min(8, Math.max(4, cfg.PHONE_CODE_LENGTH)));
   const ttl = Math.max(60, cfg.PHONE_CODE_TTL); // KV's minimum expirationTtl is 60 s
   const now = Date.now();
@@ -123,7 +118,7 @@ export async function verifyCode(
   const cfg = config(env);
   const db = getDb(env.DB);
   const now = Date.now();
-  const tokenHash = hex(await sha256(token));
+  const tokenHash = await sha256Hex(token);
   const verification = await db.select().from(phoneVerifications).where(eq(phoneVerifications.tokenHash, tokenHash)).get();
   if (!verification || verification.usedAt !== null || verification.expiresAt <= now) throw new ApiError('VERIFICATION_EXPIRED');
 
