@@ -65,20 +65,32 @@ const DEFAULTS = {
 
 export type Config = typeof DEFAULTS;
 
+function parse(raw: unknown, fallback: string | number | boolean): unknown {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  if (typeof fallback === 'number') {
+    const n = Number(raw);
+    return Number.isFinite(n) && n >= 0 ? n : fallback;
+  }
+  if (typeof fallback === 'boolean') return raw === true || raw === 'true';
+  return String(raw);
+}
+
+/** A view of `[vars]` that parses a value when it is read (a list view reads one per row). */
+class ConfigView {
+  constructor(readonly env: Bindings) {}
+}
+for (const [key, fallback] of Object.entries(DEFAULTS)) {
+  Object.defineProperty(ConfigView.prototype, key, {
+    get(this: ConfigView) {
+      return parse(this.env[key], fallback);
+    },
+  });
+}
+
 /**
- * Reads `[vars]`; a missing or unparsable value falls back to its default. Not cached: it costs
- * microseconds, and reading live values lets tests and overrides change them per request.
+ * Reads `[vars]`; a missing or unparsable value falls back to its default. Values are read live
+ * (not cached per isolate) so that tests and overrides can change them per request.
  */
 export function config(env: Bindings): Config {
-  const out: Record<string, unknown> = {};
-  for (const [key, fallback] of Object.entries(DEFAULTS)) {
-    const raw = env[key];
-    if (raw === undefined || raw === null || raw === '') out[key] = fallback;
-    else if (typeof fallback === 'number') {
-      const n = Number(raw);
-      out[key] = Number.isFinite(n) && n >= 0 ? n : fallback;
-    } else if (typeof fallback === 'boolean') out[key] = raw === true || raw === 'true';
-    else out[key] = String(raw);
-  }
-  return out as Config;
+  return new ConfigView(env) as unknown as Config;
 }

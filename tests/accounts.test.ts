@@ -285,6 +285,19 @@ describe('refresh, logout and verify', () => {
     await expectProblem(await call('/api/users/me', { token: expired }), 401, 'TOKEN_EXPIRED');
   });
 
+  it('a token accepted once (and remembered as verified) is refused from the second it expires', async () => {
+    const u = await createUser();
+    const c = claimsOf(u.access);
+    // Expires at the next whole second; jose and the verified-token memo both refuse exp <= now.
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const short = await forge({ sub: c.sub, sid: c.sid, jti: 'short-lived', typ: 'access', exp });
+    expect((await call('/api/users/me', { token: short })).status).toBe(200);
+    expect((await call('/api/users/me', { token: short })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 20));
+    await expectProblem(await call('/api/users/me', { token: short }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await call('/api/exams', { token: short }), 401, 'TOKEN_EXPIRED');
+  });
+
   it('verify refuses a spent refresh token and a logged-out session', async () => {
     const u = await createUser();
     await call('/api/users/refresh', { body: { refresh: u.refresh } });

@@ -79,6 +79,18 @@ export async function issuePair(
   return { access: access.token, refresh: refresh.token, token_type: 'Bearer', expires_in: config(env).ACCESS_TOKEN_TTL };
 }
 
+// Tokens that passed verification, per isolate: a client sends the same access token on every
+// request, and checking its signature again is measurable work. Only a success is remembered, under
+// the secret, issuer and audience it was checked with; expiry is checked again on every use, and
+// the session behind the token is still checked against D1 by the callers.
+const verified = new Map<string, TokenClaims>();
+const VERIFIED_MAX = 10_000;
+
+function remember(cacheKey: string, claims: TokenClaims): void {
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  verified.set(cacheKey, claims);
+}
+
 /**
  * Verifies signature and claims. Throws ApiError TOKEN_EXPIRED for a token that is valid but
  * expired, INVALID_TOKEN for anything else (including the wrong `typ` when `expected` is given).
@@ -87,12 +99,25 @@ export async function verifyToken(env: Bindings, token: string, expected?: Token
   if (token.length > MAX_TOKEN_LENGTH) throw new ApiError('INVALID_TOKEN');
   const cfg = config(env);
   const key = await secretKey(env); // outside the try: a missing secret is a 500, not a bad token
+  const cacheKey = `${env.JWT_SECRET as string}\n${cfg.JWT_ISSUER}\n${cfg.JWT_AUDIENCE}\n${token}`;
+  let claims = verified.get(cacheKey);
+  if (!claims) {
+    claims = await verifyUncached(token, key, cfg.JWT_ISSUER, cfg.JWT_AUDIENCE);
+    remember(cacheKey, claims);
+  } else if (claims.exp <= Math.floor(Date.now() / 1000)) {
+    throw new ApiError('TOKEN_EXPIRED'); // the same rule as jose's exp check, without tolerance
+  }
+  if (expected && claims.typ !== expected) throw new ApiError('INVALID_TOKEN');
+  return claims;
+}
+
+async function verifyUncached(token: string, key: CryptoKey, issuer: string, audience: string): Promise<TokenClaims> {
   let payload;
   try {
     ({ payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
-      issuer: cfg.JWT_ISSUER,
-      audience: cfg.JWT_AUDIENCE,
+      issuer,
+      audience,
       requiredClaims: ['sub', 'jti', 'exp', 'iat'],
     }));
   } catch (err) {
@@ -105,7 +130,6 @@ export async function verifyToken(env: Bindings, token: string, expected?: Token
     !Number.isSafeInteger(userId) ||
     userId < 1 ||
     (typ !== 'access' && typ !== 'refresh') ||
-    (expected && typ !== expected) ||
     typeof sid !== 'string' ||
     typeof jti !== 'string' ||
     typeof exp !== 'number'
