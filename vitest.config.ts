@@ -1,6 +1,10 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
+// DB_BACKEND=postgres (npm run test:pg) runs the same suite against the local Postgres through the
+// Hyperdrive binding; each test file gets its own database (tests/pg-global-setup.ts, tests/setup.ts).
+const backend = process.env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
@@ -10,6 +14,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            DB_BACKEND: backend,
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
@@ -27,6 +32,7 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./tests/setup.ts'],
+      globalSetup: backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,
       // The console SMS provider logs every code; keep test output readable.

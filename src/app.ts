@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
+import { storeMiddleware } from './db/store';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -90,6 +91,7 @@ export function buildApp() {
   const app = router();
 
   app.use('*', requestContext);
+  app.use('*', storeMiddleware);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
   app.use(
     '*',

@@ -10,6 +10,10 @@ export interface Bindings {
   MACHINE: DurableObjectNamespace<import('./modules/machines/machine.do').MachineDO>;
   MACHINE_QUEUE: Queue<import('./modules/machines/consumer').CommandMessage>;
   USER_LEDGER: DurableObjectNamespace<import('./modules/payments/user-ledger').UserLedger>;
+  /** Postgres through Hyperdrive, used when DB_BACKEND = postgres. */
+  HYPERDRIVE?: Hyperdrive;
+  /** Tests only: another database on the Hyperdrive server (one per test file). */
+  PG_DATABASE?: string;
   [name: string]: unknown;
 }
 
@@ -33,6 +37,8 @@ export type AppEnv = { Bindings: Bindings; Variables: Variables };
 
 /** Every tunable of the contract's section 8 (and the others), with its default. */
 const DEFAULTS = {
+  /** `d1` (default) or `postgres` (through the HYPERDRIVE binding). */
+  DB_BACKEND: 'd1',
   JWT_ISSUER: 'edge-api',
   JWT_AUDIENCE: 'edge-api',
   ACCESS_TOKEN_TTL: 900,

@@ -1,5 +1,6 @@
 // The worker: the HTTP app, the queue consumers and the Durable Object classes.
 import { app } from './app';
+import { withStore } from './db/store';
 import { handleQueue } from './modules/machines/consumer';
 
 export { MachineDO } from './modules/machines/machine.do';
@@ -7,5 +8,5 @@ export { UserLedger } from './modules/payments/user-ledger';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
+  queue: (batch, env) => withStore(env, (scoped) => handleQueue(batch, scoped)),
 } satisfies ExportedHandler<Cloudflare.Env>;

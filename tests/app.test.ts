@@ -1,7 +1,7 @@
 // The app shell: problem+json for every failure, headers, docs, health.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { call, expectProblem, json } from './helpers';
+import { call, expectProblem, json, withVars } from './helpers';
 
 describe('problem+json errors', () => {
   it('unknown route → 404 NOT_FOUND', async () => {
@@ -102,14 +102,24 @@ describe('operations', () => {
   });
 
   it('/health answers 503 when the database fails', async () => {
-    const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
-      throw new Error('D1 down');
-    });
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
+      if (env.DB_BACKEND === 'postgres') {
+        // A database that does not exist: the connection itself fails.
+        await withVars({ PG_DATABASE: 'edge_no_such_database' }, async () => {
+          await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
+        });
+      } else {
+        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+          throw new Error('D1 down');
+        });
+        try {
+          await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
+        } finally {
+          spy.mockRestore();
+        }
+      }
     } finally {
-      spy.mockRestore();
       log.mockRestore();
     }
   });
