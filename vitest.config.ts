@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // DB_BACKEND=postgres (npm run test:pg) runs the same suite against the local Postgres through the
 // Hyperdrive binding; each test file gets its own database (tests/pg-global-setup.ts, tests/setup.ts).
 const backend = process.env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
+// This run's database names start with edge_test_<PG_RUN>_ (its start time in base 36).
+process.env.PG_RUN ??= Date.now().toString(36);
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
@@ -15,6 +17,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             DB_BACKEND: backend,
+            PG_RUN: process.env.PG_RUN,
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',

@@ -5,8 +5,11 @@ import pg from 'pg';
 import { migratePg } from '../scripts/pg-migrate.mjs';
 
 export const ADMIN_URL = process.env.PG_URL ?? 'postgresql://app:app@127.0.0.1:5432/app_test';
-export const TEMPLATE = 'edge_test_template';
-export const COPY_PREFIX = 'edge_test_f_';
+// Names carry this run's id (vitest.config.ts sets PG_RUN), so runs side by side never touch each
+// other's databases; leftovers of runs that crashed more than two hours ago are dropped.
+const RUN = process.env.PG_RUN!;
+export const TEMPLATE = `edge_test_${RUN}_template`;
+const STALE_MS = 2 * 3600_000;
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -18,15 +21,20 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function dropCopies(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${COPY_PREFIX}%`]);
-  for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+/** Drops this run's databases, or (`stale`) those of runs started more than two hours ago. */
+async function drop(client: pg.Client, which: 'mine' | 'stale'): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'edge\\_test\\_%'`);
+  for (const { datname } of rows) {
+    const run = datname.split('_')[2]!;
+    const started = parseInt(run, 36);
+    const doomed = which === 'mine' ? run === RUN : Number.isFinite(started) && Date.now() - started > STALE_MS;
+    if (doomed) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
 }
 
 export async function setup(): Promise<void> {
   await admin(async (client) => {
-    await dropCopies(client);
-    await client.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+    await drop(client, 'stale');
     await client.query(`CREATE DATABASE "${TEMPLATE}"`);
   });
   const url = new URL(ADMIN_URL);
@@ -35,5 +43,5 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  await admin(dropCopies);
+  await admin((client) => drop(client, 'mine'));
 }

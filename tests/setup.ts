@@ -10,11 +10,11 @@ if (vars.DB_BACKEND === 'postgres') {
   // Postgres (npm run test:pg): this file gets its own copy of the migrated template database
   // (tests/pg-global-setup.ts), as D1 storage is isolated per file. The worker reaches it through
   // PG_DATABASE; the tests' own `env.DB` becomes a D1-compatible handle on it.
-  const name = `edge_test_f_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`;
+  const name = `edge_test_${vars.PG_RUN as string}_f${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: (env.HYPERDRIVE as Hyperdrive).connectionString });
   admin.on('error', () => {}); // see PgSession
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "edge_test_template"`);
+  await admin.query(`CREATE DATABASE "${name}" TEMPLATE "edge_test_${vars.PG_RUN as string}_template"`);
   await admin.end();
   vars.PG_DATABASE = name;
   vars.DB = pgD1(new PgSession({ connectionString: (env.HYPERDRIVE as Hyperdrive).connectionString, database: name }));
