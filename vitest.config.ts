@@ -17,7 +17,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             DB_BACKEND: backend,
-            PG_RUN: process.env.PG_RUN,
+            PG_RUN: process.env.PG_RUN!,
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
