@@ -134,7 +134,9 @@ describe('orders', () => {
     const customer = await createUser();
     await newOrder({ customer_id: customer.id });
     const second = await newOrder({ customer_id: customer.id });
-    await expect(env.DB.prepare('UPDATE orders SET is_first_purchase = 1 WHERE id = ?').bind(second.id).run()).rejects.toThrow(/UNIQUE/);
+    await expect(env.DB.prepare('UPDATE orders SET is_first_purchase = 1 WHERE id = ?').bind(second.id).run()).rejects.toThrow(
+      /UNIQUE constraint failed: orders\.customer_id|duplicate key value violates unique constraint "orders_one_first_purchase"/,
+    );
   });
 
   it('cancelling the first purchase moves the flag to the next counted order, and PENDING never holds it', async () => {

@@ -1,20 +1,17 @@
 // Sales: products, orders (with their aggregates written in the same batch) and the dashboards,
-// which read only the pre-aggregated tables. Services take the bindings and plain values.
-import { asc, count, eq, inArray, sql } from 'drizzle-orm';
-import { getDb, type DB } from '../../db/client';
-import { COUNTED_STATUSES, orderItems, orders, products, users, type OrderStatus } from '../../db/schema';
+// which read only the pre-aggregated tables. Services take the bindings and plain values; the data
+// access is in repository.ts.
+import { COUNTED_STATUSES, type OrderStatus } from '../../db/schema';
+import { store, type Store } from '../../db/store';
 import { config, type Bindings } from '../../env';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
-import { ALWAYS, applyOrder, runBatch, settleFirstPurchase, wonRace, type OrderFigures } from './aggregates';
-import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange, type Bucket } from './buckets';
+import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } from './buckets';
 import './codes';
 import { HOUR_MS } from './dates';
-
-type ProductRow = typeof products.$inferSelect;
-type OrderRow = typeof orders.$inferSelect;
-type ItemRow = typeof orderItems.$inferSelect;
+import * as repo from './repository';
+import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -28,25 +25,15 @@ export function productView(env: Bindings, p: ProductRow) {
 
 export async function createProduct(env: Bindings, input: { name: string; price: number }): Promise<ProductRow> {
   const now = Date.now();
-  return getDb(env.DB).insert(products).values({ ...input, createdAt: now, updatedAt: now }).returning().get();
+  return repo.insertProduct(store(env), { ...input, createdAt: now, updatedAt: now });
 }
 
 export async function listProducts(env: Bindings, q: PageArgs): Promise<{ count: number; rows: ProductRow[] }> {
-  const db = getDb(env.DB);
-  const [total, rows] = await db.batch([
-    db.select({ n: count() }).from(products),
-    db.select().from(products).orderBy(asc(products.id)).limit(q.page_size).offset(offsetOf(q)),
-  ]);
-  return { count: total[0]?.n ?? 0, rows };
+  return repo.productPage(store(env), q.page_size, offsetOf(q));
 }
 
 export async function updateProduct(env: Bindings, id: number, input: { name?: string; price?: number }): Promise<ProductRow> {
-  const row = await getDb(env.DB)
-    .update(products)
-    .set({ ...input, updatedAt: Date.now() })
-    .where(eq(products.id, id))
-    .returning()
-    .get();
+  const row = await repo.updateProductRow(store(env), id, { ...input, updatedAt: Date.now() });
   if (!row) throw new ApiError('NOT_FOUND');
   return row;
 }
@@ -69,26 +56,6 @@ export function orderView(env: Bindings, o: OrderRow, items: Pick<ItemRow, 'prod
     items: items.map((i) => ({ product_id: i.productId, product_name: i.productName, unit_price: i.unitPrice, quantity: i.quantity })),
     created_at: iso(o.createdAt),
     updated_at: iso(o.updatedAt),
-  };
-}
-
-/** An `orders` row read with raw SQL (snake_case columns) as drizzle would map it. */
-function orderFromRow(r: Record<string, unknown>): OrderRow {
-  const n = (k: string) => r[k] as number;
-  return {
-    id: n('id'),
-    customerId: n('customer_id'),
-    status: r.status as OrderStatus,
-    itemPrice: n('item_price'),
-    discountPrice: n('discount_price'),
-    deliveryPrice: n('delivery_price'),
-    totalPrice: n('total_price'),
-    isFirstPurchase: r.is_first_purchase === 1,
-    paymentMethod: (r.payment_method as string | null) ?? null,
-    paidAt: (r.paid_at as number | null) ?? null,
-    createdAt: n('created_at'),
-    updatedAt: n('updated_at'),
-    rev: n('rev'),
   };
 }
 
@@ -130,17 +97,17 @@ export interface CreateOrderInput {
   paid_at?: string;
 }
 
-async function loadProducts(db: DB, ids: number[]): Promise<Map<number, ProductRow>> {
-  const rows = await db.select().from(products).where(inArray(products.id, [...new Set(ids)]));
+async function loadProducts(s: Store, ids: number[]): Promise<Map<number, ProductRow>> {
+  const rows = await repo.productsByIds(s, [...new Set(ids)]);
   return new Map(rows.map((p) => [p.id, p]));
 }
 
 /** Records an order with its items and aggregates in one batch. */
 export async function createOrder(env: Bindings, input: CreateOrderInput) {
-  const db = getDb(env.DB);
+  const s = store(env);
   const [customer, catalogue] = await Promise.all([
-    db.select({ id: users.id }).from(users).where(eq(users.id, input.customer_id)).get(),
-    loadProducts(db, input.items.map((i) => i.product_id)),
+    repo.userExists(s, input.customer_id),
+    loadProducts(s, input.items.map((i) => i.product_id)),
   ]);
   if (!customer) throw new ApiError('NOT_FOUND', { detail: `No user ${input.customer_id}.` });
   const items = input.items.map((i) => {
@@ -168,16 +135,7 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
     updatedAt: now,
     rev: newRev(),
   };
-  // D1 runs a batch as one transaction with no other writer in between, so the new order is max(id).
-  const newId = sql`(SELECT max(id) FROM orders)`;
-  const aggregates = counted ? [...applyOrder(figures(env, row, items), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
-  const results = await runBatch(env.DB, [
-    db.insert(orders).values(row),
-    db.insert(orderItems).values(items.map((i) => ({ ...i, orderId: newId }))),
-    ...aggregates,
-    sql`SELECT * FROM orders WHERE id = ${newId}`,
-  ]);
-  const saved = orderFromRow(results[results.length - 1]!.results[0]!);
+  const saved = await repo.insertOrder(s, row, items, counted ? figures(env, row, items) : null);
   return orderView(env, saved, items);
 }
 
@@ -200,14 +158,11 @@ const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
  * retries from the new state.
  */
 export async function changeOrderStatus(env: Bindings, id: number, status: OrderStatus) {
-  const db = getDb(env.DB);
+  const s = store(env);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [order, items] = await db.batch([
-      db.select().from(orders).where(eq(orders.id, id)),
-      db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)),
-    ]);
-    const current = order[0];
-    if (!current) throw new ApiError('NOT_FOUND');
+    const found = await repo.readOrder(s, id);
+    if (!found) throw new ApiError('NOT_FOUND');
+    const { order: current, items } = found;
     if (current.status === status) return orderView(env, current, items);
     if (!TRANSITIONS[current.status].includes(status)) {
       throw new ApiError('INVALID_STATUS_TRANSITION', { extras: { from: current.status, to: status } });
@@ -215,29 +170,18 @@ export async function changeOrderStatus(env: Bindings, id: number, status: Order
     const was = isCounted(current.status);
     const will = isCounted(status);
     const now = Date.now();
-    const rev = newRev();
-    const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev };
-    const moves =
-      was === will ? [] : [...applyOrder(figures(env, next, items), will ? 1 : -1, wonRace(id, rev)), ...settleFirstPurchase(current.customerId)];
-    const results = await runBatch(env.DB, [
-      sql`UPDATE orders SET status = ${status}, paid_at = ${next.paidAt}, updated_at = ${now}, rev = ${rev}
-        WHERE id = ${id} AND rev = ${current.rev}`,
-      ...moves,
-      sql`SELECT * FROM orders WHERE id = ${id}`,
-    ]);
-    if (results[0]!.meta.changes === 1) return orderView(env, orderFromRow(results[results.length - 1]!.results[0]!), items);
+    const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev: newRev() };
+    const move = was === will ? null : { figures: figures(env, next, items), sign: will ? (1 as const) : (-1 as const) };
+    const saved = await repo.changeStatus(s, current, { status, paidAt: next.paidAt, updatedAt: now, rev: next.rev, move });
+    if (saved) return orderView(env, saved, items);
   }
   throw new Error(`order ${id}: status change lost the race 5 times`);
 }
 
 export async function getOrder(env: Bindings, id: number) {
-  const db = getDb(env.DB);
-  const [order, items] = await db.batch([
-    db.select().from(orders).where(eq(orders.id, id)),
-    db.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.id)),
-  ]);
-  if (!order[0]) throw new ApiError('NOT_FOUND');
-  return orderView(env, order[0], items);
+  const found = await repo.readOrder(store(env), id);
+  if (!found) throw new ApiError('NOT_FOUND');
+  return orderView(env, found.order, found.items);
 }
 
 // ---- dashboards ----------------------------------------------------------------------------
@@ -249,38 +193,11 @@ export interface LiveSalesInput {
   timezone?: string;
 }
 
-/** [bucket index, total_amount, customer_count, coupon_amount, first_purchase_count, first_purchase_amount] */
-type BucketFigures = [number, ...(number | null)[]];
-
-// Distinct customers of a window starting at hour s: at each hour h, those whose previous counted
-// hour lies before s, i.e. more than h − s hours earlier (column c(h − s)).
-const WINDOW_CUSTOMERS = sql.raw(`SUM(CASE h.hour - b.s ${Array.from({ length: 25 }, (_, k) => `WHEN ${k} THEN h.c${k}`).join(' ')} END)`);
-
-// The buckets come back as one JSON array in one row: D1 hands over a single value instead of
-// hundreds of row objects, which is most of the cost of a 744-bucket answer.
-async function bucketFigures(db: DB, buckets: Bucket[], interval: 'hour' | 'day'): Promise<BucketFigures[]> {
-  const first = buckets[0]!.start;
-  const query =
-    interval === 'hour'
-      ? // One bucket per UTC hour: a plain range read in key order; c0 is the hour's distinct customers.
-        sql`SELECT json_group_array(json_array(h.hour - ${first}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count,
-            h.first_purchase_amount)) AS figures
-          FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${buckets[buckets.length - 1]!.end}`
-      : // Per bucket, one primary-key range read of its hours yields all five figures (no sorting).
-        sql`SELECT json_group_array(json((SELECT json_array(b.i, SUM(h.total_amount), ${WINDOW_CUSTOMERS}, SUM(h.coupon_amount),
-              SUM(h.first_purchase_count), SUM(h.first_purchase_amount))
-            FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e))) AS figures
-          FROM (SELECT CAST(key AS INTEGER) AS i, json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e
-                FROM json_each(${JSON.stringify(buckets.map((b) => [b.start, b.end]))})) AS b`;
-  const row = await db.get<{ figures: string }>(query);
-  return JSON.parse(row?.figures ?? '[]') as BucketFigures[];
-}
-
 export async function liveSales(env: Bindings, input: LiveSalesInput, now = Date.now()) {
   const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const buckets = input.interval === 'hour' ? hourBuckets(from, to, tz) : dayBuckets(from, to, tz);
-  const byIndex = new Map((await bucketFigures(getDb(env.DB), buckets, input.interval)).map((r) => [r[0], r]));
+  const byIndex = new Map((await repo.bucketFigures(store(env), buckets, input.interval)).map((r) => [r[0], r]));
   return {
     results: buckets.map((b, i) => {
       // A bucket without any hour row comes back as nulls (day) or not at all (hour).
@@ -306,35 +223,10 @@ export interface SalesChartInput {
   timezone?: string;
 }
 
-/**
- * Cumulative sales of product `p` before `hour`: the all-time totals when the hour is past the latest
- * sale, a checkpoint when one was taken at that hour (a few contiguous pages for all products), else
- * the product's last `product_sales` row before it (one seek). CASE evaluates only the branch taken.
- */
-function soldBefore(column: 'quantity' | 'amount', hour: number) {
-  const col = sql.raw(column);
-  return sql`CASE
-    WHEN ${hour} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)}
-    WHEN EXISTS (SELECT 1 FROM product_checkpoints WHERE hour = ${hour})
-      THEN COALESCE((SELECT ${col} FROM product_checkpoints WHERE hour = ${hour} AND product_id = p.id), 0)
-    ELSE COALESCE((SELECT ${col} FROM product_sales WHERE product_id = p.id AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)
-  END`;
-}
-
 /** Products ranked by quantity sold in [start, end): cumulative sales before the end minus before the start. */
 export async function salesChart(env: Bindings, input: SalesChartInput, now = Date.now()) {
   const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const { start, end } = chartHours(from, to, tz);
-  const results = await getDb(env.DB).all<{ product_id: number; product_name: string; total_amount: number; quantity: number }>(sql`
-    SELECT product_id, product_name, total_amount, quantity FROM (
-      SELECT p.id AS product_id, p.name AS product_name,
-        ${soldBefore('quantity', end)} - ${soldBefore('quantity', start)} AS quantity,
-        ${soldBefore('amount', end)} - ${soldBefore('amount', start)} AS total_amount
-      FROM products p
-    )
-    WHERE quantity > 0
-    ORDER BY quantity DESC, total_amount DESC, product_name, product_id
-    LIMIT ${input.limit}`);
-  return { results };
+  return { results: await repo.productRanking(store(env), start, end, input.limit) };
 }
