@@ -107,6 +107,28 @@ describe('orders', () => {
     expect(order.paid_at).toMatch(/Z$/);
   });
 
+  it('records an order of 100 lines (the maximum) with its items in order, names as snapshotted', async () => {
+    const customer = await createUser();
+    const names = ['Tea "Earl" Grey', 'Café au lait', '찻잔 ☕'];
+    const products = await Promise.all(
+      names.map(async (name, i) => json(await call('/api/products', as(staff.access, 'POST', { name, price: 1_000 * (i + 1) })))),
+    );
+    const items = Array.from({ length: 100 }, (_, i) => ({ product_id: products[i % 3].id, quantity: 1 + (i % 7) }));
+    // Paid long ago: clear of the ranges the brute-force chart checks below.
+    const order = await newOrder({ customer_id: customer.id, items, paid_at: '2024-01-01T00:00:00Z' });
+    const expected = items.map((i, k) => ({ product_id: i.product_id, product_name: names[k % 3], unit_price: 1_000 * ((k % 3) + 1), quantity: i.quantity }));
+    expect(order.items).toEqual(expected);
+    expect(order.item_price).toBe(expected.reduce((n, i) => n + i.unit_price * i.quantity, 0));
+    expect((await json(await call(`/api/orders/${order.id}`, as(staff.access)))).items).toEqual(expected);
+    // Its lines reach the per-product aggregates: the chart of that day is the sum of the items.
+    const chart = await json(await call('/api/dashboards/sales-chart?start-date=2024-01-01&end-date=2024-01-01', as(staff.access)));
+    const sums = products.map((p, k) => {
+      const mine = expected.filter((i) => i.product_id === p.id);
+      return { product_id: p.id, product_name: names[k], quantity: mine.reduce((n, i) => n + i.quantity, 0), total_amount: mine.reduce((n, i) => n + i.quantity * i.unit_price, 0) };
+    });
+    expect(chart.results).toEqual(sums.sort((a, b) => b.quantity - a.quantity || b.total_amount - a.total_amount));
+  });
+
   it('400 for bad bodies, a negative total, and 404 for an unknown customer or product', async () => {
     const customer = await createUser();
     const bad = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }));

@@ -161,18 +161,33 @@ export interface OrderFigures {
  * aggregates and settles the customer's first purchase, all in one batch.
  */
 export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], figures: OrderFigures | null): Promise<OrderRow> {
-  const { orders, orderItems } = s.t;
+  const { orders } = s.t;
   // The batch runs with no other writer in between (D1; Postgres: the writer lock), so the new
   // order is max(id).
   const newId = sql`(SELECT max(id) FROM orders)`;
   const aggregates = figures ? [...applyOrder(s, figures, 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
   const results = await runBatch(s, [
     s.orm.insert(orders).values(row),
-    s.orm.insert(orderItems).values(items.map((i) => ({ ...i, orderId: newId }))),
+    insertItems(s, newId, items),
     ...aggregates,
     sql`SELECT * FROM orders WHERE id = ${newId}`,
   ]);
   return orderFromRow(rowsOf(results[results.length - 1])[0]!);
+}
+
+/**
+ * The items as one JSON parameter (an order may have 100 lines: five bound values each would pass
+ * D1's limit on bound parameters), inserted in their order so that ids follow it.
+ */
+function insertItems(s: Store, orderId: SQL, items: NewItem[]): SQL {
+  const json = JSON.stringify(items.map((i) => [i.productId, i.productName, i.unitPrice, i.quantity]));
+  const columns = sql`INSERT INTO order_items (order_id, product_id, product_name, unit_price, quantity)`;
+  return s.dialect === 'postgres'
+    ? sql`${columns} SELECT ${orderId}, CAST(l.value->>0 AS BIGINT), l.value->>1, CAST(l.value->>2 AS BIGINT), CAST(l.value->>3 AS BIGINT)
+        FROM jsonb_array_elements(CAST(${json} AS jsonb)) WITH ORDINALITY AS l(value, ord) ORDER BY l.ord`
+    : sql`${columns} SELECT ${orderId}, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+          json_extract(value, '$[3]')
+        FROM json_each(${json}) ORDER BY key`;
 }
 
 export interface StatusChange {
