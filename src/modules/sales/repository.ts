@@ -147,7 +147,6 @@ export async function readOrder(s: Store, id: number): Promise<{ order: OrderRow
 
 export interface OrderFigures {
   customerId: number;
-  hour: number;
   /** The UTC hour of the latest local midnight (DASHBOARD_TIMEZONE) for a product checkpoint, if any. */
   checkpoint: number | null;
   totalPrice: number;
@@ -157,17 +156,34 @@ export interface OrderFigures {
 }
 
 /**
+ * The database's clock in epoch ms, read inside the batch: orders stamped "paid now" then take
+ * their paid_at in the order the single writer commits them, so a later write never finds an
+ * earlier "now" (a Worker's Date.now() read before the batch waited for its turn could be earlier
+ * than that of a batch committed before it, and would move a first purchase already answered).
+ */
+function clockMs(s: Store): SQL {
+  return s.dialect === 'postgres'
+    ? sql`CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)`
+    : sql`CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`;
+}
+
+/** The UTC hour of an order's paid_at, read from its row. */
+const paidHour = (orderId: number | SQL) => sql`(SELECT CAST(paid_at / 3600000 AS BIGINT) FROM orders WHERE id = ${orderId})`;
+
+/**
  * Records an order and its items, and (given its figures, for a counted order) adds it to the
- * aggregates and settles the customer's first purchase, all in one batch.
+ * aggregates and settles the customer's first purchase, all in one batch. A counted order without
+ * paid_at is paid now (clockMs).
  */
 export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], figures: OrderFigures | null): Promise<OrderRow> {
   const { orders } = s.t;
   // The batch runs with no other writer in between (D1; Postgres: the writer lock), so the new
   // order is max(id).
   const newId = sql`(SELECT max(id) FROM orders)`;
-  const aggregates = figures ? [...applyOrder(s, figures, 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
+  const paidAt = row.paidAt ?? (figures ? clockMs(s) : null);
+  const aggregates = figures ? [...applyOrder(s, figures, paidHour(newId), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
   const results = await runBatch(s, [
-    s.orm.insert(orders).values(row),
+    s.orm.insert(orders).values({ ...row, paidAt }),
     insertItems(s, newId, items),
     ...aggregates,
     sql`SELECT * FROM orders WHERE id = ${newId}`,
@@ -192,7 +208,8 @@ function insertItems(s: Store, orderId: SQL, items: NewItem[]): SQL {
 
 export interface StatusChange {
   status: OrderStatus;
-  paidAt: number | null;
+  /** Into a counted status: an order not paid yet is paid now (clockMs). */
+  counted: boolean;
   updatedAt: number;
   /** The new `rev` (random): later statements of the batch see whether the UPDATE won. */
   rev: number;
@@ -207,10 +224,11 @@ export interface StatusChange {
 export async function changeStatus(s: Store, current: OrderRow, change: StatusChange): Promise<OrderRow | null> {
   const id = current.id;
   const moves = change.move
-    ? [...applyOrder(s, change.move.figures, change.move.sign, wonRace(id, change.rev)), ...settleFirstPurchase(current.customerId)]
+    ? [...applyOrder(s, change.move.figures, paidHour(id), change.move.sign, wonRace(id, change.rev)), ...settleFirstPurchase(current.customerId)]
     : [];
+  const paidAt = change.counted ? sql`COALESCE(paid_at, ${clockMs(s)})` : sql`paid_at`;
   const results = await runBatch(s, [
-    sql`UPDATE orders SET status = ${change.status}, paid_at = ${change.paidAt}, updated_at = ${change.updatedAt}, rev = ${change.rev}
+    sql`UPDATE orders SET status = ${change.status}, paid_at = ${paidAt}, updated_at = ${change.updatedAt}, rev = ${change.rev}
       WHERE id = ${id} AND rev = ${current.rev}`,
     ...moves,
     sql`SELECT * FROM orders WHERE id = ${id}`,
@@ -234,14 +252,17 @@ const gapValues = (expr: (k: number) => string) => sql.raw(GAP_NAMES.map((_, k) 
 /** 1 or 0 (Postgres comparisons are booleans, which do not subtract). */
 const bit = (cond: string) => `(CASE WHEN ${cond} THEN 1 ELSE 0 END)`;
 
-/** Adds (sign 1) or removes (sign −1) a counted order from every aggregate. */
-function applyOrder(s: Store, o: OrderFigures, sign: 1 | -1, guard: SQL): SQL[] {
-  return [hourTotals(o, sign, guard), ...customerHour(o.customerId, o.hour, sign, guard), ...productSales(s, o, sign, guard)];
+/**
+ * Adds (sign 1) or removes (sign −1) a counted order from every aggregate. `hour` is its UTC hour,
+ * read from the order row inside the batch (its paid_at may be stamped there).
+ */
+function applyOrder(s: Store, o: OrderFigures, hour: SQL, sign: 1 | -1, guard: SQL): SQL[] {
+  return [hourTotals(o, hour, sign, guard), ...customerHour(o.customerId, hour, sign, guard), ...productSales(s, o, hour, sign, guard)];
 }
 
-function hourTotals(o: OrderFigures, sign: 1 | -1, guard: SQL): SQL {
+function hourTotals(o: OrderFigures, hour: SQL, sign: 1 | -1, guard: SQL): SQL {
   return sql`INSERT INTO sales_hours (hour, total_amount, order_count, coupon_amount)
-    SELECT ${int(o.hour)}, ${int(sign * o.totalPrice)}, ${int(sign)}, ${int(sign * o.discountPrice)} WHERE ${guard}
+    SELECT ${hour}, ${int(sign * o.totalPrice)}, ${int(sign)}, ${int(sign * o.discountPrice)} WHERE ${guard}
     ON CONFLICT (hour) DO UPDATE SET total_amount = sales_hours.total_amount + excluded.total_amount,
       order_count = sales_hours.order_count + excluded.order_count, coupon_amount = sales_hours.coupon_amount + excluded.coupon_amount`;
 }
@@ -251,8 +272,8 @@ function hourTotals(o: OrderFigures, sign: 1 | -1, guard: SQL): SQL {
  * changes them: then the customer's "previous counted hour" changes for this hour and for its next
  * counted hour, and the gap columns cK of both hours move accordingly (see salesHours).
  */
-function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL): SQL[] {
-  const prev = sql`COALESCE((SELECT max(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour < ${hour}), ${int(hour - 100_000)})`;
+function customerHour(customerId: number, hour: SQL, sign: 1 | -1, guard: SQL): SQL[] {
+  const prev = sql`COALESCE((SELECT max(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour < ${hour}), ${hour} - 100000)`;
   const next = sql`(SELECT min(hour) FROM customer_hours WHERE customer_id = ${customerId} AND hour > ${hour})`;
   const changes =
     sign > 0
@@ -262,18 +283,18 @@ function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL
   const stmts: SQL[] = [
     sql`INSERT INTO sales_hours (hour, ${gapList})
       SELECT n, ${gapValues((k) => `${s} * (${bit(`n - h > ${k}`)} - ${bit(`n - p > ${k}`)})`)}
-      FROM (SELECT ${next} AS n, ${int(hour)} AS h, ${prev} AS p) AS x
+      FROM (SELECT ${next} AS n, ${hour} AS h, ${prev} AS p) AS x
       WHERE n IS NOT NULL AND ${changes} AND ${guard}
       ON CONFLICT (hour) DO UPDATE SET ${addGaps}`,
     sql`INSERT INTO sales_hours (hour, ${gapList})
       SELECT h, ${gapValues((k) => `${s} * ${bit(`h - p > ${k}`)}`)}
-      FROM (SELECT ${int(hour)} AS h, ${prev} AS p) AS x
+      FROM (SELECT ${hour} AS h, ${prev} AS p) AS x
       WHERE ${changes} AND ${guard}
       ON CONFLICT (hour) DO UPDATE SET ${addGaps}`,
   ];
   if (sign > 0) {
     stmts.push(
-      sql`INSERT INTO customer_hours (customer_id, hour, orders) SELECT ${int(customerId)}, ${int(hour)}, 1 WHERE ${guard}
+      sql`INSERT INTO customer_hours (customer_id, hour, orders) SELECT ${int(customerId)}, ${hour}, 1 WHERE ${guard}
         ON CONFLICT (customer_id, hour) DO UPDATE SET orders = customer_hours.orders + 1`,
     );
   } else {
@@ -286,20 +307,20 @@ function customerHour(customerId: number, hour: number, sign: 1 | -1, guard: SQL
 }
 
 /** Cumulative per-product sales: start a row at this hour if needed, then shift it, later rows and the all-time totals. */
-function productSales(s: Store, o: OrderFigures, sign: 1 | -1, guard: SQL): SQL[] {
+function productSales(s: Store, o: OrderFigures, hour: SQL, sign: 1 | -1, guard: SQL): SQL[] {
   return [
     // First, so that a checkpoint taken now reads the state before this order.
-    ...productCheckpoints(s, o, sign, guard),
+    ...productCheckpoints(s, o, hour, sign, guard),
     sql`INSERT INTO product_sales (product_id, hour, quantity, amount)
-      SELECT j.pid, ${int(o.hour)},
-        COALESCE((SELECT quantity FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0),
-        COALESCE((SELECT amount FROM product_sales WHERE product_id = j.pid AND hour < ${o.hour} ORDER BY hour DESC LIMIT 1), 0)
+      SELECT j.pid, ${hour},
+        COALESCE((SELECT quantity FROM product_sales WHERE product_id = j.pid AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0),
+        COALESCE((SELECT amount FROM product_sales WHERE product_id = j.pid AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)
       FROM ${linesTable(s, o.lines)} AS j
       WHERE ${guard}
       ON CONFLICT (product_id, hour) DO NOTHING`,
     sql`UPDATE product_sales SET quantity = quantity + ${int(sign)} * d.q, amount = amount + ${int(sign)} * d.a
       FROM ${linesTable(s, o.lines)} AS d
-      WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${o.hour} AND ${guard}`,
+      WHERE product_sales.product_id = d.pid AND product_sales.hour >= ${hour} AND ${guard}`,
     sql`UPDATE products SET sold_quantity = sold_quantity + ${int(sign)} * d.q, sold_amount = sold_amount + ${int(sign)} * d.a
       FROM ${linesTable(s, o.lines)} AS d
       WHERE products.id = d.pid AND ${guard}`,
@@ -310,7 +331,7 @@ function productSales(s: Store, o: OrderFigures, sign: 1 | -1, guard: SQL): SQL[
  * Takes today's checkpoint if this is the first write since the local midnight, then shifts every
  * checkpoint after the order's hour (an upsert: a product may have no row yet).
  */
-function productCheckpoints(s: Store, o: OrderFigures, sign: 1 | -1, guard: SQL): SQL[] {
+function productCheckpoints(s: Store, o: OrderFigures, hour: SQL, sign: 1 | -1, guard: SQL): SQL[] {
   const stmts: SQL[] = [];
   if (o.checkpoint !== null) {
     stmts.push(sql`INSERT INTO product_checkpoints (hour, product_id, quantity, amount)
@@ -322,7 +343,7 @@ function productCheckpoints(s: Store, o: OrderFigures, sign: 1 | -1, guard: SQL)
   }
   stmts.push(sql`INSERT INTO product_checkpoints (hour, product_id, quantity, amount)
     SELECT c.hour, d.pid, ${int(sign)} * d.q, ${int(sign)} * d.a
-    FROM (SELECT DISTINCT hour FROM product_checkpoints WHERE hour > ${o.hour}) AS c, ${linesTable(s, o.lines)} AS d
+    FROM (SELECT DISTINCT hour FROM product_checkpoints WHERE hour > ${hour}) AS c, ${linesTable(s, o.lines)} AS d
     WHERE ${guard}
     ON CONFLICT (hour, product_id) DO UPDATE SET quantity = product_checkpoints.quantity + excluded.quantity,
       amount = product_checkpoints.amount + excluded.amount`);
@@ -414,7 +435,7 @@ function dayFigures(s: Store, buckets: HourRange[]): SQL {
 function soldBefore(column: 'quantity' | 'amount', hour: number): SQL {
   const col = sql.raw(column);
   return sql`CASE
-    WHEN ${int(hour)} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)}
+    WHEN ${hour} > (SELECT COALESCE(max(hour), 0) FROM sales_hours) THEN p.${sql.raw(`sold_${column}`)}
     WHEN EXISTS (SELECT 1 FROM product_checkpoints WHERE hour = ${hour})
       THEN COALESCE((SELECT ${col} FROM product_checkpoints WHERE hour = ${hour} AND product_id = p.id), 0)
     ELSE COALESCE((SELECT ${col} FROM product_sales WHERE product_id = p.id AND hour < ${hour} ORDER BY hour DESC LIMIT 1), 0)

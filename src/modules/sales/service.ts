@@ -9,7 +9,6 @@ import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } from './buckets';
 import './codes';
-import { HOUR_MS } from './dates';
 import * as repo from './repository';
 import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
 
@@ -67,7 +66,7 @@ function newRev(): number {
 
 function figures(
   env: Bindings,
-  o: Pick<OrderRow, 'customerId' | 'paidAt' | 'totalPrice' | 'discountPrice'>,
+  o: Pick<OrderRow, 'customerId' | 'totalPrice' | 'discountPrice'>,
   items: Pick<ItemRow, 'productId' | 'unitPrice' | 'quantity'>[],
 ): OrderFigures {
   const byProduct = new Map<number, [number, number, number]>();
@@ -79,7 +78,6 @@ function figures(
   }
   return {
     customerId: o.customerId,
-    hour: Math.floor(o.paidAt! / HOUR_MS),
     checkpoint: lastMidnightHour(Date.now(), config(env).DASHBOARD_TIMEZONE),
     totalPrice: o.totalPrice,
     discountPrice: o.discountPrice,
@@ -120,7 +118,6 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
   if (totalPrice < 0) throw validationError([{ path: 'discount_price', message: 'the discount exceeds item_price + delivery_price' }]);
   const now = Date.now();
   const counted = isCounted(input.status);
-  const paidAt = input.paid_at ? Date.parse(input.paid_at) : counted ? now : null;
   const row = {
     customerId: input.customer_id,
     status: input.status,
@@ -130,7 +127,8 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
     totalPrice,
     isFirstPurchase: false,
     paymentMethod: input.payment_method ?? null,
-    paidAt,
+    // A counted order without paid_at is paid when the batch commits (the repository stamps it).
+    paidAt: input.paid_at ? Date.parse(input.paid_at) : null,
     createdAt: now,
     updatedAt: now,
     rev: newRev(),
@@ -170,9 +168,8 @@ export async function changeOrderStatus(env: Bindings, id: number, status: Order
     const was = isCounted(current.status);
     const will = isCounted(status);
     const now = Date.now();
-    const next = { ...current, status, paidAt: current.paidAt ?? (will ? now : null), updatedAt: now, rev: newRev() };
-    const move = was === will ? null : { figures: figures(env, next, items), sign: will ? (1 as const) : (-1 as const) };
-    const saved = await repo.changeStatus(s, current, { status, paidAt: next.paidAt, updatedAt: now, rev: next.rev, move });
+    const move = was === will ? null : { figures: figures(env, current, items), sign: will ? (1 as const) : (-1 as const) };
+    const saved = await repo.changeStatus(s, current, { status, counted: will, updatedAt: now, rev: newRev(), move });
     if (saved) return orderView(env, saved, items);
   }
   throw new Error(`order ${id}: status change lost the race 5 times`);
