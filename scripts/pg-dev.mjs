@@ -46,8 +46,6 @@ export async function preparePg(url, { fresh = false } = {}) {
   } finally {
     await admin.end();
   }
-  // The DOs' cached state belongs to the dropped database.
-  if (fresh) rmSync(join(ROOT, PG_PERSIST_DIR), { recursive: true, force: true });
   await migratePg(url);
 }
 
@@ -114,6 +112,8 @@ export async function copySqliteToPg(file, url, log = console.log) {
       );
     }
     await client.query('COMMIT');
+    // The Durable Objects' state (e.g. MachineDO's status) described the rows just replaced.
+    rmSync(join(ROOT, PG_PERSIST_DIR), { recursive: true, force: true });
     const t2 = performance.now();
     await client.query('ANALYZE');
     log(`[pg] ANALYZE in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
