@@ -1,6 +1,6 @@
 // Phone login with one-time codes. The code is HMAC-hashed in KV with a TTL; attempts and single
-// use are conditional updates (see repository.ts), so 5 wrong guesses per token and one success hold under any
-// concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
+// use are conditional updates (repository.ts), so 5 wrong guesses per token and one success hold
+// under any concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
 import './codes';
 import { store, type Store } from '../../db/store';
