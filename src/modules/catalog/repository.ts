@@ -90,8 +90,8 @@ function matchTerm(s: Store, k: KindConfig, search: SearchGroups, p: Params): st
  * The ids of one page, in order. Without search: a walk of `<kind>_created` (id order) or
  * `<kind>_popular`, filtering the period inside the index. Search, newest first: on D1, FTS5
  * streams its matches by descending rowid, so the walk stops after one page; on Postgres the GIN
- * index gives the matches (a bitmap) and the top-N by id is taken from them. Search by popularity
- * has to sort all matches (cost grows with their number).
+ * index gives all matches (a bitmap) and the top-N by id is sorted out of them. Search by
+ * popularity has to sort all matches on both (cost grows with their number).
  */
 function pageIds(s: Store, k: KindConfig, r: PageRequest, p: Params): string {
   const order = ORDER[r.sort];
@@ -109,7 +109,15 @@ function pageIds(s: Store, k: KindConfig, r: PageRequest, p: Params): string {
   }
   if (r.search !== null) terms.push(matchTerm(s, k, r.search, p));
   if (r.after) terms.push(`(${order.key.join(', ')}) < (${r.after.map((v) => p.add(v)).join(', ')})`);
-  return `SELECT id FROM ${k.table} ${whereSql(terms)} ORDER BY ${order.by} LIMIT ${p.add(r.limit)} OFFSET ${p.add(r.offset)}`;
+  const page = `ORDER BY ${order.by} LIMIT ${p.add(r.limit)} OFFSET ${p.add(r.offset)}`;
+  if (r.search !== null && s.dialect === 'postgres') {
+    // MATERIALIZED keeps the planner on the GIN index. Left alone it may walk the id index backwards
+    // and run to_tsvector on every row until a page of matches is found: fast for a common word,
+    // a whole-table scan for a rare or absent one. From the index the cost is bounded by the
+    // number of matches (as the search count already is).
+    return `WITH m AS MATERIALIZED (SELECT id, registration_count FROM ${k.table} ${whereSql(terms)}) SELECT id FROM m ${page}`;
+  }
+  return `SELECT id FROM ${k.table} ${whereSql(terms)} ${page}`;
 }
 
 /** The outer query reads whole rows only for the page's ids. */
