@@ -10,7 +10,7 @@ import type { KindConfig } from './kinds';
 import * as repo from './repository';
 import { ORDER, type ItemRow, type Stats } from './repository';
 import type { CreateItemInput, ListQueryInput, PatchItemInput } from './schemas';
-import { ftsMatch, parseSearch, type SearchGroups } from './search';
+import { parseSearch, type SearchGroups } from './search';
 
 export type { ItemRow } from './repository';
 
@@ -58,7 +58,7 @@ async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: num
   }
   const until = q.status !== 'available' || now < stats.available_until ? stats.available_until : (await repo.refreshAvailable(s, k, now, stats.version)).until;
   const windowOk = q.status !== 'available' || now < until;
-  const key = `${k.kind}|${q.status ?? ''}|${stats.version}|${q.status ? until : ''}|${ftsMatch(search)}`;
+  const key = `${k.kind}|${q.status ?? ''}|${stats.version}|${q.status ? until : ''}|${JSON.stringify(search)}`;
   const known = windowOk ? searchCounts.get(key) : undefined;
   if (known !== undefined) return known;
   const n = await repo.countSearch(s, k, search, q.status === 'available', now);
