@@ -1,6 +1,7 @@
-// `npm run createsuperuser -- --email E --password P [--username U] [--remote]`
+// `npm run createsuperuser -- --email E --password P [--username U] [--remote | --pg-url URL]`
 // Creates (or promotes) a staff superuser, like Django's createsuperuser. Works on the local D1 that
-// `npm run dev` uses whether or not the dev server is running, or on the deployed one with --remote.
+// `npm run dev` uses whether or not the dev server is running, on the deployed one with --remote, or
+// on a Postgres database (DB_BACKEND=postgres) with --pg-url (the same SQL runs on both).
 import { pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ function inviteCode() {
 
 const sqlString = (s) => (s === null ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
 
-const args = parseArgs(process.argv.slice(2), { email: '', password: '', username: '', remote: false });
+const args = parseArgs(process.argv.slice(2), { email: '', password: '', username: '', remote: false, 'pg-url': '' });
 const email = args.email.trim().toLowerCase();
 if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
   console.error('usage: npm run createsuperuser -- --email admin@example.com --password "..." [--username admin] [--remote]');
@@ -34,11 +35,22 @@ if (args.password.length < 8 || args.password.length > 128) {
 }
 const username = args.username.trim() || null;
 
-applyMigrations(args.remote);
+if (!args['pg-url']) applyMigrations(args.remote);
 const now = Date.now();
 const sql = `INSERT INTO users (email, username, username_key, password_hash, is_active, is_staff, is_superuser, invite_referral_code, created_at)
 VALUES (${sqlString(email)}, ${sqlString(username)}, ${sqlString(username && username.normalize('NFKC').toLowerCase())}, ${sqlString(hashPassword(args.password))}, 1, 1, 1, ${sqlString(inviteCode())}, ${now})
 ON CONFLICT(email) DO UPDATE SET password_hash = excluded.password_hash, is_active = 1, is_staff = 1, is_superuser = 1;`;
+if (args['pg-url']) {
+  const { migratePg } = await import('./pg-migrate.mjs');
+  const { default: pg } = await import('pg');
+  await migratePg(args['pg-url']);
+  const client = new pg.Client({ connectionString: args['pg-url'] });
+  await client.connect();
+  await client.query(sql);
+  await client.end();
+  console.log(`Superuser ${email} is ready (Postgres).`);
+  process.exit(0);
+}
 // A file, not --command, so the hash never shows in the process list.
 const file = join(mkdtempSync(join(tmpdir(), 'createsuperuser-')), 'superuser.sql');
 writeFileSync(file, sql, { mode: 0o600 });

@@ -1,4 +1,4 @@
-// Fixed-window counters in D1 (strongly consistent: KV could let concurrent attempts through).
+// Fixed-window counters in the database (strongly consistent: KV could let concurrent attempts through).
 // Each call is a single conditional upsert, so concurrent hits are counted exactly.
 import { ApiError } from './problem';
 
@@ -20,10 +20,13 @@ export async function hit(db: D1Database, limit: Limit, amount = 1, now = Date.n
   const windowMs = limit.windowSeconds * 1000;
   const row = await db
     .prepare(
+      // Columns qualified and parameters cast: the same statement is valid SQLite and Postgres.
       `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, ?3)
-       ON CONFLICT(key) DO UPDATE SET
-         count = CASE WHEN window_start <= ?2 - ?4 THEN ?3 ELSE count + ?3 END,
-         window_start = CASE WHEN window_start <= ?2 - ?4 THEN ?2 ELSE window_start END
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN rate_limits.window_start <= CAST(?2 AS BIGINT) - CAST(?4 AS BIGINT) THEN CAST(?3 AS BIGINT)
+                      ELSE rate_limits.count + CAST(?3 AS BIGINT) END,
+         window_start = CASE WHEN rate_limits.window_start <= CAST(?2 AS BIGINT) - CAST(?4 AS BIGINT) THEN CAST(?2 AS BIGINT)
+                      ELSE rate_limits.window_start END
        RETURNING count, window_start`,
     )
     .bind(limit.key, now, amount, windowMs)

@@ -1,9 +1,8 @@
 // Accounts: signup, password login, sessions (refresh-token families), profile and user admin.
 // Services take the bindings and plain values, never the Hono context.
-import { and, eq, ne, isNull, sql } from 'drizzle-orm';
 import './codes';
-import { getDb } from '../../db/client';
-import { sessions, users } from '../../db/schema';
+import { uniqueViolation } from '../../db/errors';
+import { store } from '../../db/store';
 import { config, type Bindings } from '../../env';
 import type { AuthContext, UserRow } from '../../lib/auth';
 import { isoOrNull } from '../../lib/openapi';
@@ -12,6 +11,7 @@ import { ApiError } from '../../lib/problem';
 import { randomString, randomToken } from '../../lib/random';
 import { clear, consume, hit, type Limit } from '../../lib/rate-limit';
 import { issuePair, newJti, verifyToken, type TokenPair } from '../../lib/tokens';
+import * as repo from './repository';
 
 export function userView(u: UserRow) {
   return {
@@ -34,32 +34,18 @@ export function userView(u: UserRow) {
 
 export const usernameKey = (username: string) => username.normalize('NFKC').toLowerCase();
 
-/** Which unique index a failed insert hit, from the D1 error text (drizzle wraps it in `cause`). */
-function uniqueViolation(err: unknown): string | null {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const m = /UNIQUE constraint failed: users\.(\w+)/.exec(e.message);
-    if (m) return m[1]!;
-  }
-  return null;
-}
-
-type NewUser = Omit<typeof users.$inferInsert, 'id' | 'inviteReferralCode' | 'createdAt'>;
+type NewUser = Omit<repo.NewUserRow, 'inviteReferralCode' | 'createdAt'>;
 
 /**
  * Inserts a user with a fresh 6-character invite code; a code collision (unique index) retries.
  * Other unique violations are mapped to their domain codes.
  */
 export async function insertUser(env: Bindings, values: NewUser): Promise<UserRow> {
-  const db = getDb(env.DB);
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
-      return await db
-        .insert(users)
-        .values({ ...values, inviteReferralCode: randomString(6), createdAt: Date.now() })
-        .returning()
-        .get();
+      return await repo.insertUser(store(env), { ...values, inviteReferralCode: randomString(6), createdAt: Date.now() });
     } catch (err) {
-      const column = uniqueViolation(err);
+      const column = uniqueViolation(err)?.[0];
       if (column === 'invite_referral_code') continue;
       if (column === 'email') throw new ApiError('ALREADY_SIGNED_UP_EMAIL');
       if (column === 'username_key') throw new ApiError('USER_ALREADY_EXISTS');
@@ -91,13 +77,13 @@ export async function signup(env: Bindings, input: SignupInput, address: string)
     max: cfg.SIGNUPS_PER_ADDRESS_PER_HOUR,
     windowSeconds: 3600,
   });
-  const db = getDb(env.DB);
+  const s = store(env);
   // Friendly checks first; the unique indexes still decide a race (mapped in insertUser).
-  if (input.email && (await db.select({ id: users.id }).from(users).where(eq(users.email, input.email)).get())) {
+  if (input.email && (await repo.userIdBy(s, { email: input.email })) !== null) {
     throw new ApiError('ALREADY_SIGNED_UP_EMAIL');
   }
   const key = input.username ? usernameKey(input.username) : null;
-  if (key && (await db.select({ id: users.id }).from(users).where(eq(users.usernameKey, key)).get())) {
+  if (key && (await repo.userIdBy(s, { usernameKey: key })) !== null) {
     throw new ApiError('USER_ALREADY_EXISTS');
   }
   return insertUser(env, {
@@ -117,12 +103,7 @@ export async function startSession(env: Bindings, user: UserRow): Promise<TokenP
   const now = Date.now();
   const sessionId = randomToken(16);
   const jti = newJti();
-  await getDb(env.DB).batch([
-    getDb(env.DB)
-      .insert(sessions)
-      .values({ id: sessionId, userId: user.id, refreshJti: jti, createdAt: now, expiresAt: now + config(env).REFRESH_TOKEN_TTL * 1000 }),
-    getDb(env.DB).update(users).set({ lastLogin: now }).where(eq(users.id, user.id)),
-  ]);
+  await repo.createSession(store(env), { id: sessionId, userId: user.id, refreshJti: jti, now, expiresAt: now + config(env).REFRESH_TOKEN_TTL * 1000 });
   user.lastLogin = now;
   return issuePair(env, user.id, sessionId, jti);
 }
@@ -146,12 +127,7 @@ export async function login(
   // past the limit; a success then takes its attempt back.
   await consume(env.DB, addressLimit!);
   await consume(env.DB, accountLimit!);
-  const db = getDb(env.DB);
-  const user = await db
-    .select()
-    .from(users)
-    .where(input.email ? eq(users.email, input.email.toLowerCase()) : eq(users.usernameKey, usernameKey(input.username!)))
-    .get();
+  const user = await repo.userBy(store(env), input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
   if (!ok || !user || !user.isActive) throw new ApiError('INVALID_CREDENTIALS');
   await Promise.all([clear(env.DB, accountLimit!.key), hit(env.DB, addressLimit!, -1)]);
@@ -164,29 +140,11 @@ export async function login(
  */
 export async function refresh(env: Bindings, token: string): Promise<TokenPair> {
   const claims = await verifyToken(env, token, 'refresh');
-  const db = getDb(env.DB);
+  const s = store(env);
   const now = Date.now();
   const next = newJti();
-  const rotated = await db
-    .update(sessions)
-    .set({ refreshJti: next, expiresAt: now + config(env).REFRESH_TOKEN_TTL * 1000 })
-    .where(
-      and(
-        eq(sessions.id, claims.sessionId),
-        eq(sessions.userId, claims.userId),
-        eq(sessions.refreshJti, claims.jti),
-        isNull(sessions.revokedAt),
-        sql`${sessions.expiresAt} > ${now}`,
-        sql`exists (select 1 from ${users} where ${users.id} = ${claims.userId} and ${users.isActive} = 1)`,
-      ),
-    )
-    .returning({ id: sessions.id })
-    .get();
-  if (!rotated) {
-    await db
-      .update(sessions)
-      .set({ revokedAt: now, revokeReason: 'refresh_reuse' })
-      .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti)));
+  if (!(await repo.rotateRefresh(s, claims, next, now, now + config(env).REFRESH_TOKEN_TTL * 1000))) {
+    await repo.revokeOnReuse(s, claims, now);
     throw new ApiError('INVALID_TOKEN');
   }
   return issuePair(env, claims.userId, claims.sessionId, next);
@@ -201,13 +159,7 @@ export async function logout(env: Bindings, caller: AuthContext, token: string):
     throw new ApiError('INVALID_TOKEN');
   }
   if (claims.userId !== caller.user.id) throw new ApiError('INVALID_TOKEN');
-  const revoked = await getDb(env.DB)
-    .update(sessions)
-    .set({ revokedAt: Date.now(), revokeReason: 'logout' })
-    .where(and(eq(sessions.id, claims.sessionId), eq(sessions.userId, caller.user.id), isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id })
-    .get();
-  if (!revoked) throw new ApiError('INVALID_TOKEN');
+  if (!(await repo.revokeSession(store(env), claims.sessionId, caller.user.id, Date.now(), 'logout'))) throw new ApiError('INVALID_TOKEN');
 }
 
 export interface PatchMe {
@@ -220,13 +172,12 @@ export interface PatchMe {
 }
 
 export async function updateMe(env: Bindings, caller: AuthContext, patch: PatchMe): Promise<UserRow> {
-  const db = getDb(env.DB);
-  const set: Partial<typeof users.$inferInsert> = {};
+  const set: repo.UserPatch = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.nickname !== undefined) set.nickname = patch.nickname;
   if (patch.first_name !== undefined) set.firstName = patch.first_name;
   if (patch.last_name !== undefined) set.lastName = patch.last_name;
-  const statements = [];
+  let revokeOthers;
   if (patch.password !== undefined) {
     const current = caller.user.passwordHash;
     if (current) {
@@ -239,16 +190,10 @@ export async function updateMe(env: Bindings, caller: AuthContext, patch: PatchM
     }
     set.passwordHash = await hashPassword(patch.password);
     // A new password signs out every other session (a thief's included).
-    statements.push(
-      db
-        .update(sessions)
-        .set({ revokedAt: Date.now(), revokeReason: 'password_change' })
-        .where(and(eq(sessions.userId, caller.user.id), ne(sessions.id, caller.sessionId), isNull(sessions.revokedAt))),
-    );
+    revokeOthers = { keepSessionId: caller.sessionId, now: Date.now(), reason: 'password_change' };
   }
   if (Object.keys(set).length === 0) return caller.user;
-  const [updated] = await db.batch([db.update(users).set(set).where(eq(users.id, caller.user.id)).returning(), ...statements]);
-  return updated[0]!;
+  return repo.updateUser(store(env), caller.user.id, set, revokeOthers);
 }
 
 export async function adminUpdateUser(
@@ -257,14 +202,14 @@ export async function adminUpdateUser(
   id: number,
   patch: { is_active?: boolean; is_staff?: boolean },
 ): Promise<UserRow> {
-  const db = getDb(env.DB);
-  const target = await db.select().from(users).where(eq(users.id, id)).get();
+  const s = store(env);
+  const target = await repo.userBy(s, { id });
   if (!target) throw new ApiError('NOT_FOUND');
   if (patch.is_staff !== undefined && !caller.isSuperuser) throw new ApiError('PERMISSION_DENIED');
   if (target.isSuperuser && !caller.isSuperuser) throw new ApiError('PERMISSION_DENIED');
-  const set: Partial<typeof users.$inferInsert> = {};
+  const set: repo.UserPatch = {};
   if (patch.is_active !== undefined) set.isActive = patch.is_active;
   if (patch.is_staff !== undefined) set.isStaff = patch.is_staff;
   if (Object.keys(set).length === 0) return target;
-  return db.update(users).set(set).where(eq(users.id, id)).returning().get();
+  return repo.updateUser(s, id, set);
 }

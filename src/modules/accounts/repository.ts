@@ -1,0 +1,105 @@
+// Data access of accounts (users and sessions), the same drizzle queries on D1 and Postgres.
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { Store } from '../../db/store';
+import type { UserRow } from '../../lib/auth';
+
+export type NewUserRow = Omit<Store['t']['users']['$inferInsert'], 'id'>;
+export type UserPatch = Partial<Store['t']['users']['$inferInsert']>;
+
+export async function userIdBy(s: Store, by: { email: string } | { usernameKey: string }): Promise<number | null> {
+  const { users } = s.t;
+  const where = 'email' in by ? eq(users.email, by.email) : eq(users.usernameKey, by.usernameKey);
+  const [row] = await s.orm.select({ id: users.id }).from(users).where(where).limit(1);
+  return row?.id ?? null;
+}
+
+export async function userBy(s: Store, by: { id: number } | { email: string } | { usernameKey: string }): Promise<UserRow | null> {
+  const { users } = s.t;
+  const where = 'id' in by ? eq(users.id, by.id) : 'email' in by ? eq(users.email, by.email) : eq(users.usernameKey, by.usernameKey);
+  const [row] = await s.orm.select().from(users).where(where).limit(1);
+  return row ?? null;
+}
+
+/** Throws the driver's error on a unique violation (see db/errors.ts). */
+export async function insertUser(s: Store, values: NewUserRow): Promise<UserRow> {
+  const [row] = await s.orm.insert(s.t.users).values(values).returning();
+  return row!;
+}
+
+/** A new session and the user's last_login, together. */
+export async function createSession(s: Store, session: { id: string; userId: number; refreshJti: string; now: number; expiresAt: number }): Promise<void> {
+  const { sessions, users } = s.t;
+  await s.atomic([
+    s.orm.insert(sessions).values({ id: session.id, userId: session.userId, refreshJti: session.refreshJti, createdAt: session.now, expiresAt: session.expiresAt }),
+    s.orm.update(users).set({ lastLogin: session.now }).where(eq(users.id, session.userId)),
+  ]);
+}
+
+export interface RefreshClaims {
+  userId: number;
+  sessionId: string;
+  jti: string;
+}
+
+/** Moves the family to `next` if `claims.jti` is its live refresh token (exactly one caller wins). */
+export async function rotateRefresh(s: Store, claims: RefreshClaims, next: string, now: number, expiresAt: number): Promise<boolean> {
+  const { sessions, users } = s.t;
+  const rotated = await s.orm
+    .update(sessions)
+    .set({ refreshJti: next, expiresAt })
+    .where(
+      and(
+        eq(sessions.id, claims.sessionId),
+        eq(sessions.userId, claims.userId),
+        eq(sessions.refreshJti, claims.jti),
+        isNull(sessions.revokedAt),
+        sql`${sessions.expiresAt} > ${now}`,
+        sql`exists (select 1 from ${users} where ${users.id} = ${claims.userId} and ${users.isActive} = 1)`,
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rotated.length === 1;
+}
+
+/** A spent token of a live family was presented again: the family is revoked. */
+export async function revokeOnReuse(s: Store, claims: RefreshClaims, now: number): Promise<void> {
+  const { sessions } = s.t;
+  await s.orm
+    .update(sessions)
+    .set({ revokedAt: now, revokeReason: 'refresh_reuse' })
+    .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti)));
+}
+
+/** Revokes a live session of this user; false when there was none. */
+export async function revokeSession(s: Store, sessionId: string, userId: number, now: number, reason: string): Promise<boolean> {
+  const { sessions } = s.t;
+  const revoked = await s.orm
+    .update(sessions)
+    .set({ revokedAt: now, revokeReason: reason })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length === 1;
+}
+
+/**
+ * Updates a user; `revokeOthers` also revokes every other live session of theirs in the same
+ * atomic write (a password change signs a thief out).
+ */
+export async function updateUser(
+  s: Store,
+  id: number,
+  set: UserPatch,
+  revokeOthers?: { keepSessionId: string; now: number; reason: string },
+): Promise<UserRow> {
+  const { sessions, users } = s.t;
+  const update = s.orm.update(users).set(set).where(eq(users.id, id)).returning();
+  if (!revokeOthers) return (await update)[0]!;
+  const [updated] = await s.atomic([
+    update,
+    s.orm
+      .update(sessions)
+      .set({ revokedAt: revokeOthers.now, revokeReason: revokeOthers.reason })
+      .where(and(eq(sessions.userId, id), ne(sessions.id, revokeOthers.keepSessionId), isNull(sessions.revokedAt))),
+  ]);
+  return updated[0]!;
+}
