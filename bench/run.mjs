@@ -1,7 +1,10 @@
-// `npm run bench -- [--only text] [--duration 10] [--connections 10] [--port 8799]`
-// Starts `wrangler dev` on the seeded local database (run `npm run seed` first), drives each
+// `npm run bench -- [--backend d1|postgres|both] [--pg-url URL] [--only text] [--duration 10]
+//   [--connections 10] [--port 8799]`
+// Starts `wrangler dev` on the seeded local database (run `npm run seed` first; for postgres
+// `npm run seed -- --backend postgres …`, which fills both with the same rows), drives each
 // scenario with autocannon and prints p50/p95/p99 latency and requests/s as a Markdown table
-// (also written to bench/results/). Scenarios live in bench/scenarios/<domain>.mjs:
+// (also written to bench/results/). `both` runs every scenario on D1, then on Postgres, and prints
+// one table with a column group per backend. Scenarios live in bench/scenarios/<domain>.mjs:
 //   export default async function (ctx) { return [scenario, ...] }
 // where a scenario is { name, path, method?, body?, token?, headers?, setupRequest?(req) } for an
 // autocannon load, or { name, run: async (ctx) => ({ latencies: number[], errors: number }) } for a
@@ -10,10 +13,17 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { ensureDevVars, parseArgs, ROOT } from '../scripts/lib.mjs';
+import { DEV_PG_URL, pgWranglerSetup, preparePg } from '../scripts/pg-dev.mjs';
 import { SEED_PASSWORD } from '../scripts/seed/accounts.mjs';
 
-const opts = parseArgs(process.argv.slice(2), { only: '', duration: 10, connections: 10, port: 8799 });
+const opts = parseArgs(process.argv.slice(2), {
+  only: '', duration: 10, connections: 10, port: 8799, backend: 'd1', 'pg-url': process.env.PG_URL ?? DEV_PG_URL,
+});
+const BACKENDS = { d1: ['d1'], postgres: ['postgres'], both: ['d1', 'postgres'] }[opts.backend];
+if (!BACKENDS) throw new Error('--backend is d1, postgres or both');
+const LABEL = { d1: 'D1', postgres: 'Postgres' };
 const base = `http://127.0.0.1:${opts.port}`;
 
 function percentile(sorted, p) {
@@ -23,25 +33,40 @@ function percentile(sorted, p) {
 
 const round = (ms) => Math.round(ms * 10) / 10;
 
-async function startServer() {
+async function up() {
+  try {
+    return (await fetch(`${base}/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function startServer(backend) {
   ensureDevVars();
+  if (await up()) throw new Error(`something already answers on port ${opts.port}; pick another with --port`);
+  const pgSetup = backend === 'postgres' ? pgWranglerSetup(opts['pg-url']) : { env: {}, args: [] };
   const child = spawn(
     'npx',
     ['wrangler', 'dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--log-level', 'error',
       // The bench logs in many seeded users from one address: lift the login limits for it.
-      '--var', 'LOGIN_MAX_FAILURES_PER_ADDRESS:1000000', '--var', 'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000'],
-    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true },
+      '--var', 'LOGIN_MAX_FAILURES_PER_ADDRESS:1000000', '--var', 'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000',
+      ...pgSetup.args],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
   );
   for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return child;
-    } catch {
-      // not up yet
-    }
+    if (await up()) return child;
     await new Promise((r) => setTimeout(r, 500));
   }
   process.kill(-child.pid);
   throw new Error('wrangler dev did not start');
+}
+
+/** Stops the server's whole process group and waits until the port is free for the next backend. */
+async function stopServer(child) {
+  const exited = new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r()));
+  process.kill(-child.pid, 'SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  for (let i = 0; i < 20 && (await up()); i++) await new Promise((r) => setTimeout(r, 500));
 }
 
 async function fetchJson(path, { method = 'GET', body, token } = {}) {
@@ -56,7 +81,7 @@ async function fetchJson(path, { method = 'GET', body, token } = {}) {
 
 async function login(email) {
   const res = await fetchJson('/api/users/login', { method: 'POST', body: { email, password: SEED_PASSWORD } });
-  if (res.status !== 200) throw new Error(`login ${email} failed (${res.status}); did you run npm run seed?`);
+  if (res.status !== 200) throw new Error(`login ${email} failed (${res.status}); did you run npm run seed (with --backend postgres for Postgres)?`);
   return res.body.token.access;
 }
 
@@ -99,43 +124,101 @@ function load(scenario) {
   });
 }
 
-const server = await startServer();
-const rows = [];
-try {
-  const ctx = { base, fetchJson, login, userTokens, staffToken: await login('staff@seed.example'), opts };
-  const files = readdirSync(new URL('./scenarios/', import.meta.url)).filter((f) => f.endsWith('.mjs')).sort();
-  for (const file of files) {
-    const make = (await import(new URL(`./scenarios/${file}`, import.meta.url))).default;
-    for (const scenario of await make(ctx)) {
-      if (opts.only && !scenario.name.includes(opts.only)) continue;
-      const started = Date.now();
-      const r = scenario.run ? await scenario.run(ctx) : await load(scenario);
-      const seconds = r.seconds ?? (Date.now() - started) / 1000;
-      const sorted = [...r.latencies].sort((a, b) => a - b);
-      const row = {
-        scenario: scenario.name,
-        requests: sorted.length,
-        p50: round(percentile(sorted, 50)),
-        p95: round(percentile(sorted, 95)),
-        p99: round(percentile(sorted, 99)),
-        rps: sorted.length / seconds,
-        errors: r.errors,
-      };
-      rows.push(row);
-      console.log(`${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`);
+/** Runs every scenario (filtered by --only) against a server on `backend`; rows in run order. */
+async function runAll(backend) {
+  if (backend === 'postgres') await preparePg(opts['pg-url']); // creates/migrates only; the seed fills it
+  const server = await startServer(backend);
+  const rows = [];
+  try {
+    // A failed staff login fails only the scenario modules that need the token (in their setup).
+    const staffToken = await login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
+    const ctx = { base, fetchJson, login, userTokens, staffToken, opts, backend };
+    const files = readdirSync(new URL('./scenarios/', import.meta.url)).filter((f) => f.endsWith('.mjs')).sort();
+    for (const file of files) {
+      const make = (await import(new URL(`./scenarios/${file}`, import.meta.url))).default;
+      let scenarios;
+      try {
+        scenarios = await make(ctx);
+      } catch (err) {
+        // One module's setup failing (e.g. a small seed without the users a scenario logs in) should
+        // not lose the other modules' numbers; with --only it is probably not a scenario asked for.
+        console.error(`[${backend}] setup of ${file} failed: ${err.message}`);
+        if (!opts.only) rows.push({ scenario: `${file}: setup failed`, failed: true });
+        continue;
+      }
+      for (const scenario of scenarios) {
+        if (opts.only && !scenario.name.includes(opts.only)) continue;
+        const started = Date.now();
+        const r = scenario.run ? await scenario.run(ctx) : await load(scenario);
+        const seconds = r.seconds ?? (Date.now() - started) / 1000;
+        const sorted = [...r.latencies].sort((a, b) => a - b);
+        const row = {
+          scenario: scenario.name,
+          requests: sorted.length,
+          p50: round(percentile(sorted, 50)),
+          p95: round(percentile(sorted, 95)),
+          p99: round(percentile(sorted, 99)),
+          rps: sorted.length / seconds,
+          errors: r.errors,
+        };
+        rows.push(row);
+        console.log(`[${backend}] ${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`);
+      }
     }
+  } finally {
+    await stopServer(server);
   }
-} finally {
-  process.kill(-server.pid, 'SIGTERM');
+  return rows;
 }
 
+async function pgVersion() {
+  const client = new pg.Client({ connectionString: opts['pg-url'] });
+  await client.connect();
+  try {
+    return (await client.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+  } finally {
+    await client.end();
+  }
+}
+
+const results = {};
+for (const backend of BACKENDS) {
+  try {
+    results[backend] = await runAll(backend);
+  } catch (err) {
+    // With `both`, a backend that cannot run still leaves the other's column.
+    console.error(`[${backend}] bench failed: ${err.stack ?? err}`);
+    results[backend] = [];
+    process.exitCode = 1;
+  }
+}
+
+const pgVer = BACKENDS.includes('postgres') ? await pgVersion().catch(() => '?') : '';
+const runtimes = BACKENDS.map((b) => (b === 'd1' ? 'SQLite D1' : `Postgres ${pgVer} through local Hyperdrive`));
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
-  `wrangler dev (local workerd + SQLite D1), ${opts.connections} connections, ${opts.duration} s per scenario.`;
-const table = [
-  '| scenario | requests | p50 ms | p95 ms | p99 ms | req/s | errors |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.scenario} | ${r.requests} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.rps.toFixed(0)} | ${r.errors} |`),
-].join('\n');
+  `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario.`;
+const cells = (r) => (!r ? ['—', '—', '—', '—', '—'] : r.failed ? ['failed', '', '', '', ''] : [r.p50, r.p95, r.p99, r.rps.toFixed(0), r.errors]);
+let table;
+if (BACKENDS.length === 1) {
+  const rows = results[BACKENDS[0]];
+  table = [
+    '| scenario | requests | p50 ms | p95 ms | p99 ms | req/s | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.failed ? '' : r.requests} | ${cells(r).join(' | ')} |`),
+  ].join('\n');
+} else {
+  // One row per scenario in first-seen order; a scenario one backend did not run shows —.
+  const names = [...new Set(BACKENDS.flatMap((b) => results[b].map((r) => r.scenario)))];
+  const find = (b, name) => results[b].find((r) => r.scenario === name);
+  const cols = ['p50 ms', 'p95 ms', 'p99 ms', 'req/s', 'errors'];
+  table = [
+    `| scenario | ${BACKENDS.flatMap((b) => cols.map((c) => `${LABEL[b]} ${c}`)).join(' | ')} |`,
+    `|---|${BACKENDS.flatMap(() => cols.map(() => '---:')).join('|')}|`,
+    ...names.map((n) => `| ${n} | ${BACKENDS.flatMap((b) => cells(find(b, n))).join(' | ')} |`),
+  ].join('\n');
+}
 console.log(`\n${header}\n\n${table}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}.md`, import.meta.url), `${header}\n\n${table}\n`);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const suffix = opts.backend === 'd1' ? '' : `-${opts.backend}`; // today's d1 file names stay as they were
+writeFileSync(new URL(`./results/${stamp}${suffix}.md`, import.meta.url), `${header}\n\n${table}\n`);

@@ -3,10 +3,14 @@
 // (orders of magnitude faster than SQL through wrangler). Each domain lives in scripts/seed/<name>.mjs
 // and exports { order, options, seed(db, opts, ctx) }; options of every module become flags here.
 // Stop `npm run dev` first: the dev server caches pages of the file.
+// --backend postgres: then copy every table of that file into the Postgres dev database (--pg-url,
+// else $PG_URL, else edge_dev on localhost; --fresh recreates it), so both backends hold the same
+// rows. --copy-only skips the D1 seed and copies the local D1 file as it is.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { applyMigrations, ensureDevVars, localD1File, parseArgs, ROOT } from './lib.mjs';
+import { copySqliteToPg, DEV_PG_URL, preparePg } from './pg-dev.mjs';
 
 const modules = await Promise.all(
   readdirSync(new URL('./seed/', import.meta.url))
@@ -15,9 +19,19 @@ const modules = await Promise.all(
 );
 modules.sort((a, b) => a.order - b.order);
 
-const spec = { fresh: false, seed: 42 };
+const spec = { fresh: false, seed: 42, backend: 'd1', 'pg-url': process.env.PG_URL ?? DEV_PG_URL, 'copy-only': false };
 for (const m of modules) Object.assign(spec, m.options);
 const opts = parseArgs(process.argv.slice(2), spec);
+if (!['d1', 'postgres'].includes(opts.backend)) throw new Error('--backend is d1 or postgres');
+if (opts['copy-only'] && opts.backend !== 'postgres') throw new Error('--copy-only needs --backend postgres');
+
+if (opts['copy-only']) {
+  const file = localD1File();
+  if (!file) throw new Error('no local D1 file: run npm run seed first');
+  await preparePg(opts['pg-url'], { fresh: opts.fresh });
+  await copySqliteToPg(file, opts['pg-url']);
+  process.exit(0);
+}
 
 ensureDevVars();
 // --fresh starts from an empty local database (every domain's data goes).
@@ -63,3 +77,8 @@ for (const m of modules) {
 db.exec('PRAGMA optimize; ANALYZE;');
 db.close();
 ctx.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`);
+
+if (opts.backend === 'postgres') {
+  await preparePg(opts['pg-url'], { fresh: opts.fresh });
+  await copySqliteToPg(file, opts['pg-url']);
+}

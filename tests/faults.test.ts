@@ -7,10 +7,24 @@ import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json } from './helpers';
 import { DEVICE, accepted, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
-/** Makes every INSERT into `table` fail inside SQLite until the returned function is called. */
-async function failInserts(table: string): Promise<() => Promise<void>> {
-  const name = `inject_fault_${table}`;
-  await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`).run();
+const postgres = env.DB_BACKEND === 'postgres';
+
+/**
+ * Makes every `event` (INSERT, UPDATE) on `table` fail inside the database until the returned
+ * function is called: a SQLite trigger that RAISEs, or on Postgres a plpgsql trigger function that
+ * raises. Either aborts the statement and with it the whole batch/transaction it is part of.
+ */
+async function failWrites(table: string, event: 'INSERT' | 'UPDATE' = 'INSERT'): Promise<() => Promise<void>> {
+  const name = `inject_fault_${table}_${event.toLowerCase()}`;
+  if (postgres) {
+    await env.DB.prepare(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`).run();
+    await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`).run();
+    return async () => {
+      await env.DB.prepare(`DROP TRIGGER ${name} ON ${table}`).run();
+      await env.DB.prepare(`DROP FUNCTION ${name}()`).run();
+    };
+  }
+  await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`).run();
   return async () => void (await env.DB.prepare(`DROP TRIGGER ${name}`).run());
 }
 
@@ -18,17 +32,17 @@ async function rows(sql: string, ...args: unknown[]) {
   return (await env.DB.prepare(sql).bind(...args).all()).results;
 }
 
-describe('a D1 failure mid-write', () => {
+describe('a database failure mid-write', () => {
   it('apply: the payment insert fails after the registration statement → 500 with a request id, nothing written', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const restore = await failInserts('payments');
+    const restore = await failWrites('payments');
     try {
       const res = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
       const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
       expect(body.instance).toBe(res.headers.get('x-request-id'));
-      expect(JSON.stringify(body)).not.toMatch(/injected|trigger|sqlite/i);
+      expect(JSON.stringify(body)).not.toMatch(/injected|trigger|sqlite|postgres|plpgsql/i);
     } finally {
       await restore();
       log.mockRestore();
@@ -46,14 +60,12 @@ describe('a D1 failure mid-write', () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
     const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
-    await env.DB.prepare(
-      `CREATE TRIGGER inject_fault_cancel BEFORE UPDATE ON registrations BEGIN SELECT RAISE(ABORT, 'injected fault'); END`,
-    ).run();
+    const restore = await failWrites('registrations', 'UPDATE');
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       await expectProblem(await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} }), 500, 'INTERNAL_ERROR');
     } finally {
-      await env.DB.prepare('DROP TRIGGER inject_fault_cancel').run();
+      await restore();
       log.mockRestore();
     }
     expect(await rows('SELECT status FROM payments WHERE id = ?', payment.id)).toEqual([{ status: 'paid' }]);
@@ -68,7 +80,7 @@ describe('a D1 failure mid-write', () => {
     const product = await json(await call('/api/products', { token: staff.access, body: { name: 'Widget', price: 5_000 } }));
     const before = await rows('SELECT * FROM sales_hours ORDER BY hour');
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const restore = await failInserts('order_items');
+    const restore = await failWrites('order_items');
     try {
       const res = await call('/api/orders', { token: staff.access, body: { customer_id: customer.id, items: [{ product_id: product.id, quantity: 2 }] } });
       await expectProblem(res, 500, 'INTERNAL_ERROR');

@@ -194,10 +194,14 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     // Calls the service directly (no Durable Object): the conditional statements still hold.
     const { register: registerDirect } = await import('../src/modules/payments/service');
     const { KINDS: CFG } = await import('../src/modules/catalog/kinds');
+    const { withStore } = await import('../src/db/store');
     const user = await createUser();
     const item = await createItem(kind);
+    // Each call gets its own database session (on Postgres its own connection), as separate requests would.
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, () => registerDirect(env as any, CFG[kind], user.id, item.id, { amount: 10_000, payment_method: 'card' })),
+      Array.from({ length: 6 }, () =>
+        withStore(env as any, (e) => registerDirect(e, CFG[kind], user.id, item.id, { amount: 10_000, payment_method: 'card' })),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(await dbCount(kind, item.id)).toBe(1);

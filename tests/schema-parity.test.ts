@@ -13,34 +13,26 @@ interface Shape {
   primaryKeys: string[][];
 }
 
-function d1Shapes(): Record<string, Shape> {
-  const out: Record<string, Shape> = {};
-  for (const t of Object.values(d1Schema)) {
-    if (!is(t, SQLiteTable)) continue;
-    const c = sqliteConfig(t);
-    out[c.name] = {
-      columns: Object.fromEntries(c.columns.map((col) => [col.name, { notNull: col.notNull, primary: col.primary }])),
-      indexes: c.indexes.map((i) => i.config.name).sort(),
-      primaryKeys: c.primaryKeys.map((pk) => pk.columns.map((col) => col.name)),
-    };
-  }
-  return out;
-}
+type Config = { name: string; columns: { name: string; notNull: boolean; primary: boolean }[]; indexes: { config: { name?: string } }[]; primaryKeys: { columns: { name: string }[] }[] };
 
-function pgShapes(): Record<string, Shape> {
+/** Each table of a schema module as names only, through that dialect's getTableConfig. */
+function shapes(schema: Record<string, unknown>, isTable: (t: unknown) => boolean, configOf: (t: never) => Config): Record<string, Shape> {
   const out: Record<string, Shape> = {};
-  for (const t of Object.values(pgSchema)) {
-    if (!is(t, PgTable)) continue;
-    const c = pgConfig(t);
+  for (const t of Object.values(schema)) {
+    if (!isTable(t)) continue;
+    const c = configOf(t as never);
     out[c.name] = {
       columns: Object.fromEntries(c.columns.map((col) => [col.name, { notNull: col.notNull, primary: col.primary }])),
-      // Postgres has no FTS5 virtual table: its `<kind>_fts` is a GIN expression index (compared below).
+      // Postgres has no FTS5 virtual table: its `<kind>_fts` is a GIN expression index (checked below).
       indexes: c.indexes.map((i) => i.config.name!).filter((n) => !n.endsWith('_fts')).sort(),
       primaryKeys: c.primaryKeys.map((pk) => pk.columns.map((col) => col.name)),
     };
   }
   return out;
 }
+
+const d1Shapes = () => shapes(d1Schema, (t) => is(t, SQLiteTable), sqliteConfig as (t: never) => Config);
+const pgShapes = () => shapes(pgSchema, (t) => is(t, PgTable), pgConfig as (t: never) => Config);
 
 describe('schema parity (D1 and Postgres)', () => {
   it('has the same tables, columns, nullability, primary keys and indexes on both backends', () => {

@@ -7,6 +7,7 @@ function day(offsetDays) {
 
 export default async function sales(ctx) {
   const token = ctx.staffToken;
+  if (!token) throw new Error('the dashboards need the staff login, which failed');
   const today = day(0);
   const live = (q) => `/api/dashboards/live-sales?${q}`;
   return [

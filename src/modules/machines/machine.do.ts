@@ -5,21 +5,19 @@
 // out of order. It also serves /live (WebSocket hibernation API) and pushes every change.
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
+import { store, withStore, type Store } from '../../db/store';
 import { config, type Bindings } from '../../env';
 import {
   deleteMachineRow,
   failOrphanedOperations,
   findMachine,
   insertOperation,
-  machineView,
-  nextStatus,
-  operationView,
   resolveOperations,
-  writeMachine,
+  updateMachineRow,
   type MachineFields,
-  type OperationView,
   type Resolution,
-} from './service';
+} from './repository';
+import { machineView, nextStatus, operationView, type OperationView } from './service';
 
 interface PendingOp {
   id: number;
@@ -71,23 +69,26 @@ export class MachineDO extends DurableObject<Bindings> {
   }
 
   /**
-   * Runs fn after every earlier call has finished. Awaiting D1 or the queue opens the DO's input
-   * gate, so without this two commands could both validate against the same status.
+   * Runs fn after every earlier call has finished. Awaiting the database or the queue opens the
+   * DO's input gate, so without this two commands could both validate against the same status.
+   * Each call gets its own database session (Postgres; D1 needs none), opened lazily and closed
+   * before the next call starts.
    */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
+  private serial<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+    const body = () => withStore(this.env, (env) => fn(store(env)));
+    const run = this.lock.then(body, body);
     this.lock = run.catch(() => undefined);
     return run;
   }
 
   /** The state from storage, or, the first time (e.g. a seeded machine), from the D1 row. */
-  private async load(machineId: number): Promise<State | null> {
+  private async load(s: Store, machineId: number): Promise<State | null> {
     if (this.state !== undefined) return this.state;
     const stored = await this.ctx.storage.get<State>('state');
     if (stored) return (this.state = stored);
-    const row = await findMachine(this.env, machineId);
+    const row = await findMachine(s, machineId);
     if (!row) return null; // not cached: the machine may be created later under this id
-    await failOrphanedOperations(this.env, machineId);
+    await failOrphanedOperations(s, machineId);
     return this.save({ machineId, status: row.status, ops: [] });
   }
 
@@ -100,19 +101,19 @@ export class MachineDO extends DurableObject<Bindings> {
   // ---- RPC: called by the service and the consumers ---------------------------------------------
 
   command(input: { machineId: number; ownerId: number; workerId: number; command: MachineCommand }) {
-    return this.serial(async (): Promise<CommandOutcome> => {
-      const st = await this.load(input.machineId);
+    return this.serial(async (s): Promise<CommandOutcome> => {
+      const st = await this.load(s, input.machineId);
       if (!st) return { error: 'NOT_FOUND' };
       const projected = st.ops.at(-1)?.target ?? st.status;
       const target = nextStatus(projected, input.command);
       if (!target) {
         return { error: 'INVALID_STATE_TRANSITION', extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length } };
       }
-      const row = await insertOperation(this.env, input);
+      const row = await insertOperation(s, input);
       await this.save({ ...st, ops: [...st.ops, { id: row.id, command: input.command, target, claimedAt: null }] });
       const view = operationView(row);
       this.broadcast({ type: 'operation', operation: view });
-      if (this.state!.ops.length === 1 && !(await this.enqueueHead())) {
+      if (this.state!.ops.length === 1 && !(await this.enqueueHead(s))) {
         return { operation: { ...view, result: 'INTERNALFAILED' as const, detail: QUEUE_FAILED, completed_at: new Date().toISOString() } };
       }
       return { operation: view };
@@ -121,14 +122,14 @@ export class MachineDO extends DurableObject<Bindings> {
 
   /** A consumer asks to execute an operation; a duplicate or late delivery learns it is done. */
   begin(machineId: number, operationId: number, leaseMs: number) {
-    return this.serial(async (): Promise<Claim> => {
-      const st = await this.load(machineId);
+    return this.serial(async (s): Promise<Claim> => {
+      const st = await this.load(s, machineId);
       const op = st?.ops.find((o) => o.id === operationId);
       if (!st || !op) return { state: 'done' };
       const now = Date.now();
       if (st.ops[0] !== op) return { state: 'busy', retryInMs: leaseMs };
       if (op.claimedAt !== null && now - op.claimedAt < leaseMs) return { state: 'busy', retryInMs: leaseMs - (now - op.claimedAt) };
-      const machine = await findMachine(this.env, machineId);
+      const machine = await findMachine(s, machineId);
       if (!machine) return { state: 'done' };
       await this.save({ ...st, ops: st.ops.map((o) => (o === op ? { ...o, claimedAt: now } : o)) });
       return { state: 'run', command: op.command, controllerUrl: machine.controllerUrl };
@@ -137,8 +138,8 @@ export class MachineDO extends DurableObject<Bindings> {
 
   /** The execution failed in a retryable way: let the next delivery run at once. */
   release(machineId: number, operationId: number) {
-    return this.serial(async () => {
-      const st = await this.load(machineId);
+    return this.serial(async (s) => {
+      const st = await this.load(s, machineId);
       if (!st || !st.ops.some((o) => o.id === operationId)) return;
       await this.save({ ...st, ops: st.ops.map((o) => (o.id === operationId ? { ...o, claimedAt: null } : o)) });
     });
@@ -146,16 +147,16 @@ export class MachineDO extends DurableObject<Bindings> {
 
   /** Applies a result once: a second report of the same operation changes nothing. */
   finish(machineId: number, operationId: number, result: Exclude<OperationResult, 'PENDING'>, detail: string | null) {
-    return this.serial(async () => ({ applied: await this.resolve(machineId, operationId, result, detail) }));
+    return this.serial(async (s) => ({ applied: await this.resolve(s, machineId, operationId, result, detail) }));
   }
 
   /** PUT/PATCH with a status: refused while commands are pending, so results never race it. */
   update(machineId: number, fields: MachineFields, status: MachineStatus) {
-    return this.serial(async (): Promise<UpdateOutcome> => {
-      const st = await this.load(machineId);
+    return this.serial(async (s): Promise<UpdateOutcome> => {
+      const st = await this.load(s, machineId);
       if (!st) return { error: 'NOT_FOUND' };
       if (st.ops.length > 0 && status !== st.status) return { error: 'MACHINE_BUSY' };
-      const row = await writeMachine(this.env, machineId, fields, status);
+      const row = await updateMachineRow(s, machineId, fields, status);
       if (!row) return { error: 'NOT_FOUND' };
       if (status !== st.status) {
         await this.save({ ...st, status });
@@ -167,8 +168,8 @@ export class MachineDO extends DurableObject<Bindings> {
 
   /** DELETE: removes the row (its history cascades), this object's storage and its sockets. */
   destroy(machineId: number) {
-    return this.serial(async () => {
-      await deleteMachineRow(this.env, machineId);
+    return this.serial(async (s) => {
+      await deleteMachineRow(s, machineId);
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.state = undefined;
@@ -189,8 +190,8 @@ export class MachineDO extends DurableObject<Bindings> {
    * Resolves one pending operation (must be called inside serial). A failure cancels the commands
    * queued behind it: they were accepted for a status the machine did not reach.
    */
-  private async resolve(machineId: number, operationId: number, result: Resolution['result'], detail: string | null): Promise<boolean> {
-    const st = await this.load(machineId);
+  private async resolve(s: Store, machineId: number, operationId: number, result: Resolution['result'], detail: string | null): Promise<boolean> {
+    const st = await this.load(s, machineId);
     const op = st?.ops.find((o) => o.id === operationId);
     if (!st || !op) return false;
     const rest = st.ops.filter((o) => o !== op);
@@ -200,13 +201,13 @@ export class MachineDO extends DurableObject<Bindings> {
       { id: op.id, result, detail },
       ...cancelled.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` })),
     ];
-    const views = await resolveOperations(this.env, machineId, resolutions, status === st.status ? null : status);
+    const views = (await resolveOperations(s, machineId, resolutions, status === st.status ? null : status)).map(operationView);
     await this.save({ ...st, status, ops: result === 'SUCCESS' ? rest : [] });
     for (const operation of views) this.broadcast({ type: 'operation', operation });
     if (status !== st.status) {
       this.broadcast({ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() });
     }
-    if (this.state!.ops.length > 0) await this.enqueueHead();
+    if (this.state!.ops.length > 0) await this.enqueueHead(s);
     return true;
   }
 
@@ -214,7 +215,7 @@ export class MachineDO extends DurableObject<Bindings> {
    * Sends the oldest pending operation to the queue. If the queue refuses it, the operation is
    * resolved INTERNALFAILED rather than left PENDING forever. Answers whether it was queued.
    */
-  private async enqueueHead(): Promise<boolean> {
+  private async enqueueHead(s: Store): Promise<boolean> {
     const st = this.state!;
     const head = st.ops[0]!;
     try {
@@ -225,7 +226,7 @@ export class MachineDO extends DurableObject<Bindings> {
       return true;
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
-      await this.resolve(st.machineId, head.id, 'INTERNALFAILED', QUEUE_FAILED);
+      await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', QUEUE_FAILED);
       return false;
     }
   }
@@ -235,13 +236,13 @@ export class MachineDO extends DurableObject<Bindings> {
    * would block the machine forever; past the deadline it is failed and the next one is sent.
    */
   override async alarm(): Promise<void> {
-    await this.serial(async () => {
+    await this.serial(async (s) => {
       const st = this.state ?? (await this.ctx.storage.get<State>('state'));
       const head = st?.ops[0];
       if (!st || !head?.enqueuedAt) return;
       this.state = st;
       const deadline = head.enqueuedAt + watchdogMs(this.env);
-      if (Date.now() >= deadline) await this.resolve(st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
+      if (Date.now() >= deadline) await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
       else await this.ctx.storage.setAlarm(deadline);
     });
   }
@@ -251,7 +252,7 @@ export class MachineDO extends DurableObject<Bindings> {
   /** The WebSocket upgrade, forwarded by the route after authentication and the permission check. */
   override async fetch(request: Request): Promise<Response> {
     const machineId = Number(request.headers.get('x-machine-id'));
-    const st = await this.serial(() => this.load(machineId));
+    const st = await this.serial((s) => this.load(s, machineId));
     if (!st) return new Response(null, { status: 404 });
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];

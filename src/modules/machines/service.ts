@@ -1,19 +1,9 @@
 // Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
-// values; MachineDO and the queue consumers call the D1 writers at the bottom of this file, so a
-// status is only ever written from inside the machine's Durable Object.
-import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+// values; data access is in ./repository. A status is only ever written from inside the machine's
+// Durable Object (MachineDO), which calls the repository's writers itself.
 import './codes';
-import { getDb } from '../../db/client';
-import {
-  machineOperations,
-  machines,
-  users,
-  type MachineCommand,
-  type MachineRow,
-  type MachineStatus,
-  type OperationResult,
-  type OperationRow,
-} from '../../db/schema';
+import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
+import { store } from '../../db/store';
 import { config, type Bindings } from '../../env';
 import type { UserRow } from '../../lib/auth';
 import { isoOrNull, validationError } from '../../lib/openapi';
@@ -21,6 +11,8 @@ import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '..
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
 import type { CommandOutcome, UpdateOutcome } from './machine.do';
+import * as repo from './repository';
+import type { MachineFields } from './repository';
 import type { CreateMachineInput, HistoryInput, MachineListInput, PatchMachineInput } from './schemas';
 
 // ---- the state machine -------------------------------------------------------------------------
@@ -74,7 +66,7 @@ export type OperationView = ReturnType<typeof operationView>;
 // ---- reads and permissions -----------------------------------------------------------------------
 
 export async function findMachine(env: Bindings, id: number): Promise<MachineRow | undefined> {
-  return getDb(env.DB).select().from(machines).where(eq(machines.id, id)).get();
+  return repo.findMachine(store(env), id);
 }
 
 export async function getMachine(env: Bindings, id: number): Promise<MachineRow> {
@@ -90,27 +82,20 @@ export async function getManagedMachine(env: Bindings, user: UserRow, id: number
   return row;
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
-
 /** Newest first. `search` is a substring scan of name/location (bounded by the other filters). */
 export async function listMachines(env: Bindings, user: UserRow, q: MachineListInput, url: string) {
-  const db = getDb(env.DB);
-  const where: SQL[] = [];
-  if (q.status) where.push(eq(machines.status, q.status));
-  if (q.owner !== undefined) where.push(eq(machines.ownerId, q.owner === 'me' ? user.id : q.owner));
-  if (q.search) {
-    const pattern = `%${escapeLike(q.search)}%`;
-    where.push(or(sql`${machines.name} LIKE ${pattern} ESCAPE '\\'`, sql`${machines.location} LIKE ${pattern} ESCAPE '\\'`)!);
-  }
+  const s = store(env);
+  const filter: repo.MachineFilter = {
+    status: q.status,
+    ownerId: q.owner === undefined ? undefined : q.owner === 'me' ? user.id : q.owner,
+    search: q.search || undefined,
+  };
   return newestFirst(
     q,
     url,
     machineView,
-    (limit, offset, before) =>
-      db.select().from(machines).where(and(...where, before ? lt(machines.id, before) : undefined)).orderBy(desc(machines.id)).limit(limit).offset(offset).all(),
-    async () => (await db.select({ n: count() }).from(machines).where(and(...where)).get())?.n ?? 0,
+    (limit, offset, before) => repo.listMachineRows(s, filter, limit, offset, before),
+    () => repo.countMachines(s, filter),
   );
 }
 
@@ -125,37 +110,23 @@ function checkControllerUrl(env: Bindings, url: string | null | undefined): void
 /** `owner_id` counts only for staff; the new owner must exist. */
 async function resolveOwner(env: Bindings, user: UserRow, requested: number | undefined, current: number): Promise<number> {
   if (requested === undefined || !user.isStaff || requested === current) return current;
-  const found = await getDb(env.DB).select({ id: users.id }).from(users).where(eq(users.id, requested)).get();
-  if (!found) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
+  if (!(await repo.userExists(store(env), requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
   return requested;
 }
 
 export async function createMachine(env: Bindings, user: UserRow, input: CreateMachineInput): Promise<MachineRow> {
   checkControllerUrl(env, input.controller_url);
   const ownerId = await resolveOwner(env, user, input.owner_id, user.id);
-  const now = Date.now();
-  return getDb(env.DB)
-    .insert(machines)
-    .values({
-      name: input.name,
-      location: input.location,
-      status: input.status ?? 'POWEROFF',
-      ownerId,
-      controllerUrl: input.controller_url ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning()
-    .get();
+  return repo.insertMachine(store(env), {
+    name: input.name,
+    location: input.location,
+    status: input.status ?? 'POWEROFF',
+    ownerId,
+    controllerUrl: input.controller_url ?? null,
+  });
 }
 
-/** The columns of a PUT/PATCH other than status, as D1 values. */
-export interface MachineFields {
-  name?: string;
-  location?: string;
-  controllerUrl?: string | null;
-  ownerId?: number;
-}
+export type { MachineFields };
 
 /**
  * PUT (`replace`) or PATCH. Anything that carries `status` goes through the machine's Durable
@@ -176,7 +147,7 @@ export async function updateMachine(env: Bindings, user: UserRow, id: number, in
     if ('error' in out) throw new ApiError(out.error);
     return out.machine;
   }
-  const updated = await writeMachine(env, id, fields);
+  const updated = await repo.updateMachineRow(store(env), id, fields);
   if (!updated) throw new ApiError('NOT_FOUND');
   return machineView(updated);
 }
@@ -201,24 +172,15 @@ export async function issueCommand(env: Bindings, user: UserRow, id: number, com
 
 // ---- history -------------------------------------------------------------------------------------
 
-async function historyPage(env: Bindings, where: SQL[], q: HistoryInput, url: string) {
-  const db = getDb(env.DB);
-  if (q.result) where.push(eq(machineOperations.result, q.result));
-  if (q.command) where.push(eq(machineOperations.command, q.command));
+function historyPage(env: Bindings, filter: repo.OperationFilter, q: HistoryInput, url: string) {
+  const s = store(env);
+  const f: repo.OperationFilter = { ...filter, result: q.result, command: q.command };
   return newestFirst(
     q,
     url,
     operationView,
-    (limit, offset, before) =>
-      db
-        .select()
-        .from(machineOperations)
-        .where(and(...where, before ? lt(machineOperations.id, before) : undefined))
-        .orderBy(desc(machineOperations.id))
-        .limit(limit)
-        .offset(offset)
-        .all(),
-    async () => (await db.select({ n: count() }).from(machineOperations).where(and(...where)).get())?.n ?? 0,
+    (limit, offset, before) => repo.listOperationRows(s, f, limit, offset, before),
+    () => repo.countOperations(s, f),
   );
 }
 
@@ -245,97 +207,20 @@ async function newestFirst<R extends { id: number }, V>(
 }
 
 export async function machineHistory(env: Bindings, user: UserRow, id: number, q: HistoryInput, url: string) {
-  // The permission check and the page run concurrently (one D1 round trip less); nothing is
+  // The permission check and the page run concurrently (one round trip less); nothing is
   // returned unless the check passes.
-  const [, page] = await Promise.all([getManagedMachine(env, user, id), historyPage(env, [eq(machineOperations.machineId, id)], q, url)]);
+  const [, page] = await Promise.all([getManagedMachine(env, user, id), historyPage(env, { machineId: id }, q, url)]);
   return page;
 }
 
 /** Operations on the caller's machines (staff included: this list is "mine", not "all"). */
 export async function callerHistory(env: Bindings, user: UserRow, q: HistoryInput, url: string) {
-  const where = [eq(machineOperations.machineOwnerId, user.id)];
-  if (q.machine_id !== undefined) where.push(eq(machineOperations.machineId, q.machine_id));
-  return historyPage(env, where, q, url);
+  return historyPage(env, { machineOwnerId: user.id, machineId: q.machine_id }, q, url);
 }
 
 export async function getOperation(env: Bindings, user: UserRow, id: number, operationId: number): Promise<OperationView> {
   await getManagedMachine(env, user, id);
-  const row = await getDb(env.DB)
-    .select()
-    .from(machineOperations)
-    .where(and(eq(machineOperations.id, operationId), eq(machineOperations.machineId, id)))
-    .get();
+  const row = await repo.findOperation(store(env), id, operationId);
   if (!row) throw new ApiError('NOT_FOUND');
   return operationView(row);
-}
-
-// ---- D1 writers used by MachineDO (the single writer of status) ----------------------------------
-
-/** Writes the given columns (and `status` when given); an owner change moves the history along. */
-export async function writeMachine(env: Bindings, id: number, fields: MachineFields, status?: MachineStatus) {
-  const db = getDb(env.DB);
-  const set = Object.fromEntries(Object.entries({ ...fields, status }).filter(([, v]) => v !== undefined));
-  const update = db
-    .update(machines)
-    .set({ ...set, updatedAt: Date.now() })
-    .where(eq(machines.id, id))
-    .returning();
-  if (fields.ownerId === undefined) return (await update.all())[0];
-  const [rows] = await db.batch([
-    update,
-    db.update(machineOperations).set({ machineOwnerId: fields.ownerId }).where(eq(machineOperations.machineId, id)),
-  ]);
-  return rows[0];
-}
-
-export async function insertOperation(
-  env: Bindings,
-  v: { machineId: number; ownerId: number; workerId: number | null; command: MachineCommand },
-): Promise<OperationRow> {
-  return getDb(env.DB)
-    .insert(machineOperations)
-    .values({ machineId: v.machineId, machineOwnerId: v.ownerId, workerId: v.workerId, command: v.command, requestDatetime: Date.now() })
-    .returning()
-    .get();
-}
-
-export interface Resolution {
-  id: number;
-  result: Exclude<OperationResult, 'PENDING'>;
-  detail: string | null;
-}
-
-/**
- * Resolves operations and writes the machine's status in one batch. Each operation update is
- * conditional on PENDING, so a result that arrives twice changes nothing the second time.
- */
-export async function resolveOperations(env: Bindings, machineId: number, resolutions: Resolution[], status: MachineStatus | null) {
-  const db = getDb(env.DB);
-  const now = Date.now();
-  const statements = resolutions.map((r) =>
-    db
-      .update(machineOperations)
-      .set({ result: r.result, detail: r.detail, completedAt: now })
-      .where(and(eq(machineOperations.id, r.id), eq(machineOperations.result, 'PENDING')))
-      .returning(),
-  );
-  const machineUpdate = db
-    .update(machines)
-    .set(status ? { status, updatedAt: now } : { updatedAt: now })
-    .where(eq(machines.id, machineId));
-  const results = await db.batch([machineUpdate, ...statements] as [typeof machineUpdate, ...typeof statements]);
-  return results.slice(1).flatMap((rows) => (rows as OperationRow[]).map(operationView));
-}
-
-/** Deletes the machine; its operations go with it (ON DELETE CASCADE). */
-export async function deleteMachineRow(env: Bindings, machineId: number): Promise<void> {
-  await getDb(env.DB).delete(machines).where(eq(machines.id, machineId));
-}
-
-/** Commands left PENDING in D1 without a Durable Object to finish them (e.g. imported data). */
-export async function failOrphanedOperations(env: Bindings, machineId: number): Promise<void> {
-  await getDb(env.DB)
-    .update(machineOperations)
-    .set({ result: 'INTERNALFAILED', detail: 'abandoned: the machine state was re-initialised', completedAt: Date.now() })
-    .where(and(eq(machineOperations.machineId, machineId), inArray(machineOperations.result, ['PENDING'])));
 }

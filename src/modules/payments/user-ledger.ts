@@ -1,8 +1,10 @@
 // UserLedger: one Durable Object per user through which every apply, enroll and cancel of that user
-// passes. A Durable Object still interleaves requests while one awaits D1, so operations are chained
-// explicitly: each starts after the previous one of the same user has finished. The D1 batch's
-// conditional statements and the unique registration row remain the last line of defence.
+// passes. A Durable Object still interleaves requests while one awaits the database, so operations
+// are chained explicitly: each starts after the previous one of the same user has finished. The
+// write transaction's conditional statements and the unique registration row remain the last line
+// of defence.
 import { DurableObject } from 'cloudflare:workers';
+import { withStore } from '../../db/store';
 import type { Bindings } from '../../env';
 import { KINDS, type Kind } from '../catalog/kinds';
 import { asResult, idempotent, type IdempotencyKey, type LedgerResult } from './idempotency';
@@ -29,9 +31,12 @@ export class UserLedger extends DurableObject<Bindings> {
     return run;
   }
 
-  /** The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at once. */
+  /**
+   * The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at
+   * once. Each call has its own database session (on Postgres, a connection opened and closed here).
+   */
   async run(op: LedgerOp, idem?: IdempotencyKey): Promise<LedgerResult> {
-    return idempotent(this.env, op.userId, idem, () => this.serial(() => execute(this.env, op)));
+    return withStore(this.env, (env) => idempotent(env, op.userId, idem, () => this.serial(() => execute(env, op))));
   }
 }
 

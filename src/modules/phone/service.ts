@@ -1,11 +1,9 @@
 // Phone login with one-time codes. The code is HMAC-hashed in KV with a TTL; attempts and single
-// use are conditional updates in D1, so 5 wrong guesses per token and one success hold under any
-// concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
+// use are conditional updates (repository.ts), so 5 wrong guesses per token and one success hold
+// under any concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
-import { and, eq, isNull, lt, gt, sql } from 'drizzle-orm';
 import './codes';
-import { getDb } from '../../db/client';
-import { phoneVerifications, users } from '../../db/schema';
+import { store, type Store } from '../../db/store';
 import { config, type Bindings } from '../../env';
 import type { UserRow } from '../../lib/auth';
 import { hex, sha256Hex } from '../../lib/digest';
@@ -15,6 +13,7 @@ import { randomDigits, randomToken } from '../../lib/random';
 import { consume, hit, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import type { TokenPair } from '../../lib/tokens';
 import { insertUser, startSession } from '../accounts/service';
+import * as repo from './repository';
 import { smsProvider } from './sms';
 
 const encoder = new TextEncoder();
@@ -78,7 +77,7 @@ export async function requestCode(env: Bindings, input: string, address: string,
   const now = Date.now();
   await Promise.all([
     env.PHONE_CODES.put(kvKey(tokenHash), hex(await codeDigest(env, tokenHash, code)), { expirationTtl: ttl }),
-    getDb(env.DB).insert(phoneVerifications).values({ tokenHash, phone, createdAt: now, expiresAt: now + ttl * 1000 }),
+    repo.insertVerification(store(env), { tokenHash, phone, createdAt: now, expiresAt: now + ttl * 1000 }),
   ]);
   try {
     await provider.send(phone, code);
@@ -96,8 +95,8 @@ export async function requestCode(env: Bindings, input: string, address: string,
 }
 
 /** Why a verification could not take another attempt: expired/used, or out of attempts. */
-async function refusal(env: Bindings, tokenHash: string, now: number): Promise<ApiError> {
-  const row = await getDb(env.DB).select().from(phoneVerifications).where(eq(phoneVerifications.tokenHash, tokenHash)).get();
+async function refusal(env: Bindings, s: Store, tokenHash: string, now: number): Promise<ApiError> {
+  const row = await repo.findVerification(s, tokenHash);
   if (!row || row.usedAt !== null || row.expiresAt <= now) return new ApiError('VERIFICATION_EXPIRED');
   const cfg = config(env);
   const retryAfter = String(Math.max(1, Math.ceil((row.expiresAt - now) / 1000)));
@@ -116,10 +115,10 @@ export async function verifyCode(
   code: string,
 ): Promise<{ user: UserRow; token: TokenPair; created: boolean }> {
   const cfg = config(env);
-  const db = getDb(env.DB);
+  const s = store(env);
   const now = Date.now();
   const tokenHash = await sha256Hex(token);
-  const verification = await db.select().from(phoneVerifications).where(eq(phoneVerifications.tokenHash, tokenHash)).get();
+  const verification = await repo.findVerification(s, tokenHash);
   if (!verification || verification.usedAt !== null || verification.expiresAt <= now) throw new ApiError('VERIFICATION_EXPIRED');
 
   const failures = failureLimit(env, verification.phone);
@@ -127,52 +126,34 @@ export async function verifyCode(
   if (spent.count >= failures.max) throw rateLimited(failures, spent.resetAt, now);
 
   // Claim one attempt: only PHONE_MAX_ATTEMPTS claims can ever succeed per token.
-  const claimed = await db
-    .update(phoneVerifications)
-    .set({ attempts: sql`${phoneVerifications.attempts} + 1` })
-    .where(
-      and(
-        eq(phoneVerifications.tokenHash, tokenHash),
-        isNull(phoneVerifications.usedAt),
-        gt(phoneVerifications.expiresAt, now),
-        lt(phoneVerifications.attempts, cfg.PHONE_MAX_ATTEMPTS),
-      ),
-    )
-    .returning({ attempts: phoneVerifications.attempts })
-    .get();
-  if (!claimed) throw await refusal(env, tokenHash, now);
+  const attempts = await repo.claimAttempt(s, tokenHash, now, cfg.PHONE_MAX_ATTEMPTS);
+  if (attempts === null) throw await refusal(env, s, tokenHash, now);
 
   const stored = await env.PHONE_CODES.get(kvKey(tokenHash));
   if (!stored) throw new ApiError('VERIFICATION_EXPIRED');
   const given = encoder.encode(hex(await codeDigest(env, tokenHash, code)));
   if (!timingSafeEqual(given, encoder.encode(stored))) {
     await hit(env.DB, failures, 1, now);
-    throw new ApiError('INVALID_CONFIRM_CODE', { extras: { remaining_attempts: Math.max(0, cfg.PHONE_MAX_ATTEMPTS - claimed.attempts) } });
+    throw new ApiError('INVALID_CONFIRM_CODE', { extras: { remaining_attempts: Math.max(0, cfg.PHONE_MAX_ATTEMPTS - attempts) } });
   }
   // Single use: of two right answers racing, one marks the row used and the other is refused.
-  const used = await db
-    .update(phoneVerifications)
-    .set({ usedAt: now })
-    .where(and(eq(phoneVerifications.tokenHash, tokenHash), isNull(phoneVerifications.usedAt)))
-    .returning({ phone: phoneVerifications.phone })
-    .get();
-  if (!used) throw new ApiError('VERIFICATION_EXPIRED');
+  const phone = await repo.markUsed(s, tokenHash, now);
+  if (phone === null) throw new ApiError('VERIFICATION_EXPIRED');
   await env.PHONE_CODES.delete(kvKey(tokenHash));
 
-  const { user, created } = await findOrCreatePhoneUser(env, used.phone);
+  const { user, created } = await findOrCreatePhoneUser(env, s, phone);
   if (!user.isActive) throw new ApiError('INVALID_CREDENTIALS');
   return { user, token: await startSession(env, user), created };
 }
 
-async function findOrCreatePhoneUser(env: Bindings, phone: string): Promise<{ user: UserRow; created: boolean }> {
-  const db = getDb(env.DB);
-  const existing = await db.select().from(users).where(eq(users.phone, phone)).get();
+async function findOrCreatePhoneUser(env: Bindings, s: Store, phone: string): Promise<{ user: UserRow; created: boolean }> {
+  const existing = await repo.findUserByPhone(s, phone);
   if (existing) return { user: existing, created: false };
   try {
     return { user: await insertUser(env, { phone }), created: true };
   } catch (err) {
     // Two first verifications of one phone at once: the unique index lets one insert win.
-    const winner = await db.select().from(users).where(eq(users.phone, phone)).get();
+    const winner = await repo.findUserByPhone(s, phone);
     if (winner) return { user: winner, created: false };
     throw err;
   }
