@@ -46,6 +46,46 @@ const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   })(c, next);
 };
 
+/** Where a NUL character hides in a parsed JSON value (`items.0.name`, as in errors[]), or null. */
+function nulPath(value: unknown, path: string[]): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    const found = key.includes('\0') ? path.join('.') : nulPath(child, [...path, key]);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+const nulRefused = (path: string) =>
+  new ApiError('INPUT_VALIDATION_ERROR', { extras: { errors: [{ path, message: 'NUL characters (U+0000) are not allowed' }] } });
+
+/**
+ * Text never contains U+0000: Postgres cannot store it, so both backends refuse it alike (400)
+ * instead of one storing it and the other failing.
+ */
+const nulGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (/%00/i.test(c.req.url)) {
+    const url = new URL(c.req.url);
+    const param = [...url.searchParams].find(([k, v]) => k.includes('\0') || v.includes('\0'));
+    throw nulRefused(param ? param[0].replace(/\0/g, '') : 'path');
+  }
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.raw.body !== null) {
+    const text = await c.req.text();
+    if (text.includes('\\u0000')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return next(); // malformed: the JSON validator answers it
+      }
+      const path = nulPath(parsed, []);
+      if (path !== null) throw nulRefused(path);
+    }
+  }
+  return next();
+};
+
 function toApiError(err: unknown): ApiError | null {
   // drizzle wraps what a D1 call throws (e.g. a failed deferred auth check) in its own error.
   for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ApiError) return e;
@@ -109,6 +149,7 @@ export function buildApp() {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     return bodyGuard(c, next);
   });
+  app.use('*', nulGuard);
 
   app.route('/', system);
   app.route('/', accounts);
@@ -135,7 +176,8 @@ courses with payments, and injection-moulding machines.
 
 Conventions: JSON bodies with snake_case fields; every error is RFC 9457 \`application/problem+json\`
 with \`status\`, \`code\` and \`detail\` (localised by \`Accept-Language\`: en, ko, ru); a trailing slash is
-optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; every
+optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text
+containing U+0000 (in the body, the path or the query) is refused with 400 on every backend; every
 response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
     },
   });

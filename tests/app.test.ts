@@ -41,6 +41,21 @@ describe('problem+json errors', () => {
     expect(paths).toEqual(['email', 'password']);
   });
 
+  it('text with U+0000 is refused with 400 on every backend (Postgres cannot store it)', async () => {
+    const body = { email: 'nul@example.com', password: 'correct horse battery', name: 'a\u0000b' };
+    const res = await call('/api/users/signup', { body });
+    expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors).toEqual([{ path: 'name', message: 'NUL characters (U+0000) are not allowed' }]);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind('nul@example.com').first('n')).toBe(0);
+    const nested = await call('/api/orders', { body: { customer_id: 1, items: [{ product_id: 1, quantity: 1, note: '\u0000' }] } });
+    // The guard runs before any route's auth: without a token the answer is still this 400.
+    expect((await expectProblem(nested, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('items.0.note');
+    const query = await call('/api/exams?search=a%00b');
+    expect((await expectProblem(query, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('search');
+    // An escaped backslash followed by "u0000" is ordinary text.
+    const plain = await call('/api/users/signup', { body: { ...body, email: 'plain@example.com', name: 'a\\u0000b' } });
+    expect(plain.status).toBe(201);
+  });
+
   it('detail is localised by Accept-Language (Korean texts of the original service)', async () => {
     const ko = await call('/api/users/signup', { body: {}, headers: { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.5' } });
     expect((await expectProblem(ko, 400, 'INPUT_VALIDATION_ERROR')).detail).toBe('유효하지않은 입력입니다.');
