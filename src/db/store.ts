@@ -33,23 +33,36 @@ export function backendOf(env: Bindings): Dialect {
   return config(env).DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 }
 
+const d1Stores = new WeakMap<D1Database, Store>();
+
+/** Cached per binding; the drizzle instance is built on first use (a read route's request-scoped
+ *  binding is new every request, and most of them only need raw SQL). */
 function d1Store(db: D1Database): Store {
-  const orm = getDb(db);
-  return {
-    dialect: 'sqlite',
-    sql: db,
-    orm,
-    t: d1Schema,
-    atomic: ((queries: unknown[]) => orm.batch(queries as never)) as Store['atomic'],
-  };
+  let s = d1Stores.get(db);
+  if (!s) {
+    s = {
+      dialect: 'sqlite',
+      sql: db,
+      get orm() {
+        return getDb(db);
+      },
+      t: d1Schema,
+      atomic: ((queries: unknown[]) => getDb(db).batch(queries as never)) as Store['atomic'],
+    };
+    d1Stores.set(db, s);
+  }
+  return s;
 }
 
 function pgStore(session: PgSession, sqlApi: D1Database): Store {
-  const orm = drizzlePg(session.client, { schema: pgSchema }) as unknown as DB;
+  let orm: DB | undefined;
   return {
     dialect: 'postgres',
     sql: sqlApi,
-    orm,
+    // Built on first use: many requests only need raw SQL.
+    get orm() {
+      return (orm ??= drizzlePg(session.client) as unknown as DB);
+    },
     t: pgSchema as unknown as Tables,
     atomic: ((queries: PromiseLike<unknown>[]) =>
       session.transaction(async () => {
@@ -79,7 +92,8 @@ function openPg(env: Bindings): { env: Bindings; close: () => Promise<void> } {
  */
 export function store(env: Bindings): Store {
   const pg = (env as WithSession)[SESSION];
-  if (pg) return pg.store.sql === env.DB ? pg.store : { ...pg.store, sql: env.DB };
+  // A read route may have wrapped env.DB (deferredAuth): raw SQL goes through that wrapper.
+  if (pg) return pg.store.sql === env.DB ? pg.store : (Object.create(pg.store, { sql: { value: env.DB } }) as Store);
   if (backendOf(env) === 'postgres') throw new Error('no Postgres session: run this inside withStore() or storeMiddleware');
   return d1Store(env.DB);
 }
