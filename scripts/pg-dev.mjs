@@ -56,7 +56,7 @@ const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
 /**
  * Copies every application table of the SQLite file into Postgres (tables and columns as the
  * Postgres schema lists them), in one transaction: truncate, drop secondary indexes, bulk-load in
- * chunks through unnest(), rebuild the indexes, reset identity sequences, ANALYZE.
+ * chunks through unnest(), rebuild the indexes, reset identity sequences, VACUUM (ANALYZE).
  */
 export async function copySqliteToPg(file, url, log = console.log) {
   const lite = new DatabaseSync(file, { readOnly: true });
@@ -115,8 +115,10 @@ export async function copySqliteToPg(file, url, log = console.log) {
     // The Durable Objects' state (e.g. MachineDO's status) described the rows just replaced.
     rmSync(join(ROOT, PG_PERSIST_DIR), { recursive: true, force: true });
     const t2 = performance.now();
-    await client.query('ANALYZE');
-    log(`[pg] ANALYZE in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+    // VACUUM, not only ANALYZE: it sets the visibility map, without which Postgres's index-only scans
+    // (deep pages, counts) still read every heap page (31 ms instead of 1.4 ms for a page at offset 10k).
+    await client.query('VACUUM (ANALYZE)');
+    log(`[pg] VACUUM (ANALYZE) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
 
     // Cheap proof that both backends hold the same data.
     for (const c of counts) {
