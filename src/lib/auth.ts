@@ -1,7 +1,7 @@
 // Bearer authentication. One D1 query per request reads the user and the token's session together,
 // so a logout, a revoked family or a deactivated user refuses the access token at once.
-import { getTableColumns } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
+import { fromRow } from '../db/rows';
 import { users } from '../db/schema';
 import { piggybackD1 } from './piggyback-d1';
 import type { AppEnv, Bindings } from '../env';
@@ -25,7 +25,6 @@ export function bearerToken(header: string | undefined | null): string | null {
 // The user and the token's session in one row (session columns prefixed so no name collides).
 const AUTH_SQL = `SELECT u.*, s.revoked_at AS s_revoked_at, s.expires_at AS s_expires_at, s.refresh_jti AS s_refresh_jti
   FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = ?1 AND s.id = ?2`;
-const USER_COLUMNS = Object.entries(getTableColumns(users));
 
 type Claims = Awaited<ReturnType<typeof verifyToken>>;
 
@@ -42,12 +41,7 @@ function userFromAuthRow(row: Record<string, unknown> | null | undefined, claims
     throw new ApiError('INVALID_TOKEN');
   }
   if (claims.typ === 'refresh' && row.s_refresh_jti !== claims.jti) throw new ApiError('INVALID_TOKEN');
-  const user: Record<string, unknown> = {};
-  for (const [key, column] of USER_COLUMNS) {
-    const value = row[column.name];
-    user[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return user as UserRow;
+  return fromRow(users, row);
 }
 
 /** Resolves a token to its live user and session. Used by the middleware and by /verify. */

@@ -11,6 +11,7 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { GAP_COLUMNS, type OrderStatus, type orderItems, type orders, type products } from '../../db/schema';
+import { fromRow } from '../../db/rows';
 import { rowsOf, type Store } from '../../db/store';
 
 export type ProductRow = typeof products.$inferSelect;
@@ -59,48 +60,11 @@ function linesTable(s: Store, lines: [number, number, number][]): SQL {
 // ---- rows read with raw SQL (snake_case columns), mapped as drizzle would ------------------
 
 type Row = Record<string, unknown>;
-const num = (r: Row, k: string) => r[k] as number;
 
-function productFromRow(r: Row): ProductRow {
-  return {
-    id: num(r, 'id'),
-    name: r.name as string,
-    price: num(r, 'price'),
-    soldQuantity: num(r, 'sold_quantity'),
-    soldAmount: num(r, 'sold_amount'),
-    createdAt: num(r, 'created_at'),
-    updatedAt: num(r, 'updated_at'),
-  };
-}
-
-function orderFromRow(r: Row): OrderRow {
-  return {
-    id: num(r, 'id'),
-    customerId: num(r, 'customer_id'),
-    status: r.status as OrderStatus,
-    itemPrice: num(r, 'item_price'),
-    discountPrice: num(r, 'discount_price'),
-    deliveryPrice: num(r, 'delivery_price'),
-    totalPrice: num(r, 'total_price'),
-    isFirstPurchase: r.is_first_purchase === 1,
-    paymentMethod: (r.payment_method as string | null) ?? null,
-    paidAt: (r.paid_at as number | null) ?? null,
-    createdAt: num(r, 'created_at'),
-    updatedAt: num(r, 'updated_at'),
-    rev: num(r, 'rev'),
-  };
-}
-
-function itemFromRow(r: Row): ItemRow {
-  return {
-    id: num(r, 'id'),
-    orderId: num(r, 'order_id'),
-    productId: num(r, 'product_id'),
-    productName: r.product_name as string,
-    unitPrice: num(r, 'unit_price'),
-    quantity: num(r, 'quantity'),
-  };
-}
+// Rows of raw statements, read with this backend's column definitions.
+const productFromRow = (s: Store) => (r: Row): ProductRow => fromRow(s.t.products, r);
+const orderFromRow = (s: Store, r: Row): OrderRow => fromRow(s.t.orders, r);
+const itemFromRow = (s: Store) => (r: Row): ItemRow => fromRow(s.t.orderItems, r);
 
 // ---- products ------------------------------------------------------------------------------
 
@@ -115,7 +79,7 @@ export async function productPage(s: Store, limit: number, offset: number): Prom
     sql`SELECT count(*) AS n FROM products`,
     sql`SELECT * FROM products ORDER BY id LIMIT ${limit} OFFSET ${offset}`,
   ]);
-  return { count: Number(rowsOf<{ n: number }>(total)[0]?.n ?? 0), rows: rowsOf(page).map(productFromRow) };
+  return { count: Number(rowsOf<{ n: number }>(total)[0]?.n ?? 0), rows: rowsOf(page).map(productFromRow(s)) };
 }
 
 export async function updateProductRow(s: Store, id: number, values: Partial<Pick<ProductRow, 'name' | 'price' | 'updatedAt'>>): Promise<ProductRow | null> {
@@ -142,7 +106,7 @@ export async function readOrder(s: Store, id: number): Promise<{ order: OrderRow
     sql`SELECT * FROM order_items WHERE order_id = ${id} ORDER BY id`,
   ]);
   const row = rowsOf(order)[0];
-  return row ? { order: orderFromRow(row), items: rowsOf(items).map(itemFromRow) } : null;
+  return row ? { order: orderFromRow(s, row), items: rowsOf(items).map(itemFromRow(s)) } : null;
 }
 
 export interface OrderFigures {
@@ -188,7 +152,7 @@ export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], fig
     ...aggregates,
     sql`SELECT * FROM orders WHERE id = ${newId}`,
   ]);
-  return orderFromRow(rowsOf(results[results.length - 1])[0]!);
+  return orderFromRow(s, rowsOf(results[results.length - 1])[0]!);
 }
 
 /**
@@ -233,7 +197,7 @@ export async function changeStatus(s: Store, current: OrderRow, change: StatusCh
     ...moves,
     sql`SELECT * FROM orders WHERE id = ${id}`,
   ]);
-  return results[0]!.meta.changes === 1 ? orderFromRow(rowsOf(results[results.length - 1])[0]!) : null;
+  return results[0]!.meta.changes === 1 ? orderFromRow(s, rowsOf(results[results.length - 1])[0]!) : null;
 }
 
 // ---- aggregates: statements for the batch of an order write --------------------------------
