@@ -13,9 +13,16 @@ export async function userIdBy(s: Store, by: { email: string } | { usernameKey: 
   return row?.id ?? null;
 }
 
-export async function userBy(s: Store, by: { id: number } | { email: string } | { usernameKey: string }): Promise<UserRow | null> {
+export type UserKey = { id: number } | { email: string } | { usernameKey: string } | { phone: string };
+
+/** The user with this id or unique sign-in field (each has a unique index). */
+export async function userBy(s: Store, by: UserKey): Promise<UserRow | null> {
   const { users } = s.t;
-  const where = 'id' in by ? eq(users.id, by.id) : 'email' in by ? eq(users.email, by.email) : eq(users.usernameKey, by.usernameKey);
+  const where =
+    'id' in by ? eq(users.id, by.id)
+    : 'email' in by ? eq(users.email, by.email)
+    : 'phone' in by ? eq(users.phone, by.phone)
+    : eq(users.usernameKey, by.usernameKey);
   const [row] = await s.orm.select().from(users).where(where).limit(1);
   return row ?? null;
 }

@@ -3,7 +3,6 @@
 // the WHERE clause alone decides which concurrent request wins.
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Store } from '../../db/store';
-import type { UserRow } from '../../lib/auth';
 
 export interface NewVerification {
   tokenHash: string;
@@ -44,9 +43,4 @@ export async function markUsed(s: Store, tokenHash: string, now: number): Promis
     .where(and(eq(pv.tokenHash, tokenHash), isNull(pv.usedAt)))
     .returning({ phone: pv.phone });
   return rows[0]?.phone ?? null;
-}
-
-export async function findUserByPhone(s: Store, phone: string): Promise<UserRow | undefined> {
-  const { users } = s.t;
-  return (await s.orm.select().from(users).where(eq(users.phone, phone)))[0];
 }

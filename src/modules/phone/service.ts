@@ -12,6 +12,7 @@ import { ApiError } from '../../lib/problem';
 import { randomDigits, randomToken } from '../../lib/random';
 import { consume, hit, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import type { TokenPair } from '../../lib/tokens';
+import { userBy } from '../accounts/repository';
 import { insertUser, startSession } from '../accounts/service';
 import * as repo from './repository';
 import { smsProvider } from './sms';
@@ -147,13 +148,13 @@ export async function verifyCode(
 }
 
 async function findOrCreatePhoneUser(env: Bindings, s: Store, phone: string): Promise<{ user: UserRow; created: boolean }> {
-  const existing = await repo.findUserByPhone(s, phone);
+  const existing = await userBy(s, { phone });
   if (existing) return { user: existing, created: false };
   try {
     return { user: await insertUser(env, { phone }), created: true };
   } catch (err) {
     // Two first verifications of one phone at once: the unique index lets one insert win.
-    const winner = await repo.findUserByPhone(s, phone);
+    const winner = await userBy(s, { phone });
     if (winner) return { user: winner, created: false };
     throw err;
   }

@@ -2,12 +2,6 @@
 // and each write is atomic on both backends without a batch or transaction.
 import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Store } from '../../db/store';
-import type { UserRow } from '../../lib/auth';
-
-export async function findUser(s: Store, id: number): Promise<UserRow | undefined> {
-  const { users } = s.t;
-  return (await s.orm.select().from(users).where(eq(users.id, id)))[0];
-}
 
 /**
  * Sets the caller's referral code if it has none and the code is another user's: one

@@ -7,6 +7,7 @@ import type { UserRow } from '../../lib/auth';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { consume, hit, type Limit } from '../../lib/rate-limit';
+import { userBy } from '../accounts/repository';
 import * as repo from './repository';
 
 const REFERRED_USERS_IN_PROFILE = 100;
@@ -37,7 +38,7 @@ export async function setReferralCode(env: Bindings, me: number, code: string): 
   await consume(env.DB, guesses);
   const s = store(env);
   const set = await repo.setReferralCode(s, me, code, Date.now());
-  const user = await repo.findUser(s, me);
+  const user = await userBy(s, { id: me });
   if (!user) throw new ApiError('NOT_FOUND');
   const known = set || user.usedReferralCode !== null || user.inviteReferralCode === code;
   if (known) await hit(env.DB, guesses, -1);
