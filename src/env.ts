@@ -100,3 +100,16 @@ for (const [key, fallback] of Object.entries(DEFAULTS)) {
 export function config(env: Bindings): Config {
   return new ConfigView(env) as unknown as Config;
 }
+
+/**
+ * An env for one unit of work: the shared one with some bindings replaced (e.g. `DB` by a
+ * request-scoped wrapper). defineProperty on a child object, not assignment: an inherited setter
+ * would write through to the shared env.
+ */
+export function scopedEnv<E extends Bindings>(env: E, replace: Record<PropertyKey, unknown>): E {
+  const scoped = Object.create(env) as E;
+  for (const key of Reflect.ownKeys(replace)) {
+    Object.defineProperty(scoped, key, { value: replace[key as keyof typeof replace], enumerable: typeof key === 'string' });
+  }
+  return scoped;
+}

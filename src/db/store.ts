@@ -7,7 +7,7 @@
 //   store.dialect  for the few statements whose SQL differs (full-text search, JSON functions…).
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { createMiddleware } from 'hono/factory';
-import { config, type AppEnv, type Bindings } from '../env';
+import { config, scopedEnv, type AppEnv, type Bindings } from '../env';
 import { getDb, type DB } from './client';
 import { pgD1 } from './pg/d1-api';
 import * as pgSchema from './pg/schema';
@@ -64,12 +64,8 @@ function pgStore(session: PgSession, sqlApi: D1Database): Store {
       return (orm ??= drizzlePg(session.client) as unknown as DB);
     },
     t: pgSchema as unknown as Tables,
-    atomic: ((queries: PromiseLike<unknown>[]) =>
-      session.transaction(async () => {
-        const out: unknown[] = [];
-        for (const q of queries) out.push(await q);
-        return out;
-      }, true)) as Store['atomic'],
+    // Drizzle queries run when awaited, so awaiting them in order inside the transaction runs them there.
+    atomic: ((queries: PromiseLike<unknown>[]) => session.inOrder(queries.map((q) => () => q), true)) as Store['atomic'],
   };
 }
 
@@ -79,10 +75,7 @@ function openPg(env: Bindings): { env: Bindings; close: () => Promise<void> } {
   if (!hyperdrive) throw new Error('DB_BACKEND=postgres needs the HYPERDRIVE binding');
   const session = new PgSession({ connectionString: hyperdrive.connectionString, database: (env.PG_DATABASE as string) || undefined });
   const sqlApi = pgD1(session);
-  const scoped = Object.create(env) as WithSession;
-  // defineProperty, not assignment: an inherited setter would write through to the shared env.
-  Object.defineProperty(scoped, 'DB', { value: sqlApi, enumerable: true });
-  Object.defineProperty(scoped, SESSION, { value: { session, store: pgStore(session, sqlApi) } });
+  const scoped = scopedEnv(env, { DB: sqlApi, [SESSION]: { session, store: pgStore(session, sqlApi) } });
   return { env: scoped, close: () => session.close() };
 }
 

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { fromRow } from '../db/rows';
 import { users } from '../db/schema';
 import { piggybackD1 } from './piggyback-d1';
-import type { AppEnv, Bindings } from '../env';
+import { scopedEnv, type AppEnv, type Bindings } from '../env';
 import { ApiError } from './problem';
 import { verifyToken, type TokenType } from './tokens';
 
@@ -90,8 +90,7 @@ export function deferredAuth(opts: { staff?: boolean } = {}) {
       if (opts.staff && !user.isStaff) throw new ApiError('PERMISSION_DENIED');
       c.set('auth', { user, sessionId: claims.sessionId });
     });
-    // defineProperty, not assignment: an inherited setter would write through to the shared env.
-    c.env = Object.defineProperty(Object.create(c.env), 'DB', { value: db.binding, enumerable: true });
+    c.env = scopedEnv(c.env, { DB: db.binding });
     await next();
     await db.checked();
   });

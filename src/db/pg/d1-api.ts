@@ -100,14 +100,11 @@ class PgStatement {
 /** A D1Database over one Postgres session. */
 export function pgD1(session: PgSession): D1Database {
   const prepare = (sql: string) => new PgStatement(session, sql, toPgPlaceholders(sql));
-  const batch = async (statements: PgStatement[]) => {
-    const writes = statements.some((s) => !isReadOnly(s.text));
-    return session.transaction(async () => {
-      const out: D1Result[] = [];
-      for (const s of statements) out.push(d1Result(await s.exec()));
-      return out;
-    }, writes);
-  };
+  const batch = (statements: PgStatement[]) =>
+    session.inOrder(
+      statements.map((s) => async () => d1Result(await s.exec())),
+      statements.some((s) => !isReadOnly(s.text)),
+    );
   return {
     prepare,
     batch,

@@ -101,6 +101,15 @@ export class PgSession {
     return next;
   }
 
+  /** D1's batch: runs the steps one after another in one transaction; their results in order. */
+  inOrder<T>(steps: (() => PromiseLike<T>)[], writes: boolean): Promise<T[]> {
+    return this.transaction(async () => {
+      const out: T[] = [];
+      for (const step of steps) out.push(await step());
+      return out;
+    }, writes);
+  }
+
   async close(): Promise<void> {
     if (!this.connected) return;
     await this.connected.catch(() => {});
