@@ -3,6 +3,7 @@
 // sub/jti/sid. The session (family) behind a token is checked by the callers against D1.
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { config, type Bindings } from '../env';
+import { BoundedMap } from './memo';
 import { ApiError } from './problem';
 import { randomToken } from './random';
 
@@ -83,13 +84,7 @@ export async function issuePair(
 // request, and checking its signature again is measurable work. Only a success is remembered, under
 // the secret, issuer and audience it was checked with; expiry is checked again on every use, and
 // the session behind the token is still checked against D1 by the callers.
-const verified = new Map<string, TokenClaims>();
-const VERIFIED_MAX = 10_000;
-
-function remember(cacheKey: string, claims: TokenClaims): void {
-  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-  verified.set(cacheKey, claims);
-}
+const verified = new BoundedMap<string, TokenClaims>(10_000);
 
 /**
  * Verifies signature and claims. Throws ApiError TOKEN_EXPIRED for a token that is valid but
@@ -103,7 +98,7 @@ export async function verifyToken(env: Bindings, token: string, expected?: Token
   let claims = verified.get(cacheKey);
   if (!claims) {
     claims = await verifyUncached(token, key, cfg.JWT_ISSUER, cfg.JWT_AUDIENCE);
-    remember(cacheKey, claims);
+    verified.set(cacheKey, claims);
   } else if (claims.exp <= Math.floor(Date.now() / 1000)) {
     throw new ApiError('TOKEN_EXPIRED'); // the same rule as jose's exp check, without tolerance
   }

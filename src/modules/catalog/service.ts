@@ -3,6 +3,7 @@
 import './codes';
 import { store } from '../../db/store';
 import { config, type Bindings } from '../../env';
+import { BoundedMap } from '../../lib/memo';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
@@ -39,8 +40,7 @@ export async function getItem(env: Bindings, k: KindConfig, userId: number, id: 
 // ---- listing ---------------------------------------------------------------------------------
 
 /** Counting a search reads every match, so search counts are memoised per isolate (see countOf). */
-const searchCounts = new Map<string, number>();
-const SEARCH_COUNTS_MAX = 2000;
+const searchCounts = new BoundedMap<string, number>(2000);
 
 /**
  * The count of an offset page. Without search: catalog_stats (total, or the cached available count).
@@ -62,10 +62,7 @@ async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: num
   const known = windowOk ? searchCounts.get(key) : undefined;
   if (known !== undefined) return known;
   const n = await repo.countSearch(s, k, search, q.status === 'available', now);
-  if (windowOk) {
-    if (searchCounts.size >= SEARCH_COUNTS_MAX) searchCounts.delete(searchCounts.keys().next().value!);
-    searchCounts.set(key, n);
-  }
+  if (windowOk) searchCounts.set(key, n);
   return n;
 }
 
