@@ -20,8 +20,8 @@ export function catalogRoutes(k: KindConfig) {
       security: bearer,
       middleware: [readAuth] as const,
       summary: `List ${k.kind}`,
-      description: `Filters: \`status=available\` (now within start_at..end_at, inclusive), \`search\` (FTS5 full-text
-over title and description: case-insensitive, every word must match, \`OR\` between two words matches either and
+      description: `Filters: \`status=available\` (now within start_at..end_at, inclusive), \`search\` (full-text over
+title and description — FTS5 on D1, \`to_tsquery\` over a GIN index on Postgres: case-insensitive, every word must match, \`OR\` between two words matches either and
 binds tighter than the implicit AND (\`sql python OR rust\` = sql AND (python OR rust));
 FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing).
 Order: \`sort=created\` (default, newest first) or \`popular\` (registration_count desc, then newest).

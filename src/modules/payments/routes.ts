@@ -75,7 +75,7 @@ export const historyRoute = createRoute({
   middleware: [readAuth] as const,
   summary: "The caller's payments, newest first",
   description: `Filters: \`status\`, \`payment_type\`, \`from\`/\`to\` (UTC dates, inclusive, on paid_at; from after to is 400),
-\`search\` (every word must appear in the title snapshot, case-insensitive for ASCII). Paging: page/page_size, or
+\`search\` (every word must appear in the title snapshot, case-insensitive: ASCII letters on D1, all letters on Postgres). Paging: page/page_size, or
 \`cursor\` (\`next_cursor\` of the previous page; \`count\` omitted). \`registration_status\` is the status of the
 registration this payment paid for (\`cancelled\` once the payment is cancelled).`,
   request: { query: HistoryQuery },
