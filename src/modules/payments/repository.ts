@@ -2,7 +2,8 @@
 // hold together are one D1 batch (one transaction on D1 and on Postgres) whose statements share one
 // predicate, so a lost race changes zero rows everywhere. The SQL is shared; values whose type
 // Postgres cannot infer from their position (SELECT lists of INSERT … SELECT) are CAST, which is
-// valid SQL on both. The one dialect branch is case-insensitive LIKE.
+// valid SQL on both. The one dialect difference, substring search, comes from db/dialect.ts.
+import { containsAllRaw } from '../../db/dialect';
 import type { Store } from '../../db/store';
 import { ACTIVE_SQL, type KindConfig } from '../catalog/kinds';
 import type { PaymentMethod } from './schemas';
@@ -192,12 +193,8 @@ function historyWhere(s: Store, userId: number, f: HistoryFilter): { where: stri
   if (f.payment_type) where.push(`p.payment_type = ${param(f.payment_type)}`);
   if (f.from !== undefined) where.push(`p.paid_at >= ${param(f.from)}`);
   if (f.to !== undefined) where.push(`p.paid_at < ${param(f.to)}`);
-  // Only the caller's rows (an index range) are searched, so LIKE per word is enough here. SQLite's
-  // LIKE ignores (ASCII) case; Postgres's does not, ILIKE does.
-  const like = s.dialect === 'postgres' ? 'ILIKE' : 'LIKE';
-  for (const word of f.words) {
-    where.push(`p.target_title ${like} ${param(`%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)} ESCAPE '\\'`);
-  }
+  // Only the caller's rows (an index range) are searched, so a substring test per row is enough.
+  if (f.words.length > 0) where.push(containsAllRaw(s.dialect, 'p.target_title', param(JSON.stringify(f.words))));
   return { where, binds, param };
 }
 
