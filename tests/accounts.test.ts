@@ -302,8 +302,15 @@ describe('refresh, logout and verify', () => {
 
   it('verify refuses a spent refresh token and a logged-out session', async () => {
     const u = await createUser();
-    await call('/api/users/refresh', { body: { refresh: u.refresh } });
+    const rotated = await json(await call('/api/users/refresh', { body: { refresh: u.refresh } }));
     await expectProblem(await call('/api/users/verify', { body: { token: u.refresh } }), 401, 'INVALID_TOKEN');
+    // The live pair verifies until its session logs out; then neither does.
+    expect((await call('/api/users/verify', { body: { token: rotated.access } })).status).toBe(200);
+    expect((await call('/api/users/verify', { body: { token: rotated.refresh } })).status).toBe(200);
+    const out = await call('/api/users/logout', { token: rotated.access, body: { refresh: rotated.refresh } });
+    expect(out.status).toBe(204);
+    await expectProblem(await call('/api/users/verify', { body: { token: rotated.access } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/verify', { body: { token: rotated.refresh } }), 401, 'INVALID_TOKEN');
   });
 });
 
@@ -394,6 +401,22 @@ describe('PATCH /api/users/{id} (staff)', () => {
     await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
     await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('deactivation revokes every session: reactivating does not revive old tokens', async () => {
+    const staff = await createUser({ staff: true });
+    const u = await createUser();
+    const second = await json(await login({ email: u.email, password: PASSWORD }));
+    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status).toBe(200);
+    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: true } })).status).toBe(200);
+    for (const access of [u.access, second.token.access]) await expectProblem(await call('/api/users/me', { token: access }), 401, 'INVALID_TOKEN');
+    for (const refresh of [u.refresh, second.token.refresh]) {
+      await expectProblem(await call('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
+    }
+    const sessions = await env.DB.prepare('SELECT revoke_reason FROM sessions WHERE user_id = ?').bind(u.id).all();
+    expect(sessions.results.map((r) => r.revoke_reason)).toEqual(['deactivated', 'deactivated']);
+    // A fresh login works again.
+    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
   });
 
   it('only a superuser may set is_staff or change a superuser', async () => {

@@ -211,5 +211,7 @@ export async function adminUpdateUser(
   if (patch.is_active !== undefined) set.isActive = patch.is_active;
   if (patch.is_staff !== undefined) set.isStaff = patch.is_staff;
   if (Object.keys(set).length === 0) return target;
-  return repo.updateUser(s, id, set);
+  // Deactivation ends every session in the same write, so a later reactivation revives no token.
+  const revoke = patch.is_active === false ? { keepSessionId: null, now: Date.now(), reason: 'deactivated' } : undefined;
+  return repo.updateUser(s, id, set, revoke);
 }
