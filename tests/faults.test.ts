@@ -3,6 +3,7 @@
 import { evictDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
+import { ledger } from '../src/modules/payments/user-ledger';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json } from './helpers';
 import { DEVICE, accepted, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
@@ -98,8 +99,8 @@ describe('a Durable Object reset between operations', () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
     const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
-    const stub = env.USER_LEDGER.get(env.USER_LEDGER.idFromName(String(user.id)));
-    await evictDurableObject(stub).catch(() => {}); // not running is fine too
+    // The app's own naming (user:<id>), and no catch: an eviction that cannot happen fails the test.
+    await evictDurableObject(ledger(env, user.id));
     await expectProblem(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }), 409, 'ALREADY_REGISTERED');
     expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
     expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 0 }]);

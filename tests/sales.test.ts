@@ -181,7 +181,12 @@ describe('orders', () => {
     const order = await newOrder({ customer_id: customer.id, status: 'PENDING' });
     const skip = await expectProblem(await setStatus(order.id, 'SHIPPING'), 400, 'INVALID_STATUS_TRANSITION');
     expect(skip).toMatchObject({ from: 'PENDING', to: 'SHIPPING' });
-    for (const status of ['PAID', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED']) expect((await setStatus(order.id, status)).status).toBe(200);
+    for (const status of ['PAID', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED']) {
+      const res = await setStatus(order.id, status);
+      expect({ code: res.status, status: (await json(res)).status }).toEqual({ code: 200, status });
+      // The change is stored, not only echoed.
+      expect((await json(await call(`/api/orders/${order.id}`, as(staff.access)))).status).toBe(status);
+    }
     await expectProblem(await setStatus(order.id, 'PAID'), 400, 'INVALID_STATUS_TRANSITION');
     await expectProblem(await call(`/api/orders/${order.id}`, as(staff.access, 'PATCH', { status: 'nope' })), 400, 'INPUT_VALIDATION_ERROR');
   });
