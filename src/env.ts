@@ -57,6 +57,8 @@ const DEFAULTS = {
   REFERRAL_GUESSES_PER_HOUR: 10,
   MAX_BODY_BYTES: 65_536,
   CORS_ORIGINS: '',
+  /** Origin of absolute links (e.g. https://api.example.com); empty: the request's own origin. */
+  PUBLIC_ORIGIN: '',
   CURRENCY: 'KRW',
   DEFAULT_PHONE_REGION: 'KR',
   SMS_PROVIDER: 'console',

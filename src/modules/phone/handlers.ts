@@ -3,11 +3,12 @@ import { router } from '../../lib/openapi';
 import { userView } from '../accounts/service';
 import * as routes from './routes';
 import { requestCode, verifyCode } from './service';
+import { absoluteUrl } from '../../lib/links';
 
 export const phone = router();
 
 phone.openapi(routes.phoneLoginRoute, async (c) => {
-  const verifyUrl = (token: string) => new URL(`/api/users/phone/verify/${token}`, c.req.url).toString();
+  const verifyUrl = (token: string) => absoluteUrl(c, `/api/users/phone/verify/${token}`);
   return c.json(await requestCode(c.env, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
 });
 
