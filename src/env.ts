@@ -46,6 +46,8 @@ const DEFAULTS = {
   LOGIN_WINDOW_SECONDS: 900,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
   LOGIN_MAX_FAILURES_PER_ADDRESS: 100,
+  /** How long an address that logged into an account stays "known" (it may try past the account limit). */
+  LOGIN_KNOWN_ADDRESS_DAYS: 30,
   SIGNUPS_PER_ADDRESS_PER_HOUR: 30,
   PHONE_CODE_TTL: 300,
   PHONE_CODE_LENGTH: 4,
