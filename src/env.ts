@@ -56,6 +56,8 @@ const DEFAULTS = {
   PHONE_SENDS_PER_HOUR: 5,
   PHONE_SENDS_PER_ADDRESS_PER_HOUR: 50,
   PHONE_MAX_FAILURES_PER_DAY: 20,
+  /** Digits of a phone's codes once its short-code budget of the day is spent (up to 8). */
+  PHONE_ESCALATED_CODE_LENGTH: 8,
   REFERRAL_GUESSES_PER_HOUR: 10,
   MAX_BODY_BYTES: 65_536,
   CORS_ORIGINS: '',

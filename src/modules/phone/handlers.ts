@@ -14,6 +14,6 @@ phone.openapi(routes.phoneLoginRoute, async (c) => {
 
 phone.openapi(routes.phoneVerifyRoute, async (c) => {
   const { verification_token } = c.req.valid('param');
-  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code);
+  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code, clientAddress(c));
   return c.json({ user: userView(result.user), token: result.token, created: result.created }, 200);
 });
