@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { storeMiddleware } from './db/store';
+import { documentApi } from './lib/api-doc';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -160,27 +161,7 @@ export function buildApp() {
   app.route('/', catalog);
   app.route('/', payments);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'An access token from /api/users/login (or phone verify).',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Edge API',
-      version: '1.0.0',
-      description: `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and
-courses with payments, and injection-moulding machines.
-
-Conventions: JSON bodies with snake_case fields; every error is RFC 9457 \`application/problem+json\`
-with \`status\`, \`code\` and \`detail\` (localised by \`Accept-Language\`: en, ko, ru); a trailing slash is
-optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text
-containing U+0000 (in the body, the path or the query) is refused with 400 on every backend; every
-response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
-    },
-  });
+  documentApi(app);
   app.get('/swagger', swaggerUI({ url: '/openapi.json' }));
   app.get('/api/docs', swaggerUI({ url: '/openapi.json' }));
 

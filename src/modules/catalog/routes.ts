@@ -14,6 +14,7 @@ export function catalogRoutes(k: KindConfig) {
   const one = `${base}/{id}`;
   return {
     list: createRoute({
+      operationId: `list${k.label}s`,
       method: 'get',
       path: base,
       tags,
@@ -31,16 +32,19 @@ constant time at any depth, \`count\` omitted). \`is_registered\` is the caller'
       responses: { 200: jsonResponse(s.page, `A page of ${k.kind}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },
     }),
     get: createRoute({
+      operationId: `get${k.label}`,
       method: 'get',
       path: one,
       tags,
       security: bearer,
       middleware: [readAuth] as const,
       summary: `One ${k.noun}`,
+      description: `The ${k.noun} with its \`registration_count\` and the caller's \`is_registered\`.`,
       request: { params: IdParam },
       responses: { 200: jsonResponse(s.item, `The ${k.noun}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },
     }),
     create: createRoute({
+      operationId: `create${k.label}`,
       method: 'post',
       path: base,
       tags,
@@ -52,6 +56,7 @@ constant time at any depth, \`count\` omitted). \`is_registered\` is the caller'
       responses: { 201: jsonResponse(s.item, `The new ${k.noun}.`), ...errorResponses(['PERMISSION_DENIED'], { auth: true, body: true }) },
     }),
     update: createRoute({
+      operationId: `update${k.label}`,
       method: 'patch',
       path: one,
       tags,
@@ -67,6 +72,7 @@ amount they were made with (snapshot), so renaming or repricing is always allowe
       },
     }),
     remove: createRoute({
+      operationId: `delete${k.label}`,
       method: 'delete',
       path: one,
       tags,
