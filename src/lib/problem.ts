@@ -193,13 +193,22 @@ export interface ErrorResponse {
   content: { 'application/problem+json': { schema: ReturnType<typeof problemWithCodes> } };
 }
 
+/** Every status a code of the table has. */
+type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
+/**
+ * Typed as if every error status were present (at run time only the route's are): a route's
+ * responses spread this into a literal, and a `Record<number, …>` would vanish in the spread, leaving
+ * the typed client (AppType) without any error responses.
+ */
+type ErrorResponses = Record<ErrorStatus, ErrorResponse>;
+
 /**
  * The error part of a route's `responses`: one entry per status, describing every code that
  * status can carry, with `code` as an enum of them. `auth` adds the bearer errors, `body` the
  * media-type/size errors. A route that can answer 429 lists `RATE_LIMITED` and wraps its responses
  * in `rateLimitedResponses()` (src/lib/openapi.ts) for the headers.
  */
-export function errorResponses(codes: string[], opts: { auth?: boolean; body?: boolean } = {}): Record<number, ErrorResponse> {
+export function errorResponses(codes: string[], opts: { auth?: boolean; body?: boolean } = {}): ErrorResponses {
   const all = new Set([...ALWAYS, ...(opts.auth ? AUTHED : []), ...(opts.body ? WITH_BODY : []), ...codes]);
   const byStatus = new Map<number, [string, ...string[]]>();
   for (const code of all) {
@@ -216,5 +225,5 @@ export function errorResponses(codes: string[], opts: { auth?: boolean; body?: b
       content: { 'application/problem+json': { schema: problemWithCodes(list) } },
     };
   }
-  return out;
+  return out as ErrorResponses;
 }

@@ -7,11 +7,12 @@ import type { KindConfig } from './kinds';
 import { itemSchemas, ListQuery } from './schemas';
 
 /** The catalog routes of one kind; called once for exams and once for courses. */
-export function catalogRoutes(k: KindConfig) {
+export function catalogRoutes<K extends KindConfig>(k: K) {
   const s = itemSchemas(k);
   const tags = [k.kind];
-  const base = `/api/${k.kind}`;
-  const one = `${base}/{id}`;
+  // Literal path types (`/api/exams`), so the typed client (AppType) knows each URL.
+  const base = `/api/${k.kind}` as const;
+  const one = `${base}/{id}` as const;
   return {
     list: createRoute({
       operationId: `list${k.label}s`,

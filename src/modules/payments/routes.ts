@@ -21,13 +21,13 @@ with another body or path is 422 \`IDEMPOTENCY_KEY_REUSED\`; a repeat while the 
 \`IDEMPOTENCY_IN_PROGRESS\`. Requests failing their schema are not stored.`;
 
 /** Apply (exams) or enroll (courses), and complete, for one kind. */
-export function registrationRoutes(k: KindConfig) {
+export function registrationRoutes<K extends KindConfig>(k: K) {
   const tags = [k.kind];
   return {
     register: createRoute({
       operationId: k.action === 'apply' ? 'applyForExam' : 'enrollInCourse',
       method: 'post',
-      path: `/api/${k.kind}/{id}/${k.action}`,
+      path: `/api/${k.kind}/{id}/${k.action}` as const,
       tags,
       security: bearer,
       middleware: [auth] as const,
@@ -51,7 +51,7 @@ N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
     complete: createRoute({
       operationId: `complete${k.label}`,
       method: 'post',
-      path: `/api/${k.kind}/{id}/complete`,
+      path: `/api/${k.kind}/{id}/complete` as const,
       tags,
       security: bearer,
       middleware: [auth] as const,
