@@ -9,6 +9,7 @@ import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { storeMiddleware } from './db/store';
 import { documentApi } from './lib/api-doc';
+import { noStoreByDefault } from './lib/cache-control';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -132,6 +133,7 @@ export function buildApp() {
   const app = router();
 
   app.use('*', requestContext);
+  app.use('*', noStoreByDefault);
   app.use('*', storeMiddleware);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
   app.use(
@@ -142,7 +144,7 @@ export function buildApp() {
         return allowed.includes(origin) ? origin : null;
       },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );

@@ -1,7 +1,9 @@
 // The OpenAPI document's frame: info, servers, tags, security schemes and the shared response
 // headers. Routes describe themselves (createRoute); this file says what the whole API is.
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { etag } from 'hono/etag';
 import type { AppEnv } from '../env';
+import { revalidate } from './cache-control';
 
 const DESCRIPTION = `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and
 courses with payments, and injection-moulding machines.
@@ -56,6 +58,7 @@ function registerComponents(app: OpenAPIHono<AppEnv>): void {
 /** Registers the shared components and serves the document at /openapi.json. */
 export function documentApi(app: OpenAPIHono<AppEnv>): void {
   registerComponents(app);
+  app.use('/openapi.json', revalidate, etag());
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
