@@ -8,6 +8,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { storeMiddleware } from './db/store';
+import { documentApi } from './lib/api-doc';
+import { noStoreByDefault } from './lib/cache-control';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -151,6 +153,7 @@ export function buildApp() {
   const app = router();
 
   app.use('*', requestContext);
+  app.use('*', noStoreByDefault);
   app.use('*', storeMiddleware);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
   app.use(
@@ -161,7 +164,7 @@ export function buildApp() {
         return allowed.includes(origin) ? origin : null;
       },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );
@@ -180,27 +183,7 @@ export function buildApp() {
   app.route('/', catalog);
   app.route('/', payments);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'An access token from /api/users/login (or phone verify).',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Edge API',
-      version: '1.0.0',
-      description: `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and
-courses with payments, and injection-moulding machines.
-
-Conventions: JSON bodies with snake_case fields; every error is RFC 9457 \`application/problem+json\`
-with \`status\`, \`code\` and \`detail\` (localised by \`Accept-Language\`: en, ko, ru); a trailing slash is
-optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text
-containing U+0000 (in the body, the path or the query) is refused with 400 on every backend; every
-response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
-    },
-  });
+  documentApi(app);
   app.get('/swagger', swaggerUI({ url: '/openapi.json' }));
   app.get('/api/docs', swaggerUI({ url: '/openapi.json' }));
 

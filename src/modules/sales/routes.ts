@@ -21,17 +21,20 @@ import {
 const DENIED = 'PERMISSION_DENIED';
 
 export const createProductRoute = createRoute({
+  operationId: 'createProduct',
   method: 'post',
   path: '/api/products',
   tags: ['sales'],
   security: bearer,
   middleware: [staffOnly] as const,
   summary: 'Create a product (staff only)',
+  description: 'A product sold in orders; its price is copied into each order item, so a later reprice does not change past orders.',
   request: { body: jsonBody(CreateProductBody) },
   responses: { 201: jsonResponse(ProductSchema, 'The new product.'), ...errorResponses([DENIED], { auth: true, body: true }) },
 });
 
 export const listProductsRoute = createRoute({
+  operationId: 'listProducts',
   method: 'get',
   path: '/api/products',
   tags: ['sales'],
@@ -44,6 +47,7 @@ export const listProductsRoute = createRoute({
 });
 
 export const patchProductRoute = createRoute({
+  operationId: 'updateProduct',
   method: 'patch',
   path: '/api/products/{id}',
   tags: ['sales'],
@@ -56,6 +60,7 @@ export const patchProductRoute = createRoute({
 });
 
 export const createOrderRoute = createRoute({
+  operationId: 'createOrder',
   method: 'post',
   path: '/api/orders',
   tags: ['sales'],
@@ -79,17 +84,20 @@ order (or a status change) that would pass a cap is 409 \`SALES_LIMIT_EXCEEDED\`
 });
 
 export const getOrderRoute = createRoute({
+  operationId: 'getOrder',
   method: 'get',
   path: '/api/orders/{id}',
   tags: ['sales'],
   security: bearer,
   middleware: [staffOnly] as const,
   summary: 'An order with its items (staff only)',
+  description: 'The order, its status and every item with the price it was sold at.',
   request: { params: IdParam },
   responses: { 200: jsonResponse(OrderSchema, 'The order.'), ...errorResponses([DENIED, 'NOT_FOUND'], { auth: true }) },
 });
 
 export const patchOrderRoute = createRoute({
+  operationId: 'updateOrder',
   method: 'patch',
   path: '/api/orders/{id}',
   tags: ['sales'],
@@ -120,6 +128,7 @@ zone is 400 too. Only PAID, SHIPPING and COMPLETED orders count, at their \`paid
 pre-aggregated tables written in the same transaction as each order, never from a scan of the orders.`;
 
 export const liveSalesRoute = createRoute({
+  operationId: 'getLiveSales',
   method: 'get',
   path: '/api/dashboards/live-sales',
   tags: ['dashboards'],
@@ -143,6 +152,7 @@ of the orders flagged \`is_first_purchase\`.`,
 });
 
 export const salesChartRoute = createRoute({
+  operationId: 'getSalesChart',
   method: 'get',
   path: '/api/dashboards/sales-chart',
   tags: ['dashboards'],
