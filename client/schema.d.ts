@@ -521,6 +521,11 @@ export interface paths {
          *     `is_first_purchase` is held by the customer's earliest counted order by `paid_at` (then id): recording an
          *     older order moves it there. A partial unique index keeps exactly one per customer under concurrent writes.
          *     The order, its items and every dashboard aggregate are written in one D1 batch (one transaction).
+         *
+         *     Every figure is exact as a JSON number: prices, discounts and delivery are at most 1,000,000,000, quantities
+         *     at most 1,000 and an order has at most 100 lines, so an order is at most 10^14. An hour's dashboard sums are
+         *     capped at 2^53 / 32 (a day of 25 hours stays below 2^53) and a product's all-time amount at 2^53 − 1: an
+         *     order (or a status change) that would pass a cap is 409 `SALES_LIMIT_EXCEEDED` and records nothing.
          */
         post: operations["createOrder"];
         delete?: never;
@@ -4633,6 +4638,20 @@ export interface operations {
                     });
                 };
             };
+            /** @description `SALES_LIMIT_EXCEEDED`: This order would take an hour of the dashboards or a product past the figures that stay exact; nothing was recorded. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "SALES_LIMIT_EXCEEDED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
             /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
             413: {
                 headers: {
@@ -4860,6 +4879,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `SALES_LIMIT_EXCEEDED`: This order would take an hour of the dashboards or a product past the figures that stay exact; nothing was recorded. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "SALES_LIMIT_EXCEEDED";
                     } & {
                         [key: string]: unknown;
                     });
