@@ -5,11 +5,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { config, type AppEnv } from './env';
+import type { AppEnv } from './env';
 import { pickLang } from './lib/i18n';
-import { storeMiddleware } from './db/store';
 import { documentApi } from './lib/api-doc';
 import { noStoreByDefault } from './lib/cache-control';
+import { requestUnitOfWork } from './lib/unit-of-work';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -41,7 +41,7 @@ const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!hasBody) return next();
   if (!JSON_TYPE.test(req.headers.get('content-type') ?? '')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
   return bodyLimit({
-    maxSize: config(c.env).MAX_BODY_BYTES,
+    maxSize: c.var.ctx.config.MAX_BODY_BYTES,
     onError: () => {
       throw new ApiError('PAYLOAD_TOO_LARGE');
     },
@@ -154,13 +154,13 @@ export function buildApp() {
 
   app.use('*', requestContext);
   app.use('*', noStoreByDefault);
-  app.use('*', storeMiddleware);
+  app.use('*', requestUnitOfWork);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
   app.use(
     '*',
     cors({
       origin: (origin, c) => {
-        const allowed = config((c as Context<AppEnv>).env).CORS_ORIGINS.split(',').map((s) => s.trim());
+        const allowed = (c as Context<AppEnv>).var.ctx.config.CORS_ORIGINS.split(',').map((s) => s.trim());
         return allowed.includes(origin) ? origin : null;
       },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],

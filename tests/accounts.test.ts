@@ -4,6 +4,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS, hashPassword, verifyPassword } from '../src/lib/password';
 import { call, createUser, expectProblem, json, login, PASSWORD, randomIp, signup, uniq } from './helpers';
+import { db, sql } from './db';
 
 const SECRET = new TextEncoder().encode(env.JWT_SECRET as string);
 
@@ -31,7 +32,7 @@ describe('signup', () => {
     expect(user.invite_referral_code).toMatch(/^[A-Za-z0-9]{6}$/);
     expect(user.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.stringify(user)).not.toMatch(/password|pbkdf2/);
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE id = ?').bind(user.id).first<{ password_hash: string }>();
+    const row = await db.first<{ password_hash: string }>(sql`SELECT password_hash FROM users WHERE id = ${user.id}`);
     expect(row!.password_hash).toMatch(/^pbkdf2_sha256\$100000\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
   });
 
@@ -90,7 +91,7 @@ describe('signup', () => {
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
-    const count = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind(email).first<{ n: number }>();
+    const count = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE email = ${email}`);
     expect(count!.n).toBe(1);
   });
 
@@ -129,7 +130,7 @@ describe('login', () => {
 
   it('one INVALID_CREDENTIALS for an unknown user, a wrong password and an inactive user', async () => {
     const u = await createUser();
-    await env.DB.prepare('UPDATE users SET is_active = 0 WHERE id = ?').bind(u.id).run();
+    await db.run(sql`UPDATE users SET is_active = 0 WHERE id = ${u.id}`);
     const inactive = await login({ email: u.email, password: PASSWORD });
     const b1 = await expectProblem(inactive, 401, 'INVALID_CREDENTIALS');
     const other = await createUser();
@@ -292,7 +293,7 @@ describe('refresh, logout and verify', () => {
     expect(await res.text()).toBe('');
     await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
-    const row = await env.DB.prepare('SELECT revoke_reason FROM sessions WHERE id = ?').bind(claimsOf(u.refresh).sid).first();
+    const row = await db.first(sql`SELECT revoke_reason FROM sessions WHERE id = ${claimsOf(u.refresh).sid}`);
     expect(row).toEqual({ revoke_reason: 'logout' });
   });
 
@@ -457,7 +458,7 @@ describe('PATCH /api/users/{id} (staff)', () => {
     for (const refresh of [u.refresh, second.token.refresh]) {
       await expectProblem(await call('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
     }
-    const sessions = await env.DB.prepare('SELECT revoke_reason FROM sessions WHERE user_id = ?').bind(u.id).all();
+    const sessions = await db.rows(sql`SELECT revoke_reason FROM sessions WHERE user_id = ${u.id}`).then((results) => ({ results }));
     expect(sessions.results.map((r) => r.revoke_reason)).toEqual(['deactivated', 'deactivated']);
     // A fresh login works again.
     expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
@@ -510,7 +511,7 @@ describe('common passwords', () => {
 describe('tokens of users that are gone', () => {
   it('a deleted user’s tokens are INVALID_TOKEN', async () => {
     const u = await createUser();
-    await env.DB.prepare('DELETE FROM users WHERE id = ?').bind(u.id).run();
+    await db.run(sql`DELETE FROM users WHERE id = ${u.id}`);
     await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
   });

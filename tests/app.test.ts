@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { call, expectProblem, json, withVars } from './helpers';
+import { db, sql } from './db';
 
 describe('problem+json errors', () => {
   it('unknown route → 404 NOT_FOUND', async () => {
@@ -45,7 +46,7 @@ describe('problem+json errors', () => {
     const body = { email: 'nul@example.com', password: 'correct horse battery', name: 'a\u0000b' };
     const res = await call('/api/users/signup', { body });
     expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors).toEqual([{ path: 'name', message: 'NUL characters (U+0000) are not allowed' }]);
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM users WHERE email = ?').bind('nul@example.com').first('n')).toBe(0);
+    expect(await db.value(sql`SELECT count(*) AS n FROM users WHERE email = ${'nul@example.com'}`, 'n')).toBe(0);
     const nested = await call('/api/orders', { body: { customer_id: 1, items: [{ product_id: 1, quantity: 1, note: '\u0000' }] } });
     // The guard runs before any route's auth: without a token the answer is still this 400.
     expect((await expectProblem(nested, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('items.0.note');
@@ -139,7 +140,7 @@ describe('operations', () => {
           await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
         });
       } else {
-        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+        const spy = vi.spyOn(env.DB, 'batch').mockImplementation(() => {
           throw new Error('D1 down');
         });
         try {

@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem } from './helpers';
+import { db, sql } from './db';
 
 const READS = (examId: number) => [`/api/exams`, `/api/exams/${examId}`, `/api/courses?search=x`, `/api/me/payments`, `/api/me/payments/1`];
 
@@ -13,7 +14,7 @@ describe('deferred auth on read routes', () => {
     const out = await createUser();
     expect((await call('/api/users/logout', { body: { refresh: out.refresh }, token: out.access })).status).toBe(204);
     const off = await createUser();
-    await env.DB.prepare('UPDATE users SET is_active = 0 WHERE id = ?').bind(off.id).run();
+    await db.run(sql`UPDATE users SET is_active = 0 WHERE id = ${off.id}`);
     for (const path of READS(exam.id)) {
       await expectProblem(await call(path, { token: out.access }), 401, 'INVALID_TOKEN');
       await expectProblem(await call(path, { token: off.access }), 401, 'INVALID_TOKEN');

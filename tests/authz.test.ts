@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, type TestUser } from './helpers';
 import { createItem } from './catalog-helpers';
 import { run, newMachine } from './machines-helpers';
+import { db, sql } from './db';
 
 interface Fixture {
   a: TestUser;
@@ -45,15 +46,14 @@ const CASES: Case[] = [
 
 /** Everything of A's that a foreign request could change. */
 async function snapshot(f: Fixture) {
-  const q = (sql: string, ...args: unknown[]) => env.DB.prepare(sql).bind(...args).all().then((r) => r.results);
   return {
-    user: await q('SELECT * FROM users WHERE id = ?', f.a.id),
-    sessions: await q('SELECT id, refresh_jti, revoked_at FROM sessions WHERE user_id = ? ORDER BY id', f.a.id),
-    machines: await q('SELECT * FROM machines WHERE owner_id = ? ORDER BY id', f.a.id),
-    operations: await q('SELECT * FROM machine_operations WHERE machine_owner_id = ? ORDER BY id', f.a.id),
-    payments: await q('SELECT * FROM payments WHERE user_id = ? ORDER BY id', f.a.id),
-    registrations: await q('SELECT * FROM registrations WHERE user_id = ? ORDER BY id', f.a.id),
-    exam: await q('SELECT registration_count FROM exams WHERE id = ?', f.examId),
+    user: await db.rows(sql`SELECT * FROM users WHERE id = ${f.a.id}`),
+    sessions: await db.rows(sql`SELECT id, refresh_jti, revoked_at FROM sessions WHERE user_id = ${f.a.id} ORDER BY id`),
+    machines: await db.rows(sql`SELECT * FROM machines WHERE owner_id = ${f.a.id} ORDER BY id`),
+    operations: await db.rows(sql`SELECT * FROM machine_operations WHERE machine_owner_id = ${f.a.id} ORDER BY id`),
+    payments: await db.rows(sql`SELECT * FROM payments WHERE user_id = ${f.a.id} ORDER BY id`),
+    registrations: await db.rows(sql`SELECT * FROM registrations WHERE user_id = ${f.a.id} ORDER BY id`),
+    exam: await db.rows(sql`SELECT registration_count FROM exams WHERE id = ${f.examId}`),
   };
 }
 

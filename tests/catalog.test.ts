@@ -2,9 +2,11 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ftsQuery, parseSearch, tsQuery } from '../src/modules/catalog/search';
+import { fullTextMatch, tsQuery } from '../src/db/dialect/sql';
+import { ftsQuery, parseSearch } from '../src/modules/catalog/search';
 import { createItem, iso, KINDS, staffUser } from './catalog-helpers';
 import { call, createUser, expectProblem, json, uniq } from './helpers';
+import { db, sql } from './db';
 
 const HOUR = 3600_000;
 
@@ -171,8 +173,8 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
 
       const count = async () => (await json(await call(`/api/${kind}?status=available&page_size=1`, { token: user.access }))).count;
       const base = await count();
-      const sql = `SELECT count(*) AS n FROM ${kind} WHERE start_at <= ?1 AND end_at >= ?1`;
-      expect(base).toBe((await env.DB.prepare(sql).bind(Date.now()).first<any>()).n);
+      const t = Date.now();
+      expect(base).toBe((await db.first(sql`SELECT count(*) AS n FROM ${sql.raw(kind)} WHERE start_at <= ${t} AND end_at >= ${t}`)).n);
       const extra = await createItem(kind, { title: `${tag} extra` });
       expect(await count()).toBe(base + 1);
       await call(`/api/${kind}/${extra.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { start_at: iso(now + HOUR), end_at: iso(now + 2 * HOUR) } });
@@ -213,7 +215,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       }
       const found = await json(await call(`/api/${kind}?search=${encodeURIComponent(`${tag} title: NEAR(`)}`, { token: user.access }));
       expect(found.results.map((r: any) => r.id)).toEqual([item.id]);
-      expect((await env.DB.prepare(`SELECT count(*) AS n FROM ${kind}`).first<any>()).n).toBeGreaterThan(0);
+      expect((await db.first<any>(sql`SELECT count(*) AS n FROM ${sql.raw(kind)}`)).n).toBeGreaterThan(0);
     });
 
     it('splits words at punctuation into phrases and folds diacritics of the query, on either backend', async () => {
@@ -255,15 +257,12 @@ describe('ftsQuery', () => {
   it('never produces an expression the backend rejects (property test over hostile input)', async () => {
     const alphabet = ['a', 'B', '가', 'é', '1', ' ', ' ', '"', "'", '*', '^', ':', '(', ')', '-', '+', '&', '|', '!', '<->', 'OR', 'AND', 'NOT', 'NEAR', '{', '}', ',', '\\', '%', '_', ';'];
     const inputs = fc.sample(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((parts) => parts.join('')), { numRuns: 300, seed: 7 });
-    const sql =
-      env.DB_BACKEND === 'postgres'
-        ? `SELECT count(*) AS n FROM exams WHERE to_tsvector('simple', exams.title || ' ' || exams.description) @@ to_tsquery('simple', ?)`
-        : 'SELECT count(*) AS n FROM exams_fts WHERE exams_fts MATCH ?';
+    const dialect = env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
     for (const input of inputs) {
       const groups = parseSearch(input);
       if (groups === null) continue;
-      const query = env.DB_BACKEND === 'postgres' ? tsQuery(groups) : ftsQuery(input);
-      await expect(env.DB.prepare(sql).bind(query).first(), input).resolves.toBeTruthy();
+      const match = fullTextMatch(dialect, { table: 'exams', fts: 'exams_fts', columns: ['title', 'description'] }, groups);
+      await expect(db.first(sql`SELECT count(*) AS n FROM exams WHERE ${match}`), input).resolves.toBeTruthy();
     }
   });
 });

@@ -3,10 +3,11 @@
 import { evictDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { ledger } from '../src/modules/payments/user-ledger';
+import { ledgerName } from '../src/modules/payments/user-ledger';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json } from './helpers';
 import { DEVICE, accepted, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
+import { db, sql } from './db';
 
 const postgres = env.DB_BACKEND === 'postgres';
 
@@ -17,21 +18,20 @@ const postgres = env.DB_BACKEND === 'postgres';
  */
 async function failWrites(table: string, event: 'INSERT' | 'UPDATE' | `UPDATE OF ${string}` = 'INSERT'): Promise<() => Promise<void>> {
   const name = `inject_fault_${table}_${event.toLowerCase().replace(/\W+/g, '_')}`;
+  const ddl = (text: string) => db.run(sql.raw(text));
   if (postgres) {
-    await env.DB.prepare(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`).run();
-    await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`).run();
+    await ddl(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`);
+    await ddl(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
     return async () => {
-      await env.DB.prepare(`DROP TRIGGER ${name} ON ${table}`).run();
-      await env.DB.prepare(`DROP FUNCTION ${name}()`).run();
+      await ddl(`DROP TRIGGER ${name} ON ${table}`);
+      await ddl(`DROP FUNCTION ${name}()`);
     };
   }
-  await env.DB.prepare(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`).run();
-  return async () => void (await env.DB.prepare(`DROP TRIGGER ${name}`).run());
+  await ddl(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`);
+  return async () => void (await ddl(`DROP TRIGGER ${name}`));
 }
 
-async function rows(sql: string, ...args: unknown[]) {
-  return (await env.DB.prepare(sql).bind(...args).all()).results;
-}
+const rows = (query: ReturnType<typeof sql>) => db.rows(query);
 
 describe('a database failure mid-write', () => {
   it('apply: the payment insert fails after the registration statement → 500 with a request id, nothing written', async () => {
@@ -48,13 +48,13 @@ describe('a database failure mid-write', () => {
       await restore();
       log.mockRestore();
     }
-    expect(await rows('SELECT * FROM registrations WHERE user_id = ?', user.id)).toEqual([]);
-    expect(await rows('SELECT * FROM payments WHERE user_id = ?', user.id)).toEqual([]);
-    expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 0 }]);
+    expect(await rows(sql`SELECT * FROM registrations WHERE user_id = ${user.id}`)).toEqual([]);
+    expect(await rows(sql`SELECT * FROM payments WHERE user_id = ${user.id}`)).toEqual([]);
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
     // Nothing is left locked: the same request succeeds once the database is healthy.
     const retry = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
     expect(retry.status).toBe(201);
-    expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 1 }]);
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 1 }]);
   });
 
   it('cancel: the registration update fails → payment still paid, count unchanged', async () => {
@@ -69,17 +69,17 @@ describe('a database failure mid-write', () => {
       await restore();
       log.mockRestore();
     }
-    expect(await rows('SELECT status FROM payments WHERE id = ?', payment.id)).toEqual([{ status: 'paid' }]);
-    expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 1 }]);
+    expect(await rows(sql`SELECT status FROM payments WHERE id = ${payment.id}`)).toEqual([{ status: 'paid' }]);
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 1 }]);
     expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
-    expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 0 }]);
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
   });
 
   it('orders: an order-item insert fails → no order and no change to the dashboards', async () => {
     const staff = await createUser({ staff: true });
     const customer = await createUser();
     const product = await json(await call('/api/products', { token: staff.access, body: { name: 'Widget', price: 5_000 } }));
-    const before = await rows('SELECT * FROM sales_hours ORDER BY hour');
+    const before = await rows(sql`SELECT * FROM sales_hours ORDER BY hour`);
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     const restore = await failWrites('order_items');
     try {
@@ -89,8 +89,8 @@ describe('a database failure mid-write', () => {
       await restore();
       log.mockRestore();
     }
-    expect(await rows('SELECT * FROM orders WHERE customer_id = ?', customer.id)).toEqual([]);
-    expect(await rows('SELECT * FROM sales_hours ORDER BY hour')).toEqual(before);
+    expect(await rows(sql`SELECT * FROM orders WHERE customer_id = ${customer.id}`)).toEqual([]);
+    expect(await rows(sql`SELECT * FROM sales_hours ORDER BY hour`)).toEqual(before);
   });
 });
 
@@ -113,7 +113,7 @@ describe('a crash between the payment and the stored response', () => {
       await restore();
       log.mockRestore();
     }
-    const committed = await rows('SELECT id FROM payments WHERE user_id = ?', user.id);
+    const committed = await rows(sql`SELECT id FROM payments WHERE user_id = ${user.id}`);
     expect(committed).toHaveLength(1);
     const replay = await attempt();
     expect(replay.status).toBe(201);
@@ -122,11 +122,11 @@ describe('a crash between the payment and the stored response', () => {
     expect(body.payment).toMatchObject({ id: committed[0]!.id, status: 'paid', amount: 10_000 });
     expect(body.registration).toMatchObject({ item_id: item.id, status: action === 'apply' ? 'applied' : 'enrolled' });
     // Long after the crash (the claim would count as abandoned) it is still the same payment.
-    await env.DB.prepare('UPDATE idempotency_keys SET created_at = created_at - 600000 WHERE user_id = ?').bind(user.id).run();
+    await db.run(sql`UPDATE idempotency_keys SET created_at = created_at - 600000 WHERE user_id = ${user.id}`);
     const later = await attempt();
     expect(later.status).toBe(201);
     expect((await json(later)).payment.id).toBe(committed[0]!.id);
-    expect(await rows('SELECT id FROM payments WHERE user_id = ?', user.id)).toHaveLength(1);
+    expect(await rows(sql`SELECT id FROM payments WHERE user_id = ${user.id}`)).toHaveLength(1);
   });
 
   it('cancel: a retry with the same key replays the refund', async () => {
@@ -142,7 +142,7 @@ describe('a crash between the payment and the stored response', () => {
       await restore();
       log.mockRestore();
     }
-    expect(await rows('SELECT status FROM payments WHERE id = ?', payment.id)).toEqual([{ status: 'cancelled' }]);
+    expect(await rows(sql`SELECT status FROM payments WHERE id = ${payment.id}`)).toEqual([{ status: 'cancelled' }]);
     const replay = await attempt();
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -156,10 +156,10 @@ describe('a Durable Object reset between operations', () => {
     const exam = await createItem('exams', { price: 10_000 });
     const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
     // The app's own naming (user:<id>), and no catch: an eviction that cannot happen fails the test.
-    await evictDurableObject(ledger(env, user.id));
+    await evictDurableObject(env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id))));
     await expectProblem(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }), 409, 'ALREADY_REGISTERED');
     expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
-    expect(await rows('SELECT registration_count FROM exams WHERE id = ?', exam.id)).toEqual([{ registration_count: 0 }]);
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
   });
 
   it('MachineDO: a command accepted before an eviction still completes, and the status survives', async () => {

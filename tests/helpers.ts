@@ -1,6 +1,7 @@
 // HTTP fixtures: every test talks to the worker through exports.default.fetch.
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { db, sql } from './db';
 
 export const BASE = 'http://api.test';
 let counter = 0;
@@ -80,9 +81,7 @@ export async function createUser(opts: { staff?: boolean; superuser?: boolean } 
   const email = `${uniq()}@example.com`;
   const created = await signup({ email });
   if (opts.staff || opts.superuser) {
-    await env.DB.prepare('UPDATE users SET is_staff = ?, is_superuser = ? WHERE id = ?')
-      .bind(opts.staff || opts.superuser ? 1 : 0, opts.superuser ? 1 : 0, created.id)
-      .run();
+    await db.run(sql`UPDATE users SET is_staff = ${opts.staff || opts.superuser ? 1 : 0}, is_superuser = ${opts.superuser ? 1 : 0} WHERE id = ${created.id}`);
   }
   const res = await login({ email, password: PASSWORD });
   expect(res.status).toBe(200);

@@ -20,6 +20,7 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 
 // The handler itself (a MessageBatch cannot cross the exports.default RPC boundary).
 import worker from '../src/index';
+import { db, sql } from './db';
 
 
 async function deliver(queue: string, body: unknown, attempts = 1) {
@@ -88,7 +89,7 @@ describe('controller', () => {
     const u = await createUser();
     const m = await newMachine(u.access);
     // e.g. stored before the policy tightened
-    await env.DB.prepare('UPDATE machines SET controller_url = ? WHERE id = ?').bind('https://192.168.1.10/', m.id).run();
+    await db.run(sql`UPDATE machines SET controller_url = ${'https://192.168.1.10/'} WHERE id = ${m.id}`);
     const done = await run(u.access, m.id, 'POWER_ON');
     expect(done.result).toBe('INTERNALFAILED');
     expect(done.detail).toContain('controller_url refused');
@@ -132,11 +133,10 @@ describe('retries and the dead-letter queue', () => {
     const u = await createUser();
     const m = await newMachine(u.access, { controller_url: `${DEVICE}/backoff` });
     // An operation the DO holds but that was never queued, so only this test delivers it.
-    const op = await env.DB.prepare(
-      "INSERT INTO machine_operations (machine_id, machine_owner_id, worker_id, command, result, request_datetime) VALUES (?, ?, ?, 'POWER_ON', 'PENDING', ?) RETURNING id",
-    )
-      .bind(m.id, u.id, u.id, Date.now())
-      .first<{ id: number }>();
+    const op = await db.first<{ id: number }>(
+      sql`INSERT INTO machine_operations (machine_id, machine_owner_id, worker_id, command, result, request_datetime)
+        VALUES (${m.id}, ${u.id}, ${u.id}, 'POWER_ON', 'PENDING', ${Date.now()}) RETURNING id`,
+    );
     const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id)));
     await runInDurableObject(stubDo, async (_instance, state) => {
       await state.storage.put('state', { machineId: m.id, status: 'POWEROFF', ops: [{ id: op!.id, command: 'POWER_ON', target: 'READY', claimedAt: null }] });

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json } from './helpers';
 import { accepted, command, machine, newMachine, run, waitDone } from './machines-helpers';
+import { db, sql } from './db';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -85,7 +86,7 @@ describe('machine CRUD', () => {
     await expectProblem(await call(`/api/machines/${m.id}`, { token: u.access }), 404, 'NOT_FOUND');
     await expectProblem(await call(`/api/machines/${m.id}`, { method: 'DELETE', token: u.access }), 404, 'NOT_FOUND');
     await expectProblem(await command(u.access, m.id, 'POWER_OFF'), 404, 'NOT_FOUND');
-    const left = await env.DB.prepare('SELECT count(*) AS n FROM machine_operations WHERE id = ?').bind(op.id).first<{ n: number }>();
+    const left = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM machine_operations WHERE id = ${op.id}`);
     expect(left!.n).toBe(0);
   });
 
@@ -196,11 +197,10 @@ describe('state machine', () => {
   it('a machine seeded straight into D1 (no DO state yet) starts from its row', async () => {
     const u = await createUser();
     const now = Date.now();
-    const row = await env.DB.prepare(
-      "INSERT INTO machines (name, location, status, owner_id, created_at, updated_at) VALUES ('Seeded', 'Hall S', 'RUNNING', ?, ?, ?) RETURNING id",
-    )
-      .bind(u.id, now, now)
-      .first<{ id: number }>();
+    const row = await db.first<{ id: number }>(
+      sql`INSERT INTO machines (name, location, status, owner_id, created_at, updated_at)
+        VALUES ('Seeded', 'Hall S', 'RUNNING', ${u.id}, ${now}, ${now}) RETURNING id`,
+    );
     await expectProblem(await command(u.access, row!.id, 'POWER_ON'), 409, 'INVALID_STATE_TRANSITION');
     expect((await run(u.access, row!.id, 'STOP')).result).toBe('SUCCESS');
     expect((await machine(u.access, row!.id)).status).toBe('READY');

@@ -4,20 +4,19 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createItem, iso, KINDS, staffUser } from './catalog-helpers';
 import { call, createUser, expectProblem, json, uniq } from './helpers';
+import { db, sql } from './db';
 
 const HOUR = 3600_000;
 
 async function dbCount(kind: string, id: number): Promise<number> {
-  const row = await env.DB.prepare(`SELECT registration_count AS n FROM ${kind} WHERE id = ?`).bind(id).first<{ n: number }>();
+  const row = await db.first<{ n: number }>(sql`SELECT registration_count AS n FROM ${sql.raw(kind)} WHERE id = ${id}`);
   return row!.n;
 }
 
 async function activeRegistrations(type: string, id: number): Promise<number> {
-  const row = await env.DB.prepare(
-    `SELECT count(*) AS n FROM registrations WHERE kind = ? AND item_id = ? AND status IN ('applied','enrolled','completed')`,
-  )
-    .bind(type, id)
-    .first<{ n: number }>();
+  const row = await db.first<{ n: number }>(
+    sql`SELECT count(*) AS n FROM registrations WHERE kind = ${type} AND item_id = ${id} AND status IN ('applied','enrolled','completed')`,
+  );
   return row!.n;
 }
 
@@ -80,7 +79,7 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const limit = await expectProblem(await register(cheap.id, user.access, { amount: 50, payment_method: 'kakaopay' }), 400, 'PAYMENT_LIMIT_EXCEEDED');
     expect(limit).toMatchObject({ payment_method: 'kakaopay', min: 100, max: 50_000_000 });
     expect(await dbCount(kind, cheap.id)).toBe(0);
-    const noPayments = await env.DB.prepare('SELECT count(*) AS n FROM payments WHERE target_id = ? AND payment_type = ?').bind(cheap.id, type).first<any>();
+    const noPayments = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`);
     expect(noPayments.n).toBe(0);
   });
 
@@ -92,7 +91,7 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
       expect(problem.price).toBe(10_000);
     }
     expect(await dbCount(kind, item.id)).toBe(0);
-    const paid = await env.DB.prepare('SELECT count(*) AS n FROM payments WHERE user_id = ?').bind(user.id).first<any>();
+    const paid = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`);
     expect(paid.n).toBe(0);
     expect((await register(item.id, user.access, { amount: 10_000, payment_method: 'card' })).status).toBe(201);
   });
@@ -153,7 +152,7 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     expect(cancelled).toMatchObject({ id: pid, status: 'cancelled', refund_reason: 'changed my mind', registration_status: 'cancelled' });
     expect(cancelled.cancelled_at).toMatch(/Z$/);
     expect(await dbCount(kind, item.id)).toBe(0);
-    const row = await env.DB.prepare('SELECT status, cancelled_at FROM registrations WHERE id = ?').bind(first.registration.id).first<any>();
+    const row = await db.first<any>(sql`SELECT status, cancelled_at FROM registrations WHERE id = ${first.registration.id}`);
     expect(row.status).toBe('cancelled');
     expect(row.cancelled_at).toBeGreaterThan(0);
     await expectProblem(await call(`/api/payments/${pid}/cancel`, { token: user.access, method: 'POST' }), 409, 'PAYMENT_ALREADY_CANCELLED');
@@ -179,7 +178,7 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     for (const r of responses) if (r.status === 409) await expectProblem(r, 409, 'ALREADY_REGISTERED');
     expect(await dbCount(kind, item.id)).toBe(1);
     expect(await activeRegistrations(type, item.id)).toBe(1);
-    const paid = await env.DB.prepare('SELECT count(*) AS n FROM payments WHERE payment_type = ? AND target_id = ?').bind(type, item.id).first<any>();
+    const paid = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE payment_type = ${type} AND target_id = ${item.id}`);
     expect(paid.n).toBe(1);
   });
 
@@ -209,13 +208,13 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     // Calls the service directly (no Durable Object): the conditional statements still hold.
     const { register: registerDirect } = await import('../src/modules/payments/service');
     const { KINDS: CFG } = await import('../src/modules/catalog/kinds');
-    const { withStore } = await import('../src/db/store');
+    const { withUnitOfWork } = await import('../src/lib/unit-of-work');
     const user = await createUser();
     const item = await createItem(kind);
     // Each call gets its own database session (on Postgres its own connection), as separate requests would.
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, () =>
-        withStore(env as any, (e) => registerDirect(e, CFG[kind], user.id, item.id, { amount: 10_000, payment_method: 'card' })),
+        withUnitOfWork(env, (ctx) => registerDirect(ctx, CFG[kind], user.id, item.id, { amount: 10_000, payment_method: 'card' })),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -285,15 +284,13 @@ describe('Idempotency-Key', () => {
     const key = uniq('key');
     const hash = await requestHash('POST', `/api/exams/${item.id}/apply`, body);
     const now = Date.now();
-    await env.DB.prepare('INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .bind(user.id, key, hash, now, now + 86_400_000)
-      .run();
+    await db.run(sql`INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (${user.id}, ${key}, ${hash}, ${now}, ${now + 86_400_000})`);
     await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }), 409, 'IDEMPOTENCY_IN_PROGRESS');
-    await env.DB.prepare('UPDATE idempotency_keys SET created_at = ? WHERE user_id = ? AND key = ?').bind(now - 120_000, user.id, key).run();
+    await db.run(sql`UPDATE idempotency_keys SET created_at = ${now - 120_000} WHERE user_id = ${user.id} AND key = ${key}`);
     expect((await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
 
     // Expired after 24 h: the key is free again (here the new request is a plain duplicate: 409).
-    await env.DB.prepare('UPDATE idempotency_keys SET expires_at = ? WHERE user_id = ? AND key = ?').bind(now - 1, user.id, key).run();
+    await db.run(sql`UPDATE idempotency_keys SET expires_at = ${now - 1} WHERE user_id = ${user.id} AND key = ${key}`);
     await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }), 409, 'ALREADY_REGISTERED');
   });
 

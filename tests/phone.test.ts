@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { randomDigits } from '../src/lib/random';
 import { call, expectProblem, json, phoneUser, randomIp, randomPhone, requestPhoneCode, verifyPhone, withVars } from './helpers';
+import { db, sql } from './db';
 
 async function sha256hex(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
@@ -12,7 +13,7 @@ async function sha256hex(text: string): Promise<string> {
 
 /** Opens the per-phone send interval so a test can resend without waiting 60 s. */
 async function openSendInterval(phone: string) {
-  await env.DB.prepare('DELETE FROM rate_limits WHERE key = ?').bind(`phone:send:gap:${phone}`).run();
+  await db.run(sql`DELETE FROM rate_limits WHERE key = ${`phone:send:gap:${phone}`}`);
 }
 
 const wrongCode = (code: string) => (code.startsWith('0') ? '1' : '0').repeat(code.length);
@@ -42,7 +43,7 @@ describe('POST /api/users/phone/login', () => {
     const stored = await env.PHONE_CODES.getWithMetadata(`phone-code:${tokenHash}`);
     expect(stored.value).toMatch(/^4:[0-9a-f]{64}$/); // the code length (what was sent) and the HMAC
     expect(stored.value).not.toContain(body.dev_code);
-    const row = await env.DB.prepare('SELECT * FROM phone_verifications WHERE token_hash = ?').bind(tokenHash).first<any>();
+    const row = await db.first<any>(sql`SELECT * FROM phone_verifications WHERE token_hash = ${tokenHash}`);
     expect(row.phone).toBe(body.phone);
     expect(row.expires_at - row.created_at).toBe(300_000);
     expect(JSON.stringify(row)).not.toContain(body.verification_token);
@@ -173,7 +174,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
     await expectProblem(await verifyPhone('unknown-token', '1234'), 400, 'VERIFICATION_EXPIRED');
 
     const late = await requestPhoneCode(randomPhone());
-    await env.DB.prepare('UPDATE phone_verifications SET expires_at = ? WHERE token_hash = ?').bind(Date.now() - 1, await sha256hex(late.verification_token)).run();
+    await db.run(sql`UPDATE phone_verifications SET expires_at = ${Date.now() - 1} WHERE token_hash = ${await sha256hex(late.verification_token)}`);
     await expectProblem(await verifyPhone(late.verification_token, late.dev_code), 400, 'VERIFICATION_EXPIRED');
 
     const gone = await requestPhoneCode(randomPhone());
@@ -199,7 +200,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
     const judged = results.filter((r) => r.status === 400);
     expect(judged).toHaveLength(5 - results.filter((r) => r.status === 200).length);
     expect(results.filter((r) => r.status === 429)).toHaveLength(35);
-    const row = await env.DB.prepare('SELECT attempts FROM phone_verifications WHERE token_hash = ?').bind(await sha256hex(sent.verification_token)).first<any>();
+    const row = await db.first<any>(sql`SELECT attempts FROM phone_verifications WHERE token_hash = ${await sha256hex(sent.verification_token)}`);
     expect(row.attempts).toBe(5);
   });
 
@@ -208,7 +209,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
     const results = await Promise.all(Array.from({ length: 4 }, () => verifyPhone(sent.verification_token, sent.dev_code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'VERIFICATION_EXPIRED');
-    const users = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE phone = ?').bind(sent.phone).first<any>();
+    const users = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE phone = ${sent.phone}`);
     expect(users.n).toBe(1);
   });
 
@@ -287,7 +288,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
 
   it('a deactivated phone user cannot log in', async () => {
     const u = await phoneUser();
-    await env.DB.prepare('UPDATE users SET is_active = 0 WHERE id = ?').bind(u.user.id).run();
+    await db.run(sql`UPDATE users SET is_active = 0 WHERE id = ${u.user.id}`);
     await openSendInterval(u.phone);
     const sent = await requestPhoneCode(u.phone);
     await expectProblem(await verifyPhone(sent.verification_token, sent.dev_code), 401, 'INVALID_CREDENTIALS');

@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json, phoneUser } from './helpers';
+import { db, sql } from './db';
 
 async function postCode(token: string, code: string) {
   return call('/api/profile', { token, body: { used_referral_code: code } });
@@ -11,7 +12,7 @@ async function postCode(token: string, code: string) {
 async function unusedCode(): Promise<string> {
   for (;;) {
     const code = `Q${crypto.randomUUID().replace(/-/g, '').slice(0, 5)}`;
-    const row = await env.DB.prepare('SELECT 1 FROM users WHERE invite_referral_code = ?').bind(code).first();
+    const row = await db.first(sql`SELECT 1 FROM users WHERE invite_referral_code = ${code}`);
     if (!row) return code;
   }
 }
@@ -56,7 +57,7 @@ describe('referral profile', () => {
     await expectProblem(await postCode(b.access, missing), 400, 'REFERRAL_CODE_NOT_FOUND');
     const swapped = a.user.invite_referral_code.replace(/[a-zA-Z]/g, (ch: string) => (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()));
     if (swapped !== a.user.invite_referral_code) {
-      const taken = await env.DB.prepare('SELECT 1 FROM users WHERE invite_referral_code = ?').bind(swapped).first();
+      const taken = await db.first(sql`SELECT 1 FROM users WHERE invite_referral_code = ${swapped}`);
       if (!taken) await expectProblem(await postCode(b.access, swapped), 400, 'REFERRAL_CODE_NOT_FOUND'); // case-sensitive
     }
     expect((await postCode(b.access, a.user.invite_referral_code)).status).toBe(200);
@@ -84,20 +85,19 @@ describe('referral profile', () => {
     );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'REFERRAL_CODE_ALREADY_SET');
-    const counts = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE referred_by_id IN (?, ?)').bind(a.id, b.id).first<any>();
+    const counts = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);
     expect(counts.n).toBe(1);
   });
 
   it('referred_users holds the 100 most recent, referred_count all; the list pages', async () => {
     const owner = await createUser();
     const base = Date.now() - 1_000_000;
-    const stmts = Array.from({ length: 105 }, (_, i) =>
-      env.DB.prepare(
-        `INSERT INTO users (email, invite_referral_code, created_at, used_referral_code, referred_by_id, referred_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ).bind(`ref${i}-${owner.id}@example.com`, `r${owner.id.toString(36).padStart(2, '0')}${i.toString(36).padStart(3, '0')}`.slice(0, 6), base, owner.user.invite_referral_code, owner.id, base + i * 1000),
-    );
-    await env.DB.batch(stmts);
+    const stmts = Array.from({ length: 105 }, (_, i) => {
+      const code = `r${owner.id.toString(36).padStart(2, '0')}${i.toString(36).padStart(3, '0')}`.slice(0, 6);
+      return sql`INSERT INTO users (email, invite_referral_code, created_at, used_referral_code, referred_by_id, referred_at)
+        VALUES (${`ref${i}-${owner.id}@example.com`}, ${code}, ${base}, ${owner.user.invite_referral_code}, ${owner.id}, ${base + i * 1000})`;
+    });
+    await db.batch(stmts);
     const profile = await json(await call('/api/profile', { token: owner.access }));
     expect(profile.referred_count).toBe(105);
     expect(profile.referred_users).toHaveLength(100);

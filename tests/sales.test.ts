@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json, type TestUser } from './helpers';
+import { db, sql } from './db';
 
 let staff: TestUser;
 let member: TestUser;
@@ -163,10 +164,10 @@ describe('orders', () => {
     expect(after).toEqual(before);
     expect(before.results[0].total_amount).toBe(200_000_000_000_000);
     // A product's all-time amount stays ≤ 2^53 − 1: near it, an order that would pass it is refused whole.
-    await env.DB.prepare('UPDATE products SET sold_amount = ? WHERE id = ?').bind(Number.MAX_SAFE_INTEGER - 50_000_000_000_000, dear.id).run();
-    const orders = await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ?').bind(customer.id).first('n');
+    await db.run(sql`UPDATE products SET sold_amount = ${Number.MAX_SAFE_INTEGER - 50_000_000_000_000} WHERE id = ${dear.id}`);
+    const orders = await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n');
     await expectProblem(await call('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })), 409, 'SALES_LIMIT_EXCEEDED');
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ?').bind(customer.id).first('n')).toBe(orders);
+    expect(await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n')).toBe(orders);
     // Moving a pending order into the figures is checked the same way.
     const pending = await newOrder({ ...big, status: 'PENDING', paid_at: '2023-06-03T05:00:00Z' });
     await expectProblem(await setStatus(pending.id, 'PAID'), 409, 'SALES_LIMIT_EXCEEDED');
@@ -192,7 +193,7 @@ describe('orders', () => {
     const customer = await createUser();
     const created = await Promise.all(Array.from({ length: 8 }, () => newOrder({ customer_id: customer.id })));
     expect(created.filter((o) => o.is_first_purchase)).toHaveLength(1);
-    const rows = await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ? AND is_first_purchase = 1').bind(customer.id).first<{ n: number }>();
+    const rows = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id} AND is_first_purchase = 1`);
     expect(rows!.n).toBe(1);
   });
 
@@ -200,7 +201,7 @@ describe('orders', () => {
     const customer = await createUser();
     await newOrder({ customer_id: customer.id });
     const second = await newOrder({ customer_id: customer.id });
-    await expect(env.DB.prepare('UPDATE orders SET is_first_purchase = 1 WHERE id = ?').bind(second.id).run()).rejects.toThrow(
+    await expect(db.run(sql`UPDATE orders SET is_first_purchase = 1 WHERE id = ${second.id}`)).rejects.toThrow(
       /UNIQUE constraint failed: orders\.customer_id|duplicate key value violates unique constraint "orders_one_first_purchase"/,
     );
   });
@@ -316,9 +317,9 @@ describe('aggregates match a brute-force count after random writes', () => {
       }
     }
     const ids = customers.map((c) => c.id);
-    const { results: rows } = await env.DB.prepare(
-      `SELECT customer_id, status, total_price, discount_price, is_first_purchase, paid_at FROM orders WHERE customer_id IN (${ids.join(',')})`,
-    ).all<any>();
+    const rows = await db.rows(
+      sql`SELECT customer_id, status, total_price, discount_price, is_first_purchase, paid_at FROM orders WHERE customer_id IN ${ids}`,
+    );
     const counted = rows.filter((r) => COUNTED.has(r.status));
     expect(counted.length).toBeGreaterThan(20);
     expect(rows.length - counted.length).toBeGreaterThan(3);
@@ -353,7 +354,7 @@ describe('aggregates match a brute-force count after random writes', () => {
     // every backdated write and cancel since: the chart reads its lower bound there.
     const today = ymd(Date.now() + 9 * 3_600_000);
     const midnight = Date.parse(`${today}T00:00:00+09:00`);
-    const checkpoint = await env.DB.prepare('SELECT count(*) AS n FROM product_checkpoints WHERE hour = ?').bind(midnight / 3_600_000).first<{ n: number }>();
+    const checkpoint = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM product_checkpoints WHERE hour = ${midnight / 3_600_000}`);
     expect(checkpoint!.n).toBeGreaterThan(0);
     const ranges = [
       [day2, day2, Date.parse(`${day2}T00:00:00+09:00`) + 86_400_000],
@@ -362,10 +363,10 @@ describe('aggregates match a brute-force count after random writes', () => {
     ] as const;
     for (const [start, end, until] of ranges) {
       const from = Date.parse(`${start}T00:00:00+09:00`);
-      const { results: items } = await env.DB.prepare(
-        `SELECT i.quantity, i.unit_price, o.paid_at FROM order_items i JOIN orders o ON o.id = i.order_id
-         WHERE o.status IN ('PAID', 'SHIPPING', 'COMPLETED') AND i.product_id = ?`,
-      ).bind(product.id).all<any>();
+      const items = await db.rows(
+        sql`SELECT i.quantity, i.unit_price, o.paid_at FROM order_items i JOIN orders o ON o.id = i.order_id
+          WHERE o.status IN ('PAID', 'SHIPPING', 'COMPLETED') AND i.product_id = ${product.id}`,
+      );
       const inRange = items.filter((i) => i.paid_at >= from && i.paid_at < until);
       expect(inRange.length).toBeGreaterThan(0);
       const chart = await json(await call(`/api/dashboards/sales-chart?start-date=${start}&end-date=${end}`, as(staff.access)));

@@ -1,23 +1,20 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import pg from 'pg';
-import { pgD1 } from '../src/db/pg/d1-api';
-import { PgSession } from '../src/db/pg/session';
 
 const vars = env as unknown as Record<string, unknown>;
 
 if (vars.DB_BACKEND === 'postgres') {
   // Postgres (npm run test:pg): this file gets its own copy of the migrated template database
-  // (tests/pg-global-setup.ts), as D1 storage is isolated per file. The worker reaches it through
-  // PG_DATABASE; the tests' own `env.DB` becomes a D1-compatible handle on it.
+  // (tests/pg-global-setup.ts), as D1 storage is isolated per file. The worker, and the tests' own
+  // queries (tests/db.ts), reach it through PG_DATABASE.
   const name = `edge_test_${vars.PG_RUN as string}_f${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: (env.HYPERDRIVE as Hyperdrive).connectionString });
-  admin.on('error', () => {}); // see PgSession
+  admin.on('error', () => {}); // see PgConnection
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}" TEMPLATE "edge_test_${vars.PG_RUN as string}_template"`);
   await admin.end();
   vars.PG_DATABASE = name;
-  vars.DB = pgD1(new PgSession({ connectionString: (env.HYPERDRIVE as Hyperdrive).connectionString, database: name }));
 } else {
   // Storage is isolated per test file; migrations are applied once per file (idempotent).
   await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: Parameters<typeof applyD1Migrations>[1] }).TEST_MIGRATIONS);

@@ -1,107 +1,135 @@
-// The storage layer itself: the same Store API and the same consistency model on D1 and Postgres
-// (this file runs on both: `npm test` and `npm run test:pg`).
+// The storage layer itself: the same Store API on D1 and Postgres (this file runs on both: `npm test`
+// and `npm run test:pg`), and Postgres's consistency model: real transactions, locks per aggregate.
 import { env } from 'cloudflare:workers';
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { toPgPlaceholders } from '../src/db/pg/d1-api';
-import { isReadOnly } from '../src/db/pg/session';
-import { changesOf, rowsOf, store, withStore } from '../src/db/store';
-import { createUser, uniq } from './helpers';
+import { openStore, raw, type Store } from '../src/db/store';
+import { createItem } from './catalog-helpers';
+import { db, sql } from './db';
+import { call, createUser, uniq } from './helpers';
 
 const onPostgres = env.DB_BACKEND === 'postgres';
 
-describe('SQLite placeholders on Postgres', () => {
-  it('numbers bare ? after the highest seen, keeps ?NNN, and leaves literals and comments alone', () => {
-    expect(toPgPlaceholders('SELECT ?, ?')).toBe('SELECT $1, $2');
-    expect(toPgPlaceholders('WHERE a = ?2 AND b = ?1 OR c = ?')).toBe('WHERE a = $2 AND b = $1 OR c = $3');
-    expect(toPgPlaceholders(`SELECT '?', "a?b", 'it''s ?' FROM t WHERE x = ? -- why?\nAND y = ?`)).toBe(
-      `SELECT '?', "a?b", 'it''s ?' FROM t WHERE x = $1 -- why?\nAND y = $2`,
-    );
-  });
-
-  it('tells reads from writes (writes take the writer lock)', () => {
-    expect(isReadOnly('SELECT 1')).toBe(true);
-    expect(isReadOnly('  with x AS (SELECT 1) SELECT * FROM x')).toBe(true);
-    expect(isReadOnly('WITH x AS (DELETE FROM t RETURNING id) SELECT * FROM x')).toBe(false);
-    expect(isReadOnly('SELECT * FROM t FOR UPDATE')).toBe(false);
-    expect(isReadOnly('INSERT INTO t VALUES (1)')).toBe(false);
-    expect(isReadOnly('UPDATE t SET a = 1')).toBe(false);
-  });
-});
+async function withStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = openStore(env);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
 
 describe('store', () => {
   it('reports its dialect and answers raw SQL and drizzle queries alike', async () => {
-    await withStore(env, async (scoped) => {
-      const s = store(scoped);
+    const u = await createUser();
+    await withStore(async (s) => {
       expect(s.dialect).toBe(onPostgres ? 'postgres' : 'sqlite');
-      const u = await createUser();
-      const raw = await s.sql.prepare('SELECT id, email, is_staff FROM users WHERE id = ?1').bind(u.id).first<{ id: number; email: string; is_staff: number }>();
-      expect(raw).toEqual({ id: u.id, email: u.email, is_staff: 0 });
+      const rows = await s.rows<{ id: number; email: string; is_staff: number }>(sql`SELECT id, email, is_staff FROM users WHERE id = ${u.id}`);
+      expect(rows).toEqual([{ id: u.id, email: u.email, is_staff: 0 }]);
       const { users } = s.t;
-      const [row] = await s.orm.select({ id: users.id, isStaff: users.isStaff, createdAt: users.createdAt }).from(users).limit(1);
-      expect(typeof row!.id).toBe('number');
-      expect(typeof row!.createdAt).toBe('number');
-      expect(row!.isStaff).toBe(false);
+      const [row] = await s.select(s.db.select({ id: users.id, isStaff: users.isStaff, createdAt: users.createdAt }).from(users).where(eq(users.id, u.id)));
+      expect(row).toEqual({ id: u.id, isStaff: false, createdAt: expect.any(Number) });
     });
   });
 
-  it('commits an atomic write whole, or not at all when one statement fails', async () => {
+  it('commits a write whole, or not at all when one statement fails', async () => {
     const u = await createUser();
-    await withStore(env, async (scoped) => {
-      const s = store(scoped);
+    const other = await createUser();
+    await withStore(async (s) => {
       const { users } = s.t;
-      const { eq } = await import('drizzle-orm');
-      const results = await s.atomic([
-        s.orm.update(users).set({ nickname: 'first' }).where(eq(users.id, u.id)),
-        s.orm.select({ nickname: users.nickname }).from(users).where(eq(users.id, u.id)),
+      const [updated, read] = await s.write([
+        s.db.update(users).set({ nickname: 'first' }).where(eq(users.id, u.id)).returning({ id: users.id }),
+        raw<{ nickname: string }>(sql`SELECT nickname FROM users WHERE id = ${u.id}`),
       ]);
-      expect(changesOf(results[0])).toBe(1);
-      expect(rowsOf<{ nickname: string }>(results[1])).toEqual([{ nickname: 'first' }]);
+      expect(updated).toEqual([{ id: u.id }]);
+      expect(read).toEqual([{ nickname: 'first' }]);
       // The second statement breaks a unique index: the first must be rolled back with it.
-      const other = await createUser();
       await expect(
-        s.atomic([
-          s.orm.update(users).set({ nickname: 'second' }).where(eq(users.id, u.id)),
-          s.orm.update(users).set({ email: other.email }).where(eq(users.id, u.id)),
-        ]),
+        s.write([s.db.update(users).set({ nickname: 'second' }).where(eq(users.id, u.id)), s.db.update(users).set({ email: other.email }).where(eq(users.id, u.id))]),
       ).rejects.toThrow();
-      const [after] = await s.orm.select({ nickname: users.nickname }).from(users).where(eq(users.id, u.id));
+      const [after] = await s.select(s.db.select({ nickname: users.nickname }).from(users).where(and(eq(users.id, u.id))));
       expect(after!.nickname).toBe('first');
     });
   });
 
-  it('serialises writes like D1: 20 concurrent conditional inserts from separate connections leave one row', async () => {
-    // "At most one live session per user" as an INSERT … WHERE NOT EXISTS with no unique index
-    // behind it: on Postgres only the writer lock keeps two of these from both inserting.
+  it('a read list sees one snapshot, in statement order', async () => {
+    const u = await createUser();
+    await withStore(async (s) => {
+      const [a, b] = await s.read([
+        raw<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE id <= ${u.id}`),
+        raw<{ email: string }>(sql`SELECT email FROM users WHERE id = ${u.id}`),
+      ]);
+      expect(a).toEqual([{ n: expect.any(Number) }]);
+      expect(b).toEqual([{ email: u.email }]);
+    });
+  });
+
+  it('counts the rows a write changed', async () => {
+    const u = await createUser();
+    await withStore(async (s) => {
+      expect(await s.changes(sql`UPDATE users SET nickname = 'x' WHERE id = ${u.id}`)).toBe(1);
+      expect(await s.changes(sql`UPDATE users SET nickname = 'x' WHERE id = ${-1}`)).toBe(0);
+    });
+  });
+});
+
+describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () => {
+  /** A write that takes `lock` and holds its transaction open for `ms`. */
+  const hold = (lock: number, ms: number) =>
+    withStore((s) => s.write([raw(sql`SELECT pg_sleep(${ms / 1000})`)], [['user', lock]]).then(() => Date.now()));
+
+  it('writers on different users proceed concurrently; on one user, one after the other', async () => {
+    const started = Date.now();
+    const a = hold(1_000_001, 1500);
+    await new Promise((r) => setTimeout(r, 200)); // a holds its transaction now
+    // Another user's write commits while a's transaction is still open…
+    const other = await withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_002]]).then(() => Date.now()));
+    // …and the same user's write waits for it.
+    const same = await withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_001]]).then(() => Date.now()));
+    const aDone = await a;
+    expect(other - started).toBeLessThan(1000);
+    expect(other).toBeLessThan(aDone);
+    expect(same).toBeGreaterThanOrEqual(aDone);
+  });
+
+  it("an apply of one user commits while another user's registration transaction is held open", async () => {
+    const busy = await createUser();
+    const free = await createUser();
+    const exam = await createItem('exams', { price: 10_000 });
+    const held = withStore((s) => s.write([raw(sql`SELECT pg_sleep(1.5)`)], [['user', busy.id]]).then(() => Date.now()));
+    await new Promise((r) => setTimeout(r, 200));
+    const res = await call(`/api/exams/${exam.id}/apply`, { token: free.access, body: { amount: 10_000, payment_method: 'card' } });
+    const applied = Date.now();
+    expect(res.status).toBe(201);
+    expect(applied).toBeLessThan(await held);
+  });
+
+  it('the user lock keeps a conditional insert exact: 20 concurrent ones leave one row', async () => {
+    // "At most one live session with this jti per user" as an INSERT … WHERE NOT EXISTS with no
+    // unique index behind it: only the lock keeps two of these from both inserting.
     const u = await createUser();
     const now = Date.now();
     const attempts = Array.from({ length: 20 }, () =>
-      withStore(env, (scoped) =>
-        store(scoped)
-          .sql.prepare(
-            `INSERT INTO sessions (id, user_id, refresh_jti, created_at, expires_at)
-             SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT), 'jti', CAST(?3 AS BIGINT), CAST(?3 AS BIGINT) + 1000
-             WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = ?2 AND refresh_jti = 'jti')`,
-          )
-          .bind(uniq('s'), u.id, now)
-          .run(),
+      withStore((s) =>
+        s.write(
+          [
+            raw(sql`INSERT INTO sessions (id, user_id, refresh_jti, created_at, expires_at)
+              SELECT CAST(${uniq('s')} AS TEXT), CAST(${u.id} AS BIGINT), 'jti', CAST(${now} AS BIGINT), CAST(${now + 1000} AS BIGINT)
+              WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = ${u.id} AND refresh_jti = 'jti') RETURNING id`),
+          ],
+          [['user', u.id]],
+        ),
       ),
     );
-    const changed = (await Promise.all(attempts)).map(changesOf);
-    expect(changed.filter((n) => n === 1)).toHaveLength(1);
-    const rows = await env.DB.prepare(`SELECT count(*) AS n FROM sessions WHERE user_id = ?1 AND refresh_jti = 'jti'`).bind(u.id).first<{ n: number }>();
-    expect(rows!.n).toBe(1);
+    const inserted = (await Promise.all(attempts)).map(([rows]) => rows.length);
+    expect(inserted.filter((n) => n === 1)).toHaveLength(1);
+    expect(await db.value(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${u.id} AND refresh_jti = 'jti'`, 'n')).toBe(1);
   });
 
-  it('a read batch sees one snapshot, in statement order', async () => {
-    const u = await createUser();
-    await withStore(env, async (scoped) => {
-      const s = store(scoped);
-      const [a, b] = await s.sql.batch([
-        s.sql.prepare('SELECT count(*) AS n FROM users WHERE id <= ?1').bind(u.id),
-        s.sql.prepare('SELECT email FROM users WHERE id = ?1').bind(u.id),
-      ]);
-      expect(a!.results[0]).toEqual({ n: expect.any(Number) });
-      expect(b!.results).toEqual([{ email: u.email }]);
+  it('a statement awaited outside the store is refused, so it can never slip into a transaction', async () => {
+    await withStore(async (s) => {
+      await s.rows(sql`SELECT 1`); // opens the connection
+      await expect(Promise.resolve(s.db.select().from(s.t.users).limit(1))).rejects.toThrow(/outside the store/);
     });
   });
 });

@@ -1,133 +1,187 @@
-// The one way code reaches the database, whichever backend runs (DB_BACKEND = d1 | postgres).
-// Repositories (src/modules/<domain>/repository.ts) take a Store; nothing above them knows the backend.
-//   store.sql      raw SQL with D1's API on both backends (`?`/`?N` placeholders; `batch` is atomic)
-//   store.orm, .t  drizzle over this backend's tables (D1: sqlite-core, Postgres: pg-core), typed as
-//                  the D1 flavour (tests/schema-parity.test.ts keeps both schemas the same). Await
-//                  queries directly (no .get/.all/.run: D1-only) and write several with atomic().
-//   store.dialect  for the few statements whose SQL differs (full-text search, JSON functions…).
+// The one way into the database. A unit of work (a request, a Durable Object call, a queue batch)
+// opens one Store with openStore() and hands it down; repositories are its only users, and the only
+// code that writes SQL. The same Store runs D1 and Postgres:
+//
+//   s.db / s.t          drizzle's query builder over this backend's tables (typed as the D1 flavour;
+//                       tests/schema-parity.test.ts keeps both schemas the same)
+//   s.select(builder)   one drizzle read, its result as drizzle maps it
+//   s.rows(sql`…`)      one raw read (a drizzle sql template), its rows as the driver gives them
+//   s.run(builder)      one drizzle write (its .returning() rows, if any)
+//   s.changes(q)        one write, the number of rows it changed
+//   s.read([...])       several reads that see one snapshot (D1: one batch, one round trip;
+//                       Postgres: REPEATABLE READ READ ONLY)
+//   s.write([...], locks)  several writes that commit together or not at all (D1: one batch;
+//                       Postgres: one READ COMMITTED transaction that first takes the advisory
+//                       locks the repository names for its invariant: see Lock)
+//   s.defer(check)      a check (the session check of a read route) that rides in the same D1
+//                       batch as the unit's first read; nothing is read out before it has passed
+//
+// D1 has a single writer, so its batches need no locks. Postgres runs transactions side by side;
+// repositories say per write which aggregate it must be alone on (a user, a machine, the sales
+// figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
+import { type SQL } from 'drizzle-orm';
+import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { createMiddleware } from 'hono/factory';
-import { config, scopedEnv, type AppEnv, type Bindings } from '../env';
-import { getDb, type DB } from './client';
-import { pgD1 } from './pg/d1-api';
+import type { Bindings } from '../env';
+import { Raw, raw, type Row } from './raw';
+import { d1Batch, type D1Item } from './dialect/d1';
+import { PgConnection } from './dialect/pg';
+import type { Dialect } from './dialect/sql';
 import * as pgSchema from './pg/schema';
-import { PgSession } from './pg/session';
 import * as d1Schema from './schema';
 
-export type { Dialect } from './dialect';
-import type { Dialect } from './dialect';
+export type { Dialect } from './dialect/sql';
 export type Tables = typeof d1Schema;
+export type Db = DrizzleD1Database;
+export { Raw, raw, type Row } from './raw';
+
+/** A drizzle query builder (select, insert, update, delete), not yet run. */
+export type Builder = PromiseLike<unknown> & { toSQL(): { sql: string; params: unknown[] } };
+export type Item = Builder | Raw<any>;
+export type ResultOf<I> = I extends Raw<infer T> ? T[] : Awaited<I>;
+export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: ResultOf<I[K]> };
+
+/** An aggregate a Postgres write must be alone on: two writes with one Lock never overlap. */
+export type Lock = readonly [scope: LockScope, id: number];
+export const LOCK_SCOPES = { user: 1, machine: 2, customer: 3, sales: 4, item: 5 } as const;
+export type LockScope = keyof typeof LOCK_SCOPES;
 
 export interface Store {
   readonly dialect: Dialect;
-  readonly sql: D1Database;
-  readonly orm: DB;
+  readonly db: Db;
   readonly t: Tables;
-  /** Drizzle queries that commit together or not at all (D1 batch; Postgres transaction). */
-  atomic<T extends readonly unknown[]>(queries: T): Promise<{ [K in keyof T]: Awaited<T[K]> }>;
+  select<B extends Builder>(query: B): Promise<Awaited<B>>;
+  rows<T = Row>(query: SQL): Promise<T[]>;
+  run<B extends Builder>(query: B): Promise<Awaited<B>>;
+  changes(query: Builder | SQL): Promise<number>;
+  read<const I extends readonly Item[]>(items: I): Promise<Results<I>>;
+  write<const I extends readonly Item[]>(items: I, locks?: readonly Lock[]): Promise<Results<I>>;
+  /** Registers a check that must pass before any result of this unit is used (see header). */
+  defer(check: Raw, onRows: (rows: Row[]) => void): void;
+  /** Resolves once a deferred check has passed (running it alone if no read carried it). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
 }
 
-const SESSION = Symbol('pg-session');
-type WithSession = Bindings & { [SESSION]?: { session: PgSession; store: Store } };
-
-export function backendOf(env: Bindings): Dialect {
-  return config(env).DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+interface Deferred {
+  check: Raw;
+  onRows: (rows: Row[]) => void;
+  done: Promise<void> | null;
 }
 
-const d1Stores = new WeakMap<D1Database, Store>();
+// One drizzle instance per binding (the binding is the same for every request of an isolate).
+const d1Drizzle = new WeakMap<D1Database, Db>();
 
-/** Cached per binding; the drizzle instance is built on first use (a read route's request-scoped
- *  binding is new every request, and most of them only need raw SQL). */
-function d1Store(db: D1Database): Store {
-  let s = d1Stores.get(db);
-  if (!s) {
-    s = {
-      dialect: 'sqlite',
-      sql: db,
-      get orm() {
-        return getDb(db);
-      },
-      t: d1Schema,
-      atomic: ((queries: unknown[]) => getDb(db).batch(queries as never)) as Store['atomic'],
-    };
-    d1Stores.set(db, s);
+function d1Store(binding: D1Database): Store {
+  const db = d1Drizzle.get(binding) ?? drizzleD1(binding);
+  d1Drizzle.set(binding, db);
+  let deferred: Deferred | null = null;
+
+  /** Sends `items` in one batch, with the deferred check in front when it has not gone out yet. */
+  async function batch(items: readonly D1Item[], reading: boolean): Promise<unknown[]> {
+    if (!deferred || deferred.done) {
+      await deferred?.done;
+      return d1Batch(binding, db, items);
+    }
+    if (!reading) {
+      await settle();
+      return d1Batch(binding, db, items);
+    }
+    const d = deferred;
+    const sent = d1Batch(binding, db, [d.check, ...items]);
+    d.done = sent.then(([rows]) => d.onRows(rows as Row[]));
+    const [, ...rest] = await sent;
+    await d.done;
+    return rest;
   }
-  return s;
-}
 
-function pgStore(session: PgSession, sqlApi: D1Database): Store {
-  let orm: DB | undefined;
+  function settle(): Promise<void> {
+    if (!deferred) return Promise.resolve();
+    const d = deferred;
+    return (d.done ??= d1Batch(binding, db, [d.check]).then(([rows]) => d.onRows(rows as Row[])));
+  }
+
+  const one = async (item: D1Item, reading: boolean) => (await batch([item], reading))[0];
+
   return {
-    dialect: 'postgres',
-    sql: sqlApi,
-    // Built on first use: many requests only need raw SQL.
-    get orm() {
-      return (orm ??= drizzlePg(session.client) as unknown as DB);
+    dialect: 'sqlite',
+    db,
+    t: d1Schema,
+    select: (query) => one(query, true) as never,
+    rows: (query) => one(raw(query), true) as never,
+    run: (query) => one(query, false) as never,
+    changes: async (query) => {
+      await settle();
+      const result = await ('toSQL' in query ? db.run(query as never) : db.run(query));
+      return result.meta.changes;
     },
-    t: pgSchema as unknown as Tables,
-    // Drizzle queries run when awaited, so awaiting them in order inside the transaction runs them there.
-    atomic: ((queries: PromiseLike<unknown>[]) => session.inOrder(queries.map((q) => () => q), true)) as Store['atomic'],
+    read: (items) => batch(items, true) as never,
+    write: (items) => batch(items, false) as never,
+    defer: (check, onRows) => {
+      deferred = { check, onRows, done: null };
+    },
+    settled: settle,
+    close: async () => {},
   };
 }
 
-/** Opens a Postgres session for one unit of work; `env.DB` becomes its D1-compatible API. */
-function openPg(env: Bindings): { env: Bindings; close: () => Promise<void> } {
-  const hyperdrive = env.HYPERDRIVE as Hyperdrive | undefined;
+function pgStore(conn: PgConnection): Store {
+  const db = drizzlePg(conn.facade as never) as unknown as Db;
+  const t = pgSchema as unknown as Tables;
+  const exec = (item: Item): Promise<unknown> =>
+    item instanceof Raw ? (db as unknown as PgDb).execute(item.query).then((r) => r.rows) : Promise.resolve(item);
+  let deferred: Deferred | null = null;
+  const settle = () => {
+    if (!deferred) return Promise.resolve();
+    const d = deferred;
+    return (d.done ??= conn.operation(() => exec(d.check)).then((rows) => d.onRows(rows as Row[])));
+  };
+  const after = async <T>(body: () => Promise<T>) => {
+    await settle();
+    return body();
+  };
+  const inOrder = async (items: readonly Item[]) => {
+    const out: unknown[] = [];
+    for (const item of items) out.push(await exec(item));
+    return out;
+  };
+  return {
+    dialect: 'postgres',
+    db,
+    t,
+    select: (query) => after(() => conn.operation(() => exec(query))) as never,
+    rows: (query) => after(() => conn.operation(() => exec(raw(query)))) as never,
+    run: (query) => after(() => conn.operation(() => exec(query))) as never,
+    changes: (query) =>
+      after(() =>
+        conn.operation(async () => {
+          const result = await ('toSQL' in query ? query : (db as unknown as PgDb).execute(query));
+          return (result as { rowCount?: number | null }).rowCount ?? 0;
+        }),
+      ),
+    read: (items) => after(() => conn.transaction({ readOnly: true }, () => inOrder(items))) as never,
+    write: (items, locks = []) =>
+      after(() => conn.transaction({ locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () => inOrder(items))) as never,
+    defer: (check, onRows) => {
+      deferred = { check, onRows, done: null };
+    },
+    settled: settle,
+    close: () => conn.close(),
+  };
+}
+
+type PgDb = { execute(query: SQL): Promise<{ rows: Row[]; rowCount: number | null }> };
+
+/** Which backend this environment uses (DB_BACKEND = d1 | postgres). */
+export function backendOf(env: Bindings): Dialect {
+  return env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** Opens the store of one unit of work; close() it when the unit ends (Postgres: the connection). */
+export function openStore(env: Bindings): Store {
+  if (backendOf(env) === 'sqlite') return d1Store(env.DB);
+  const hyperdrive = env.HYPERDRIVE;
   if (!hyperdrive) throw new Error('DB_BACKEND=postgres needs the HYPERDRIVE binding');
-  const session = new PgSession({ connectionString: hyperdrive.connectionString, database: (env.PG_DATABASE as string) || undefined });
-  const sqlApi = pgD1(session);
-  const scoped = scopedEnv(env, { DB: sqlApi, [SESSION]: { session, store: pgStore(session, sqlApi) } });
-  return { env: scoped, close: () => session.close() };
+  return pgStore(new PgConnection({ connectionString: hyperdrive.connectionString, database: env.PG_DATABASE || undefined }));
 }
 
-/**
- * The store of this unit of work. On D1 it wraps `env.DB` (which a read route may have replaced
- * with its piggy-backing binding); on Postgres the session opened by `withStore`/`storeMiddleware`.
- */
-export function store(env: Bindings): Store {
-  const pg = (env as WithSession)[SESSION];
-  // A read route may have wrapped env.DB (deferredAuth): raw SQL goes through that wrapper.
-  if (pg) return pg.store.sql === env.DB ? pg.store : (Object.create(pg.store, { sql: { value: env.DB } }) as Store);
-  if (backendOf(env) === 'postgres') throw new Error('no Postgres session: run this inside withStore() or storeMiddleware');
-  return d1Store(env.DB);
-}
-
-/**
- * Runs `fn` with an env whose database is ready (a Postgres session is opened and closed around
- * it; D1 needs nothing). For Durable Objects, queue consumers and scripts.
- */
-export async function withStore<T>(env: Bindings, fn: (env: Bindings) => Promise<T>): Promise<T> {
-  if (backendOf(env) !== 'postgres' || (env as WithSession)[SESSION]) return fn(env);
-  const opened = openPg(env);
-  try {
-    return await fn(opened.env);
-  } finally {
-    await opened.close();
-  }
-}
-
-/** Per request: a Postgres session opened lazily (on the first query) and closed after the response. */
-export const storeMiddleware = createMiddleware<AppEnv>(async (c, next) => {
-  if (backendOf(c.env) !== 'postgres') return next();
-  const opened = openPg(c.env);
-  c.env = opened.env;
-  try {
-    await next();
-  } finally {
-    // Closing waits for the connection's last statement; the response does not wait for it.
-    c.executionCtx.waitUntil(opened.close());
-  }
-});
-
-/** Rows of an atomic() / batch result item, whichever backend produced it. */
-export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  const r = result as { results?: T[]; rows?: T[] };
-  return r.results ?? r.rows ?? [];
-}
-
-/** Rows changed by a write result (D1Result or pg QueryResult). */
-export function changesOf(result: unknown): number {
-  const r = result as { meta?: { changes?: number }; rowCount?: number | null; rowsAffected?: number };
-  return r.meta?.changes ?? r.rowCount ?? r.rowsAffected ?? 0;
-}

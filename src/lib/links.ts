@@ -2,7 +2,7 @@
 // set they are built on it, so a forged `Host` header never comes back in a link; without it (local
 // development) on the origin the request was addressed to.
 import type { Context } from 'hono';
-import { config, type AppEnv } from '../env';
+import type { AppEnv } from '../env';
 
 /** This request's URL as clients should address it. */
 export function requestUrl(c: Context<AppEnv>): string {
@@ -18,7 +18,7 @@ export function absoluteUrl(c: Context<AppEnv>, path: string): string {
 }
 
 function publicOrigin(c: Context<AppEnv>): string | null {
-  const configured = config(c.env).PUBLIC_ORIGIN;
+  const configured = c.var.ctx.config.PUBLIC_ORIGIN;
   if (!configured) return null;
   try {
     return new URL(configured).origin;

@@ -2,7 +2,7 @@
 // signature with the one configured algorithm, iss, aud, exp, nbf, typ, and the presence of
 // sub/jti/sid. The session (family) behind a token is checked by the callers against D1.
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { config, type Bindings } from '../env';
+import type { Bindings, Ctx } from '../env';
 import { BoundedMap } from './memo';
 import { ApiError } from './problem';
 import { randomToken } from './random';
@@ -47,11 +47,13 @@ export function newJti(): string {
   return randomToken(16);
 }
 
+/** What tokens need of a unit of work: the secret and the configuration. */
+type Deps = Pick<Ctx, 'env' | 'config'>;
+
 export async function signToken(
-  env: Bindings,
+  { env, config: cfg }: Deps,
   claims: { userId: number; sessionId: string; typ: TokenType; jti?: string },
 ): Promise<{ token: string; jti: string; exp: number }> {
-  const cfg = config(env);
   const ttl = claims.typ === 'access' ? cfg.ACCESS_TOKEN_TTL : cfg.REFRESH_TOKEN_TTL;
   const now = Math.floor(Date.now() / 1000);
   const jti = claims.jti ?? newJti();
@@ -68,16 +70,16 @@ export async function signToken(
 }
 
 export async function issuePair(
-  env: Bindings,
+  deps: Deps,
   userId: number,
   sessionId: string,
   refreshJti: string,
 ): Promise<TokenPair> {
   const [access, refresh] = await Promise.all([
-    signToken(env, { userId, sessionId, typ: 'access' }),
-    signToken(env, { userId, sessionId, typ: 'refresh', jti: refreshJti }),
+    signToken(deps, { userId, sessionId, typ: 'access' }),
+    signToken(deps, { userId, sessionId, typ: 'refresh', jti: refreshJti }),
   ]);
-  return { access: access.token, refresh: refresh.token, token_type: 'Bearer', expires_in: config(env).ACCESS_TOKEN_TTL };
+  return { access: access.token, refresh: refresh.token, token_type: 'Bearer', expires_in: deps.config.ACCESS_TOKEN_TTL };
 }
 
 // Tokens that passed verification, per isolate: a client sends the same access token on every
@@ -90,11 +92,10 @@ const verified = new BoundedMap<string, TokenClaims>(10_000);
  * Verifies signature and claims. Throws ApiError TOKEN_EXPIRED for a token that is valid but
  * expired, INVALID_TOKEN for anything else (including the wrong `typ` when `expected` is given).
  */
-export async function verifyToken(env: Bindings, token: string, expected?: TokenType): Promise<TokenClaims> {
+export async function verifyToken({ env, config: cfg }: Deps, token: string, expected?: TokenType): Promise<TokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new ApiError('INVALID_TOKEN');
-  const cfg = config(env);
   const key = await secretKey(env); // outside the try: a missing secret is a 500, not a bad token
-  const cacheKey = `${env.JWT_SECRET as string}\n${cfg.JWT_ISSUER}\n${cfg.JWT_AUDIENCE}\n${token}`;
+  const cacheKey = `${env.JWT_SECRET}\n${cfg.JWT_ISSUER}\n${cfg.JWT_AUDIENCE}\n${token}`;
   let claims = verified.get(cacheKey);
   if (!claims) {
     claims = await verifyUncached(token, key, cfg.JWT_ISSUER, cfg.JWT_AUDIENCE);

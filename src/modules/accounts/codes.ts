@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const ACCOUNTS_CODES = {
   ALREADY_SIGNED_UP_EMAIL: {
     status: 400,
     title: 'Already signed up',
@@ -22,4 +23,4 @@ defineCodes({
     ko: '이미 존재하는 사용자입니다.',
     ru: 'Это имя пользователя уже занято.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

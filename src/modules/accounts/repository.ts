@@ -1,15 +1,20 @@
 // Data access of accounts (users and sessions), the same drizzle queries on D1 and Postgres.
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import type { Store } from '../../db/store';
-import type { UserRow } from '../../lib/auth';
+//
+// Consistency on Postgres (no lock needed here): every write is one statement on one row whose
+// WHERE clause decides it (a refresh token's rotation, a revocation), or a batch whose statements
+// commute; Postgres re-checks a conditional UPDATE's WHERE against the row a concurrent writer left,
+// so exactly one of two rotations of a token wins, as on D1. Unique indexes decide signups.
+import { and, eq, getTableColumns, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { raw, type Raw, type Row, type Store } from '../../db/store';
 
+export type UserRow = Store['t']['users']['$inferSelect'];
 export type NewUserRow = Omit<Store['t']['users']['$inferInsert'], 'id'>;
 export type UserPatch = Partial<Store['t']['users']['$inferInsert']>;
 
 export async function userIdBy(s: Store, by: { email: string } | { usernameKey: string }): Promise<number | null> {
   const { users } = s.t;
   const where = 'email' in by ? eq(users.email, by.email) : eq(users.usernameKey, by.usernameKey);
-  const [row] = await s.orm.select({ id: users.id }).from(users).where(where).limit(1);
+  const [row] = await s.select(s.db.select({ id: users.id }).from(users).where(where).limit(1));
   return row?.id ?? null;
 }
 
@@ -23,24 +28,53 @@ export async function userBy(s: Store, by: UserKey): Promise<UserRow | null> {
     : 'email' in by ? eq(users.email, by.email)
     : 'phone' in by ? eq(users.phone, by.phone)
     : eq(users.usernameKey, by.usernameKey);
-  const [row] = await s.orm.select().from(users).where(where).limit(1);
+  const [row] = await s.select(s.db.select().from(users).where(where).limit(1));
   return row ?? null;
 }
 
 /** Throws the driver's error on a unique violation (see db/errors.ts). */
 export async function insertUser(s: Store, values: NewUserRow): Promise<UserRow> {
-  const [row] = await s.orm.insert(s.t.users).values(values).returning();
+  const [row] = await s.run(s.db.insert(s.t.users).values(values).returning());
   return row!;
 }
 
 /** A new session and the user's last_login, together. */
 export async function createSession(s: Store, session: { id: string; userId: number; refreshJti: string; now: number; expiresAt: number }): Promise<void> {
   const { sessions, users } = s.t;
-  await s.atomic([
-    s.orm.insert(sessions).values({ id: session.id, userId: session.userId, refreshJti: session.refreshJti, createdAt: session.now, expiresAt: session.expiresAt }),
-    s.orm.update(users).set({ lastLogin: session.now }).where(eq(users.id, session.userId)),
+  await s.write([
+    s.db.insert(sessions).values({ id: session.id, userId: session.userId, refreshJti: session.refreshJti, createdAt: session.now, expiresAt: session.expiresAt }),
+    s.db.update(users).set({ lastLogin: session.now }).where(eq(users.id, session.userId)),
   ]);
 }
+
+// ---- the per-request session check ---------------------------------------------------------------
+
+/** The row of the session check: the user's columns, and the session's prefixed `s_`. */
+export type AuthRow = Row;
+
+/**
+ * The user and the token's session in one row (session columns prefixed so no name collides): a
+ * raw statement, so a read route can send it in the same D1 batch as its first read.
+ */
+export function sessionCheck(s: Store, userId: number, sessionId: string): Raw<AuthRow> {
+  const { users, sessions } = s.t;
+  return raw(sql`SELECT ${users}.*, ${sessions.revokedAt} AS s_revoked_at, ${sessions.expiresAt} AS s_expires_at,
+      ${sessions.refreshJti} AS s_refresh_jti
+    FROM ${users} JOIN ${sessions} ON ${sessions.userId} = ${users.id}
+    WHERE ${users.id} = ${userId} AND ${sessions.id} = ${sessionId}`);
+}
+
+/** A user row of the session check, mapped by the table's own column definitions. */
+export function userFromRow(s: Store, row: Row): UserRow {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(s.t.users))) {
+    const value = row[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as UserRow;
+}
+
+// ---- refresh-token families ----------------------------------------------------------------------
 
 export interface RefreshClaims {
   userId: number;
@@ -51,40 +85,46 @@ export interface RefreshClaims {
 /** Moves the family to `next` if `claims.jti` is its live refresh token (exactly one caller wins). */
 export async function rotateRefresh(s: Store, claims: RefreshClaims, next: string, now: number, expiresAt: number): Promise<boolean> {
   const { sessions, users } = s.t;
-  const rotated = await s.orm
-    .update(sessions)
-    .set({ refreshJti: next, expiresAt })
-    .where(
-      and(
-        eq(sessions.id, claims.sessionId),
-        eq(sessions.userId, claims.userId),
-        eq(sessions.refreshJti, claims.jti),
-        isNull(sessions.revokedAt),
-        sql`${sessions.expiresAt} > ${now}`,
-        sql`exists (select 1 from ${users} where ${users.id} = ${claims.userId} and ${users.isActive} = 1)`,
-      ),
-    )
-    .returning({ id: sessions.id });
+  const rotated = await s.run(
+    s.db
+      .update(sessions)
+      .set({ refreshJti: next, expiresAt })
+      .where(
+        and(
+          eq(sessions.id, claims.sessionId),
+          eq(sessions.userId, claims.userId),
+          eq(sessions.refreshJti, claims.jti),
+          isNull(sessions.revokedAt),
+          sql`${sessions.expiresAt} > ${now}`,
+          sql`exists (select 1 from ${users} where ${users.id} = ${claims.userId} and ${users.isActive} = 1)`,
+        ),
+      )
+      .returning({ id: sessions.id }),
+  );
   return rotated.length === 1;
 }
 
 /** A spent token of a live family was presented again: the family is revoked. */
 export async function revokeOnReuse(s: Store, claims: RefreshClaims, now: number): Promise<void> {
   const { sessions } = s.t;
-  await s.orm
-    .update(sessions)
-    .set({ revokedAt: now, revokeReason: 'refresh_reuse' })
-    .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti)));
+  await s.run(
+    s.db
+      .update(sessions)
+      .set({ revokedAt: now, revokeReason: 'refresh_reuse' })
+      .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti))),
+  );
 }
 
 /** Revokes a live session of this user; false when there was none. */
 export async function revokeSession(s: Store, sessionId: string, userId: number, now: number, reason: string): Promise<boolean> {
   const { sessions } = s.t;
-  const revoked = await s.orm
-    .update(sessions)
-    .set({ revokedAt: now, revokeReason: reason })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id });
+  const revoked = await s.run(
+    s.db
+      .update(sessions)
+      .set({ revokedAt: now, revokeReason: reason })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id }),
+  );
   return revoked.length === 1;
 }
 
@@ -100,11 +140,11 @@ export async function updateUser(
   revokeOthers?: { keepSessionId: string | null; now: number; reason: string },
 ): Promise<UserRow> {
   const { sessions, users } = s.t;
-  const update = s.orm.update(users).set(set).where(eq(users.id, id)).returning();
-  if (!revokeOthers) return (await update)[0]!;
-  const [updated] = await s.atomic([
+  const update = s.db.update(users).set(set).where(eq(users.id, id)).returning();
+  if (!revokeOthers) return (await s.run(update))[0]!;
+  const [updated] = await s.write([
     update,
-    s.orm
+    s.db
       .update(sessions)
       .set({ revokedAt: revokeOthers.now, revokeReason: revokeOthers.reason })
       .where(
@@ -116,4 +156,18 @@ export async function updateUser(
       ),
   ]);
   return updated[0]!;
+}
+
+/** Of `sessionIds`, those still live (not revoked, not expired) for active users. */
+export async function liveSessions(s: Store, sessionIds: string[], now: number): Promise<Set<string>> {
+  if (sessionIds.length === 0) return new Set();
+  const { sessions, users } = s.t;
+  const rows = await s.select(
+    s.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true))),
+  );
+  return new Set(rows.map((r) => r.id));
 }

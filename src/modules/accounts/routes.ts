@@ -1,8 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth, staffOnly } from '../../lib/auth';
+import { auth, staffOnly } from './auth';
 import { bearer, IdParam, jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import {
   AdminPatchUserBody,
   LoginBody,

@@ -1,10 +1,9 @@
 // Accounts: signup, password login, sessions (refresh-token families), profile and user admin.
-// Services take the bindings and plain values, never the Hono context.
-import './codes';
+// Services take the unit of work's context (store, config, bindings) and plain values, never the
+// Hono context.
 import { uniqueViolation } from '../../db/errors';
-import { store } from '../../db/store';
-import { config, type Bindings } from '../../env';
-import type { AuthContext, UserRow } from '../../lib/auth';
+import type { Ctx } from '../../env';
+import type { AuthContext, UserRow } from './auth';
 import { isoOrNull } from '../../lib/openapi';
 import { hashPassword, verifyPasswordOrDummy } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
@@ -40,10 +39,10 @@ type NewUser = Omit<repo.NewUserRow, 'inviteReferralCode' | 'createdAt'>;
  * Inserts a user with a fresh 6-character invite code; a code collision (unique index) retries.
  * Other unique violations are mapped to their domain codes.
  */
-export async function insertUser(env: Bindings, values: NewUser): Promise<UserRow> {
+export async function insertUser(ctx: Ctx, values: NewUser): Promise<UserRow> {
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
-      return await repo.insertUser(store(env), { ...values, inviteReferralCode: randomString(6), createdAt: Date.now() });
+      return await repo.insertUser(ctx.store, { ...values, inviteReferralCode: randomString(6), createdAt: Date.now() });
     } catch (err) {
       const column = uniqueViolation(err)?.[0];
       if (column === 'invite_referral_code') continue;
@@ -66,18 +65,18 @@ export interface SignupInput {
   last_name?: string;
 }
 
-export async function signup(env: Bindings, input: SignupInput, address: string): Promise<UserRow> {
+export async function signup(ctx: Ctx, input: SignupInput, address: string): Promise<UserRow> {
   if (input.password_check !== undefined && input.password_check !== input.password) {
     throw new ApiError('PASSWORD_NOT_MATCHED');
   }
-  const cfg = config(env);
-  await consume(env.DB, {
+  const cfg = ctx.config;
+  await consume(ctx, {
     name: 'signup-address',
     key: `signup:addr:${address}`,
     max: cfg.SIGNUPS_PER_ADDRESS_PER_HOUR,
     windowSeconds: 3600,
   });
-  const s = store(env);
+  const s = ctx.store;
   // Friendly checks first; the unique indexes still decide a race (mapped in insertUser).
   if (input.email && (await repo.userIdBy(s, { email: input.email })) !== null) {
     throw new ApiError('ALREADY_SIGNED_UP_EMAIL');
@@ -86,7 +85,7 @@ export async function signup(env: Bindings, input: SignupInput, address: string)
   if (key && (await repo.userIdBy(s, { usernameKey: key })) !== null) {
     throw new ApiError('USER_ALREADY_EXISTS');
   }
-  return insertUser(env, {
+  return insertUser(ctx, {
     email: input.email ?? null,
     username: input.username ?? null,
     usernameKey: key,
@@ -99,13 +98,13 @@ export async function signup(env: Bindings, input: SignupInput, address: string)
 }
 
 /** Starts a session (refresh-token family) and returns its first token pair. */
-export async function startSession(env: Bindings, user: UserRow): Promise<TokenPair> {
+export async function startSession(ctx: Ctx, user: UserRow): Promise<TokenPair> {
   const now = Date.now();
   const sessionId = randomToken(16);
   const jti = newJti();
-  await repo.createSession(store(env), { id: sessionId, userId: user.id, refreshJti: jti, now, expiresAt: now + config(env).REFRESH_TOKEN_TTL * 1000 });
+  await repo.createSession(ctx.store, { id: sessionId, userId: user.id, refreshJti: jti, now, expiresAt: now + ctx.config.REFRESH_TOKEN_TTL * 1000 });
   user.lastLogin = now;
-  return issuePair(env, user.id, sessionId, jti);
+  return issuePair(ctx, user.id, sessionId, jti);
 }
 
 /**
@@ -118,13 +117,13 @@ export async function startSession(env: Bindings, user: UserRow): Promise<TokenP
  *   spread over many addresses stay capped, and they cannot lock the owner out of its usual address.
  * Accounts are keyed by id (email and username share one budget); an unknown identifier by itself.
  */
-function addressLimit(env: Bindings, address: string): Limit {
-  const cfg = config(env);
+function addressLimit(ctx: Ctx, address: string): Limit {
+  const cfg = ctx.config;
   return { name: 'login-address', key: `login:addr:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: cfg.LOGIN_WINDOW_SECONDS };
 }
 
-function accountLimits(env: Bindings, account: string, address: string) {
-  const cfg = config(env);
+function accountLimits(ctx: Ctx, account: string, address: string) {
+  const cfg = ctx.config;
   const window = cfg.LOGIN_WINDOW_SECONDS;
   return {
     pair: { name: 'login-account-address', key: `login:pair:${account}:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
@@ -134,57 +133,57 @@ function accountLimits(env: Bindings, account: string, address: string) {
 }
 
 export async function login(
-  env: Bindings,
+  ctx: Ctx,
   input: { email?: string; username?: string; password: string },
   address: string,
 ): Promise<{ user: UserRow; token: TokenPair }> {
-  await consume(env.DB, addressLimit(env, address));
-  const user = await repo.userBy(store(env), input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
+  await consume(ctx, addressLimit(ctx, address));
+  const user = await repo.userBy(ctx.store, input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
   const account = user ? `u${user.id}` : input.email ? `e:${input.email.toLowerCase()}` : `n:${usernameKey(input.username ?? '')}`;
-  const limits = accountLimits(env, account, address);
-  await consume(env.DB, limits.pair);
-  const spent = await hit(env.DB, limits.account);
-  if (spent.count > limits.account.max && (await peek(env.DB, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
+  const limits = accountLimits(ctx, account, address);
+  await consume(ctx, limits.pair);
+  const spent = await hit(ctx, limits.account);
+  if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
   if (!ok || !user || !user.isActive) throw new ApiError('INVALID_CREDENTIALS');
   // A success takes its attempt back, clears this address's failures for the account and remembers
   // the address. The account's failures from elsewhere keep counting: the owner's login must not
   // refill an attacker's budget.
   await Promise.all([
-    hit(env.DB, addressLimit(env, address), -1),
-    hit(env.DB, limits.account, -1),
-    clear(env.DB, limits.pair.key),
-    mark(env.DB, limits.known.key),
+    hit(ctx, addressLimit(ctx, address), -1),
+    hit(ctx, limits.account, -1),
+    clear(ctx, limits.pair),
+    mark(ctx, limits.known),
   ]);
-  return { user, token: await startSession(env, user) };
+  return { user, token: await startSession(ctx, user) };
 }
 
 /**
  * Rotates a refresh token. The conditional update succeeds for exactly one caller per token; any
  * other presentation of a token of a live family is reuse, and revokes the whole family.
  */
-export async function refresh(env: Bindings, token: string): Promise<TokenPair> {
-  const claims = await verifyToken(env, token, 'refresh');
-  const s = store(env);
+export async function refresh(ctx: Ctx, token: string): Promise<TokenPair> {
+  const claims = await verifyToken(ctx, token, 'refresh');
+  const s = ctx.store;
   const now = Date.now();
   const next = newJti();
-  if (!(await repo.rotateRefresh(s, claims, next, now, now + config(env).REFRESH_TOKEN_TTL * 1000))) {
+  if (!(await repo.rotateRefresh(s, claims, next, now, now + ctx.config.REFRESH_TOKEN_TTL * 1000))) {
     await repo.revokeOnReuse(s, claims, now);
     throw new ApiError('INVALID_TOKEN');
   }
-  return issuePair(env, claims.userId, claims.sessionId, next);
+  return issuePair(ctx, claims.userId, claims.sessionId, next);
 }
 
 /** Revokes the family of `token`, which must be a live refresh token of the caller. */
-export async function logout(env: Bindings, caller: AuthContext, token: string): Promise<void> {
+export async function logout(ctx: Ctx, caller: AuthContext, token: string): Promise<void> {
   let claims;
   try {
-    claims = await verifyToken(env, token, 'refresh');
+    claims = await verifyToken(ctx, token, 'refresh');
   } catch {
     throw new ApiError('INVALID_TOKEN');
   }
   if (claims.userId !== caller.user.id) throw new ApiError('INVALID_TOKEN');
-  if (!(await repo.revokeSession(store(env), claims.sessionId, caller.user.id, Date.now(), 'logout'))) throw new ApiError('INVALID_TOKEN');
+  if (!(await repo.revokeSession(ctx.store, claims.sessionId, caller.user.id, Date.now(), 'logout'))) throw new ApiError('INVALID_TOKEN');
 }
 
 export interface PatchMe {
@@ -196,7 +195,7 @@ export interface PatchMe {
   current_password?: string;
 }
 
-export async function updateMe(env: Bindings, caller: AuthContext, patch: PatchMe): Promise<UserRow> {
+export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): Promise<UserRow> {
   const set: repo.UserPatch = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.nickname !== undefined) set.nickname = patch.nickname;
@@ -218,16 +217,16 @@ export async function updateMe(env: Bindings, caller: AuthContext, patch: PatchM
     revokeOthers = { keepSessionId: caller.sessionId, now: Date.now(), reason: 'password_change' };
   }
   if (Object.keys(set).length === 0) return caller.user;
-  return repo.updateUser(store(env), caller.user.id, set, revokeOthers);
+  return repo.updateUser(ctx.store, caller.user.id, set, revokeOthers);
 }
 
 export async function adminUpdateUser(
-  env: Bindings,
+  ctx: Ctx,
   caller: UserRow,
   id: number,
   patch: { is_active?: boolean; is_staff?: boolean },
 ): Promise<UserRow> {
-  const s = store(env);
+  const s = ctx.store;
   const target = await repo.userBy(s, { id });
   if (!target) throw new ApiError('NOT_FOUND');
   if (patch.is_staff !== undefined && !caller.isSuperuser) throw new ApiError('PERMISSION_DENIED');

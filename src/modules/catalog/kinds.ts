@@ -26,4 +26,4 @@ export const KINDS = {
 export const kindOfType = (type: 'exam' | 'course'): KindConfig => (type === 'exam' ? KINDS.exams : KINDS.courses);
 
 /** Registration statuses that count as registered (registration_count, is_registered). */
-export const ACTIVE_SQL = `('applied','enrolled','completed')`;
+export const ACTIVE_STATUSES = ['applied', 'enrolled', 'completed'] as const;

@@ -1,8 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { readAuth, staffOnly } from '../../lib/auth';
+import { readAuth, staffOnly } from '../accounts/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import type { KindConfig } from './kinds';
 import { itemSchemas, ListQuery } from './schemas';
 

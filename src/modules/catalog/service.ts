@@ -1,8 +1,6 @@
 // Catalog of exams and courses: one implementation parameterised by kind. Data access (and every
 // difference between D1 and Postgres) is in repository.ts.
-import './codes';
-import { store } from '../../db/store';
-import { config, type Bindings } from '../../env';
+import type { Ctx } from '../../env';
 import { BoundedMap } from '../../lib/memo';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
@@ -15,13 +13,13 @@ import { parseSearch, type SearchGroups } from './search';
 
 export type { ItemRow } from './repository';
 
-export function itemView(env: Bindings, row: ItemRow) {
+export function itemView(ctx: Ctx, row: ItemRow) {
   return {
     id: row.id,
     title: row.title,
     description: row.description,
     price: row.price,
-    currency: config(env).CURRENCY,
+    currency: ctx.config.CURRENCY,
     start_at: isoOrNull(row.start_at)!,
     end_at: isoOrNull(row.end_at)!,
     created_at: isoOrNull(row.created_at)!,
@@ -31,8 +29,8 @@ export function itemView(env: Bindings, row: ItemRow) {
   };
 }
 
-export async function getItem(env: Bindings, k: KindConfig, userId: number, id: number): Promise<ItemRow> {
-  const row = await repo.findItem(store(env), k, userId, id);
+export async function getItem(ctx: Ctx, k: KindConfig, userId: number, id: number): Promise<ItemRow> {
+  const row = await repo.findItem(ctx.store, k, userId, id);
   if (!row) throw new ApiError('NOT_FOUND');
   return row;
 }
@@ -48,9 +46,9 @@ const searchCounts = new BoundedMap<string, number>(2000);
  * for `status=available`, when an item starts or ends (`available_until`). Keyed by the version read
  * in the same transaction as the page, a memoised count is therefore exact, never stale.
  */
-async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: number, search: SearchGroups | null, stats: Stats | undefined): Promise<number> {
+async function countOf(ctx: Ctx, k: KindConfig, q: ListQueryInput, now: number, search: SearchGroups | null, stats: Stats | undefined): Promise<number> {
   if (!stats) return 0;
-  const s = store(env);
+  const s = ctx.store;
   if (search === null) {
     if (q.status !== 'available') return stats.total;
     if (now < stats.available_until) return stats.available_count;
@@ -66,7 +64,7 @@ async function countOf(env: Bindings, k: KindConfig, q: ListQueryInput, now: num
   return n;
 }
 
-export async function listItems(env: Bindings, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
+export async function listItems(ctx: Ctx, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
   const searching = q.search !== undefined && q.search.trim() !== '';
   const search = searching ? parseSearch(q.search!) : null;
   // A search with no searchable word (only punctuation or operators) matches nothing.
@@ -83,39 +81,39 @@ export async function listItems(env: Bindings, k: KindConfig, userId: number, q:
     offset: after ? 0 : offsetOf(q),
     now,
   };
-  const s = store(env);
+  const s = ctx.store;
 
   if (after) {
     const rows = await repo.listPage(s, k, request);
     const envelope = cursorPage(url, q.page_size, rows, (r) => order.key.map((c) => r[c]));
-    return { ...envelope, results: envelope.results.map((r) => itemView(env, r)) };
+    return { ...envelope, results: envelope.results.map((r) => itemView(ctx, r)) };
   }
   // One round trip for the page and the counters (a search's count may need a second, once).
   const { stats, rows } = await repo.listPageWithStats(s, k, request);
-  const count = await countOf(env, k, q, now, search, stats);
+  const count = await countOf(ctx, k, q, now, search, stats);
   const envelope = offsetPage(url, q, count, rows);
   // Any offset page also offers the keyset cursor of its last row, to continue in constant time.
   const last = envelope.results[envelope.results.length - 1];
   const nextCursor = envelope.next && last ? encodeCursor(order.key.map((c) => last[c])) : null;
-  return { ...envelope, next_cursor: nextCursor, results: envelope.results.map((r) => itemView(env, r)) };
+  return { ...envelope, next_cursor: nextCursor, results: envelope.results.map((r) => itemView(ctx, r)) };
 }
 
 // ---- staff writes ----------------------------------------------------------------------------
 
-export async function createItem(env: Bindings, k: KindConfig, input: CreateItemInput, now = Date.now()): Promise<ItemRow> {
-  return repo.insertItem(store(env), k, input, now);
+export async function createItem(ctx: Ctx, k: KindConfig, input: CreateItemInput, now = Date.now()): Promise<ItemRow> {
+  return repo.insertItem(ctx.store, k, input, now);
 }
 
-export async function updateItem(env: Bindings, k: KindConfig, userId: number, id: number, patch: PatchItemInput, now = Date.now()): Promise<ItemRow> {
-  const row = await repo.updateItem(store(env), k, userId, id, patch, now);
+export async function updateItem(ctx: Ctx, k: KindConfig, userId: number, id: number, patch: PatchItemInput, now = Date.now()): Promise<ItemRow> {
+  const row = await repo.updateItem(ctx.store, k, userId, id, patch, now);
   if (row) return row;
-  await getItem(env, k, userId, id); // 404 when missing
+  await getItem(ctx, k, userId, id); // 404 when missing
   throw new ApiError('INPUT_VALIDATION_ERROR', { extras: { errors: [{ path: 'end_at', message: 'start_at must be before end_at' }] } });
 }
 
 /** Deletes an item without active registrations (cancelled ones stay, payments keep their snapshot). */
-export async function deleteItem(env: Bindings, k: KindConfig, id: number): Promise<void> {
-  const s = store(env);
+export async function deleteItem(ctx: Ctx, k: KindConfig, id: number): Promise<void> {
+  const s = ctx.store;
   if (await repo.deleteItem(s, k, id)) return;
   throw new ApiError((await repo.itemExists(s, k, id)) ? 'HAS_REGISTRATIONS' : 'NOT_FOUND');
 }

@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const MACHINES_CODES = {
   INVALID_STATE_TRANSITION: {
     status: 409,
     title: 'Invalid state transition',
@@ -22,4 +23,4 @@ defineCodes({
     ko: '이 엔드포인트는 WebSocket 전용입니다. Upgrade: websocket 요청을 보내주세요.',
     ru: 'Этот адрес работает только по WebSocket; отправьте запрос с Upgrade: websocket.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

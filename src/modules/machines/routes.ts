@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { auth, requireAuth } from '../../lib/auth';
+import { auth, requireAuth } from '../accounts/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import {
   AllHistoryQuery,
   CommandBody,

@@ -1,11 +1,10 @@
 // Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
-import './codes';
 import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
 import { store } from '../../db/store';
 import { config, type Bindings } from '../../env';
-import type { UserRow } from '../../lib/auth';
+import type { UserRow } from '../accounts/auth';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';

@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const PAYMENTS_CODES = {
   ALREADY_REGISTERED: {
     status: 409,
     title: 'Already registered',
@@ -78,4 +79,4 @@ defineCodes({
     ko: '같은 Idempotency-Key의 요청이 처리 중입니다. 잠시 후 다시 시도해주세요.',
     ru: 'Запрос с этим Idempotency-Key ещё выполняется; повторите позже.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

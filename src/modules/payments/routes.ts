@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth, readAuth } from '../../lib/auth';
+import { auth, readAuth } from '../accounts/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import type { KindConfig } from '../catalog/kinds';
-import './codes';
 import {
   CancelBody,
   HistoryQuery,

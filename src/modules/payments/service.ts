@@ -2,14 +2,12 @@
 // share one predicate (repository.ts), so a lost race changes zero rows everywhere: payment,
 // registration and registration_count change together or not at all. The Durable Object in
 // user-ledger.ts serialises one user's apply/enroll/cancel before they get here.
-import './codes';
-import { store } from '../../db/store';
-import { config, type Bindings } from '../../env';
+import type { Ctx } from '../../env';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { randomToken } from '../../lib/random';
-import { kindOfType, type KindConfig } from '../catalog/kinds';
+import { kindOfType, type KindConfig } from '../catalog';
 import * as repo from './repository';
 import type { ItemState, PaymentRow, RegistrationRow } from './repository';
 import type { HistoryQueryInput, PaymentMethod, RegisterInput } from './schemas';
@@ -26,14 +24,14 @@ export function registrationView(r: RegistrationRow) {
   };
 }
 
-export function paymentView(env: Bindings, p: PaymentRow) {
+export function paymentView(ctx: Ctx, p: PaymentRow) {
   return {
     id: p.id,
     payment_type: p.payment_type,
     target_id: p.target_id,
     target_title: p.target_title,
     amount: p.amount,
-    currency: config(env).CURRENCY,
+    currency: ctx.config.CURRENCY,
     payment_method: p.payment_method,
     status: p.status,
     external_transaction_id: p.external_transaction_id,
@@ -84,18 +82,18 @@ function checkRegister(item: ItemState | null, input: RegisterInput, now: number
  * success means they all passed, and only a refusal (or a body outside the method's limits, which
  * is never written) pays for the read that names the first failing check in the contract's order.
  */
-export async function register(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
+export async function register(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
   const m = METHODS[input.payment_method];
   const writable = input.amount >= m.min && input.amount <= m.max;
-  const written = writable ? await writeRegistration(env, k, userId, itemId, input, now, idemKey) : null;
+  const written = writable ? await writeRegistration(ctx, k, userId, itemId, input, now, idemKey) : null;
   if (written) return written;
-  checkRegister(await repo.readItemState(store(env), k, userId, itemId), input, now);
+  checkRegister(await repo.readItemState(ctx.store, k, userId, itemId), input, now);
   // Every check passes now although the write was refused: a concurrent change that is gone again.
   throw new ApiError('ALREADY_REGISTERED');
 }
 
-async function writeRegistration(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number, idemKey?: string) {
-  const written = await repo.insertRegistration(store(env), k, {
+async function writeRegistration(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number, idemKey?: string) {
+  const written = await repo.insertRegistration(ctx.store, k, {
     userId,
     itemId,
     amount: input.amount,
@@ -105,13 +103,13 @@ async function writeRegistration(env: Bindings, k: KindConfig, userId: number, i
     now,
     idemKey,
   });
-  return written && { registration: registrationView(written.registration), payment: paymentView(env, written.payment) };
+  return written && { registration: registrationView(written.registration), payment: paymentView(ctx, written.payment) };
 }
 
 // ---- complete --------------------------------------------------------------------------------
 
-export async function complete(env: Bindings, k: KindConfig, userId: number, itemId: number, now = Date.now()) {
-  const s = store(env);
+export async function complete(ctx: Ctx, k: KindConfig, userId: number, itemId: number, now = Date.now()) {
+  const s = ctx.store;
   const row = await repo.completeRegistration(s, k, userId, itemId, now);
   if (row) return registrationView(row);
   const current = await repo.registrationStatus(s, k, userId, itemId);
@@ -121,14 +119,14 @@ export async function complete(env: Bindings, k: KindConfig, userId: number, ite
 
 // ---- cancel ----------------------------------------------------------------------------------
 
-export async function readPayment(env: Bindings, userId: number, paymentId: number): Promise<PaymentRow | null> {
-  return repo.readPayment(store(env), userId, paymentId);
+export async function readPayment(ctx: Ctx, userId: number, paymentId: number): Promise<PaymentRow | null> {
+  return repo.readPayment(ctx.store, userId, paymentId);
 }
 
-export async function getPayment(env: Bindings, userId: number, paymentId: number) {
-  const row = await readPayment(env, userId, paymentId);
+export async function getPayment(ctx: Ctx, userId: number, paymentId: number) {
+  const row = await readPayment(ctx, userId, paymentId);
   if (!row) throw new ApiError('NOT_FOUND');
-  return paymentView(env, row);
+  return paymentView(ctx, row);
 }
 
 function checkCancel(p: PaymentRow | null): asserts p is PaymentRow {
@@ -137,8 +135,8 @@ function checkCancel(p: PaymentRow | null): asserts p is PaymentRow {
   if (p.registration_status === 'completed') throw new ApiError('REGISTRATION_COMPLETED');
 }
 
-export async function cancel(env: Bindings, userId: number, paymentId: number, reason: string | null, now = Date.now(), idemKey?: string) {
-  const s = store(env);
+export async function cancel(ctx: Ctx, userId: number, paymentId: number, reason: string | null, now = Date.now(), idemKey?: string) {
+  const s = ctx.store;
   const before = await repo.readPayment(s, userId, paymentId);
   checkCancel(before);
   const done = await repo.cancelPayment(s, kindOfType(before.payment_type), { userId, paymentId, itemId: before.target_id, reason, now, idemKey });
@@ -147,30 +145,30 @@ export async function cancel(env: Bindings, userId: number, paymentId: number, r
     checkCancel(after);
     throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   }
-  return paymentView(env, after!);
+  return paymentView(ctx, after!);
 }
 
 // ---- replays after a crash -------------------------------------------------------------------
 
 /** The 201 of an apply/enroll whose write committed but whose response was never stored. */
-export async function registeredResult(env: Bindings, userId: number, paymentId: number) {
-  const s = store(env);
+export async function registeredResult(ctx: Ctx, userId: number, paymentId: number) {
+  const s = ctx.store;
   const [payment, registration] = await Promise.all([repo.readPayment(s, userId, paymentId), repo.registrationOfPayment(s, userId, paymentId)]);
   if (!payment || !registration) return null;
-  return { status: 201, body: { registration: registrationView(registration), payment: paymentView(env, payment) } };
+  return { registration: registrationView(registration), payment: paymentView(ctx, payment) };
 }
 
 /** The 200 of a cancel whose write committed but whose response was never stored. */
-export async function cancelledResult(env: Bindings, userId: number, paymentId: number) {
-  const payment = await repo.readPayment(store(env), userId, paymentId);
-  return payment && { status: 200, body: paymentView(env, payment) };
+export async function cancelledResult(ctx: Ctx, userId: number, paymentId: number) {
+  const payment = await repo.readPayment(ctx.store, userId, paymentId);
+  return payment && paymentView(ctx, payment);
 }
 
 // ---- history ---------------------------------------------------------------------------------
 
 const DAY = 86_400_000;
 
-export async function listPayments(env: Bindings, userId: number, q: HistoryQueryInput, url: string) {
+export async function listPayments(ctx: Ctx, userId: number, q: HistoryQueryInput, url: string) {
   const filter: repo.HistoryFilter = {
     status: q.status,
     payment_type: q.payment_type,
@@ -178,8 +176,8 @@ export async function listPayments(env: Bindings, userId: number, q: HistoryQuer
     to: q.to ? Date.parse(`${q.to}T00:00:00Z`) + DAY : undefined,
     words: (q.search ?? '').split(/\s+/).filter(Boolean),
   };
-  const view = (r: PaymentRow) => paymentView(env, r);
-  const s = store(env);
+  const view = (r: PaymentRow) => paymentView(ctx, r);
+  const s = ctx.store;
 
   if (q.cursor) {
     const [paidAt, id] = decodeCursor(q.cursor, 2);

@@ -1,32 +1,33 @@
 // UserLedger: one Durable Object per user through which every apply, enroll and cancel of that user
 // passes. A Durable Object still interleaves requests while one awaits the database, so operations
 // are chained explicitly: each starts after the previous one of the same user has finished. The
-// write transaction's conditional statements and the unique registration row remain the last line
-// of defence.
+// write transaction's conditional statements (and, on Postgres, the user's advisory lock) and the
+// unique registration row remain the last line of defence. Each call is its own unit of work.
 import { DurableObject } from 'cloudflare:workers';
-import { withStore } from '../../db/store';
-import type { Bindings } from '../../env';
-import { KINDS, type Kind } from '../catalog/kinds';
-import { asResult, idempotent, type IdempotencyKey, type LedgerResult } from './idempotency';
+import type { Bindings, Ctx } from '../../env';
+import { withUnitOfWork } from '../../lib/unit-of-work';
+import { KINDS, type Kind } from '../catalog';
+import { idempotent, type IdempotencyKey, type Operation, type Replayable } from './idempotency';
 import type { RegisterInput } from './schemas';
 import * as service from './service';
 
-export type LedgerOp =
-  | { op: 'register'; kind: Kind; userId: number; itemId: number; input: RegisterInput }
-  | { op: 'cancel'; userId: number; paymentId: number; reason: string | null };
+export type RegisterResult = Awaited<ReturnType<typeof service.register>>;
+export type PaymentView = ReturnType<typeof service.paymentView>;
 
-function execute(env: Bindings, op: LedgerOp, idemKey?: string): Promise<LedgerResult> {
-  return asResult(async () => {
-    if (op.op === 'register') {
-      return { status: 201, body: await service.register(env, KINDS[op.kind], op.userId, op.itemId, op.input, Date.now(), idemKey) };
-    }
-    return { status: 200, body: await service.cancel(env, op.userId, op.paymentId, op.reason, Date.now(), idemKey) };
-  });
+function registerOp(ctx: Ctx, kind: Kind, userId: number, itemId: number, input: RegisterInput): Operation<RegisterResult> {
+  return {
+    status: 201,
+    run: (idemKey) => service.register(ctx, KINDS[kind], userId, itemId, input, Date.now(), idemKey),
+    recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
+  };
 }
 
-/** The response of `op` rebuilt from the payment its committed write left (see idempotent()). */
-function recovered(env: Bindings, op: LedgerOp, paymentId: number): Promise<LedgerResult | null> {
-  return op.op === 'register' ? service.registeredResult(env, op.userId, paymentId) : service.cancelledResult(env, op.userId, paymentId);
+function cancelOp(ctx: Ctx, userId: number, paymentId: number, reason: string | null): Operation<PaymentView> {
+  return {
+    status: 200,
+    run: (idemKey) => service.cancel(ctx, userId, paymentId, reason, Date.now(), idemKey),
+    recover: (id) => service.cancelledResult(ctx, userId, id),
+  };
 }
 
 export class UserLedger extends DurableObject<Bindings> {
@@ -38,24 +39,26 @@ export class UserLedger extends DurableObject<Bindings> {
     return run;
   }
 
-  /**
-   * The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at
-   * once. Each call has its own database session (on Postgres, a connection opened and closed here).
-   */
-  async run(op: LedgerOp, idem?: IdempotencyKey): Promise<LedgerResult> {
-    return withStore(this.env, (env) =>
-      idempotent(
-        env,
-        op.userId,
-        idem,
-        () => this.serial(() => execute(env, op, idem?.key)),
-        (paymentId) => recovered(env, op, paymentId),
-      ),
-    );
+  /** The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at once. */
+  private run<T>(userId: number, idem: IdempotencyKey | undefined, op: (ctx: Ctx) => Operation<T>): Promise<Replayable<T>> {
+    return withUnitOfWork(this.env, (ctx) => {
+      const operation = op(ctx);
+      return idempotent(ctx, userId, idem, { ...operation, run: (key) => this.serial(() => operation.run(key)) });
+    });
+  }
+
+  register(kind: Kind, userId: number, itemId: number, input: RegisterInput, idem?: IdempotencyKey): Promise<Replayable<RegisterResult>> {
+    return this.run(userId, idem, (ctx) => registerOp(ctx, kind, userId, itemId, input));
+  }
+
+  cancel(userId: number, paymentId: number, reason: string | null, idem?: IdempotencyKey): Promise<Replayable<PaymentView>> {
+    return this.run(userId, idem, (ctx) => cancelOp(ctx, userId, paymentId, reason));
   }
 }
 
+export const ledgerName = (userId: number) => `user:${userId}`;
+
 /** The caller's ledger. */
-export function ledger(env: Bindings, userId: number) {
-  return env.USER_LEDGER.get(env.USER_LEDGER.idFromName(`user:${userId}`));
+export function ledger(ctx: Ctx, userId: number) {
+  return ctx.env.USER_LEDGER.get(ctx.env.USER_LEDGER.idFromName(ledgerName(userId)));
 }

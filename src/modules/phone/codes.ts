@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const PHONE_CODES = {
   INVALID_PHONE: {
     status: 400,
     title: 'Invalid phone number',
@@ -36,4 +37,4 @@ defineCodes({
     ko: '인증번호를 발송하지 못했습니다. 잠시 후 다시 시도해주세요.',
     ru: 'Не удалось отправить код; попробуйте позже.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

@@ -1,6 +1,6 @@
 import { clientAddress } from '../../lib/client';
 import { router } from '../../lib/openapi';
-import { userView } from '../accounts/service';
+import { userView } from '../accounts';
 import * as routes from './routes';
 import { requestCode, verifyCode } from './service';
 import { absoluteUrl } from '../../lib/links';
@@ -9,11 +9,11 @@ export const phone = router();
 
 phone.openapi(routes.phoneLoginRoute, async (c) => {
   const verifyUrl = (token: string) => absoluteUrl(c, `/api/users/phone/verify/${token}`);
-  return c.json(await requestCode(c.env, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
+  return c.json(await requestCode(c.var.ctx, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
 });
 
 phone.openapi(routes.phoneVerifyRoute, async (c) => {
   const { verification_token } = c.req.valid('param');
-  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code, clientAddress(c));
+  const result = await verifyCode(c.var.ctx, verification_token, c.req.valid('json').confirm_code, clientAddress(c));
   return c.json({ user: userView(result.user), token: result.token, created: result.created }, 200);
 });

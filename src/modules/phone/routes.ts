@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import { PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, VerifyParams } from './schemas';
 
 const tags = ['phone login'];

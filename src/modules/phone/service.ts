@@ -2,18 +2,14 @@
 // use are conditional updates (repository.ts), so 5 wrong guesses per token and one success hold
 // under any concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
-import './codes';
-import { store, type Store } from '../../db/store';
-import { config, type Bindings } from '../../env';
-import type { UserRow } from '../../lib/auth';
+import type { Ctx } from '../../env';
 import { hex, sha256Hex } from '../../lib/digest';
 import { timingSafeEqual } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
 import { randomDigits, randomToken } from '../../lib/random';
 import { consume, hit, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import type { TokenPair } from '../../lib/tokens';
-import { userBy } from '../accounts/repository';
-import { insertUser, startSession } from '../accounts/service';
+import { insertUser, startSession, userBy, type UserRow } from '../accounts';
 import * as repo from './repository';
 import { smsProvider } from './sms';
 
@@ -31,8 +27,8 @@ export function normalisePhone(input: string, region: string): string {
 }
 
 /** HMAC of (token, code) with the server secret: KV never holds a code that could be read back. */
-async function codeDigest(env: Bindings, tokenHash: string, code: string): Promise<Uint8Array> {
-  const secret = env.PHONE_CODE_SECRET || env.JWT_SECRET;
+async function codeDigest(ctx: Ctx, tokenHash: string, code: string): Promise<Uint8Array> {
+  const secret = ctx.env.PHONE_CODE_SECRET || ctx.env.JWT_SECRET;
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${tokenHash}:${code}`)));
 }
@@ -48,16 +44,16 @@ const kvKey = (tokenHash: string) => `phone-code:${tokenHash}`;
  *   more and the phone's next codes have PHONE_ESCALATED_CODE_LENGTH digits. The owner still logs in;
  *   an attacker's odds stay what 20 short guesses give (0.2 %), as each long guess is 10^-8.
  */
-function failureLimits(env: Bindings, phone: string, address: string) {
-  const max = config(env).PHONE_MAX_FAILURES_PER_DAY;
+function failureLimits(ctx: Ctx, phone: string, address: string) {
+  const max = ctx.config.PHONE_MAX_FAILURES_PER_DAY;
   return {
     phone: { name: 'phone-failures', key: `phone:fail:${phone}`, max, windowSeconds: 86_400 },
     address: { name: 'phone-failures-address', key: `phone:fail:addr:${phone}:${address}`, max, windowSeconds: 86_400 },
   } satisfies Record<string, Limit>;
 }
 
-function sendLimits(env: Bindings, phone: string, address: string): Limit[] {
-  const cfg = config(env);
+function sendLimits(ctx: Ctx, phone: string, address: string): Limit[] {
+  const cfg = ctx.config;
   return [
     { name: 'phone-send-address', key: `phone:send:addr:${address}`, max: cfg.PHONE_SENDS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 },
     { name: 'phone-send-interval', key: `phone:send:gap:${phone}`, max: 1, windowSeconds: cfg.PHONE_SEND_INTERVAL_SECONDS },
@@ -81,14 +77,14 @@ export interface CodeRequest {
   dev_code?: string;
 }
 
-export async function requestCode(env: Bindings, input: string, address: string, verifyUrl: (token: string) => string): Promise<CodeRequest> {
-  const cfg = config(env);
+export async function requestCode(ctx: Ctx, input: string, address: string, verifyUrl: (token: string) => string): Promise<CodeRequest> {
+  const cfg = ctx.config;
   const phone = normalisePhone(input, cfg.DEFAULT_PHONE_REGION);
-  const provider = smsProvider(env);
-  const failures = failureLimits(env, phone, address);
-  const [byAddress, byPhone] = await Promise.all([peek(env.DB, failures.address), peek(env.DB, failures.phone)]);
+  const provider = smsProvider(ctx);
+  const failures = failureLimits(ctx, phone, address);
+  const [byAddress, byPhone] = await Promise.all([peek(ctx, failures.address), peek(ctx, failures.phone)]);
   if (byAddress.count >= failures.address.max) throw rateLimited(failures.address, byAddress.resetAt);
-  for (const limit of sendLimits(env, phone, address)) await consume(env.DB, limit);
+  for (const limit of sendLimits(ctx, phone, address)) await consume(ctx, limit);
 
   const token = randomToken(24);
   const tokenHash = await sha256Hex(token);
@@ -98,13 +94,13 @@ export async function requestCode(env: Bindings, input: string, address: string,
   const ttl = Math.max(60, cfg.PHONE_CODE_TTL); // KV's minimum expirationTtl is 60 s
   const now = Date.now();
   await Promise.all([
-    env.PHONE_CODES.put(kvKey(tokenHash), stored(length, await codeDigest(env, tokenHash, code)), { expirationTtl: ttl }),
-    repo.insertVerification(store(env), { tokenHash, phone, createdAt: now, expiresAt: now + ttl * 1000 }),
+    ctx.env.PHONE_CODES.put(kvKey(tokenHash), stored(length, await codeDigest(ctx, tokenHash, code)), { expirationTtl: ttl }),
+    repo.insertVerification(ctx.store, { tokenHash, phone, createdAt: now, expiresAt: now + ttl * 1000 }),
   ]);
   try {
     await provider.send(phone, code);
   } catch (err) {
-    await env.PHONE_CODES.delete(kvKey(tokenHash));
+    await ctx.env.PHONE_CODES.delete(kvKey(tokenHash));
     throw err;
   }
   return {
@@ -117,10 +113,10 @@ export async function requestCode(env: Bindings, input: string, address: string,
 }
 
 /** Why a verification could not take another attempt: expired/used, or out of attempts. */
-async function refusal(env: Bindings, s: Store, tokenHash: string, now: number): Promise<ApiError> {
-  const row = await repo.findVerification(s, tokenHash);
+async function refusal(ctx: Ctx, tokenHash: string, now: number): Promise<ApiError> {
+  const row = await repo.findVerification(ctx.store, tokenHash);
   if (!row || row.usedAt !== null || row.expiresAt <= now) return new ApiError('VERIFICATION_EXPIRED');
-  const cfg = config(env);
+  const cfg = ctx.config;
   const retryAfter = String(Math.max(1, Math.ceil((row.expiresAt - now) / 1000)));
   return new ApiError('TOO_MANY_ATTEMPTS', {
     headers: {
@@ -132,71 +128,70 @@ async function refusal(env: Bindings, s: Store, tokenHash: string, now: number):
 }
 
 export async function verifyCode(
-  env: Bindings,
+  ctx: Ctx,
   token: string,
   code: string,
   address: string,
 ): Promise<{ user: UserRow; token: TokenPair; created: boolean }> {
-  const cfg = config(env);
-  const s = store(env);
+  const cfg = ctx.config;
   const now = Date.now();
   const tokenHash = await sha256Hex(token);
-  const verification = await repo.findVerification(s, tokenHash);
+  const verification = await repo.findVerification(ctx.store, tokenHash);
   if (!verification || verification.usedAt !== null || verification.expiresAt <= now) throw new ApiError('VERIFICATION_EXPIRED');
 
   // Claim one attempt: only PHONE_MAX_ATTEMPTS claims can ever succeed per token.
-  const attempts = await repo.claimAttempt(s, tokenHash, now, cfg.PHONE_MAX_ATTEMPTS);
-  if (attempts === null) throw await refusal(env, s, tokenHash, now);
+  const attempts = await repo.claimAttempt(ctx.store, tokenHash, now, cfg.PHONE_MAX_ATTEMPTS);
+  if (attempts === null) throw await refusal(ctx, tokenHash, now);
 
-  const value = await env.PHONE_CODES.get(kvKey(tokenHash));
+  const value = await ctx.env.PHONE_CODES.get(kvKey(tokenHash));
   if (!value) throw new ApiError('VERIFICATION_EXPIRED');
   const sent = parseStored(value);
-  const budgets = await takeBudgets(env, verification.phone, address, sent.length, now);
-  const given = encoder.encode(hex(await codeDigest(env, tokenHash, code)));
+  const budgets = await takeBudgets(ctx, verification.phone, address, sent.length, now);
+  const given = encoder.encode(hex(await codeDigest(ctx, tokenHash, code)));
   if (!timingSafeEqual(given, encoder.encode(sent.digest))) {
     throw new ApiError('INVALID_CONFIRM_CODE', { extras: { remaining_attempts: Math.max(0, cfg.PHONE_MAX_ATTEMPTS - attempts) } });
   }
-  await Promise.all(budgets.map((limit) => hit(env.DB, limit, -1, now)));
+  await Promise.all(budgets.map((limit) => hit(ctx, limit, -1, now)));
   // Single use: of two right answers racing, one marks the row used and the other is refused.
-  const phone = await repo.markUsed(s, tokenHash, now);
+  const phone = await repo.markUsed(ctx.store, tokenHash, now);
   if (phone === null) throw new ApiError('VERIFICATION_EXPIRED');
-  await env.PHONE_CODES.delete(kvKey(tokenHash));
+  await ctx.env.PHONE_CODES.delete(kvKey(tokenHash));
 
-  const { user, created } = await findOrCreatePhoneUser(env, s, phone);
+  const { user, created } = await findOrCreatePhoneUser(ctx, phone);
   if (!user.isActive) throw new ApiError('INVALID_CREDENTIALS');
-  return { user, token: await startSession(env, user), created };
+  return { user, token: await startSession(ctx, user), created };
 }
 
 /**
  * Takes one wrong-code slot from each budget that applies (see failureLimits) before the code is
  * judged; a spent budget refuses the attempt. Returns the budgets taken, to give back on a success.
  */
-async function takeBudgets(env: Bindings, phone: string, address: string, codeLength: number, now: number): Promise<Limit[]> {
-  const failures = failureLimits(env, phone, address);
-  const short = codeLength < Math.min(8, config(env).PHONE_ESCALATED_CODE_LENGTH);
+async function takeBudgets(ctx: Ctx, phone: string, address: string, codeLength: number, now: number): Promise<Limit[]> {
+  const failures = failureLimits(ctx, phone, address);
+  const short = codeLength < Math.min(8, ctx.config.PHONE_ESCALATED_CODE_LENGTH);
   const limits = short ? [failures.address, failures.phone] : [failures.address];
   const taken: Limit[] = [];
   try {
     for (const limit of limits) {
-      await consume(env.DB, limit, now);
+      await consume(ctx, limit, now);
       taken.push(limit);
     }
   } catch (err) {
     // The refused slot is spent (it counts); slots taken before it go back, as no code was judged.
-    await Promise.all(taken.map((limit) => hit(env.DB, limit, -1, now)));
+    await Promise.all(taken.map((limit) => hit(ctx, limit, -1, now)));
     throw err;
   }
   return taken;
 }
 
-async function findOrCreatePhoneUser(env: Bindings, s: Store, phone: string): Promise<{ user: UserRow; created: boolean }> {
-  const existing = await userBy(s, { phone });
+async function findOrCreatePhoneUser(ctx: Ctx, phone: string): Promise<{ user: UserRow; created: boolean }> {
+  const existing = await userBy(ctx.store, { phone });
   if (existing) return { user: existing, created: false };
   try {
-    return { user: await insertUser(env, { phone }), created: true };
+    return { user: await insertUser(ctx, { phone }), created: true };
   } catch (err) {
     // Two first verifications of one phone at once: the unique index lets one insert win.
-    const winner = await userBy(s, { phone });
+    const winner = await userBy(ctx.store, { phone });
     if (winner) return { user: winner, created: false };
     throw err;
   }

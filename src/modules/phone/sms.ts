@@ -1,6 +1,6 @@
 // SMS delivery behind one small interface. `console` (local development) logs the code and lets the
 // API return it as `dev_code`; `webhook` POSTs {phone, code} to SMS_WEBHOOK_URL and never exposes it.
-import { config, type Bindings } from '../../env';
+import type { Ctx } from '../../env';
 import { ApiError } from '../../lib/problem';
 
 export interface SmsProvider {
@@ -43,8 +43,8 @@ function webhookProvider(url: string): SmsProvider {
   };
 }
 
-export function smsProvider(env: Bindings): SmsProvider {
-  const cfg = config(env);
+export function smsProvider(ctx: Ctx): SmsProvider {
+  const cfg = ctx.config;
   if (cfg.SMS_PROVIDER === 'console') return consoleProvider;
   if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL) return webhookProvider(cfg.SMS_WEBHOOK_URL);
   // A misconfigured provider must not silently log codes in production.

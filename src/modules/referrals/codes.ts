@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const REFERRALS_CODES = {
   REFERRAL_CODE_ALREADY_SET: {
     status: 400,
     title: 'Referral code already set',
@@ -22,4 +23,4 @@ defineCodes({
     ko: '존재하지 않는 추천인 코드입니다.',
     ru: 'Пользователь с таким реферальным кодом не найден.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

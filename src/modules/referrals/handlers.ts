@@ -6,15 +6,15 @@ import { requestUrl } from '../../lib/links';
 
 export const referrals = router();
 
-referrals.openapi(routes.getProfileRoute, async (c) => c.json(await service.profile(c.env, c.get('auth').user), 200));
+referrals.openapi(routes.getProfileRoute, async (c) => c.json(await service.profile(c.var.ctx, c.get('auth').user), 200));
 
 referrals.openapi(routes.setReferralRoute, async (c) => {
-  const user = await service.setReferralCode(c.env, c.get('auth').user.id, c.req.valid('json').used_referral_code);
-  return c.json(await service.profile(c.env, user), 200);
+  const user = await service.setReferralCode(c.var.ctx, c.get('auth').user.id, c.req.valid('json').used_referral_code);
+  return c.json(await service.profile(c.var.ctx, user), 200);
 });
 
 referrals.openapi(routes.referredUsersRoute, async (c) => {
   const q = c.req.valid('query');
-  const { count, results } = await service.referredUsers(c.env, c.get('auth').user.id, q);
+  const { count, results } = await service.referredUsers(c.var.ctx, c.get('auth').user.id, q);
   return c.json(offsetPage(requestUrl(c), q, count, results), 200);
 });

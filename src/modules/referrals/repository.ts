@@ -1,6 +1,6 @@
 // Data access of referral profiles. Every function is one statement, so each reads one snapshot
 // and each write is atomic on both backends without a batch or transaction.
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Store } from '../../db/store';
 
 /**
@@ -8,20 +8,26 @@ import type { Store } from '../../db/store';
  * conditional UPDATE, so of concurrent requests exactly one changes the row. Whether it did.
  */
 export async function setReferralCode(s: Store, me: number, code: string, now: number): Promise<boolean> {
-  // The subqueries' unqualified `users` is the inner scope on both dialects (the referrer).
-  const result = await s.sql
-    .prepare(
-      `UPDATE users
-          SET used_referral_code = ?1,
-              referred_by_id = (SELECT id FROM users WHERE invite_referral_code = ?1),
-              referred_at = ?3
-        WHERE id = ?2
-          AND used_referral_code IS NULL
-          AND EXISTS (SELECT 1 FROM users WHERE invite_referral_code = ?1 AND id <> ?2)`,
-    )
-    .bind(code, me, now)
-    .run();
-  return result.meta.changes === 1;
+  const { users } = s.t;
+  // `r` is the referrer: the same table under another name inside the subqueries.
+  const updated = await s.run(
+    s.db
+      .update(users)
+      .set({
+        usedReferralCode: code,
+        referredById: sql`(SELECT r.id FROM ${users} AS r WHERE r.invite_referral_code = ${code})`,
+        referredAt: now,
+      })
+      .where(
+        and(
+          eq(users.id, me),
+          isNull(users.usedReferralCode),
+          sql`EXISTS (SELECT 1 FROM ${users} AS r WHERE r.invite_referral_code = ${code} AND r.id <> ${me})`,
+        ),
+      )
+      .returning({ id: users.id }),
+  );
+  return updated.length === 1;
 }
 
 export interface ReferredUser {
@@ -39,8 +45,8 @@ export interface ReferredUser {
  */
 export async function referredPage(s: Store, referrerId: number, limit: number, offset: number): Promise<{ total: number; rows: ReferredUser[] }> {
   const { users } = s.t;
-  const total = s.orm.select({ n: count().as('n') }).from(users).where(eq(users.referredById, referrerId)).as('total');
-  const page = s.orm
+  const total = s.db.select({ n: count().as('n') }).from(users).where(eq(users.referredById, referrerId)).as('total');
+  const page = s.db
     .select({ id: users.id, phone: users.phone, email: users.email, username: users.username, referredAt: users.referredAt })
     .from(users)
     .where(eq(users.referredById, referrerId))
@@ -48,11 +54,13 @@ export async function referredPage(s: Store, referrerId: number, limit: number, 
     .limit(limit)
     .offset(offset)
     .as('page');
-  const rows = await s.orm
-    .select({ total: total.n, id: page.id, phone: page.phone, email: page.email, username: page.username, referredAt: page.referredAt })
-    .from(total)
-    .leftJoin(page, sql`1 = 1`)
-    .orderBy(desc(page.referredAt), desc(page.id));
+  const rows = await s.select(
+    s.db
+      .select({ total: total.n, id: page.id, phone: page.phone, email: page.email, username: page.username, referredAt: page.referredAt })
+      .from(total)
+      .leftJoin(page, sql`1 = 1`)
+      .orderBy(desc(page.referredAt), desc(page.id)),
+  );
   return {
     total: Number(rows[0]?.total ?? 0),
     rows: rows.filter((r): r is typeof r & { id: number } => r.id !== null).map(({ total: _, ...r }) => r),

@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth } from '../../lib/auth';
+import { auth } from '../accounts/auth';
 import { bearer, jsonBody, jsonResponse, rateLimitedResponses } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import { ProfileSchema, ReferredUsersPage, SetReferralBody } from './schemas';
 
 const tags = ['referrals'];

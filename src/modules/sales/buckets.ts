@@ -3,7 +3,6 @@
 // not a whole number of hours (Asia/Kolkata, Asia/Kathmandu, …) are refused with a 400.
 import { ApiError } from '../../lib/problem';
 import { validationError } from '../../lib/openapi';
-import './codes';
 import { HOUR_MS, isoWithOffset, localParts, nextLocalMidnight, offsetAt, parseDateParam, rangeEnd, rangeStart, zonedToUtc } from './dates';
 
 export const MAX_BUCKETS = 1000;

@@ -1,6 +1,7 @@
-import { defineCodes } from '../../lib/problem';
+// The error codes this module answers with (the app's code table is src/errors.ts).
+import type { CodeInfo } from '../../lib/codes';
 
-defineCodes({
+export const SALES_CODES = {
   INVALID_DATE_RANGE: {
     status: 400,
     title: 'Invalid date range',
@@ -29,4 +30,4 @@ defineCodes({
     ko: '현재 주문 상태에서 요청한 상태로 변경할 수 없습니다.',
     ru: 'Заказ нельзя перевести из текущего статуса в запрошенный.',
   },
-});
+} as const satisfies Record<string, CodeInfo>;

@@ -1,18 +1,20 @@
 // All sales data access, on D1 or Postgres: products, orders with the pre-aggregated tables written
 // in the same batch, and the dashboard reads (which read only those tables).
 //
-// An order write and its aggregates go out as one batch: one D1 batch, or one Postgres transaction
-// under the session's single-writer lock (src/db/pg/session.ts). Either way no other write runs in
-// between, so the D1 design carries over unchanged: every statement reads the state it changes
-// inside SQL, and a status change's `guard` (true only if the batch's own conditional UPDATE won)
-// makes a lost race change nothing. Most statements are one SQL text valid in both dialects (bound
-// integers are CAST where Postgres cannot infer their type, upsert columns are qualified, boolean
-// comparisons become CASE); the JSON functions and the name collation differ and sit side by side.
+// An order write and its aggregates go out as one store write: one D1 batch, or one Postgres
+// transaction that first takes the sales lock. The aggregates (hours, customers' hours, products'
+// cumulative rows, checkpoints) are shared by every order and each statement reads the state it
+// changes inside SQL, so order writes must not overlap: D1 has one writer; on Postgres the sales
+// lock orders them (and only them: accounts, payments and machines never wait for it). A status
+// change's `guard` (true only if the batch's own conditional UPDATE won) makes a lost race change
+// nothing. Statements are drizzle `sql` templates valid in both dialects (bound integers are CAST where
+// Postgres cannot infer their type, upsert columns are qualified, boolean comparisons become CASE);
+// JSON tables and aggregation, the clock and the collation come from src/db/dialect/sql.ts.
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
+import { binaryOrder, clockMs, jsonArray, jsonGroupArray, jsonTable, jsonValue } from '../../db/dialect/sql';
 import { GAP_COLUMNS, type OrderStatus, type orderItems, type orders, type products } from '../../db/schema';
 import { fromRow } from '../../db/rows';
-import { rowsOf, type Store } from '../../db/store';
+import { raw, type Lock, type Raw, type Row, type Store } from '../../db/store';
 
 export type ProductRow = typeof products.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
@@ -22,44 +24,21 @@ export type NewItem = Omit<ItemRow, 'id' | 'orderId'>;
 
 // ---- statements and batches ----------------------------------------------------------------
 
-type Compilable = SQL | { toSQL(): { sql: string; params: unknown[] } };
-
-// Raw `sql` statements are compiled with `?` placeholders, which s.sql takes on both backends.
-const sqlite = new SQLiteAsyncDialect();
-
-function prepare(s: Store, q: Compilable): D1PreparedStatement {
-  const { sql: text, params } = 'toSQL' in q ? q.toSQL() : sqlite.sqlToQuery(q);
-  return s.sql.prepare(text).bind(...params);
-}
-
-/**
- * Runs statements as one batch (D1 batch, or one Postgres transaction; read-only ones read one
- * snapshot). drizzle's own batch cannot carry raw `sql` statements with parameters and is D1-only,
- * so drizzle compiles and s.sql runs.
- */
-function runBatch(s: Store, queries: Compilable[]): Promise<D1Result<Record<string, unknown>>[]> {
-  return s.sql.batch(queries.map((q) => prepare(s, q)));
-}
+/** Order writes are alone on the aggregates on Postgres (see the header). */
+const SALES_LOCK: Lock[] = [['sales', 0]];
 
 /** A bound integer in a place where Postgres cannot infer its type (select lists, `? AS x`). */
 const int = (v: number) => sql`CAST(${v} AS BIGINT)`;
 
-/**
- * The lines of an order ([product_id, quantity, amount] per product, as JSON) as a derived table
- * with columns pid, q, a.
- */
-function linesTable(s: Store, lines: [number, number, number][]): SQL {
-  const json = JSON.stringify(lines);
-  return s.dialect === 'postgres'
-    ? sql`(SELECT CAST(l.value->>0 AS BIGINT) AS pid, CAST(l.value->>1 AS BIGINT) AS q, CAST(l.value->>2 AS BIGINT) AS a
-          FROM jsonb_array_elements(CAST(${json} AS jsonb)) AS l(value))`
-    : sql`(SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS q, json_extract(value, '$[2]') AS a
-          FROM json_each(${json}))`;
-}
+/** The lines of an order ([product_id, quantity, amount] per product) as a derived table pid, q, a. */
+const linesTable = (s: Store, lines: [number, number, number][]) =>
+  jsonTable(s.dialect, JSON.stringify(lines), [
+    ['pid', 'bigint'],
+    ['q', 'bigint'],
+    ['a', 'bigint'],
+  ]);
 
 // ---- rows read with raw SQL (snake_case columns), mapped as drizzle would ------------------
-
-type Row = Record<string, unknown>;
 
 // Rows of raw statements, read with this backend's column definitions.
 const productFromRow = (s: Store) => (r: Row): ProductRow => fromRow(s.t.products, r);
@@ -70,43 +49,43 @@ const itemFromRow = (s: Store) => (r: Row): ItemRow => fromRow(s.t.orderItems, r
 
 export async function insertProduct(s: Store, values: Omit<ProductRow, 'id' | 'soldQuantity' | 'soldAmount'>): Promise<ProductRow> {
   const { products } = s.t;
-  return (await s.orm.insert(products).values(values).returning())[0]!;
+  return (await s.run(s.db.insert(products).values(values).returning()))[0]!;
 }
 
 /** The product count and one page, in one batch. */
 export async function productPage(s: Store, limit: number, offset: number): Promise<{ count: number; rows: ProductRow[] }> {
-  const [total, page] = await runBatch(s, [
-    sql`SELECT count(*) AS n FROM products`,
-    sql`SELECT * FROM products ORDER BY id LIMIT ${limit} OFFSET ${offset}`,
+  const [total, page] = await s.read([
+    raw<{ n: number }>(sql`SELECT count(*) AS n FROM products`),
+    raw(sql`SELECT * FROM products ORDER BY id LIMIT ${limit} OFFSET ${offset}`),
   ]);
-  return { count: Number(rowsOf<{ n: number }>(total)[0]?.n ?? 0), rows: rowsOf(page).map(productFromRow(s)) };
+  return { count: Number(total[0]?.n ?? 0), rows: page.map(productFromRow(s)) };
 }
 
 export async function updateProductRow(s: Store, id: number, values: Partial<Pick<ProductRow, 'name' | 'price' | 'updatedAt'>>): Promise<ProductRow | null> {
   const { products } = s.t;
-  return (await s.orm.update(products).set(values).where(eq(products.id, id)).returning())[0] ?? null;
+  return (await s.run(s.db.update(products).set(values).where(eq(products.id, id)).returning()))[0] ?? null;
 }
 
 export async function productsByIds(s: Store, ids: number[]): Promise<ProductRow[]> {
   const { products } = s.t;
-  return s.orm.select().from(products).where(inArray(products.id, ids));
+  return s.select(s.db.select().from(products).where(inArray(products.id, ids)));
 }
 
 export async function userExists(s: Store, id: number): Promise<boolean> {
   const { users } = s.t;
-  return (await s.orm.select({ id: users.id }).from(users).where(eq(users.id, id))).length > 0;
+  return (await s.select(s.db.select({ id: users.id }).from(users).where(eq(users.id, id)))).length > 0;
 }
 
 // ---- orders --------------------------------------------------------------------------------
 
 /** An order with its items, read in one batch; null if there is no such order. */
 export async function readOrder(s: Store, id: number): Promise<{ order: OrderRow; items: ItemRow[] } | null> {
-  const [order, items] = await runBatch(s, [
-    sql`SELECT * FROM orders WHERE id = ${id}`,
-    sql`SELECT * FROM order_items WHERE order_id = ${id} ORDER BY id`,
+  const [order, items] = await s.read([
+    raw(sql`SELECT * FROM orders WHERE id = ${id}`),
+    raw(sql`SELECT * FROM order_items WHERE order_id = ${id} ORDER BY id`),
   ]);
-  const row = rowsOf(order)[0];
-  return row ? { order: orderFromRow(s, row), items: rowsOf(items).map(itemFromRow(s)) } : null;
+  const row = order[0];
+  return row ? { order: orderFromRow(s, row), items: items.map(itemFromRow(s)) } : null;
 }
 
 export interface OrderFigures {
@@ -125,11 +104,6 @@ export interface OrderFigures {
  * earlier "now" (a Worker's Date.now() read before the batch waited for its turn could be earlier
  * than that of a batch committed before it, and would move a first purchase already answered).
  */
-function clockMs(s: Store): SQL {
-  return s.dialect === 'postgres'
-    ? sql`CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)`
-    : sql`CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)`;
-}
 
 /** The UTC hour of an order's paid_at, read from its row. */
 const paidHour = (orderId: number | SQL) => sql`(SELECT CAST(paid_at / 3600000 AS BIGINT) FROM orders WHERE id = ${orderId})`;
@@ -141,18 +115,16 @@ const paidHour = (orderId: number | SQL) => sql`(SELECT CAST(paid_at / 3600000 A
  */
 export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], figures: OrderFigures | null): Promise<OrderRow> {
   const { orders } = s.t;
-  // The batch runs with no other writer in between (D1; Postgres: the writer lock), so the new
+  // The batch runs with no other order write in between (D1; Postgres: the sales lock), so the new
   // order is max(id).
   const newId = sql`(SELECT max(id) FROM orders)`;
-  const paidAt = row.paidAt ?? (figures ? clockMs(s) : null);
+  const paidAt = row.paidAt ?? (figures ? clockMs(s.dialect) : null);
   const aggregates = figures ? [...applyOrder(s, figures, paidHour(newId), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
-  const results = await runBatch(s, [
-    s.orm.insert(orders).values({ ...row, paidAt }),
-    insertItems(s, newId, items),
-    ...aggregates,
-    sql`SELECT * FROM orders WHERE id = ${newId}`,
-  ]);
-  return orderFromRow(s, rowsOf(results[results.length - 1])[0]!);
+  const results = await s.write(
+    [s.db.insert(orders).values({ ...row, paidAt }), raw(insertItems(s, newId, items)), ...aggregates.map((q) => raw(q)), raw(sql`SELECT * FROM orders WHERE id = ${newId}`)],
+    SALES_LOCK,
+  );
+  return orderFromRow(s, (results[results.length - 1] as Row[])[0]!);
 }
 
 /**
@@ -161,13 +133,14 @@ export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], fig
  */
 function insertItems(s: Store, orderId: SQL, items: NewItem[]): SQL {
   const json = JSON.stringify(items.map((i) => [i.productId, i.productName, i.unitPrice, i.quantity]));
-  const columns = sql`INSERT INTO order_items (order_id, product_id, product_name, unit_price, quantity)`;
-  return s.dialect === 'postgres'
-    ? sql`${columns} SELECT ${orderId}, CAST(l.value->>0 AS BIGINT), l.value->>1, CAST(l.value->>2 AS BIGINT), CAST(l.value->>3 AS BIGINT)
-        FROM jsonb_array_elements(CAST(${json} AS jsonb)) WITH ORDINALITY AS l(value, ord) ORDER BY l.ord`
-    : sql`${columns} SELECT ${orderId}, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-          json_extract(value, '$[3]')
-        FROM json_each(${json}) ORDER BY key`;
+  const lines = jsonTable(s.dialect, json, [
+    ['product_id', 'bigint'],
+    ['product_name', 'text'],
+    ['unit_price', 'bigint'],
+    ['quantity', 'bigint'],
+  ]);
+  return sql`INSERT INTO order_items (order_id, product_id, product_name, unit_price, quantity)
+    SELECT ${orderId}, l.product_id, l.product_name, l.unit_price, l.quantity FROM ${lines} AS l ORDER BY l.ord`;
 }
 
 export interface StatusChange {
@@ -190,14 +163,17 @@ export async function changeStatus(s: Store, current: OrderRow, change: StatusCh
   const moves = change.move
     ? [...applyOrder(s, change.move.figures, paidHour(id), change.move.sign, wonRace(id, change.rev)), ...settleFirstPurchase(current.customerId)]
     : [];
-  const paidAt = change.counted ? sql`COALESCE(paid_at, ${clockMs(s)})` : sql`paid_at`;
-  const results = await runBatch(s, [
-    sql`UPDATE orders SET status = ${change.status}, paid_at = ${paidAt}, updated_at = ${change.updatedAt}, rev = ${change.rev}
-      WHERE id = ${id} AND rev = ${current.rev}`,
-    ...moves,
-    sql`SELECT * FROM orders WHERE id = ${id}`,
-  ]);
-  return results[0]!.meta.changes === 1 ? orderFromRow(s, rowsOf(results[results.length - 1])[0]!) : null;
+  const paidAt = change.counted ? sql`COALESCE(paid_at, ${clockMs(s.dialect)})` : sql`paid_at`;
+  const results = await s.write(
+    [
+      raw(sql`UPDATE orders SET status = ${change.status}, paid_at = ${paidAt}, updated_at = ${change.updatedAt}, rev = ${change.rev}
+        WHERE id = ${id} AND rev = ${current.rev} RETURNING id`),
+      ...moves.map((q) => raw(q)),
+      raw(sql`SELECT * FROM orders WHERE id = ${id}`),
+    ],
+    SALES_LOCK,
+  );
+  return results[0]!.length === 1 ? orderFromRow(s, results[results.length - 1]![0]!) : null;
 }
 
 // ---- aggregates: statements for the batch of an order write --------------------------------
@@ -364,31 +340,25 @@ const WINDOW_CUSTOMERS = sql.raw(`SUM(CASE h.hour - b.s ${Array.from({ length: 2
  */
 export async function bucketFigures(s: Store, buckets: HourRange[], interval: 'hour' | 'day'): Promise<BucketFigures[]> {
   const query = interval === 'hour' ? hourFigures(s, buckets[0]!.start, buckets[buckets.length - 1]!.end) : dayFigures(s, buckets);
-  const figures = (await prepare(s, query).first<{ figures: unknown }>())?.figures ?? '[]';
+  const [row] = await s.rows<{ figures: unknown }>(query);
+  const figures = row?.figures ?? '[]';
   // SQLite hands JSON over as text; node-postgres parses json values itself.
   return (typeof figures === 'string' ? JSON.parse(figures) : figures) as BucketFigures[];
 }
 
 function hourFigures(s: Store, first: number, end: number): SQL {
-  const columns = sql`h.hour - ${int(first)}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count, h.first_purchase_amount`;
-  const range = sql`FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${end}`;
-  return s.dialect === 'postgres'
-    ? sql`SELECT json_agg(json_build_array(${columns})) AS figures ${range}`
-    : sql`SELECT json_group_array(json_array(${columns})) AS figures ${range}`;
+  const figures = jsonArray(s.dialect, sql`h.hour - ${int(first)}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count, h.first_purchase_amount`);
+  return sql`SELECT ${jsonGroupArray(s.dialect, figures)} AS figures FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${end}`;
 }
 
 function dayFigures(s: Store, buckets: HourRange[]): SQL {
-  const json = JSON.stringify(buckets.map((b) => [b.start, b.end]));
-  const columns = sql`b.i, SUM(h.total_amount), ${WINDOW_CUSTOMERS}, SUM(h.coupon_amount), SUM(h.first_purchase_count), SUM(h.first_purchase_amount)`;
-  const hours = sql`FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e`;
-  return s.dialect === 'postgres'
-    ? sql`SELECT json_agg((SELECT json_build_array(${columns}) ${hours})) AS figures
-        FROM (SELECT CAST(l.ord - 1 AS BIGINT) AS i, CAST(l.value->>0 AS BIGINT) AS s, CAST(l.value->>1 AS BIGINT) AS e
-              FROM jsonb_array_elements(CAST(${json} AS jsonb)) WITH ORDINALITY AS l(value, ord)) AS b`
-    : // json(): the subquery's text is nested as JSON, not as a string.
-      sql`SELECT json_group_array(json((SELECT json_array(${columns}) ${hours}))) AS figures
-        FROM (SELECT CAST(key AS INTEGER) AS i, json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e
-              FROM json_each(${json})) AS b`;
+  const bucketTable = jsonTable(s.dialect, JSON.stringify(buckets.map((b) => [b.start, b.end])), [
+    ['s', 'bigint'],
+    ['e', 'bigint'],
+  ]);
+  const columns = sql`b.ord, SUM(h.total_amount), ${WINDOW_CUSTOMERS}, SUM(h.coupon_amount), SUM(h.first_purchase_count), SUM(h.first_purchase_amount)`;
+  const bucket = sql`(SELECT ${jsonArray(s.dialect, columns)} FROM sales_hours h WHERE h.hour >= b.s AND h.hour < b.e)`;
+  return sql`SELECT ${jsonGroupArray(s.dialect, jsonValue(s.dialect, bucket))} AS figures FROM ${bucketTable} AS b`;
 }
 
 /**
@@ -416,9 +386,8 @@ export interface ChartRow {
 /** Products ranked by quantity sold in the UTC hours [start, end): cumulative sales before the end minus before the start. */
 export async function productRanking(s: Store, start: number, end: number, limit: number): Promise<ChartRow[]> {
   // Names sort by code point on both (SQLite's BINARY; Postgres would use the database's locale).
-  const byName = s.dialect === 'postgres' ? sql`product_name COLLATE "C"` : sql`product_name`;
-  const { results } = await prepare(
-    s,
+  const byName = binaryOrder(s.dialect, sql`product_name`);
+  return s.rows<ChartRow>(
     sql`SELECT product_id, product_name, total_amount, quantity FROM (
       SELECT p.id AS product_id, p.name AS product_name,
         ${soldBefore('quantity', end)} - ${soldBefore('quantity', start)} AS quantity,
@@ -428,6 +397,5 @@ export async function productRanking(s: Store, start: number, end: number, limit
     WHERE quantity > 0
     ORDER BY quantity DESC, total_amount DESC, ${byName}, product_id
     LIMIT ${limit}`,
-  ).all<ChartRow>();
-  return results;
+  );
 }

@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { staffOnly, staffRead } from '../../lib/auth';
+import { staffOnly, staffRead } from '../accounts/auth';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
-import './codes';
 import {
   CreateOrderBody,
   CreateProductBody,

@@ -2,13 +2,12 @@
 // which read only the pre-aggregated tables. Services take the bindings and plain values; the data
 // access is in repository.ts.
 import { COUNTED_STATUSES, type OrderStatus } from '../../db/schema';
-import { store, type Store } from '../../db/store';
-import { config, type Bindings } from '../../env';
+import type { Store } from '../../db/store';
+import type { Ctx } from '../../env';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } from './buckets';
-import './codes';
 import * as repo from './repository';
 import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
 import { checkViolation } from '../../db/errors';
@@ -19,28 +18,28 @@ export const isCounted = (status: OrderStatus) => (COUNTED_STATUSES as readonly 
 
 // ---- products ------------------------------------------------------------------------------
 
-export function productView(env: Bindings, p: ProductRow) {
-  return { id: p.id, name: p.name, price: p.price, currency: config(env).CURRENCY, created_at: iso(p.createdAt), updated_at: iso(p.updatedAt) };
+export function productView(ctx: Ctx, p: ProductRow) {
+  return { id: p.id, name: p.name, price: p.price, currency: ctx.config.CURRENCY, created_at: iso(p.createdAt), updated_at: iso(p.updatedAt) };
 }
 
-export async function createProduct(env: Bindings, input: { name: string; price: number }): Promise<ProductRow> {
+export async function createProduct(ctx: Ctx, input: { name: string; price: number }): Promise<ProductRow> {
   const now = Date.now();
-  return repo.insertProduct(store(env), { ...input, createdAt: now, updatedAt: now });
+  return repo.insertProduct(ctx.store, { ...input, createdAt: now, updatedAt: now });
 }
 
-export async function listProducts(env: Bindings, q: PageArgs): Promise<{ count: number; rows: ProductRow[] }> {
-  return repo.productPage(store(env), q.page_size, offsetOf(q));
+export async function listProducts(ctx: Ctx, q: PageArgs): Promise<{ count: number; rows: ProductRow[] }> {
+  return repo.productPage(ctx.store, q.page_size, offsetOf(q));
 }
 
-export async function updateProduct(env: Bindings, id: number, input: { name?: string; price?: number }): Promise<ProductRow> {
-  const row = await repo.updateProductRow(store(env), id, { ...input, updatedAt: Date.now() });
+export async function updateProduct(ctx: Ctx, id: number, input: { name?: string; price?: number }): Promise<ProductRow> {
+  const row = await repo.updateProductRow(ctx.store, id, { ...input, updatedAt: Date.now() });
   if (!row) throw new ApiError('NOT_FOUND');
   return row;
 }
 
 // ---- orders --------------------------------------------------------------------------------
 
-export function orderView(env: Bindings, o: OrderRow, items: Pick<ItemRow, 'productId' | 'productName' | 'unitPrice' | 'quantity'>[]) {
+export function orderView(ctx: Ctx, o: OrderRow, items: Pick<ItemRow, 'productId' | 'productName' | 'unitPrice' | 'quantity'>[]) {
   return {
     id: o.id,
     customer_id: o.customerId,
@@ -52,7 +51,7 @@ export function orderView(env: Bindings, o: OrderRow, items: Pick<ItemRow, 'prod
     is_first_purchase: o.isFirstPurchase,
     payment_method: o.paymentMethod,
     paid_at: isoOrNull(o.paidAt),
-    currency: config(env).CURRENCY,
+    currency: ctx.config.CURRENCY,
     items: items.map((i) => ({ product_id: i.productId, product_name: i.productName, unit_price: i.unitPrice, quantity: i.quantity })),
     created_at: iso(o.createdAt),
     updated_at: iso(o.updatedAt),
@@ -66,7 +65,7 @@ function newRev(): number {
 }
 
 function figures(
-  env: Bindings,
+  ctx: Ctx,
   o: Pick<OrderRow, 'customerId' | 'totalPrice' | 'discountPrice'>,
   items: Pick<ItemRow, 'productId' | 'unitPrice' | 'quantity'>[],
 ): OrderFigures {
@@ -79,7 +78,7 @@ function figures(
   }
   return {
     customerId: o.customerId,
-    checkpoint: lastMidnightHour(Date.now(), config(env).DASHBOARD_TIMEZONE),
+    checkpoint: lastMidnightHour(Date.now(), ctx.config.DASHBOARD_TIMEZONE),
     totalPrice: o.totalPrice,
     discountPrice: o.discountPrice,
     lines: [...byProduct.values()],
@@ -102,8 +101,8 @@ async function loadProducts(s: Store, ids: number[]): Promise<Map<number, Produc
 }
 
 /** Records an order with its items and aggregates in one batch. */
-export async function createOrder(env: Bindings, input: CreateOrderInput) {
-  const s = store(env);
+export async function createOrder(ctx: Ctx, input: CreateOrderInput) {
+  const s = ctx.store;
   const [customer, catalogue] = await Promise.all([
     repo.userExists(s, input.customer_id),
     loadProducts(s, input.items.map((i) => i.product_id)),
@@ -134,8 +133,8 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
     updatedAt: now,
     rev: newRev(),
   };
-  const saved = await exactFigures(repo.insertOrder(s, row, items, counted ? figures(env, row, items) : null));
-  return orderView(env, saved, items);
+  const saved = await exactFigures(repo.insertOrder(s, row, items, counted ? figures(ctx, row, items) : null));
+  return orderView(ctx, saved, items);
 }
 
 /** The checks that keep every stored figure exact (src/db/schema/sales.ts) refused the whole batch. */
@@ -166,30 +165,30 @@ const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
  * conditional on the `rev` read here, so a concurrent change makes this batch a no-op; it then
  * retries from the new state.
  */
-export async function changeOrderStatus(env: Bindings, id: number, status: OrderStatus) {
-  const s = store(env);
+export async function changeOrderStatus(ctx: Ctx, id: number, status: OrderStatus) {
+  const s = ctx.store;
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await repo.readOrder(s, id);
     if (!found) throw new ApiError('NOT_FOUND');
     const { order: current, items } = found;
-    if (current.status === status) return orderView(env, current, items);
+    if (current.status === status) return orderView(ctx, current, items);
     if (!TRANSITIONS[current.status].includes(status)) {
       throw new ApiError('INVALID_STATUS_TRANSITION', { extras: { from: current.status, to: status } });
     }
     const was = isCounted(current.status);
     const will = isCounted(status);
     const now = Date.now();
-    const move = was === will ? null : { figures: figures(env, current, items), sign: will ? (1 as const) : (-1 as const) };
+    const move = was === will ? null : { figures: figures(ctx, current, items), sign: will ? (1 as const) : (-1 as const) };
     const saved = await exactFigures(repo.changeStatus(s, current, { status, counted: will, updatedAt: now, rev: newRev(), move }));
-    if (saved) return orderView(env, saved, items);
+    if (saved) return orderView(ctx, saved, items);
   }
   throw new Error(`order ${id}: status change lost the race 5 times`);
 }
 
-export async function getOrder(env: Bindings, id: number) {
-  const found = await repo.readOrder(store(env), id);
+export async function getOrder(ctx: Ctx, id: number) {
+  const found = await repo.readOrder(ctx.store, id);
   if (!found) throw new ApiError('NOT_FOUND');
-  return orderView(env, found.order, found.items);
+  return orderView(ctx, found.order, found.items);
 }
 
 // ---- dashboards ----------------------------------------------------------------------------
@@ -201,11 +200,11 @@ export interface LiveSalesInput {
   timezone?: string;
 }
 
-export async function liveSales(env: Bindings, input: LiveSalesInput, now = Date.now()) {
-  const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
+export async function liveSales(ctx: Ctx, input: LiveSalesInput, now = Date.now()) {
+  const tz = input.timezone ?? ctx.config.DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const buckets = input.interval === 'hour' ? hourBuckets(from, to, tz) : dayBuckets(from, to, tz);
-  const byIndex = new Map((await repo.bucketFigures(store(env), buckets, input.interval)).map((r) => [r[0], r]));
+  const byIndex = new Map((await repo.bucketFigures(ctx.store, buckets, input.interval)).map((r) => [r[0], r]));
   return {
     results: buckets.map((b, i) => {
       // A bucket without any hour row comes back as nulls (day) or not at all (hour).
@@ -232,9 +231,9 @@ export interface SalesChartInput {
 }
 
 /** Products ranked by quantity sold in [start, end): cumulative sales before the end minus before the start. */
-export async function salesChart(env: Bindings, input: SalesChartInput, now = Date.now()) {
-  const tz = input.timezone ?? config(env).DASHBOARD_TIMEZONE;
+export async function salesChart(ctx: Ctx, input: SalesChartInput, now = Date.now()) {
+  const tz = input.timezone ?? ctx.config.DASHBOARD_TIMEZONE;
   const { from, to } = parseRange({ start: input.start, end: input.end, tz, now });
   const { start, end } = chartHours(from, to, tz);
-  return { results: await repo.productRanking(store(env), start, end, input.limit) };
+  return { results: await repo.productRanking(ctx.store, start, end, input.limit) };
 }

@@ -1,12 +1,13 @@
 import { router } from '../../lib/openapi';
 import { ApiError } from '../../lib/problem';
+import { ping } from './repository';
 import { healthRoute } from './routes';
 
 export const system = router();
 
 system.openapi(healthRoute, async (c) => {
   try {
-    await c.env.DB.prepare('SELECT 1 AS ok').first();
+    await ping(c.var.ctx.store);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'health check failed', request_id: c.get('requestId'), error: String(err) }));
     throw new ApiError('SERVICE_UNAVAILABLE');

@@ -1,14 +1,13 @@
-// Bearer authentication. One D1 query per request reads the user and the token's session together,
-// so a logout, a revoked family or a deactivated user refuses the access token at once.
+// Bearer authentication. One query per request reads the user and the token's session together
+// (repository.sessionCheck), so a logout, a revoked family or a deactivated user refuses the access
+// token at once. Read routes send that check in the same D1 batch as their first read.
 import { createMiddleware } from 'hono/factory';
-import { fromRow } from '../db/rows';
-import { users } from '../db/schema';
-import { piggybackD1 } from './piggyback-d1';
-import { scopedEnv, type AppEnv, type Bindings } from '../env';
-import { ApiError } from './problem';
-import { verifyToken, type TokenType } from './tokens';
+import type { AppEnv, Ctx } from '../../env';
+import { ApiError } from '../../lib/problem';
+import { verifyToken, type TokenClaims, type TokenType } from '../../lib/tokens';
+import { sessionCheck, userFromRow, type AuthRow, type UserRow } from './repository';
 
-export type UserRow = typeof users.$inferSelect;
+export type { UserRow } from './repository';
 
 export interface AuthContext {
   user: UserRow;
@@ -22,32 +21,23 @@ export function bearerToken(header: string | undefined | null): string | null {
   return match ? match[1]!.trim() || null : null;
 }
 
-// The user and the token's session in one row (session columns prefixed so no name collides).
-const AUTH_SQL = `SELECT u.*, s.revoked_at AS s_revoked_at, s.expires_at AS s_expires_at, s.refresh_jti AS s_refresh_jti
-  FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = ?1 AND s.id = ?2`;
-
-type Claims = Awaited<ReturnType<typeof verifyToken>>;
-
-function authStatement(env: Bindings, claims: Claims): D1PreparedStatement {
-  return env.DB.prepare(AUTH_SQL).bind(claims.userId, claims.sessionId);
-}
-
 /**
- * Checks the row of AUTH_SQL: a revoked or expired session, or a missing or inactive user, is
- * INVALID_TOKEN; only the newest refresh token of a family is valid (older ones are spent).
+ * Checks the row of the session check: a revoked or expired session, or a missing or inactive
+ * user, is INVALID_TOKEN; only the newest refresh token of a family is valid (older ones are spent).
  */
-function userFromAuthRow(row: Record<string, unknown> | null | undefined, claims: Claims): UserRow {
+function userFromAuthRow(ctx: Ctx, row: AuthRow | undefined, claims: TokenClaims): UserRow {
   if (!row || row.s_revoked_at !== null || (row.s_expires_at as number) <= Date.now() || !row.is_active) {
     throw new ApiError('INVALID_TOKEN');
   }
   if (claims.typ === 'refresh' && row.s_refresh_jti !== claims.jti) throw new ApiError('INVALID_TOKEN');
-  return fromRow(users, row);
+  return userFromRow(ctx.store, row);
 }
 
 /** Resolves a token to its live user and session. Used by the middleware and by /verify. */
-export async function authenticate(env: Bindings, token: string, expected?: TokenType): Promise<AuthContext & { claims: Claims }> {
-  const claims = await verifyToken(env, token, expected);
-  const user = userFromAuthRow(await authStatement(env, claims).first(), claims);
+export async function authenticate(ctx: Ctx, token: string, expected?: TokenType): Promise<AuthContext & { claims: TokenClaims }> {
+  const claims = await verifyToken(ctx, token, expected);
+  const [row] = await ctx.store.rows<AuthRow>(sessionCheck(ctx.store, claims.userId, claims.sessionId).query);
+  const user = userFromAuthRow(ctx, row, claims);
   return { user, sessionId: claims.sessionId, claims };
 }
 
@@ -57,7 +47,7 @@ export function requireAuth(opts: { allowQueryToken?: boolean } = {}) {
     let token = bearerToken(c.req.header('authorization'));
     if (!token && opts.allowQueryToken) token = c.req.query('access_token') ?? null;
     if (!token) throw new ApiError('TOKEN_NOT_FOUND');
-    const { user, sessionId } = await authenticate(c.env, token, 'access');
+    const { user, sessionId } = await authenticate(c.var.ctx, token, 'access');
     c.set('auth', { user, sessionId });
     await next();
   });
@@ -68,15 +58,17 @@ export const auth = requireAuth();
 /**
  * For read-only routes whose handler needs only the caller's id before its first query: the token
  * is verified at once, and the user/session check rides in the same D1 batch as the handler's
- * first read (one round trip instead of two). Until that check has passed, `auth.user` holds only
- * the id from the token; nothing is answered before it passes (a handler without any read gets the
- * check after it ran, before its response leaves). `staff` also requires is_staff.
+ * first read (one round trip instead of two; the store does it, see Store.defer). Until that check
+ * has passed, `auth.user` holds only the id from the token; nothing is answered before it passes
+ * (a handler without any read gets the check after it ran, before its response leaves). `staff`
+ * also requires is_staff.
  */
 export function deferredAuth(opts: { staff?: boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new ApiError('TOKEN_NOT_FOUND');
-    const claims = await verifyToken(c.env, token, 'access');
+    const ctx = c.var.ctx;
+    const claims = await verifyToken(ctx, token, 'access');
     // Until the check has passed only the id (from the signed token) may be read.
     const provisional = new Proxy({ id: claims.userId } as UserRow, {
       get(target, key) {
@@ -85,14 +77,13 @@ export function deferredAuth(opts: { staff?: boolean } = {}) {
       },
     });
     c.set('auth', { user: provisional, sessionId: claims.sessionId });
-    const db = piggybackD1(c.env.DB, authStatement(c.env, claims), (row) => {
-      const user = userFromAuthRow(row, claims);
+    ctx.store.defer(sessionCheck(ctx.store, claims.userId, claims.sessionId), (rows) => {
+      const user = userFromAuthRow(ctx, rows[0], claims);
       if (opts.staff && !user.isStaff) throw new ApiError('PERMISSION_DENIED');
       c.set('auth', { user, sessionId: claims.sessionId });
     });
-    c.env = scopedEnv(c.env, { DB: db.binding });
     await next();
-    await db.checked();
+    await ctx.store.settled();
   });
 }
 

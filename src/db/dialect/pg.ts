@@ -1,0 +1,96 @@
+// Postgres through Hyperdrive: one connection per unit of work (a request, a Durable Object call, a
+// queue batch), opened on its first query and closed when the unit ends (Hyperdrive pools the real
+// connections). A connection carries one thing at a time: each operation of the store (a statement,
+// or a whole transaction) runs after the previous one has finished, so a statement can never slip
+// into another operation's transaction. Drizzle runs on a client facade that refuses queries made
+// outside an operation (a builder awaited directly instead of through the store).
+import pg from 'pg';
+
+// int8 (COUNT, bigint columns) and numeric (SUM of bigint) as JS numbers, like D1. Every stored
+// value is bounded below 2^53 (see src/db/schema/sales.ts for the largest sums).
+pg.types.setTypeParser(20, Number);
+pg.types.setTypeParser(1700, Number);
+
+export interface PgTarget {
+  connectionString: string;
+  /** Another database on the same server (the tests give each test file its own). */
+  database?: string;
+}
+
+function connectionString(target: PgTarget): string {
+  if (!target.database) return target.connectionString;
+  const url = new URL(target.connectionString);
+  url.pathname = `/${encodeURIComponent(target.database)}`;
+  return url.toString();
+}
+
+/** What an operation may ask of a transaction. */
+export interface TransactionMode {
+  /** REPEATABLE READ READ ONLY: several reads see one snapshot. */
+  readOnly?: boolean;
+  /** Transaction-scoped advisory locks taken first (see Lock in store.ts). */
+  locks?: readonly (readonly [number, number])[];
+}
+
+export class PgConnection {
+  private readonly client: pg.Client;
+  private connected: Promise<void> | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private active = 0;
+  /** The object drizzle runs on. */
+  readonly facade: { query: pg.Client['query'] };
+
+  constructor(target: PgTarget) {
+    this.client = new pg.Client({ connectionString: connectionString(target) });
+    // pg-cloudflare emits 'error' when end() closes the socket under a pending read; without a
+    // listener EventEmitter would throw it. Errors of a query still reject that query.
+    this.client.on('error', () => {});
+    const query = (...args: unknown[]) => {
+      if (this.active === 0) throw new Error('a query outside the store: run it through Store methods');
+      return (this.client.query as (...a: unknown[]) => unknown)(...args);
+    };
+    this.facade = { query: query as pg.Client['query'] };
+  }
+
+  /** Runs `body` as the connection's next operation (after every earlier one has finished). */
+  operation<T>(body: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      await (this.connected ??= this.client.connect().then(() => undefined));
+      this.active += 1;
+      try {
+        return await body();
+      } finally {
+        this.active -= 1;
+      }
+    };
+    const next = this.tail.then(run, run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** `body` inside BEGIN … COMMIT (ROLLBACK when it throws), with the mode's isolation and locks. */
+  transaction<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
+    return this.operation(async () => {
+      await this.client.query(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+      try {
+        // Sorted, so two transactions that need the same locks take them in the same order.
+        for (const [scope, id] of [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
+          await this.client.query('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
+        }
+        const out = await body();
+        await this.client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await this.client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.connected) return;
+    await this.connected.catch(() => {});
+    await this.tail;
+    await this.client.end().catch(() => {});
+  }
+}

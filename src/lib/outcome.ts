@@ -1,0 +1,24 @@
+// One result type for what crosses a Durable Object's RPC boundary (UserLedger, MachineDO): a value,
+// or an API error carried as data. RPC hands plain data across; an ApiError thrown inside an object
+// would arrive as a bare Error. The object wraps its work with `settle`, the caller `unwrap`s, and
+// the error is thrown again as the same ApiError: one conversion each way, no casts.
+import type { ErrorCode } from '../errors';
+import { ApiError } from './problem';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; extras?: Record<string, unknown> };
+
+/** Runs `fn`; its ApiError becomes a failed outcome (anything else still throws: a 500). */
+export async function settle<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    if (err instanceof ApiError) return { ok: false, code: err.code, extras: err.options.extras };
+    throw err;
+  }
+}
+
+/** The value, or the outcome's error thrown as an ApiError. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw new ApiError(outcome.code, { extras: outcome.extras });
+}
