@@ -57,10 +57,16 @@ machines.openapi(routes.operationRoute, async (c) => {
 // The socket itself is served by the machine's Durable Object, after auth and the permission check.
 machines.openapi(routes.liveRoute, async (c) => {
   const { id } = c.req.valid('param');
-  await service.getManagedMachine(c.env, c.get('auth').user, id);
+  const { user, sessionId, tokenExp } = c.get('auth');
+  await service.getManagedMachine(c.env, user, id);
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError('UPGRADE_REQUIRED');
   const headers = new Headers(c.req.raw.headers);
   headers.set('x-machine-id', String(id));
+  // The socket keeps the right that opened it: the DO closes it when the session, the user's
+  // activity, the token or the permission to watch the machine ends.
+  headers.set('x-user-id', String(user.id));
+  headers.set('x-session-id', sessionId);
+  headers.set('x-token-exp', String(tokenExp ?? 0));
   // The DO needs neither the token nor the query string.
   headers.delete('authorization');
   const res = await service.machineStub(c.env, id).fetch(new Request(`https://machine/${id}/live`, { headers }));

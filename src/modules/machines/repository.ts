@@ -1,7 +1,8 @@
 // Machines' data access, for both backends. The service (HTTP side) and MachineDO (the single
 // writer of a machine's status) call these with a Store; nothing above this file knows which
 // database runs.
-import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { fromRow } from '../../db/rows';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
 import type { Store } from '../../db/store';
 
@@ -156,16 +157,25 @@ export async function findOperation(s: Store, machineId: number, operationId: nu
   return (await s.orm.select().from(o).where(and(eq(o.id, operationId), eq(o.machineId, machineId))))[0];
 }
 
+/**
+ * Records a command PENDING, for the machine's owner at this moment, only if the worker may still
+ * drive the machine (its owner, or staff); undefined otherwise. One statement, so the owner it
+ * records and the permission it checks are the same row, whatever a transfer does around it.
+ */
 export async function insertOperation(
   s: Store,
-  v: { machineId: number; ownerId: number; workerId: number | null; command: MachineCommand },
-): Promise<OperationRow> {
-  const { machineOperations: o } = s.t;
-  const [row] = await s.orm
-    .insert(o)
-    .values({ machineId: v.machineId, machineOwnerId: v.ownerId, workerId: v.workerId, command: v.command, requestDatetime: Date.now() })
-    .returning();
-  return row!;
+  v: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand },
+): Promise<OperationRow | undefined> {
+  const row = await s.sql
+    .prepare(
+      `INSERT INTO machine_operations (machine_id, machine_owner_id, worker_id, command, result, request_datetime)
+       SELECT id, owner_id, CAST(?1 AS BIGINT), ?2, 'PENDING', CAST(?3 AS BIGINT) FROM machines
+       WHERE id = ?4 AND (owner_id = ?1 OR ?5 = 1)
+       RETURNING *`,
+    )
+    .bind(v.workerId, v.command, Date.now(), v.machineId, v.isStaff ? 1 : 0)
+    .first<Record<string, unknown>>();
+  return row ? fromRow(s.t.machineOperations, row) : undefined;
 }
 
 export interface Resolution {
@@ -175,33 +185,55 @@ export interface Resolution {
 }
 
 /**
- * Resolves operations and writes the machine's status atomically. Each operation update is
- * conditional on PENDING, so a result that arrives twice changes nothing the second time; only the
- * rows actually resolved now come back.
+ * Resolves an operation (`head`) and the ones it cancels, and writes the machine's status, in one
+ * atomic write. Every statement is conditional on `head` still being PENDING (the head's own
+ * update comes last), so a result that arrives twice changes nothing the second time: not the
+ * status, not the operations behind it. Only the rows actually resolved now come back.
  */
-export async function resolveOperations(s: Store, machineId: number, resolutions: Resolution[], status: MachineStatus | null): Promise<OperationRow[]> {
+export async function resolveOperations(s: Store, machineId: number, head: Resolution, cancelled: Resolution[], status: MachineStatus | null): Promise<OperationRow[]> {
   const { machines, machineOperations: o } = s.t;
   const now = Date.now();
-  const statements = resolutions.map((r) =>
+  const headPending = sql`exists (select 1 from ${o} h where h.id = ${head.id} and h.result = 'PENDING')`;
+  const resolve = (r: Resolution, ...conditions: SQL[]) =>
     s.orm
       .update(o)
       .set({ result: r.result, detail: r.detail, completedAt: now })
-      .where(and(eq(o.id, r.id), eq(o.result, 'PENDING')))
-      .returning(),
-  );
+      .where(and(eq(o.id, r.id), eq(o.result, 'PENDING'), ...conditions))
+      .returning();
   const machineUpdate = s.orm
     .update(machines)
     .set(status ? { status, updatedAt: now } : { updatedAt: now })
-    .where(eq(machines.id, machineId));
-  const results = await s.atomic([machineUpdate, ...statements] as const);
-  return results.slice(1).flatMap((rows) => rows as OperationRow[]);
+    .where(and(eq(machines.id, machineId), headPending));
+  const results = await s.atomic([machineUpdate, ...cancelled.map((r) => resolve(r, headPending)), resolve(head)] as const);
+  return [results.at(-1), ...results.slice(1, -1)].flatMap((rows) => rows as OperationRow[]);
 }
 
-/** Commands left PENDING without a Durable Object to finish them (e.g. imported data). */
-export async function failOrphanedOperations(s: Store, machineId: number): Promise<void> {
+/**
+ * Fails the machine's PENDING operations other than `keep`: rows left without a Durable Object to
+ * finish them (imported data, or a crash between the insert and the object saving the command).
+ */
+export async function failOrphanedOperations(s: Store, machineId: number, keep: number[], detail: string): Promise<void> {
   const { machineOperations: o } = s.t;
   await s.orm
     .update(o)
-    .set({ result: 'INTERNALFAILED', detail: 'abandoned: the machine state was re-initialised', completedAt: Date.now() })
-    .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING')));
+    .set({ result: 'INTERNALFAILED', detail, completedAt: Date.now() })
+    .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING'), keep.length ? notInArray(o.id, keep) : undefined));
+}
+
+// ---- /live watchers ---------------------------------------------------------------------------------
+
+/**
+ * For each of these sessions that is still live (not revoked, not expired, its user active):
+ * whether its user may still watch the machine (its owner, or staff). A session missing from the
+ * answer has ended. One query for every socket of a machine.
+ */
+export async function watcherRights(s: Store, machineId: number, sessionIds: string[], now: number): Promise<Map<string, boolean>> {
+  const { machines, sessions, users } = s.t;
+  const rows = await s.orm
+    .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(machines, eq(machines.id, machineId))
+    .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true)));
+  return new Map(rows.map((r) => [r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId]));
 }

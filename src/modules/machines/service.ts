@@ -107,16 +107,16 @@ function checkControllerUrl(env: Bindings, url: string | null | undefined): void
   if (problem) throw validationError([{ path: 'controller_url', message: problem }]);
 }
 
-/** `owner_id` counts only for staff; the new owner must exist. */
-async function resolveOwner(env: Bindings, user: UserRow, requested: number | undefined, current: number): Promise<number> {
-  if (requested === undefined || !user.isStaff || requested === current) return current;
+/** A new owner: `owner_id` counts only for staff, and must name a user; undefined when unchanged. */
+async function resolveOwner(env: Bindings, user: UserRow, requested: number | undefined, current: number): Promise<number | undefined> {
+  if (requested === undefined || !user.isStaff || requested === current) return undefined;
   if (!(await repo.userExists(store(env), requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
   return requested;
 }
 
 export async function createMachine(env: Bindings, user: UserRow, input: CreateMachineInput): Promise<MachineRow> {
   checkControllerUrl(env, input.controller_url);
-  const ownerId = await resolveOwner(env, user, input.owner_id, user.id);
+  const ownerId = (await resolveOwner(env, user, input.owner_id, user.id)) ?? user.id;
   return repo.insertMachine(store(env), {
     name: input.name,
     location: input.location,
@@ -129,9 +129,9 @@ export async function createMachine(env: Bindings, user: UserRow, input: CreateM
 export type { MachineFields };
 
 /**
- * PUT (`replace`) or PATCH. Anything that carries `status` goes through the machine's Durable
- * Object, which refuses a change while a command is pending (MACHINE_BUSY); other fields are
- * written here, never touching `status`.
+ * PUT (`replace`) or PATCH. A `status` or a new owner goes through the machine's Durable Object,
+ * which refuses a status change while a command is pending (MACHINE_BUSY) and orders a transfer
+ * against the commands it accepts; other fields are written here, never touching either.
  */
 export async function updateMachine(env: Bindings, user: UserRow, id: number, input: PatchMachineInput, replace: boolean) {
   const row = await getManagedMachine(env, user, id);
@@ -142,8 +142,8 @@ export async function updateMachine(env: Bindings, user: UserRow, id: number, in
     controllerUrl: replace ? (input.controller_url ?? null) : input.controller_url,
     ownerId: await resolveOwner(env, user, input.owner_id, row.ownerId),
   };
-  if (input.status !== undefined) {
-    const out = (await machineStub(env, id).update(id, fields, input.status)) as UpdateOutcome;
+  if (input.status !== undefined || fields.ownerId !== undefined) {
+    const out = (await machineStub(env, id).updateMachine(id, fields, input.status)) as UpdateOutcome;
     if ('error' in out) throw new ApiError(out.error);
     return out.machine;
   }
@@ -161,11 +161,14 @@ export function machineStub(env: Bindings, id: number) {
   return env.MACHINE.get(env.MACHINE.idFromName(String(id)));
 }
 
-/** Accepts a command: the DO validates it, records it PENDING and queues it. */
+/**
+ * Accepts a command: the DO validates it, records it PENDING for the machine's owner and queues it.
+ * The DO checks the permission again in the insert, so a transfer in between is never bypassed.
+ */
 export async function issueCommand(env: Bindings, user: UserRow, id: number, command: MachineCommand): Promise<OperationView> {
-  const row = await getManagedMachine(env, user, id);
+  await getManagedMachine(env, user, id);
   // RPC erases the union's narrowing; the DO's declared outcome types restore it.
-  const out = (await machineStub(env, id).command({ machineId: id, ownerId: row.ownerId, workerId: user.id, command })) as CommandOutcome;
+  const out = (await machineStub(env, id).command({ machineId: id, workerId: user.id, isStaff: user.isStaff, command })) as CommandOutcome;
   if ('error' in out) throw new ApiError(out.error, { extras: out.extras });
   return out.operation;
 }
