@@ -235,7 +235,7 @@ describe('a crash at any point of a command', () => {
     }
   });
 
-  it('during an execution whose executor died (lease expired, message gone): the alarm retries it, and it completes', async () => {
+  it('during an execution that died with its object (the claim is left, the message is gone): the alarm retries it, and it completes', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);
     const opId = await pendingRow(m.id, u.id, 'POWER_ON');

@@ -153,8 +153,10 @@ export class MachineDO extends DurableObject<Bindings> {
 
   command(input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }) {
     return this.serial(async (s): Promise<CommandOutcome> => {
-      const st = await this.load(s, input.machineId);
-      if (!st) return { error: 'NOT_FOUND' };
+      const loaded = await this.load(s, input.machineId);
+      if (!loaded) return { error: 'NOT_FOUND' };
+      if (loaded.inserting) await this.recover(s); // an earlier insert ended in an error
+      const st = this.state!;
       const projected = st.ops.at(-1)?.target ?? st.status;
       const target = nextStatus(projected, input.command);
       if (!target) {
@@ -362,7 +364,9 @@ export class MachineDO extends DurableObject<Bindings> {
       else if (!head.enqueuedAt) due.push(Date.now() + SEND_GRACE_MS);
       else due.push(head.enqueuedAt + watchdogMs(this.env));
     }
-    return due.length ? Math.min(...due) : null;
+    // Never in the past: what was due has just been handled (or runs here still, e.g. an execution
+    // past its claim), and an alarm in the past would fire again at once.
+    return due.length ? Math.max(Math.min(...due), Date.now() + 1_000) : null;
   }
 
   private async armAlarm(): Promise<void> {
