@@ -46,15 +46,35 @@ const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   })(c, next);
 };
 
-/** Where a NUL character hides in a parsed JSON value (`items.0.name`, as in errors[]), or null. */
-function nulPath(value: unknown, path: string[]): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    const found = key.includes('\0') ? path.join('.') : nulPath(child, [...path, key]);
-    if (found !== null) return found;
+/**
+ * Where a NUL character hides in a parsed JSON value (`items.0.name`, as in errors[]), or null.
+ * Iterative: a 64 KiB body can nest 30,000 levels deep, far beyond the call stack.
+ */
+function nulPath(root: unknown): string | null {
+  type Node = { key: string; parent: Node | null } | null;
+  const stack: { value: unknown; at: Node }[] = [{ value: root, at: null }];
+  while (stack.length > 0) {
+    const { value, at } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return pathOf(at);
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      // Reversed onto the stack, so the first offending field in document order is reported.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        if (key.includes('\0')) return pathOf(at);
+        stack.push({ value: child, at: { key, parent: at } });
+      }
+    }
   }
   return null;
+}
+
+/** `a.0.b` from a chain of parent links (iterative, like the walk). */
+function pathOf(node: { key: string; parent: unknown } | null): string {
+  const keys: string[] = [];
+  for (let n = node; n; n = n.parent as typeof node) keys.push(n.key);
+  return keys.reverse().join('.');
 }
 
 const nulRefused = (path: string) =>
@@ -79,7 +99,7 @@ const nulGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
       } catch {
         return next(); // malformed: the JSON validator answers it
       }
-      const path = nulPath(parsed, []);
+      const path = nulPath(parsed);
       if (path !== null) throw nulRefused(path);
     }
   }

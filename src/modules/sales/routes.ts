@@ -68,9 +68,14 @@ export const createOrderRoute = createRoute({
 Orders with status PAID, SHIPPING or COMPLETED count as sales in the UTC hour of \`paid_at\`.
 \`is_first_purchase\` is held by the customer's earliest counted order by \`paid_at\` (then id): recording an
 older order moves it there. A partial unique index keeps exactly one per customer under concurrent writes.
-The order, its items and every dashboard aggregate are written in one D1 batch (one transaction).`,
+The order, its items and every dashboard aggregate are written in one D1 batch (one transaction).
+
+Every figure is exact as a JSON number: prices, discounts and delivery are at most 1,000,000,000, quantities
+at most 1,000 and an order has at most 100 lines, so an order is at most 10^14. An hour's dashboard sums are
+capped at 2^53 / 32 (a day of 25 hours stays below 2^53) and a product's all-time amount at 2^53 − 1: an
+order (or a status change) that would pass a cap is 409 \`SALES_LIMIT_EXCEEDED\` and records nothing.`,
   request: { body: jsonBody(CreateOrderBody) },
-  responses: { 201: jsonResponse(OrderSchema, 'The recorded order.'), ...errorResponses([DENIED, 'NOT_FOUND'], { auth: true, body: true }) },
+  responses: { 201: jsonResponse(OrderSchema, 'The recorded order.'), ...errorResponses([DENIED, 'NOT_FOUND', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }) },
 });
 
 export const getOrderRoute = createRoute({
@@ -101,7 +106,7 @@ atomically with the status change; concurrent changes are serialised by a condit
   request: { params: IdParam, body: jsonBody(PatchOrderBody) },
   responses: {
     200: jsonResponse(OrderSchema, 'The updated order.'),
-    ...errorResponses([DENIED, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION'], { auth: true, body: true }),
+    ...errorResponses([DENIED, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }),
   },
 });
 
