@@ -332,9 +332,12 @@ export interface paths {
          * Replace a machine
          * @description Every authenticated user reads machines; only the owner or staff change, drive or watch one
          *     (403 `PERMISSION_DENIED` for others: machines are not private, so their existence is not hidden).
-         *     `owner_id` is honoured for staff only (it transfers the machine and its history). A `status` in the body is
-         *     applied by the machine's Durable Object, the single writer of its status: a change while a command is pending is
-         *     409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an administrative override).
+         *     `owner_id` is honoured for staff only: it transfers the machine with its whole history, commands still pending
+         *     included (see the command route: an operation belongs to the machine's owner). The transfer is applied by the
+         *     machine's Durable Object in order with the commands it accepts; the old owner's `/live` sockets close (4403).
+         *     A `status` in the body is applied by that Durable Object too, the single writer of the status: a change while a
+         *     command is pending is 409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an
+         *     administrative override).
          */
         put: operations["replaceMachine"];
         post?: never;
@@ -350,9 +353,12 @@ export interface paths {
          * Update a machine
          * @description Every authenticated user reads machines; only the owner or staff change, drive or watch one
          *     (403 `PERMISSION_DENIED` for others: machines are not private, so their existence is not hidden).
-         *     `owner_id` is honoured for staff only (it transfers the machine and its history). A `status` in the body is
-         *     applied by the machine's Durable Object, the single writer of its status: a change while a command is pending is
-         *     409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an administrative override).
+         *     `owner_id` is honoured for staff only: it transfers the machine with its whole history, commands still pending
+         *     included (see the command route: an operation belongs to the machine's owner). The transfer is applied by the
+         *     machine's Durable Object in order with the commands it accepts; the old owner's `/live` sockets close (4403).
+         *     A `status` in the body is applied by that Durable Object too, the single writer of the status: a change while a
+         *     command is pending is 409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an
+         *     administrative override).
          */
         patch: operations["updateMachine"];
         trace?: never;
@@ -378,8 +384,15 @@ export interface paths {
          *     recovers it) or INTERNALFAILED (the controller was unreachable after 3 retries with exponential backoff; status
          *     unchanged). A failure cancels the commands queued behind it (INTERNALFAILED, `detail` says why). A command
          *     without any result long after its retries could have ended is failed by a watchdog, so a lost message never
-         *     blocks a machine. The operation id is the idempotency key: a redelivered message never applies twice, and the
+         *     blocks a machine, and a command survives a restart of the service at any point (it completes or fails, it is
+         *     never left PENDING). The operation id is the idempotency key: a redelivered message never applies twice, and the
          *     controller receives it as `Idempotency-Key`.
+         *     Ownership: an operation belongs to the machine's owner (`machine_owner_id`; `worker_id` is who issued it). It is
+         *     recorded for the owner at the moment it is accepted, and a transfer moves it, pending or not, with the rest of the
+         *     history: the new owner is answerable for the machine's state, including the results of commands still in flight,
+         *     and the old owner can no longer read the machine's history. The machine's Durable Object orders transfers and
+         *     commands, so a command accepted before a transfer moves with it, and a command that arrives after it is checked
+         *     against the new owner (403 `PERMISSION_DENIED` for the old one).
          */
         post: operations["sendMachineCommand"];
         delete?: never;
@@ -449,6 +462,10 @@ export interface paths {
          *     - when a command is accepted and when its result arrives: `{ "type": "operation", "operation": Operation }`
          *     - when the machine is deleted: `{ "type": "deleted", "machine_id" }`, then the socket closes.
          *     Sending `ping` answers `pong` without waking the object.
+         *     A socket lives only as long as the right that opened it. It is closed with code 4401 when the access token expires
+         *     (reason `token expired`), or when its session is logged out or revoked or its user deactivated (`session ended`,
+         *     found before the next event is sent); with 4403 (`permission lost`) when its user may no longer watch the machine
+         *     (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
          */
         get: operations["watchMachine"];
         put?: never;

@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import type { Store } from './db/store';
 import type { Observation } from './lib/rate-limit';
-import type { AuthContext } from './modules/accounts/auth';
-import type { CommandMessage } from './modules/machines/consumer';
+import type { AuthContext } from './modules/accounts';
+import type { CommandMessage } from './modules/machines';
 
 declare global {
   namespace Cloudflare {

@@ -1,12 +1,12 @@
 // The worker: the HTTP app, the queue consumers and the Durable Object classes.
 import { app } from './app';
-import { withStore } from './db/store';
-import { handleQueue } from './modules/machines/consumer';
+import type { Bindings } from './env';
+import { handleQueue } from './modules/machines';
 
-export { MachineDO } from './modules/machines/machine.do';
-export { UserLedger } from './modules/payments/user-ledger';
+export { MachineDO } from './modules/machines';
+export { UserLedger } from './modules/payments';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => withStore(env, (scoped) => handleQueue(batch, scoped)),
-} satisfies ExportedHandler<Cloudflare.Env>;
+  queue: (batch, env) => handleQueue(batch, env),
+} satisfies ExportedHandler<Bindings>;

@@ -140,7 +140,7 @@ describe('operations', () => {
           await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
         });
       } else {
-        const spy = vi.spyOn(env.DB, 'batch').mockImplementation(() => {
+        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
           throw new Error('D1 down');
         });
         try {

@@ -129,3 +129,13 @@ export async function phoneUser(phone = randomPhone()): Promise<{ phone: string;
   const body = await res.json<any>();
   return { phone: sent.phone, access: body.token.access, refresh: body.token.refresh, user: body.user };
 }
+
+/**
+ * An env with some bindings replaced (e.g. a Durable Object's queue): defineProperty on a child
+ * object, not assignment, which an inherited setter would write through to the shared env.
+ */
+export function scopedEnv<E extends object>(base: E, replace: Record<string, unknown>): E {
+  const scoped = Object.create(base) as E;
+  for (const [key, value] of Object.entries(replace)) Object.defineProperty(scoped, key, { value, enumerable: true });
+  return scoped;
+}

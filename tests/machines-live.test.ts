@@ -1,8 +1,9 @@
 // /live: the machine's Durable Object pushes status changes and operation results over a WebSocket.
-import { exports } from 'cloudflare:workers';
+import { evictDurableObject } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { BASE, call, createUser, expectProblem } from './helpers';
-import { accepted, newMachine, waitDone } from './machines-helpers';
+import { BASE, call, createUser, expectProblem, withVars } from './helpers';
+import { accepted, newMachine, run, waitDone } from './machines-helpers';
 
 async function connect(path: string, headers: Record<string, string> = {}) {
   const res = await exports.default.fetch(new Request(BASE + path, { headers: { upgrade: 'websocket', ...headers } }));
@@ -14,6 +15,7 @@ async function connect(path: string, headers: Record<string, string> = {}) {
     events.push(typeof e.data === 'string' ? (e.data === 'pong' ? 'pong' : JSON.parse(e.data)) : e.data);
     waiters.splice(0).forEach((w) => w());
   });
+  const closed = new Promise<{ code: number; reason: string }>((r) => ws.addEventListener('close', (e) => r({ code: e.code, reason: e.reason })));
   ws.accept();
   /** Resolves when an event matching pred has arrived. */
   async function next(pred: (e: any) => boolean, timeoutMs = 10_000): Promise<any> {
@@ -28,7 +30,7 @@ async function connect(path: string, headers: Record<string, string> = {}) {
       });
     }
   }
-  return { ws, events, next };
+  return { ws, events, next, closed };
 }
 
 describe('GET /api/machines/{id}/live', () => {
@@ -80,5 +82,78 @@ describe('GET /api/machines/{id}/live', () => {
     await expectProblem(await get(`/api/machines/${m.id}/live?access_token=${u.access}`, {}), 426, 'UPGRADE_REQUIRED');
     // the query token is for /live only
     await expectProblem(await get(`/api/machines/${m.id}?access_token=${u.access}`, {}), 401, 'TOKEN_NOT_FOUND');
+  });
+});
+
+/** Resolves with the close, or with null when the socket is still open after `ms`. */
+function closedWithin(live: { closed: Promise<{ code: number; reason: string }> }, ms: number) {
+  return Promise.race([live.closed, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+}
+
+describe('a /live socket lives only as long as the right that opened it', () => {
+  /** A machine of `owner`, watched by its owner; staff drives it afterwards. */
+  async function watched() {
+    const owner = await createUser();
+    const staff = await createUser({ staff: true });
+    const m = await newMachine(owner.access);
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${owner.access}`);
+    await live.next((e) => e.type === 'status');
+    return { owner, staff, m, live };
+  }
+
+  /** Staff sends a command; the socket must be closed, and must not have seen its events. */
+  async function expectCutOff(live: Awaited<ReturnType<typeof connect>>, staffToken: string, machineId: number, code: number) {
+    const op = await run(staffToken, machineId, 'POWER_ON');
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code });
+    expect(live.events.filter((e) => e.type === 'operation' && e.operation.id === op.id)).toEqual([]);
+  }
+
+  it('closes after its session logs out (4401)', async () => {
+    const { owner, staff, m, live } = await watched();
+    expect((await call('/api/users/logout', { body: { refresh: owner.refresh }, token: owner.access })).status).toBe(204);
+    await expectCutOff(live, staff.access, m.id, 4401);
+  });
+
+  it('keeps its right through hibernation: after an eviction, a logout still closes it', async () => {
+    const { owner, staff, m, live } = await watched();
+    await evictDurableObject(env.MACHINE.get(env.MACHINE.idFromName(String(m.id)))); // sockets hibernate
+    const seen = live.events.length;
+    live.ws.send('status'); // answered by a new instance, which reads the socket's right back
+    await live.next((e) => live.events.indexOf(e) >= seen && e.type === 'status');
+    expect((await call('/api/users/logout', { body: { refresh: owner.refresh }, token: owner.access })).status).toBe(204);
+    await expectCutOff(live, staff.access, m.id, 4401);
+  });
+
+  it('closes after its user is deactivated (4401)', async () => {
+    const { owner, staff, m, live } = await watched();
+    const res = await call(`/api/users/${owner.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } });
+    expect(res.status).toBe(200);
+    await expectCutOff(live, staff.access, m.id, 4401);
+  });
+
+  it('closes when its access token expires, even without events (4401)', async () => {
+    const owner = await withVars({ ACCESS_TOKEN_TTL: '4' }, () => createUser());
+    const exp = JSON.parse(atob(owner.access.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).exp as number;
+    const m = await newMachine(owner.access);
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${owner.access}`);
+    await live.next((e) => e.type === 'status');
+    expect(await closedWithin(live, 8_000)).toMatchObject({ code: 4401, reason: 'token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000); // not before
+  });
+
+  it('closes the old owner\'s socket when staff transfers the machine (4403); the new owner\'s operations never reach it', async () => {
+    const { staff, m, live } = await watched();
+    const heir = await createUser();
+    const watcher = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);
+    await watcher.next((e) => e.type === 'status');
+    const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
+    expect(res.status).toBe(200);
+    const op = await run(heir.access, m.id, 'POWER_ON');
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403 });
+    expect(live.events.filter((e) => e.type === 'operation' && e.operation.id === op.id)).toEqual([]);
+    // staff may watch every machine: its socket stays and sees the new owner's command
+    await watcher.next((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'SUCCESS');
+    expect(await closedWithin(watcher, 100)).toBeNull();
+    watcher.ws.close(1000, 'done');
   });
 });

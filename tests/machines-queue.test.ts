@@ -1,9 +1,9 @@
 // The queue side: a real controller (mocked outbound fetch), failures, retries through to the
 // dead-letter queue, duplicate deliveries, and MACHINE_BUSY while a command is in flight.
-import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { call, createUser, expectProblem, json } from './helpers';
+import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
 let restore: (() => void) | null = null;
@@ -22,6 +22,20 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 import worker from '../src/index';
 import { db, sql } from './db';
 
+/**
+ * Makes the machine's object record what it sends instead of queueing it (until it is evicted):
+ * the test then delivers, delays or loses each message itself.
+ */
+async function holdSends(machineId: number) {
+  const sent: { body: any; delaySeconds?: number }[] = [];
+  const queue = { send: async (body: unknown, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }) };
+  const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(machineId))) as unknown as DurableObjectStub;
+  await runInDurableObject(stubDo, (instance: DurableObject) => {
+    const self = instance as unknown as { env: typeof env };
+    self.env = scopedEnv(self.env, { MACHINE_QUEUE: queue });
+  });
+  return sent;
+}
 
 async function deliver(queue: string, body: unknown, attempts = 1) {
   const batch = createMessageBatch(queue, [{ id: crypto.randomUUID(), timestamp: new Date(), attempts, body }]);
@@ -99,7 +113,7 @@ describe('controller', () => {
 });
 
 describe('retries and the dead-letter queue', () => {
-  it('an unreachable controller is retried 3 times, then the DLQ marks it INTERNALFAILED (real queues)', async () => {
+  it('an unreachable controller is retried 3 times through the real queue, then INTERNALFAILED', async () => {
     const s = stub(() => {
       throw new TypeError('Network connection lost.');
     });
@@ -126,36 +140,47 @@ describe('retries and the dead-letter queue', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 300); // 300 ms timeout in tests
   });
 
-  it('retries back off exponentially: base × 2^(attempt−1) seconds', async () => {
-    stub(() => {
+  it('retries go through the queue with backoff base × 2^(retry−1) seconds (2, 4, 8), then INTERNALFAILED', async () => {
+    const s = stub(() => {
       throw new TypeError('Network connection lost.');
     });
     const u = await createUser();
     const m = await newMachine(u.access, { controller_url: `${DEVICE}/backoff` });
-    // An operation the DO holds but that was never queued, so only this test delivers it.
-    const op = await db.first<{ id: number }>(
-      sql`INSERT INTO machine_operations (machine_id, machine_owner_id, worker_id, command, result, request_datetime)
-        VALUES (${m.id}, ${u.id}, ${u.id}, 'POWER_ON', 'PENDING', ${Date.now()}) RETURNING id`,
-    );
-    const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id)));
-    await runInDurableObject(stubDo, async (_instance, state) => {
-      await state.storage.put('state', { machineId: m.id, status: 'POWEROFF', ops: [{ id: op!.id, command: 'POWER_ON', target: 'READY', claimedAt: null }] });
+    // This object's sends are recorded instead of queued; the test delivers each one itself.
+    const sent = await holdSends(m.id);
+    await withVars({ MACHINE_RETRY_BASE_SECONDS: '2' }, async () => {
+      const op = await accepted(u.access, m.id, 'POWER_ON');
+      for (const expected of [0, 2, 4, 8]) {
+        await waitFor(() => sent.length > 0);
+        const { body, delaySeconds } = sent.shift()!;
+        expect({ attempt: body.attempt, delaySeconds: delaySeconds ?? 0 }).toEqual({ attempt: s.calls.length + 1, delaySeconds: expected });
+        expect((await deliver('machine-commands', body)).explicitAcks).toHaveLength(1);
+      }
+      const done = await waitDone(u.access, op.location);
+      expect(done).toMatchObject({ result: 'INTERNALFAILED', detail: 'the controller could not be reached after all retries' });
+      expect(s.calls).toHaveLength(4);
+      expect(sent).toHaveLength(0);
     });
-    const slowEnv = { ...env, MACHINE_RETRY_BASE_SECONDS: '2' };
-    const body = { operation_id: op!.id, machine_id: m.id, command: 'POWER_ON' };
+  });
+
+  it('a message the consumer cannot hand to the machine is retried by the queue with backoff, then the DLQ', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const body = { operation_id: 1, machine_id: m.id, command: 'POWER_ON' };
     // getQueueResult does not report a retry's delay: read it from the consumer's log line.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    for (const attempts of [1, 2, 3]) {
-      const batch = createMessageBatch('machine-commands', [{ id: `b${attempts}`, timestamp: new Date(), attempts, body }]);
-      const ctx = createExecutionContext();
-      await worker.queue(batch, slowEnv);
-      expect((await getQueueResult(batch, ctx)).retryMessages.map((r) => r.msgId)).toEqual([`b${attempts}`]);
+    const broken = { ...env, MACHINE_RETRY_BASE_SECONDS: '2', MACHINE: { idFromName: env.MACHINE.idFromName.bind(env.MACHINE), get: () => ({ dispatch: () => Promise.reject(new Error('object unreachable')) }) } };
+    try {
+      for (const attempts of [1, 2, 3]) {
+        const batch = createMessageBatch('machine-commands', [{ id: `b${attempts}`, timestamp: new Date(), attempts, body }]);
+        const ctx = createExecutionContext();
+        await worker.queue(batch, broken as unknown as typeof env);
+        expect((await getQueueResult(batch, ctx)).retryMessages.map((r) => r.msgId)).toEqual([`b${attempts}`]);
+      }
+      expect(warn.mock.calls.map((args) => JSON.parse(String(args[0])).delay_seconds)).toEqual([2, 4, 8]);
+    } finally {
+      warn.mockRestore();
     }
-    const delays = warn.mock.calls.map((args) => JSON.parse(String(args[0])).delay_seconds);
-    warn.mockRestore();
-    expect(delays).toEqual([2, 4, 8]);
-    expect((await deliver('machine-commands-dlq', body)).explicitAcks).toHaveLength(1);
-    expect(await json(await call(`/api/machines/${m.id}/operations/${op!.id}`, { token: u.access }))).toMatchObject({ result: 'INTERNALFAILED' });
   });
 
   it('the DLQ consumer marks a pending operation INTERNALFAILED once', async () => {
@@ -191,9 +216,9 @@ describe('idempotency', () => {
     const op = await accepted(u.access, m.id, 'START');
     await waitFor(() => s.calls.length === 1); // the real delivery holds the operation
     const body = { operation_id: op.id, machine_id: m.id, command: 'START' };
-    // a duplicate while the first is in flight waits (retry), it does not run the command again
+    // a duplicate while the first is in flight is acknowledged: it does not run the command again
     const during = await deliver('machine-commands', body);
-    expect(during.retryMessages).toHaveLength(1);
+    expect(during.explicitAcks).toHaveLength(1);
     gate.resolve();
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     // duplicates after completion are acknowledged without effect
@@ -259,15 +284,12 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000) {
 
 
 describe('watchdog', () => {
-  it('fails a command whose message vanished, and frees the machine', async () => {
-    const gate = deferred();
-    stub(async () => {
-      await gate.promise;
-      return new Response(null, { status: 200 });
-    });
+  it('fails a command whose message the queue lost, and frees the machine', async () => {
     const u = await createUser();
-    const m = await newMachine(u.access, { controller_url: `${DEVICE}/lost` });
+    const m = await newMachine(u.access);
+    const sent = await holdSends(m.id); // sent, then lost
     const op = await accepted(u.access, m.id, 'POWER_ON');
+    await waitFor(() => sent.length === 1);
     // An untyped stub: the RPC types of MachineDO are too deep for runInDurableObject's generics.
     const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id))) as unknown as DurableObjectStub;
     // Not due yet: the alarm only re-arms itself.
@@ -283,9 +305,10 @@ describe('watchdog', () => {
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     const failed = await json(await call(new URL(op.location).pathname, { token: u.access }));
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });
-    gate.resolve(); // the late result is ignored
-    restore!();
-    stub(() => new Response(null, { status: 200 }));
+    // the late message is ignored
+    expect((await deliver('machine-commands', sent[0]!.body)).explicitAcks).toHaveLength(1);
+    expect((await machine(u.access, m.id)).status).toBe('POWEROFF');
+    await evictDurableObject(stubDo); // back to the real queue
     expect((await run(u.access, m.id, 'POWER_ON')).result).toBe('SUCCESS');
   });
 });

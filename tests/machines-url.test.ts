@@ -1,5 +1,6 @@
 // The controller URL policy (no SSRF): every spelling of a private or loopback address is refused.
 import { describe, expect, it } from 'vitest';
+import { call, createUser, expectProblem, withVars } from './helpers';
 import { controllerUrlProblem, isPrivateHost } from '../src/modules/machines/controller-url';
 
 describe('controller URL policy', () => {
@@ -34,6 +35,7 @@ describe('controller URL policy', () => {
     'https://[fd12:3456::1]/',
     'https://[fe80::1]/',
     'https://[ff02::1]/',
+    'https://metadata/computeMetadata/v1/', // a single-label (intranet) name
   ])('refuses %s', (url) => {
     expect(controllerUrlProblem(url, false)).toMatch(/private|loopback/);
   });
@@ -55,10 +57,48 @@ describe('controller URL policy', () => {
   it('local development (ALLOW_INSECURE_CONTROLLER_URLS) accepts http:// and loopback', () => {
     expect(controllerUrlProblem('http://127.0.0.1:9000/device', true)).toBeNull();
     expect(controllerUrlProblem('http://localhost:9000/device', true)).toBeNull();
+    expect(controllerUrlProblem('http://[::1]:9000/device', true)).toBeNull();
+    expect(controllerUrlProblem('http://device.localhost:9000/', true)).toBeNull();
+    expect(controllerUrlProblem('http://gateway.example.com/device', true)).toBeNull();
+    expect(controllerUrlProblem('https://gateway.example.com/device', true)).toBeNull();
+  });
+
+  // The flag is for a fake controller on this computer, not a licence to reach the network around it.
+  it.each([
+    'http://169.254.169.254/latest/meta-data/', // AWS, GCP, Azure metadata
+    'http://[fd00:ec2::254]/latest/meta-data/', // AWS metadata over IPv6
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://metadata/computeMetadata/v1/', // a bare intranet name
+    'http://100.100.100.200/latest/meta-data/', // Alibaba metadata (carrier-grade NAT range)
+    'http://[fe80::1]/',
+    'http://10.0.0.1/',
+    'http://172.16.0.1/',
+    'https://192.168.1.1/',
+    'http://printer.local/',
+    'http://[::ffff:169.254.169.254]/',
+    'http://0.0.0.0:9000/',
+    'http://[::]:9000/',
+  ])('local development still refuses %s', (url) => {
+    expect(controllerUrlProblem(url, true)).toMatch(/private|link-local/);
   });
 
   it('isPrivateHost reads the hostnames the URL parser produces', () => {
     expect(isPrivateHost(new URL('https://0x7f.1/').hostname)).toBe(true);
     expect(isPrivateHost('example.com')).toBe(false);
+  });
+});
+
+describe('controller URL policy over HTTP', () => {
+  it('with ALLOW_INSECURE_CONTROLLER_URLS=true a machine may use a loopback http:// controller, never a metadata or private one', async () => {
+    const u = await createUser();
+    await withVars({ ALLOW_INSECURE_CONTROLLER_URLS: 'true' }, async () => {
+      const local = await call('/api/machines', { token: u.access, body: { name: 'Press', location: 'Lab', controller_url: 'http://127.0.0.1:8797/' } });
+      expect(local.status).toBe(201);
+      for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://metadata.google.internal/', 'http://192.168.0.10/']) {
+        const res = await call('/api/machines', { token: u.access, body: { name: 'Press', location: 'Lab', controller_url: url } });
+        const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+        expect(problem.errors).toEqual([expect.objectContaining({ path: 'controller_url' })]);
+      }
+    });
   });
 });

@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json } from './helpers';
-import { accepted, command, machine, newMachine, run, waitDone } from './machines-helpers';
+import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 import { db, sql } from './db';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -58,6 +58,44 @@ describe('machine CRUD', () => {
     expect((await json(await call('/api/machines/history', { token: a.access }))).count).toBe(0);
     const unknown = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: 99_999_999 } });
     expect((await expectProblem(unknown, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('owner_id');
+  });
+
+  it('a transfer racing commands: once it has committed, every operation (pending ones too) belongs to the new owner', async () => {
+    const gate = deferred();
+    const controller = stubController(async () => {
+      await gate.promise;
+      return new Response(null, { status: 200 });
+    });
+    try {
+      const staff = await createUser({ staff: true });
+      const a = await createUser();
+      const b = await createUser();
+      const m = await newMachine(staff.access, { owner_id: a.id, status: 'READY', controller_url: `${DEVICE}/transfer` });
+      const commands = Array.from({ length: 12 }, (_, i) => command(a.access, m.id, i % 2 ? 'PAUSE' : 'START'));
+      const transfer = call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: b.id } });
+      const answers = await Promise.all(commands);
+      expect((await transfer).status).toBe(200);
+      const ops: { id: number }[] = [];
+      for (const res of answers) {
+        if (res.status === 202) ops.push(await json(res));
+        else expect([409, 403]).toContain(res.status); // invalid in the projected status, or sent after the transfer
+      }
+      expect(ops.length).toBeGreaterThan(0);
+      const owners = async () =>
+        (await db.rows<{ owner: number }>(sql`SELECT machine_owner_id AS owner FROM machine_operations WHERE machine_id = ${m.id}`)).map((r) => r.owner);
+      expect(await owners()).toEqual(ops.map(() => b.id));
+      expect((await json(await call('/api/machines/history', { token: a.access }))).count).toBe(0);
+      expect((await json(await call('/api/machines/history', { token: b.access }))).count).toBe(ops.length);
+      // the old owner may no longer drive it
+      await expectProblem(await command(a.access, m.id, 'STOP'), 403, 'PERMISSION_DENIED');
+      gate.resolve();
+      for (const op of ops) await waitDone(b.access, `http://api.test/api/machines/${m.id}/operations/${op.id}`);
+      expect(await owners()).toEqual(ops.map(() => b.id));
+      expect(controller.calls.every((c) => c.body.machine_id === m.id)).toBe(true);
+    } finally {
+      gate.resolve();
+      controller.restore();
+    }
   });
 
   it('PUT replaces (all required), PATCH updates some fields', async () => {

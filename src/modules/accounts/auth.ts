@@ -12,6 +12,8 @@ export type { UserRow } from './repository';
 export interface AuthContext {
   user: UserRow;
   sessionId: string;
+  /** The access token's `exp` (seconds), where the middleware read it (a /live socket ends then). */
+  tokenExp?: number;
 }
 
 export function bearerToken(header: string | undefined | null): string | null {
@@ -47,8 +49,8 @@ export function requireAuth(opts: { allowQueryToken?: boolean } = {}) {
     let token = bearerToken(c.req.header('authorization'));
     if (!token && opts.allowQueryToken) token = c.req.query('access_token') ?? null;
     if (!token) throw new ApiError('TOKEN_NOT_FOUND');
-    const { user, sessionId } = await authenticate(c.var.ctx, token, 'access');
-    c.set('auth', { user, sessionId });
+    const { user, sessionId, claims } = await authenticate(c.var.ctx, token, 'access');
+    c.set('auth', { user, sessionId, tokenExp: claims.exp });
     await next();
   });
 }

@@ -1,5 +1,5 @@
 // The accounts module's public face: what routes, other modules and the worker use of it.
 export { accounts } from './handlers';
 export { auth, authenticate, bearerToken, deferredAuth, readAuth, requireAuth, staffOnly, staffRead, type AuthContext } from './auth';
-export { liveSessions, userBy, type UserRow } from './repository';
+export { userBy, type UserRow } from './repository';
 export { insertUser, startSession, userView } from './service';

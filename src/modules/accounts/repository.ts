@@ -4,7 +4,7 @@
 // WHERE clause decides it (a refresh token's rotation, a revocation), or a batch whose statements
 // commute; Postgres re-checks a conditional UPDATE's WHERE against the row a concurrent writer left,
 // so exactly one of two rotations of a token wins, as on D1. Unique indexes decide signups.
-import { and, eq, getTableColumns, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
 import { raw, type Raw, type Row, type Store } from '../../db/store';
 
 export type UserRow = Store['t']['users']['$inferSelect'];
@@ -156,18 +156,4 @@ export async function updateUser(
       ),
   ]);
   return updated[0]!;
-}
-
-/** Of `sessionIds`, those still live (not revoked, not expired) for active users. */
-export async function liveSessions(s: Store, sessionIds: string[], now: number): Promise<Set<string>> {
-  if (sessionIds.length === 0) return new Set();
-  const { sessions, users } = s.t;
-  const rows = await s.select(
-    s.db
-      .select({ id: sessions.id })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true))),
-  );
-  return new Set(rows.map((r) => r.id));
 }

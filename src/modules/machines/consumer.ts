@@ -1,22 +1,25 @@
-// Queue consumers. `machine-commands` executes operations: the machine's controller (POST, 10 s
-// timeout) or the built-in simulator, and reports the result to the machine's Durable Object.
-// Network errors and timeouts are retried with exponential backoff; a message that exhausts
-// `max_retries` lands on `machine-commands-dlq`, whose consumer marks the operation INTERNALFAILED.
-// The operation id is the idempotency key: the DO hands an operation out only while it is pending
-// and not held by another delivery, and applies its result once.
+// Queue consumers. A `machine-commands` message starts one execution of an operation: the consumer
+// hands it to the machine's Durable Object, which claims the operation and calls the controller
+// itself, outside the batch. A batch therefore returns as soon as every object has answered "started"
+// (a claim and a storage write), and one user's slow or hanging devices never hold back the messages
+// of other machines: locally miniflare delivers a queue's next batch only after the current one has
+// returned, and in production a batch holds a consumer slot until its slowest message is done. When
+// the object cannot be reached (or does not answer in 5 s), the queue retries the message with
+// exponential backoff; a message that exhausts `max_retries` lands on `machine-commands-dlq`, whose
+// consumer marks the operation INTERNALFAILED. Controller failures are retried by the object (see
+// machine.do.ts); the operation id and the attempt number make every duplicate harmless.
 import { MACHINE_COMMANDS, type MachineCommand } from '../../db/schema';
-import { config, type Bindings } from '../../env';
-import { controllerUrlProblem } from './controller-url';
-import { machineStub } from './service';
+import { parseConfig, type Bindings } from '../../env';
+import { retryDelaySeconds, type CommandMessage } from './controller';
+import { machineStub } from './stub';
 
-export interface CommandMessage {
-  operation_id: number;
-  machine_id: number;
-  command: MachineCommand;
-}
+export type { CommandMessage };
 
 export const COMMAND_QUEUE = 'machine-commands';
 export const DEAD_LETTER_QUEUE = 'machine-commands-dlq';
+
+/** The longest a message may wait for its object before the queue retries it. */
+const DISPATCH_TIMEOUT_MS = 5_000;
 
 function isCommandMessage(body: unknown): body is CommandMessage {
   const b = body as Partial<CommandMessage> | null;
@@ -25,7 +28,8 @@ function isCommandMessage(body: unknown): body is CommandMessage {
     b !== null &&
     Number.isSafeInteger(b.operation_id) &&
     Number.isSafeInteger(b.machine_id) &&
-    MACHINE_COMMANDS.includes(b.command as MachineCommand)
+    MACHINE_COMMANDS.includes(b.command as MachineCommand) &&
+    (b.attempt === undefined || (Number.isSafeInteger(b.attempt) && b.attempt >= 1))
   );
 }
 
@@ -36,14 +40,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): 
   console.error(JSON.stringify({ level: 'error', msg: 'message from an unknown queue', queue: batch.queue }));
 }
 
-/** A remote answer: the device accepted (SUCCESS) or refused/failed (REMOTEFAILED). */
-type Outcome = { result: 'SUCCESS' | 'REMOTEFAILED' | 'INTERNALFAILED'; detail: string | null };
-
-/** Thrown for failures worth retrying (network, timeout). */
-class RetryableError extends Error {}
-
 export async function handleCommands(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  // Messages of different machines run concurrently; one machine only ever has one in flight.
   await Promise.all(batch.messages.map((m) => handleCommand(m, env)));
 }
 
@@ -52,57 +49,21 @@ async function handleCommand(message: Message<unknown>, env: Bindings): Promise<
     console.error(JSON.stringify({ level: 'error', msg: 'malformed machine command', id: message.id }));
     return message.ack();
   }
-  const { operation_id: opId, machine_id: machineId } = message.body;
-  const cfg = config(env);
-  const stub = machineStub(env, machineId);
-  // The lease outlives one controller call, so a concurrent duplicate never runs the command too.
-  const leaseMs = cfg.MACHINE_CONTROLLER_TIMEOUT_MS + 5_000;
-  const claim = await stub.begin(machineId, opId, leaseMs);
-  if (claim.state === 'done') return message.ack();
-  if (claim.state === 'busy') return message.retry({ delaySeconds: Math.ceil(claim.retryInMs / 1000) });
-  let outcome: Outcome;
+  const { operation_id: opId, machine_id: machineId, attempt = 1 } = message.body;
   try {
-    outcome = await execute(env, message.body, claim.controllerUrl);
+    await withTimeout(machineStub(env, machineId).dispatch(machineId, opId, attempt), DISPATCH_TIMEOUT_MS);
+    message.ack();
   } catch (err) {
-    if (!(err instanceof RetryableError)) throw err;
-    await stub.release(machineId, opId);
-    const delaySeconds = cfg.MACHINE_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1);
-    console.warn(JSON.stringify({ level: 'warn', msg: 'machine command will be retried', operation_id: opId, attempts: message.attempts, delay_seconds: delaySeconds, error: err.message }));
-    return message.retry({ delaySeconds });
+    const delaySeconds = retryDelaySeconds(parseConfig(env), message.attempts);
+    console.warn(JSON.stringify({ level: 'warn', msg: 'machine command not handed over; the queue retries it', operation_id: opId, attempts: message.attempts, delay_seconds: delaySeconds, error: String(err) }));
+    message.retry({ delaySeconds });
   }
-  await stub.finish(machineId, opId, outcome.result, outcome.detail);
-  message.ack();
 }
 
-async function execute(env: Bindings, msg: CommandMessage, controllerUrl: string | null): Promise<Outcome> {
-  const cfg = config(env);
-  if (!controllerUrl) {
-    if (cfg.MACHINE_SIM_DELAY_MS > 0) await scheduler.wait(cfg.MACHINE_SIM_DELAY_MS);
-    return { result: 'SUCCESS', detail: null };
-  }
-  // Checked again at send time: the policy may be stricter than when the URL was stored.
-  const refused = controllerUrlProblem(controllerUrl, cfg.ALLOW_INSECURE_CONTROLLER_URLS);
-  if (refused) return { result: 'INTERNALFAILED', detail: `controller_url refused: ${refused}` };
-  return callController(controllerUrl, msg, cfg.MACHINE_CONTROLLER_TIMEOUT_MS);
-}
-
-async function callController(url: string, msg: CommandMessage, timeoutMs: number): Promise<Outcome> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `machine-operation-${msg.operation_id}` },
-      body: JSON.stringify({ operation_id: msg.operation_id, machine_id: msg.machine_id, command: msg.command }),
-      // A redirect could point anywhere (including private hosts): it counts as a refusal.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new RetryableError(`controller unreachable: ${String(err)}`);
-  }
-  await res.body?.cancel();
-  if (res.status >= 200 && res.status < 300) return { result: 'SUCCESS', detail: null };
-  return { result: 'REMOTEFAILED', detail: `the controller answered HTTP ${res.status}` };
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
@@ -112,7 +73,7 @@ export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Bindi
       continue;
     }
     const { operation_id: opId, machine_id: machineId } = message.body;
-    await machineStub(env, machineId).finish(machineId, opId, 'INTERNALFAILED', 'the controller could not be reached after all retries');
+    await machineStub(env, machineId).finish(machineId, opId, 'INTERNALFAILED', 'the command could not be delivered after all retries');
     message.ack();
   }
 }

@@ -4,6 +4,10 @@
 // forms (`2130706433`, `0x7f.1`) into dotted quads and compresses IPv6, so one check covers every
 // spelling. It runs when a URL is stored and again right before each send. Cloudflare's egress
 // cannot reach private networks anyway; this keeps a deployment on other infrastructure safe too.
+// ALLOW_INSECURE_CONTROLLER_URLS (local development, for a fake controller on this computer) adds
+// exactly two things: the `http://` scheme and loopback hosts. Private ranges, link-local and cloud
+// metadata addresses stay refused with it, so a developer's laptop on a cloud VM or an office
+// network is not turned into a proxy for them.
 
 /** Why a URL is refused, or null when it is acceptable. */
 export function controllerUrlProblem(raw: string, allowInsecure: boolean): string | null {
@@ -17,9 +21,20 @@ export function controllerUrlProblem(raw: string, allowInsecure: boolean): strin
   if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) {
     return allowInsecure ? 'must use https:// or http://' : 'must use https://';
   }
-  // Local development may drive a device simulator on this computer.
-  if (allowInsecure) return null;
-  return isPrivateHost(url.hostname) ? 'must not name a private, loopback or link-local address' : null;
+  // Local development may drive a device simulator on this computer, and nothing else private.
+  if (allowInsecure && isLoopbackHost(url.hostname)) return null;
+  if (!isPrivateHost(url.hostname)) return null;
+  return allowInsecure
+    ? 'must not name a private or link-local address (only loopback is allowed in local development)'
+    : 'must not name a private, loopback or link-local address';
+}
+
+/** localhost, *.localhost, 127/8 and [::1], as the URL parser writes them. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]') return true;
+  const v4 = parseIpv4(host);
+  return v4 !== null && v4 >>> 24 === 127;
 }
 
 const PRIVATE_SUFFIXES = ['.localhost', '.local', '.internal', '.localdomain', '.home.arpa', '.lan'];
@@ -29,6 +44,8 @@ export function isPrivateHost(hostname: string): boolean {
   if (host === '' || host === 'localhost') return true;
   if (PRIVATE_SUFFIXES.some((s) => host.endsWith(s))) return true;
   if (host.startsWith('[')) return isPrivateIpv6(host.slice(1, -1));
+  // A single label (`metadata`, `intranet`) is resolved through local search domains, never public DNS.
+  if (!host.includes('.')) return true;
   const v4 = parseIpv4(host);
   return v4 !== null && isPrivateIpv4(v4);
 }

@@ -1,19 +1,43 @@
-// MachineDO: one Durable Object per machine, the single writer of its status. It keeps the
-// confirmed status and the ordered list of accepted commands, validates a new command against the
-// status the machine will have after them, and puts only the oldest one on the queue: the next is
-// sent when the previous one's result arrives, so a device never sees two commands at once or
-// out of order. It also serves /live (WebSocket hibernation API) and pushes every change.
+// MachineDO: one Durable Object per machine, the single writer of its status and its owner. It keeps
+// the confirmed status and the ordered list of accepted commands, validates a new command against the
+// status the machine will have after them, and runs only the oldest one: the next starts when the
+// previous one's result is in, so a device never sees two commands at once or out of order. It also
+// serves /live (WebSocket hibernation API) and pushes every change to the sockets that may see it.
+//
+// A command's life, and why no crash can strand it:
+//  1. command(): the state is saved with an `inserting` mark (and its alarm) before the operation row
+//     is inserted, then with the operation. A crash in between leaves a PENDING row the object does
+//     not know; the alarm fails it.
+//  2. The head is sent to the queue; the alarm stored with it fires SEND_GRACE_MS later if the send
+//     was never recorded (`enqueuedAt`), and sends it again (a duplicate is harmless, see 3).
+//  3. dispatch() (from the queue consumer) claims the head and calls the controller in the
+//     background, here, not in the consumer's batch: a slow device delays only its own machine. A
+//     message for another attempt than the expected one, or while an execution runs, changes nothing.
+//  4. The result is applied once (the database write is conditional on PENDING, and a result found
+//     already recorded, e.g. written just before a crash, is adopted rather than overwritten). A
+//     network error or timeout is retried through the queue with backoff (2, 4, 8 s) up to 3 times,
+//     then INTERNALFAILED. An execution that died with the object (its claim outlives
+//     executionMs()) counts as a failed attempt when the alarm or the next load finds it.
+//  5. The watchdog: a sent message with no execution long after it was due is failed, so a message
+//     the queue lost never blocks a machine.
+// Every state write carries the alarm it needs in the same storage transaction.
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
-import { store, withStore, type Store } from '../../db/store';
-import { config, type Bindings } from '../../env';
+import type { Store } from '../../db/store';
+import { parseConfig, type Bindings, type Config } from '../../env';
+import { settle, type Outcome } from '../../lib/outcome';
+import { ApiError } from '../../lib/problem';
+import { withUnitOfWork } from '../../lib/unit-of-work';
+import { execute, executionMs, retryDelaySeconds, type Execution } from './controller';
 import {
   deleteMachineRow,
   failOrphanedOperations,
   findMachine,
+  findOperation,
   insertOperation,
   resolveOperations,
   updateMachineRow,
+  watcherRights,
   type MachineFields,
   type Resolution,
 } from './repository';
@@ -24,44 +48,62 @@ interface PendingOp {
   command: MachineCommand;
   /** The status this command leads to when it succeeds. */
   target: MachineStatus;
-  /** When a consumer started executing it (a lease, so a duplicate delivery waits). */
+  /** When the current execution started (the claim); null while none runs. */
   claimedAt: number | null;
-  /** When it was put on the queue (the watchdog's clock); null while it waits its turn. */
+  /** When its current message is due on the queue (sent + backoff); null until the send is recorded. */
   enqueuedAt?: number | null;
+  /** Executions that ended in a retryable failure so far. */
+  failures?: number;
 }
 
 interface State {
   machineId: number;
   status: MachineStatus;
   ops: PendingOp[];
+  /** Set while an operation row is being inserted (see the top of this file). */
+  inserting?: number | null;
 }
 
-export type Failure = { error: 'NOT_FOUND' | 'INVALID_STATE_TRANSITION' | 'MACHINE_BUSY'; extras?: Record<string, unknown> };
+/** What a /live socket carries (it survives hibernation): whose right opened it, and until when. */
+interface Watcher {
+  userId: number;
+  sessionId: string;
+  /** The access token's `exp` (seconds). */
+  tokenExp: number;
+}
 
 const QUEUE_FAILED = 'the command could not be queued';
 const WATCHDOG_FAILED = 'no result arrived in time (the queue lost the message)';
+const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
+const INTERRUPTED = 'the execution was interrupted (the machine object restarted)';
+/** The first execution and 3 retries, like the queue's max_retries. */
+const MAX_ATTEMPTS = 4;
+/** How long a saved command may wait for its send to be recorded before the alarm sends it again. */
+const SEND_GRACE_MS = 10_000;
 
 /**
- * How long a queued command may stay without a result before the watchdog alarm fails it: well
- * beyond the queue's own worst case (4 attempts × the controller timeout + 2+4+8 s of backoff).
+ * How long a sent message may stay without an execution before the watchdog fails its command:
+ * well beyond the queue's own worst case for delivering it (its retries with 2+4+8 s of backoff).
  */
-function watchdogMs(env: Bindings): number {
-  const cfg = config(env);
+function watchdogMs(cfg: Config): number {
   return 4 * cfg.MACHINE_CONTROLLER_TIMEOUT_MS + 14 * cfg.MACHINE_RETRY_BASE_SECONDS * 1000 + 5 * 60_000;
 }
 
-export type CommandOutcome = Failure | { operation: OperationView };
-export type UpdateOutcome = Failure | { machine: ReturnType<typeof machineView> };
-
-export type Claim =
-  | { state: 'run'; command: MachineCommand; controllerUrl: string | null }
-  | { state: 'done' }
-  | { state: 'busy'; retryInMs: number };
+export type MachineView = ReturnType<typeof machineView>;
+/** started: this message began an execution; running: one is under way; done: nothing (left) to do. */
+export type Dispatch = 'started' | 'running' | 'done';
 
 export class MachineDO extends DurableObject<Bindings> {
   /** undefined: not loaded yet; null: the machine does not exist. */
   private state: State | null | undefined;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The execution under way in this instance (an object identity per execution). */
+  private running: { id: number } | null = null;
+
+  /** The configuration, parsed per use (tests change [vars] between calls). */
+  private config(): Config {
+    return parseConfig(this.env);
+  }
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -75,95 +117,119 @@ export class MachineDO extends DurableObject<Bindings> {
    * before the next call starts.
    */
   private serial<T>(fn: (s: Store) => Promise<T>): Promise<T> {
-    const body = () => withStore(this.env, (env) => fn(store(env)));
+    const body = () => withUnitOfWork(this.env, (ctx) => fn(ctx.store));
     const run = this.lock.then(body, body);
     this.lock = run.catch(() => undefined);
     return run;
   }
 
-  /** The state from storage, or, the first time (e.g. a seeded machine), from the D1 row. */
+  /**
+   * The state from storage (then whatever a crash left unfinished is finished), or, the first time
+   * (e.g. a seeded machine), from the database row.
+   */
   private async load(s: Store, machineId: number): Promise<State | null> {
     if (this.state !== undefined) return this.state;
     const stored = await this.ctx.storage.get<State>('state');
-    if (stored) return (this.state = stored);
+    if (stored) {
+      this.state = stored;
+      await this.recover(s);
+      return this.state;
+    }
     const row = await findMachine(s, machineId);
     if (!row) return null; // not cached: the machine may be created later under this id
-    await failOrphanedOperations(s, machineId);
+    await failOrphanedOperations(s, machineId, [], 'abandoned: the machine state was re-initialised');
     return this.save({ machineId, status: row.status, ops: [] });
   }
 
+  /** Saves the state together with the alarm it needs (one storage transaction: no await between). */
   private async save(state: State): Promise<State> {
-    await this.ctx.storage.put('state', state);
     this.state = state;
+    const at = this.alarmAt(state);
+    await Promise.all([this.ctx.storage.put('state', state), at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)]);
     return state;
+  }
+
+  private async patchOp(state: State, op: PendingOp, change: Partial<PendingOp>): Promise<State> {
+    return this.save({ ...state, ops: state.ops.map((o) => (o === op ? { ...o, ...change } : o)) });
   }
 
   // ---- RPC: called by the service and the consumers ---------------------------------------------
 
-  command(input: { machineId: number; ownerId: number; workerId: number; command: MachineCommand }) {
-    return this.serial(async (s): Promise<CommandOutcome> => {
-      const st = await this.load(s, input.machineId);
-      if (!st) return { error: 'NOT_FOUND' };
+  command(input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<Outcome<OperationView>> {
+    return settle(() => this.serial((s) => this.accept(s, input)));
+  }
+
+  private async accept(s: Store, input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<OperationView> {
+    {
+      const loaded = await this.load(s, input.machineId);
+      if (!loaded) throw new ApiError('NOT_FOUND');
+      if (loaded.inserting) await this.recover(s); // an earlier insert ended in an error
+      const st = this.state!;
       const projected = st.ops.at(-1)?.target ?? st.status;
       const target = nextStatus(projected, input.command);
       if (!target) {
-        return { error: 'INVALID_STATE_TRANSITION', extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length } };
+        throw new ApiError('INVALID_STATE_TRANSITION', { extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length } });
       }
+      const marked = await this.save({ ...st, inserting: Date.now() });
       const row = await insertOperation(s, input);
-      await this.save({ ...st, ops: [...st.ops, { id: row.id, command: input.command, target, claimedAt: null }] });
+      const ops = row ? [...marked.ops, { id: row.id, command: input.command, target, claimedAt: null }] : marked.ops;
+      await this.save({ ...marked, inserting: null, ops });
+      // Nothing inserted: the machine changed hands (or was deleted) since the caller's check.
+      if (!row) throw new ApiError((await findMachine(s, input.machineId)) ? 'PERMISSION_DENIED' : 'NOT_FOUND');
       const view = operationView(row);
-      this.broadcast({ type: 'operation', operation: view });
-      if (this.state!.ops.length === 1 && !(await this.enqueueHead(s))) {
-        return { operation: { ...view, result: 'INTERNALFAILED' as const, detail: QUEUE_FAILED, completed_at: new Date().toISOString() } };
+      await this.broadcast(s, input.machineId, [{ type: 'operation', operation: view }]);
+      if (ops.length === 1 && !(await this.enqueueHead(s))) {
+        return { ...view, result: 'INTERNALFAILED' as const, detail: QUEUE_FAILED, completed_at: new Date().toISOString() };
       }
-      return { operation: view };
-    });
+      return view;
+    }
   }
 
-  /** A consumer asks to execute an operation; a duplicate or late delivery learns it is done. */
-  begin(machineId: number, operationId: number, leaseMs: number) {
-    return this.serial(async (s): Promise<Claim> => {
+  /**
+   * A queue message asks to run execution number `attempt` of an operation. Only the head runs, one
+   * execution at a time; a stale or duplicate message learns there is nothing for it to do.
+   */
+  dispatch(machineId: number, operationId: number, attempt: number) {
+    return this.serial(async (s): Promise<Dispatch> => {
       const st = await this.load(s, machineId);
-      const op = st?.ops.find((o) => o.id === operationId);
-      if (!st || !op) return { state: 'done' };
-      const now = Date.now();
-      if (st.ops[0] !== op) return { state: 'busy', retryInMs: leaseMs };
-      if (op.claimedAt !== null && now - op.claimedAt < leaseMs) return { state: 'busy', retryInMs: leaseMs - (now - op.claimedAt) };
+      const head = st?.ops[0];
+      if (!st || !head || head.id !== operationId) return 'done';
+      if (head.claimedAt !== null) return 'running';
+      if ((head.failures ?? 0) + 1 !== attempt) return 'done'; // a duplicate of an earlier attempt's message
       const machine = await findMachine(s, machineId);
-      if (!machine) return { state: 'done' };
-      await this.save({ ...st, ops: st.ops.map((o) => (o === op ? { ...o, claimedAt: now } : o)) });
-      return { state: 'run', command: op.command, controllerUrl: machine.controllerUrl };
+      if (!machine) return 'done';
+      await this.patchOp(st, head, { claimedAt: Date.now() });
+      this.start(machineId, head, machine.controllerUrl);
+      return 'started';
     });
   }
 
-  /** The execution failed in a retryable way: let the next delivery run at once. */
-  release(machineId: number, operationId: number) {
-    return this.serial(async (s) => {
-      const st = await this.load(s, machineId);
-      if (!st || !st.ops.some((o) => o.id === operationId)) return;
-      await this.save({ ...st, ops: st.ops.map((o) => (o.id === operationId ? { ...o, claimedAt: null } : o)) });
-    });
-  }
-
-  /** Applies a result once: a second report of the same operation changes nothing. */
+  /** Applies a result once (the dead-letter consumer): a second report changes nothing. */
   finish(machineId: number, operationId: number, result: Exclude<OperationResult, 'PENDING'>, detail: string | null) {
     return this.serial(async (s) => ({ applied: await this.resolve(s, machineId, operationId, result, detail) }));
   }
 
-  /** PUT/PATCH with a status: refused while commands are pending, so results never race it. */
-  update(machineId: number, fields: MachineFields, status: MachineStatus) {
-    return this.serial(async (s): Promise<UpdateOutcome> => {
+  /**
+   * PUT/PATCH with a status or a new owner. A status change is refused while commands are pending,
+   * so results never race it. A transfer is ordered against commands here: one accepted before it
+   * moves with the history, one after it is checked against the new owner; the old owner's sockets
+   * close at once.
+   */
+  updateMachine(machineId: number, fields: MachineFields, status?: MachineStatus): Promise<Outcome<MachineView>> {
+    return settle(() => this.serial(async (s) => {
       const st = await this.load(s, machineId);
-      if (!st) return { error: 'NOT_FOUND' };
-      if (st.ops.length > 0 && status !== st.status) return { error: 'MACHINE_BUSY' };
+      if (!st) throw new ApiError('NOT_FOUND');
+      const statusChanged = status !== undefined && status !== st.status;
+      if (statusChanged && st.ops.length > 0) throw new ApiError('MACHINE_BUSY');
       const row = await updateMachineRow(s, machineId, fields, status);
-      if (!row) return { error: 'NOT_FOUND' };
-      if (status !== st.status) {
-        await this.save({ ...st, status });
-        this.broadcast({ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() });
+      if (!row) throw new ApiError('NOT_FOUND');
+      if (statusChanged) await this.save({ ...st, status });
+      if (statusChanged || fields.ownerId !== undefined) {
+        const events = statusChanged ? [{ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() }] : [];
+        await this.broadcast(s, machineId, events);
       }
-      return { machine: machineView(row) };
-    });
+      return machineView(row);
+    }));
   }
 
   /** DELETE: removes the row (its history cascades), this object's storage and its sockets. */
@@ -184,45 +250,108 @@ export class MachineDO extends DurableObject<Bindings> {
     });
   }
 
-  // ---- internals ----------------------------------------------------------------------------------
+  // ---- executions ---------------------------------------------------------------------------------
+
+  /** Runs the claimed head in the background; its outcome is applied in turn (serial). */
+  private start(machineId: number, op: PendingOp, controllerUrl: string | null): void {
+    const token = { id: op.id };
+    this.running = token;
+    const msg = { operation_id: op.id, machine_id: machineId, command: op.command };
+    const work = execute(this.config(), msg, controllerUrl)
+      .catch((err: unknown): Execution => ({ retry: `execution failed: ${String(err)}` }))
+      .then((outcome) => this.serial((s) => this.settle(s, machineId, op.id, outcome)))
+      .catch((err: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'machine result not applied', operation_id: op.id, error: String(err) })))
+      .finally(() => {
+        if (this.running === token) this.running = null;
+      });
+    this.ctx.waitUntil(work);
+  }
+
+  /** The end of one execution (inside serial): a result, or a retry through the queue with backoff. */
+  private async settle(s: Store, machineId: number, operationId: number, outcome: Execution): Promise<void> {
+    const st = await this.load(s, machineId);
+    const op = st?.ops.find((o) => o.id === operationId);
+    if (!st || !op) return; // resolved meanwhile (dead-letter queue, watchdog, deletion)
+    if (!('retry' in outcome)) {
+      await this.resolve(s, machineId, operationId, outcome.result, outcome.detail);
+      return;
+    }
+    const failures = (op.failures ?? 0) + 1;
+    if (failures >= MAX_ATTEMPTS) {
+      await this.resolve(s, machineId, operationId, 'INTERNALFAILED', RETRIES_EXHAUSTED);
+      return;
+    }
+    console.warn(JSON.stringify({ level: 'warn', msg: 'machine command will be retried', operation_id: operationId, attempts: failures, delay_seconds: retryDelaySeconds(this.config(), failures), error: outcome.retry }));
+    await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, failures });
+    await this.enqueueHead(s);
+  }
 
   /**
-   * Resolves one pending operation (must be called inside serial). A failure cancels the commands
-   * queued behind it: they were accepted for a status the machine did not reach.
+   * Whatever is due (inside serial): an orphaned insert is failed, an unsent head is sent, an
+   * execution that died with a previous instance counts as a failed attempt, and a message the
+   * queue lost trips the watchdog.
+   */
+  private async recover(s: Store): Promise<void> {
+    let st = this.state!;
+    if (st.inserting) {
+      await failOrphanedOperations(s, st.machineId, st.ops.map((o) => o.id), 'abandoned: the service stopped before the command was queued');
+      st = await this.save({ ...st, inserting: null });
+    }
+    const head = st.ops[0];
+    if (!head) return;
+    if (head.claimedAt !== null) {
+      if (this.running?.id !== head.id) await this.settle(s, st.machineId, head.id, { retry: INTERRUPTED });
+    } else if (!head.enqueuedAt) {
+      await this.enqueueHead(s);
+    } else if (Date.now() >= head.enqueuedAt + watchdogMs(this.config())) {
+      await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
+    }
+  }
+
+  /**
+   * Resolves one pending operation (inside serial). A failure cancels the commands queued behind it:
+   * they were accepted for a status the machine did not reach. A result already in the database
+   * (written just before a crash) stands: this object adopts it.
    */
   private async resolve(s: Store, machineId: number, operationId: number, result: Resolution['result'], detail: string | null): Promise<boolean> {
     const st = await this.load(s, machineId);
     const op = st?.ops.find((o) => o.id === operationId);
     if (!st || !op) return false;
     const rest = st.ops.filter((o) => o !== op);
-    const status: MachineStatus = result === 'SUCCESS' ? op.target : result === 'REMOTEFAILED' ? 'ERROR' : st.status;
-    const cancelled = result === 'SUCCESS' ? [] : rest;
-    const resolutions: Resolution[] = [
-      { id: op.id, result, detail },
-      ...cancelled.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` })),
-    ];
-    const views = (await resolveOperations(s, machineId, resolutions, status === st.status ? null : status)).map(operationView);
-    await this.save({ ...st, status, ops: result === 'SUCCESS' ? rest : [] });
-    for (const operation of views) this.broadcast({ type: 'operation', operation });
-    if (status !== st.status) {
-      this.broadcast({ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() });
+    const statusAfter = (r: Resolution['result']): MachineStatus => (r === 'SUCCESS' ? op.target : r === 'REMOTEFAILED' ? 'ERROR' : st.status);
+    const cancelled = result === 'SUCCESS' ? [] : rest.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` }));
+    const newStatus = statusAfter(result);
+    let rows = await resolveOperations(s, machineId, { id: op.id, result, detail }, cancelled, newStatus === st.status ? null : newStatus);
+    if (!rows.some((r) => r.id === op.id)) {
+      const recorded = await findOperation(s, machineId, op.id);
+      if (recorded && recorded.result !== 'PENDING') {
+        result = recorded.result;
+        rows = [recorded];
+      }
     }
+    const status = statusAfter(result);
+    await this.save({ ...st, status, ops: result === 'SUCCESS' ? rest : [] });
+    const events: Record<string, unknown>[] = rows.map((row) => ({ type: 'operation', operation: operationView(row) }));
+    if (status !== st.status) events.push({ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() });
+    await this.broadcast(s, machineId, events);
     if (this.state!.ops.length > 0) await this.enqueueHead(s);
     return true;
   }
 
   /**
-   * Sends the oldest pending operation to the queue. If the queue refuses it, the operation is
-   * resolved INTERNALFAILED rather than left PENDING forever. Answers whether it was queued.
+   * Sends the head to the queue (after the backoff of its failures so far). If the queue refuses
+   * it, the operation is resolved INTERNALFAILED rather than left PENDING forever. Answers whether
+   * it was queued.
    */
   private async enqueueHead(s: Store): Promise<boolean> {
     const st = this.state!;
     const head = st.ops[0]!;
+    const attempt = (head.failures ?? 0) + 1;
+    const delaySeconds = attempt === 1 ? 0 : retryDelaySeconds(this.config(), attempt - 1);
     try {
-      await this.env.MACHINE_QUEUE.send({ operation_id: head.id, machine_id: st.machineId, command: head.command });
-      const now = Date.now();
-      await this.save({ ...st, ops: st.ops.map((o) => (o === head ? { ...o, enqueuedAt: now } : o)) });
-      await this.ctx.storage.setAlarm(now + watchdogMs(this.env));
+      const body = { operation_id: head.id, machine_id: st.machineId, command: head.command, attempt };
+      await this.env.MACHINE_QUEUE.send(body, delaySeconds > 0 ? { delaySeconds } : undefined);
+      await this.patchOp(st, head, { enqueuedAt: Date.now() + delaySeconds * 1000 });
       return true;
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
@@ -231,50 +360,78 @@ export class MachineDO extends DurableObject<Bindings> {
     }
   }
 
-  /**
-   * The watchdog: a command whose message vanished (e.g. the dead-letter consumer kept failing)
-   * would block the machine forever; past the deadline it is failed and the next one is sent.
-   */
+  // ---- the alarm ----------------------------------------------------------------------------------
+
+  /** The earliest moment something is due: a recovery step of the head, or a socket's token expiry. */
+  private alarmAt(st: State | null): number | null {
+    const due: number[] = this.watchers().map(([, w]) => w.tokenExp * 1000);
+    if (st?.inserting) due.push(st.inserting + SEND_GRACE_MS);
+    const head = st?.ops[0];
+    if (head) {
+      if (head.claimedAt !== null) due.push(head.claimedAt + executionMs(this.config()));
+      else if (!head.enqueuedAt) due.push(Date.now() + SEND_GRACE_MS);
+      else due.push(head.enqueuedAt + watchdogMs(this.config()));
+    }
+    // Never in the past: what was due has just been handled (or runs here still, e.g. an execution
+    // past its claim), and an alarm in the past would fire again at once.
+    return due.length ? Math.max(Math.min(...due), Date.now() + 1_000) : null;
+  }
+
+  private async armAlarm(): Promise<void> {
+    const at = this.alarmAt(this.state ?? null);
+    await (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
+  }
+
   override async alarm(): Promise<void> {
     await this.serial(async (s) => {
-      const st = this.state ?? (await this.ctx.storage.get<State>('state'));
-      const head = st?.ops[0];
-      if (!st || !head?.enqueuedAt) return;
-      this.state = st;
-      const deadline = head.enqueuedAt + watchdogMs(this.env);
-      if (Date.now() >= deadline) await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
-      else await this.ctx.storage.setAlarm(deadline);
+      const warm = this.state !== undefined && this.state !== null;
+      const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
+      if (stored) {
+        await this.load(s, stored.machineId); // a cold load recovers by itself
+        if (warm) await this.recover(s);
+      }
+      this.closeExpired();
+      await this.armAlarm();
     });
   }
 
   // ---- /live ------------------------------------------------------------------------------------
 
-  /** The WebSocket upgrade, forwarded by the route after authentication and the permission check. */
+  /**
+   * The WebSocket upgrade, forwarded by the route after authentication and the permission check,
+   * with the caller's user, session and token expiry, which the socket keeps.
+   */
   override async fetch(request: Request): Promise<Response> {
     const machineId = Number(request.headers.get('x-machine-id'));
+    const watcher: Watcher = {
+      userId: Number(request.headers.get('x-user-id')),
+      sessionId: request.headers.get('x-session-id') ?? '',
+      tokenExp: Number(request.headers.get('x-token-exp')),
+    };
     const st = await this.serial((s) => this.load(s, machineId));
     if (!st) return new Response(null, { status: 404 });
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
+    server.serializeAttachment(watcher);
     server.send(JSON.stringify(this.statusEvent(st)));
+    await this.armAlarm(); // the token's expiry
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     // Clients may ask for the current status at any time (e.g. after a reconnect).
     if (message !== 'status') return;
-    // After hibernation the instance is new: read the state back from storage.
-    const st = this.state ?? (await this.ctx.storage.get<State>('state'));
-    if (st) ws.send(JSON.stringify(this.statusEvent(st)));
+    await this.serial(async (s) => {
+      // After hibernation the instance is new: read the state back from storage.
+      const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
+      const st = stored ? await this.load(s, stored.machineId) : null;
+      if (st && (await this.permitted(s, st.machineId)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
+    });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code, reason);
-    } catch {
-      // already closed
-    }
+    close(ws, code, reason);
   }
 
   private statusEvent(st: State) {
@@ -288,14 +445,62 @@ export class MachineDO extends DurableObject<Bindings> {
     };
   }
 
-  private broadcast(event: Record<string, unknown>): void {
-    const text = JSON.stringify(event);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(text);
-      } catch {
-        // a socket that is closing; the runtime drops it
+  /** The open sockets with what they carry (one opened before sockets carried it has nothing). */
+  private watchers(): [WebSocket, Watcher][] {
+    return this.ctx
+      .getWebSockets()
+      .filter((ws) => ws.readyState === WebSocket.OPEN)
+      .map((ws) => [ws, (ws.deserializeAttachment() as Watcher | null) ?? { userId: 0, sessionId: '', tokenExp: 0 }]);
+  }
+
+  /** Closes the sockets whose access token has expired; answers the others. */
+  private closeExpired(): [WebSocket, Watcher][] {
+    const now = Date.now();
+    return this.watchers().filter(([ws, w]) => {
+      if (w.tokenExp * 1000 > now) return true;
+      close(ws, 4401, 'token expired');
+      return false;
+    });
+  }
+
+  /**
+   * The sockets that may still see this machine; the others are closed: 4401 when their token
+   * expired, their session ended or their user was deactivated, 4403 when their user may no longer
+   * watch it (a transfer, or staff rights withdrawn). One query, only when a socket is open.
+   */
+  private async permitted(s: Store, machineId: number): Promise<WebSocket[]> {
+    const open = this.closeExpired();
+    if (open.length === 0) return [];
+    const rights = await watcherRights(s, machineId, [...new Set(open.map(([, w]) => w.sessionId))], Date.now());
+    return open
+      .filter(([ws, w]) => {
+        const right = rights.get(w.sessionId);
+        if (right) return true;
+        close(ws, right === undefined ? 4401 : 4403, right === undefined ? 'session ended' : 'permission lost');
+        return false;
+      })
+      .map(([ws]) => ws);
+  }
+
+  private async broadcast(s: Store, machineId: number, events: Record<string, unknown>[]): Promise<void> {
+    const sockets = await this.permitted(s, machineId);
+    const texts = events.map((e) => JSON.stringify(e));
+    for (const ws of sockets) {
+      for (const text of texts) {
+        try {
+          ws.send(text);
+        } catch {
+          // a socket that is closing; the runtime drops it
+        }
       }
     }
+  }
+}
+
+function close(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
   }
 }

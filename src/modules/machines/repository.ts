@@ -1,10 +1,13 @@
 // Machines' data access, for both backends. The service (HTTP side) and MachineDO (the single
 // writer of a machine's status) call these with a Store; nothing above this file knows which
-// database runs.
-import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+// database runs. A machine's writes come from its own Durable Object, one at a time; on Postgres
+// the atomic ones also take the machine's advisory lock, so a write from elsewhere (the HTTP side's
+// plain field updates) never interleaves with them, while other machines' writes run side by side.
+import { and, count, desc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { fromRow } from '../../db/rows';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
-import { contains } from '../../db/dialect';
-import type { Store } from '../../db/store';
+import { contains } from '../../db/dialect/sql';
+import { raw, type Store } from '../../db/store';
 
 // ---- machines ------------------------------------------------------------------------------------
 
@@ -42,38 +45,42 @@ function machineWhere(s: Store, f: MachineFilter): SQL[] {
 
 export async function findMachine(s: Store, id: number): Promise<MachineRow | undefined> {
   const { machines } = s.t;
-  return (await s.orm.select().from(machines).where(eq(machines.id, id)))[0];
+  return (await s.select(s.db.select().from(machines).where(eq(machines.id, id))))[0];
 }
 
 /** Newest first; `beforeId` continues a keyset page. */
 export function listMachineRows(s: Store, f: MachineFilter, limit: number, offset: number, beforeId?: number): Promise<MachineRow[]> {
   const { machines } = s.t;
-  return s.orm
-    .select()
-    .from(machines)
-    .where(and(...machineWhere(s, f), beforeId ? lt(machines.id, beforeId) : undefined))
-    .orderBy(desc(machines.id))
-    .limit(limit)
-    .offset(offset);
+  return s.select(
+    s.db
+      .select()
+      .from(machines)
+      .where(and(...machineWhere(s, f), beforeId ? lt(machines.id, beforeId) : undefined))
+      .orderBy(desc(machines.id))
+      .limit(limit)
+      .offset(offset),
+  );
 }
 
 export async function countMachines(s: Store, f: MachineFilter): Promise<number> {
   const { machines } = s.t;
-  return (await s.orm.select({ n: count() }).from(machines).where(and(...machineWhere(s, f))))[0]?.n ?? 0;
+  return (await s.select(s.db.select({ n: count() }).from(machines).where(and(...machineWhere(s, f)))))[0]?.n ?? 0;
 }
 
 export async function userExists(s: Store, id: number): Promise<boolean> {
   const { users } = s.t;
-  return (await s.orm.select({ id: users.id }).from(users).where(eq(users.id, id))).length > 0;
+  return (await s.select(s.db.select({ id: users.id }).from(users).where(eq(users.id, id)))).length > 0;
 }
 
 export async function insertMachine(s: Store, v: NewMachine): Promise<MachineRow> {
   const { machines } = s.t;
   const now = Date.now();
-  const [row] = await s.orm
-    .insert(machines)
-    .values({ ...v, createdAt: now, updatedAt: now })
-    .returning();
+  const [row] = await s.run(
+    s.db
+      .insert(machines)
+      .values({ ...v, createdAt: now, updatedAt: now })
+      .returning(),
+  );
   return row!;
 }
 
@@ -84,23 +91,23 @@ export async function insertMachine(s: Store, v: NewMachine): Promise<MachineRow
 export async function updateMachineRow(s: Store, id: number, fields: MachineFields, status?: MachineStatus): Promise<MachineRow | undefined> {
   const { machines, machineOperations } = s.t;
   const set = Object.fromEntries(Object.entries({ ...fields, status }).filter(([, v]) => v !== undefined));
-  const update = s.orm
+  const update = s.db
     .update(machines)
     .set({ ...set, updatedAt: Date.now() })
     .where(eq(machines.id, id))
     .returning();
-  if (fields.ownerId === undefined) return (await update)[0];
-  const [rows] = await s.atomic([
-    update,
-    s.orm.update(machineOperations).set({ machineOwnerId: fields.ownerId }).where(eq(machineOperations.machineId, id)),
-  ] as const);
+  if (fields.ownerId === undefined) return (await s.run(update))[0];
+  const [rows] = await s.write(
+    [update, s.db.update(machineOperations).set({ machineOwnerId: fields.ownerId }).where(eq(machineOperations.machineId, id))],
+    [['machine', id]],
+  );
   return rows[0];
 }
 
 /** Deletes the machine; its operations go with it (ON DELETE CASCADE). */
 export async function deleteMachineRow(s: Store, id: number): Promise<void> {
   const { machines } = s.t;
-  await s.orm.delete(machines).where(eq(machines.id, id));
+  await s.run(s.db.delete(machines).where(eq(machines.id, id)));
 }
 
 // ---- operations ----------------------------------------------------------------------------------
@@ -125,35 +132,44 @@ function operationWhere(s: Store, f: OperationFilter): SQL[] {
 /** Newest first; `beforeId` continues a keyset page. */
 export function listOperationRows(s: Store, f: OperationFilter, limit: number, offset: number, beforeId?: number): Promise<OperationRow[]> {
   const { machineOperations: o } = s.t;
-  return s.orm
-    .select()
-    .from(o)
-    .where(and(...operationWhere(s, f), beforeId ? lt(o.id, beforeId) : undefined))
-    .orderBy(desc(o.id))
-    .limit(limit)
-    .offset(offset);
+  return s.select(
+    s.db
+      .select()
+      .from(o)
+      .where(and(...operationWhere(s, f), beforeId ? lt(o.id, beforeId) : undefined))
+      .orderBy(desc(o.id))
+      .limit(limit)
+      .offset(offset),
+  );
 }
 
 export async function countOperations(s: Store, f: OperationFilter): Promise<number> {
   const { machineOperations: o } = s.t;
-  return (await s.orm.select({ n: count() }).from(o).where(and(...operationWhere(s, f))))[0]?.n ?? 0;
+  return (await s.select(s.db.select({ n: count() }).from(o).where(and(...operationWhere(s, f)))))[0]?.n ?? 0;
 }
 
 export async function findOperation(s: Store, machineId: number, operationId: number): Promise<OperationRow | undefined> {
   const { machineOperations: o } = s.t;
-  return (await s.orm.select().from(o).where(and(eq(o.id, operationId), eq(o.machineId, machineId))))[0];
+  return (await s.select(s.db.select().from(o).where(and(eq(o.id, operationId), eq(o.machineId, machineId)))))[0];
 }
 
+/**
+ * Records a command PENDING, for the machine's owner at this moment, only if the worker may still
+ * drive the machine (its owner, or staff); undefined otherwise. One statement, so the owner it
+ * records and the permission it checks are the same row, whatever a transfer does around it.
+ */
 export async function insertOperation(
   s: Store,
-  v: { machineId: number; ownerId: number; workerId: number | null; command: MachineCommand },
-): Promise<OperationRow> {
-  const { machineOperations: o } = s.t;
-  const [row] = await s.orm
-    .insert(o)
-    .values({ machineId: v.machineId, machineOwnerId: v.ownerId, workerId: v.workerId, command: v.command, requestDatetime: Date.now() })
-    .returning();
-  return row!;
+  v: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand },
+): Promise<OperationRow | undefined> {
+  const { machines, machineOperations: o } = s.t;
+  const [rows] = await s.write([
+    raw(sql`INSERT INTO ${o} (machine_id, machine_owner_id, worker_id, command, result, request_datetime)
+      SELECT ${machines.id}, ${machines.ownerId}, CAST(${v.workerId} AS BIGINT), CAST(${v.command} AS TEXT), 'PENDING', CAST(${Date.now()} AS BIGINT)
+      FROM ${machines} WHERE ${machines.id} = ${v.machineId} AND (${machines.ownerId} = ${v.workerId} OR ${v.isStaff ? 1 : 0} = 1)
+      RETURNING *`),
+  ]);
+  return rows[0] ? fromRow(o, rows[0]) : undefined;
 }
 
 export interface Resolution {
@@ -163,33 +179,59 @@ export interface Resolution {
 }
 
 /**
- * Resolves operations and writes the machine's status atomically. Each operation update is
- * conditional on PENDING, so a result that arrives twice changes nothing the second time; only the
- * rows actually resolved now come back.
+ * Resolves an operation (`head`) and the ones it cancels, and writes the machine's status, in one
+ * atomic write. Every statement is conditional on `head` still being PENDING (the head's own
+ * update comes last), so a result that arrives twice changes nothing the second time: not the
+ * status, not the operations behind it. Only the rows actually resolved now come back.
  */
-export async function resolveOperations(s: Store, machineId: number, resolutions: Resolution[], status: MachineStatus | null): Promise<OperationRow[]> {
+export async function resolveOperations(s: Store, machineId: number, head: Resolution, cancelled: Resolution[], status: MachineStatus | null): Promise<OperationRow[]> {
   const { machines, machineOperations: o } = s.t;
   const now = Date.now();
-  const statements = resolutions.map((r) =>
-    s.orm
+  const headPending = sql`exists (select 1 from ${o} h where h.id = ${head.id} and h.result = 'PENDING')`;
+  const resolve = (r: Resolution, ...conditions: SQL[]) =>
+    s.db
       .update(o)
       .set({ result: r.result, detail: r.detail, completedAt: now })
-      .where(and(eq(o.id, r.id), eq(o.result, 'PENDING')))
-      .returning(),
-  );
-  const machineUpdate = s.orm
+      .where(and(eq(o.id, r.id), eq(o.result, 'PENDING'), ...conditions))
+      .returning();
+  const machineUpdate = s.db
     .update(machines)
     .set(status ? { status, updatedAt: now } : { updatedAt: now })
-    .where(eq(machines.id, machineId));
-  const results = await s.atomic([machineUpdate, ...statements] as const);
-  return results.slice(1).flatMap((rows) => rows as OperationRow[]);
+    .where(and(eq(machines.id, machineId), headPending));
+  const results = await s.write([machineUpdate, ...cancelled.map((r) => resolve(r, headPending)), resolve(head)], [['machine', machineId]]);
+  return [results.at(-1), ...results.slice(1, -1)].flatMap((rows) => rows as OperationRow[]);
 }
 
-/** Commands left PENDING without a Durable Object to finish them (e.g. imported data). */
-export async function failOrphanedOperations(s: Store, machineId: number): Promise<void> {
+/**
+ * Fails the machine's PENDING operations other than `keep`: rows left without a Durable Object to
+ * finish them (imported data, or a crash between the insert and the object saving the command).
+ */
+export async function failOrphanedOperations(s: Store, machineId: number, keep: number[], detail: string): Promise<void> {
   const { machineOperations: o } = s.t;
-  await s.orm
-    .update(o)
-    .set({ result: 'INTERNALFAILED', detail: 'abandoned: the machine state was re-initialised', completedAt: Date.now() })
-    .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING')));
+  await s.run(
+    s.db
+      .update(o)
+      .set({ result: 'INTERNALFAILED', detail, completedAt: Date.now() })
+      .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING'), keep.length ? notInArray(o.id, keep) : undefined)),
+  );
+}
+
+// ---- /live watchers ---------------------------------------------------------------------------------
+
+/**
+ * For each of these sessions that is still live (not revoked, not expired, its user active):
+ * whether its user may still watch the machine (its owner, or staff). A session missing from the
+ * answer has ended. One query for every socket of a machine.
+ */
+export async function watcherRights(s: Store, machineId: number, sessionIds: string[], now: number): Promise<Map<string, boolean>> {
+  const { machines, sessions, users } = s.t;
+  const rows = await s.select(
+    s.db
+      .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .leftJoin(machines, eq(machines.id, machineId))
+      .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true))),
+  );
+  return new Map(rows.map((r) => [r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId]));
 }

@@ -2,14 +2,14 @@
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
-import { store } from '../../db/store';
-import { config, type Bindings } from '../../env';
+import type { Ctx } from '../../env';
 import type { UserRow } from '../accounts/auth';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
-import type { CommandOutcome, UpdateOutcome } from './machine.do';
+import { unwrap } from '../../lib/outcome';
+import { machineStub } from './stub';
 import * as repo from './repository';
 import type { MachineFields } from './repository';
 import type { CreateMachineInput, HistoryInput, MachineListInput, PatchMachineInput } from './schemas';
@@ -64,26 +64,26 @@ export type OperationView = ReturnType<typeof operationView>;
 
 // ---- reads and permissions -----------------------------------------------------------------------
 
-export async function findMachine(env: Bindings, id: number): Promise<MachineRow | undefined> {
-  return repo.findMachine(store(env), id);
+export async function findMachine(ctx: Ctx, id: number): Promise<MachineRow | undefined> {
+  return repo.findMachine(ctx.store, id);
 }
 
-export async function getMachine(env: Bindings, id: number): Promise<MachineRow> {
-  const row = await findMachine(env, id);
+export async function getMachine(ctx: Ctx, id: number): Promise<MachineRow> {
+  const row = await findMachine(ctx, id);
   if (!row) throw new ApiError('NOT_FOUND');
   return row;
 }
 
 /** Everyone authenticated reads machines; only the owner or staff change or drive one. */
-export async function getManagedMachine(env: Bindings, user: UserRow, id: number): Promise<MachineRow> {
-  const row = await getMachine(env, id);
+export async function getManagedMachine(ctx: Ctx, user: UserRow, id: number): Promise<MachineRow> {
+  const row = await getMachine(ctx, id);
   if (row.ownerId !== user.id && !user.isStaff) throw new ApiError('PERMISSION_DENIED');
   return row;
 }
 
 /** Newest first. `search` is a substring scan of name/location (bounded by the other filters). */
-export async function listMachines(env: Bindings, user: UserRow, q: MachineListInput, url: string) {
-  const s = store(env);
+export async function listMachines(ctx: Ctx, user: UserRow, q: MachineListInput, url: string) {
+  const s = ctx.store;
   const filter: repo.MachineFilter = {
     status: q.status,
     ownerId: q.owner === undefined ? undefined : q.owner === 'me' ? user.id : q.owner,
@@ -100,23 +100,23 @@ export async function listMachines(env: Bindings, user: UserRow, q: MachineListI
 
 // ---- writes --------------------------------------------------------------------------------------
 
-function checkControllerUrl(env: Bindings, url: string | null | undefined): void {
+function checkControllerUrl(ctx: Ctx, url: string | null | undefined): void {
   if (!url) return;
-  const problem = controllerUrlProblem(url, config(env).ALLOW_INSECURE_CONTROLLER_URLS);
+  const problem = controllerUrlProblem(url, ctx.config.ALLOW_INSECURE_CONTROLLER_URLS);
   if (problem) throw validationError([{ path: 'controller_url', message: problem }]);
 }
 
-/** `owner_id` counts only for staff; the new owner must exist. */
-async function resolveOwner(env: Bindings, user: UserRow, requested: number | undefined, current: number): Promise<number> {
-  if (requested === undefined || !user.isStaff || requested === current) return current;
-  if (!(await repo.userExists(store(env), requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
+/** A new owner: `owner_id` counts only for staff, and must name a user; undefined when unchanged. */
+async function resolveOwner(ctx: Ctx, user: UserRow, requested: number | undefined, current: number): Promise<number | undefined> {
+  if (requested === undefined || !user.isStaff || requested === current) return undefined;
+  if (!(await repo.userExists(ctx.store, requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
   return requested;
 }
 
-export async function createMachine(env: Bindings, user: UserRow, input: CreateMachineInput): Promise<MachineRow> {
-  checkControllerUrl(env, input.controller_url);
-  const ownerId = await resolveOwner(env, user, input.owner_id, user.id);
-  return repo.insertMachine(store(env), {
+export async function createMachine(ctx: Ctx, user: UserRow, input: CreateMachineInput): Promise<MachineRow> {
+  checkControllerUrl(ctx, input.controller_url);
+  const ownerId = (await resolveOwner(ctx, user, input.owner_id, user.id)) ?? user.id;
+  return repo.insertMachine(ctx.store, {
     name: input.name,
     location: input.location,
     status: input.status ?? 'POWEROFF',
@@ -128,51 +128,46 @@ export async function createMachine(env: Bindings, user: UserRow, input: CreateM
 export type { MachineFields };
 
 /**
- * PUT (`replace`) or PATCH. Anything that carries `status` goes through the machine's Durable
- * Object, which refuses a change while a command is pending (MACHINE_BUSY); other fields are
- * written here, never touching `status`.
+ * PUT (`replace`) or PATCH. A `status` or a new owner goes through the machine's Durable Object,
+ * which refuses a status change while a command is pending (MACHINE_BUSY) and orders a transfer
+ * against the commands it accepts; other fields are written here, never touching either.
  */
-export async function updateMachine(env: Bindings, user: UserRow, id: number, input: PatchMachineInput, replace: boolean) {
-  const row = await getManagedMachine(env, user, id);
-  checkControllerUrl(env, input.controller_url);
+export async function updateMachine(ctx: Ctx, user: UserRow, id: number, input: PatchMachineInput, replace: boolean) {
+  const row = await getManagedMachine(ctx, user, id);
+  checkControllerUrl(ctx, input.controller_url);
   const fields: MachineFields = {
     name: input.name,
     location: input.location,
     controllerUrl: replace ? (input.controller_url ?? null) : input.controller_url,
-    ownerId: await resolveOwner(env, user, input.owner_id, row.ownerId),
+    ownerId: await resolveOwner(ctx, user, input.owner_id, row.ownerId),
   };
-  if (input.status !== undefined) {
-    const out = (await machineStub(env, id).update(id, fields, input.status)) as UpdateOutcome;
-    if ('error' in out) throw new ApiError(out.error);
-    return out.machine;
+  if (input.status !== undefined || fields.ownerId !== undefined) {
+    return unwrap(await machineStub(ctx.env, id).updateMachine(id, fields, input.status));
   }
-  const updated = await repo.updateMachineRow(store(env), id, fields);
+  const updated = await repo.updateMachineRow(ctx.store, id, fields);
   if (!updated) throw new ApiError('NOT_FOUND');
   return machineView(updated);
 }
 
-export async function deleteMachine(env: Bindings, user: UserRow, id: number): Promise<void> {
-  await getManagedMachine(env, user, id);
-  await machineStub(env, id).destroy(id);
+export async function deleteMachine(ctx: Ctx, user: UserRow, id: number): Promise<void> {
+  await getManagedMachine(ctx, user, id);
+  await machineStub(ctx.env, id).destroy(id);
 }
 
-export function machineStub(env: Bindings, id: number) {
-  return env.MACHINE.get(env.MACHINE.idFromName(String(id)));
-}
 
-/** Accepts a command: the DO validates it, records it PENDING and queues it. */
-export async function issueCommand(env: Bindings, user: UserRow, id: number, command: MachineCommand): Promise<OperationView> {
-  const row = await getManagedMachine(env, user, id);
-  // RPC erases the union's narrowing; the DO's declared outcome types restore it.
-  const out = (await machineStub(env, id).command({ machineId: id, ownerId: row.ownerId, workerId: user.id, command })) as CommandOutcome;
-  if ('error' in out) throw new ApiError(out.error, { extras: out.extras });
-  return out.operation;
+/**
+ * Accepts a command: the DO validates it, records it PENDING for the machine's owner and queues it.
+ * The DO checks the permission again in the insert, so a transfer in between is never bypassed.
+ */
+export async function issueCommand(ctx: Ctx, user: UserRow, id: number, command: MachineCommand): Promise<OperationView> {
+  await getManagedMachine(ctx, user, id);
+  return unwrap(await machineStub(ctx.env, id).command({ machineId: id, workerId: user.id, isStaff: user.isStaff, command }));
 }
 
 // ---- history -------------------------------------------------------------------------------------
 
-function historyPage(env: Bindings, filter: repo.OperationFilter, q: HistoryInput, url: string) {
-  const s = store(env);
+function historyPage(ctx: Ctx, filter: repo.OperationFilter, q: HistoryInput, url: string) {
+  const s = ctx.store;
   const f: repo.OperationFilter = { ...filter, result: q.result, command: q.command };
   return newestFirst(
     q,
@@ -205,21 +200,21 @@ async function newestFirst<R extends { id: number }, V>(
   return { ...page, next_cursor: page.next && last ? encodeCursor([last.id]) : null };
 }
 
-export async function machineHistory(env: Bindings, user: UserRow, id: number, q: HistoryInput, url: string) {
+export async function machineHistory(ctx: Ctx, user: UserRow, id: number, q: HistoryInput, url: string) {
   // The permission check and the page run concurrently (one round trip less); nothing is
   // returned unless the check passes.
-  const [, page] = await Promise.all([getManagedMachine(env, user, id), historyPage(env, { machineId: id }, q, url)]);
+  const [, page] = await Promise.all([getManagedMachine(ctx, user, id), historyPage(ctx, { machineId: id }, q, url)]);
   return page;
 }
 
 /** Operations on the caller's machines (staff included: this list is "mine", not "all"). */
-export async function callerHistory(env: Bindings, user: UserRow, q: HistoryInput, url: string) {
-  return historyPage(env, { machineOwnerId: user.id, machineId: q.machine_id }, q, url);
+export async function callerHistory(ctx: Ctx, user: UserRow, q: HistoryInput, url: string) {
+  return historyPage(ctx, { machineOwnerId: user.id, machineId: q.machine_id }, q, url);
 }
 
-export async function getOperation(env: Bindings, user: UserRow, id: number, operationId: number): Promise<OperationView> {
-  await getManagedMachine(env, user, id);
-  const row = await repo.findOperation(store(env), id, operationId);
+export async function getOperation(ctx: Ctx, user: UserRow, id: number, operationId: number): Promise<OperationView> {
+  await getManagedMachine(ctx, user, id);
+  const row = await repo.findOperation(ctx.store, id, operationId);
   if (!row) throw new ApiError('NOT_FOUND');
   return operationView(row);
 }

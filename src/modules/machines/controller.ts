@@ -1,0 +1,57 @@
+// Executes one command: the machine's controller (POST, MACHINE_CONTROLLER_TIMEOUT_MS timeout,
+// redirects not followed) or, without a controller_url, the built-in simulator. Called by the
+// machine's Durable Object, never inside a queue batch, so a slow device delays only its own machine.
+import type { MachineCommand } from '../../db/schema';
+import type { Config } from '../../env';
+import { controllerUrlProblem } from './controller-url';
+
+export interface CommandMessage {
+  operation_id: number;
+  machine_id: number;
+  command: MachineCommand;
+  /** Which execution of the operation this message starts (1 = the first; absent means 1). */
+  attempt?: number;
+}
+
+/** A final answer (SUCCESS, or the device refused or failed: REMOTEFAILED), or a reason to retry. */
+export type Execution = { result: 'SUCCESS' | 'REMOTEFAILED' | 'INTERNALFAILED'; detail: string | null } | { retry: string };
+
+/** The backoff before retry number `retry` (1-based): base × 2^(retry−1) seconds (2, 4, 8). */
+export function retryDelaySeconds(cfg: Config, retry: number): number {
+  return cfg.MACHINE_RETRY_BASE_SECONDS * 2 ** (retry - 1);
+}
+
+/** How long one execution may take: the controller timeout (or the simulator's delay), with margin. */
+export function executionMs(cfg: Config): number {
+  return Math.max(cfg.MACHINE_CONTROLLER_TIMEOUT_MS, cfg.MACHINE_SIM_DELAY_MS) + 5_000;
+}
+
+export async function execute(cfg: Config, msg: CommandMessage, controllerUrl: string | null): Promise<Execution> {
+  if (!controllerUrl) {
+    if (cfg.MACHINE_SIM_DELAY_MS > 0) await scheduler.wait(cfg.MACHINE_SIM_DELAY_MS);
+    return { result: 'SUCCESS', detail: null };
+  }
+  // Checked again at send time: the policy may be stricter than when the URL was stored.
+  const refused = controllerUrlProblem(controllerUrl, cfg.ALLOW_INSECURE_CONTROLLER_URLS);
+  if (refused) return { result: 'INTERNALFAILED', detail: `controller_url refused: ${refused}` };
+  return callController(controllerUrl, msg, cfg.MACHINE_CONTROLLER_TIMEOUT_MS);
+}
+
+async function callController(url: string, msg: CommandMessage, timeoutMs: number): Promise<Execution> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `machine-operation-${msg.operation_id}` },
+      body: JSON.stringify({ operation_id: msg.operation_id, machine_id: msg.machine_id, command: msg.command }),
+      // A redirect could point anywhere (including private hosts): it counts as a refusal.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    return { retry: `controller unreachable: ${String(err)}` };
+  }
+  await res.body?.cancel();
+  if (res.status >= 200 && res.status < 300) return { result: 'SUCCESS', detail: null };
+  return { result: 'REMOTEFAILED', detail: `the controller answered HTTP ${res.status}` };
+}

@@ -1,0 +1,4 @@
+// The machines module's public face.
+export { handleQueue, type CommandMessage } from './consumer';
+export { machines } from './handlers';
+export { MachineDO } from './machine.do';

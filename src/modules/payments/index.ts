@@ -1,0 +1,3 @@
+// The payments module's public face.
+export { payments } from './handlers';
+export { UserLedger } from './user-ledger';

@@ -1,0 +1,2 @@
+// The phone module's public face.
+export { phone } from './handlers';

@@ -1,0 +1,2 @@
+// The referrals module's public face.
+export { referrals } from './handlers';

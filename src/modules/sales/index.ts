@@ -1,0 +1,2 @@
+// The sales module's public face.
+export { sales } from './handlers';
