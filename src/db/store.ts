@@ -21,13 +21,11 @@
 // figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
 import { type SQL } from 'drizzle-orm';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { Bindings } from '../env';
 import { Raw, raw, type Row } from './raw';
 import { d1Batch, type D1Item } from './dialect/d1';
-import { PgConnection } from './dialect/pg';
+import { PgConnection, pgDrizzle } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
-import * as pgSchema from './pg/schema';
 import * as d1Schema from './schema';
 
 export type { Dialect } from './dialect/sql';
@@ -125,10 +123,8 @@ function d1Store(binding: D1Database): Store {
 }
 
 function pgStore(conn: PgConnection): Store {
-  const db = drizzlePg(conn.facade as never) as unknown as Db;
-  const t = pgSchema as unknown as Tables;
-  const exec = (item: Item): Promise<unknown> =>
-    item instanceof Raw ? (db as unknown as PgDb).execute(item.query).then((r) => r.rows) : Promise.resolve(item);
+  const { db, tables: t, execute } = pgDrizzle(conn);
+  const exec = (item: Item): Promise<unknown> => (item instanceof Raw ? execute(item.query).then((r) => r.rows) : Promise.resolve(item));
   let deferred: Deferred | null = null;
   const settle = () => {
     if (!deferred) return Promise.resolve();
@@ -154,7 +150,7 @@ function pgStore(conn: PgConnection): Store {
     changes: (query) =>
       after(() =>
         conn.operation(async () => {
-          const result = await ('toSQL' in query ? query : (db as unknown as PgDb).execute(query));
+          const result = await ('toSQL' in query ? query : execute(query));
           return (result as { rowCount?: number | null }).rowCount ?? 0;
         }),
       ),
@@ -168,8 +164,6 @@ function pgStore(conn: PgConnection): Store {
     close: () => conn.close(),
   };
 }
-
-type PgDb = { execute(query: SQL): Promise<{ rows: Row[]; rowCount: number | null }> };
 
 /** Which backend this environment uses (DB_BACKEND = d1 | postgres). */
 export function backendOf(env: Bindings): Dialect {

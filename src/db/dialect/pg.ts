@@ -4,7 +4,12 @@
 // or a whole transaction) runs after the previous one has finished, so a statement can never slip
 // into another operation's transaction. Drizzle runs on a client facade that refuses queries made
 // outside an operation (a builder awaited directly instead of through the store).
+import type { SQL } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import * as pgSchema from '../pg/schema';
+import type * as d1Schema from '../schema';
 
 // int8 (COUNT, bigint columns) and numeric (SUM of bigint) as JS numbers, like D1. Every stored
 // value is bounded below 2^53 (see src/db/schema/sales.ts for the largest sums).
@@ -93,4 +98,19 @@ export class PgConnection {
     await this.tail;
     await this.client.end().catch(() => {});
   }
+}
+
+/**
+ * Drizzle on a connection, typed as the D1 flavour the repositories are written against (the
+ * query builders produce the same SQL shapes; tests/schema-parity.test.ts keeps both schemas the
+ * same), with the Postgres tables under the D1 tables' names.
+ */
+export function pgDrizzle(conn: PgConnection) {
+  const db = drizzle(conn.facade as pg.Client);
+  return {
+    db: db as unknown as DrizzleD1Database,
+    tables: pgSchema as unknown as typeof d1Schema,
+    /** A raw statement: its rows and how many it changed. */
+    execute: (query: SQL) => db.execute(query) as Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>,
+  };
 }

@@ -3,3 +3,4 @@ export { accounts } from './handlers';
 export { auth, authenticate, bearerToken, deferredAuth, readAuth, requireAuth, staffOnly, staffRead, type AuthContext } from './auth';
 export { userBy, type UserRow } from './repository';
 export { insertUser, startSession, userView } from './service';
+export { TokenPairSchema, UserSchema } from './schemas';

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { readAuth, staffOnly } from '../accounts/auth';
+import { readAuth, staffOnly } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import type { KindConfig } from './kinds';

@@ -3,7 +3,7 @@
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
 import type { Ctx } from '../../env';
-import type { UserRow } from '../accounts/auth';
+import type { UserRow } from '../accounts';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';

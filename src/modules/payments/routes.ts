@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth, readAuth } from '../accounts/auth';
+import { auth, readAuth } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import type { KindConfig } from '../catalog/kinds';
+import type { KindConfig } from '../catalog';
 import {
   CancelBody,
   HistoryQuery,

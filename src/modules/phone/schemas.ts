@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { TokenPairSchema, UserSchema } from '../accounts/schemas';
+import { TokenPairSchema, UserSchema } from '../accounts';
 
 export const PhoneLoginBody = z
   .object({ phone: z.string().trim().min(1).max(32).openapi({ example: '010-1234-5678' }) })

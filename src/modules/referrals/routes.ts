@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { auth } from '../accounts/auth';
+import { auth } from '../accounts';
 import { bearer, jsonBody, jsonResponse, rateLimitedResponses } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
