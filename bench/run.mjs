@@ -61,10 +61,22 @@ async function startServer(backend) {
   const pgSetup = backend === 'postgres' ? pgWranglerSetup(opts['pg-url']) : { env: {}, args: [] };
   const child = spawn(
     'npx',
-    ['wrangler', 'dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--log-level', 'error',
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(opts.port),
+      '--ip',
+      '127.0.0.1',
+      '--log-level',
+      'error',
       // The bench logs in many seeded users from one address: lift the login limits for it.
-      '--var', 'LOGIN_MAX_FAILURES_PER_ADDRESS:1000000', '--var', 'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000',
-      ...pgSetup.args],
+      '--var',
+      'LOGIN_MAX_FAILURES_PER_ADDRESS:1000000',
+      '--var',
+      'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000',
+      ...pgSetup.args,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
   );
   for (let i = 0; i < 120; i++) {
@@ -147,7 +159,9 @@ async function runAll(backend) {
     // A failed staff login fails only the scenario modules that need the token (in their setup).
     const staffToken = await login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
     const ctx = { base, fetchJson, login, userTokens, staffToken, opts, backend };
-    const files = readdirSync(new URL('./scenarios/', import.meta.url)).filter((f) => f.endsWith('.mjs')).sort();
+    const files = readdirSync(new URL('./scenarios/', import.meta.url))
+      .filter((f) => f.endsWith('.mjs'))
+      .sort();
     for (const file of files) {
       const make = (await import(new URL(`./scenarios/${file}`, import.meta.url))).default;
       let scenarios;
@@ -176,7 +190,9 @@ async function runAll(backend) {
           errors: r.errors,
         };
         rows.push(row);
-        console.log(`[${backend}] ${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`);
+        console.log(
+          `[${backend}] ${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`,
+        );
       }
     }
   } finally {
@@ -209,7 +225,8 @@ for (const backend of BACKENDS) {
 
 const pgVer = BACKENDS.includes('postgres') ? await pgVersion().catch(() => '?') : '';
 const runtimes = BACKENDS.map((b) => (b === 'd1' ? 'SQLite D1' : `Postgres ${pgVer} through local Hyperdrive`));
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
+const header =
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
   `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario.`;
 const cells = (r) => (!r ? ['—', '—', '—', '—', '—'] : r.failed ? ['failed', '', '', '', ''] : [r.p50, r.p95, r.p99, r.rps.toFixed(0), r.errors]);
 let table;

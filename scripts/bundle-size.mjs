@@ -37,7 +37,9 @@ try {
   const kib = (n) => (n / 1024).toFixed(1);
   console.log(`worker bundle: ${kib(raw)} KiB, gzip ${kib(gzip)} KiB (budget ${opts.budget} KiB) — ${files.join(', ')}`);
   if (gzip >= opts.budget * 1024) {
-    console.error(`The gzip size is over the budget of ${opts.budget} KiB: look for a new dependency pulled into the worker, or set minify = true in wrangler.toml.`);
+    console.error(
+      `The gzip size is over the budget of ${opts.budget} KiB: look for a new dependency pulled into the worker, or set minify = true in wrangler.toml.`,
+    );
     process.exit(1);
   }
 } finally {

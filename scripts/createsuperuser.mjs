@@ -48,7 +48,7 @@ const username = args.username.trim() || null;
 if (!args['pg-url']) applyMigrations(args.remote);
 const now = Date.now();
 const sql = `INSERT INTO users (email, username, username_key, password_hash, is_active, is_staff, is_superuser, invite_referral_code, created_at)
-VALUES (${sqlString(email)}, ${sqlString(username)}, ${sqlString(username && username.normalize('NFKC').toLowerCase())}, ${sqlString(hashPassword(args.password))}, 1, 1, 1, ${sqlString(inviteCode())}, ${now})
+VALUES (${sqlString(email)}, ${sqlString(username)}, ${sqlString(username?.normalize('NFKC').toLowerCase())}, ${sqlString(hashPassword(args.password))}, 1, 1, 1, ${sqlString(inviteCode())}, ${now})
 ON CONFLICT(email) DO UPDATE SET password_hash = excluded.password_hash, is_active = 1, is_staff = 1, is_superuser = 1;`;
 if (args['pg-url']) {
   const { migratePg } = await import('./pg-migrate.mjs');

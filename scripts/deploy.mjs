@@ -42,7 +42,9 @@ function ensureD1() {
   if (!config().includes(D1_PLACEHOLDER)) return;
   step(`D1 database ${opts.name}`);
   const existing = json(['d1', 'list', '--json']).find((db) => db.name === opts.name);
-  const id = existing?.uuid ?? idIn(wrangler(['d1', 'create', opts.name], { capture: true }), /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, 'D1 database');
+  const id =
+    existing?.uuid ??
+    idIn(wrangler(['d1', 'create', opts.name], { capture: true }), /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, 'D1 database');
   write(config().replace(D1_PLACEHOLDER, `database_id = "${id}"`));
   console.log(`${existing ? 'found' : 'created'} ${id}; written into wrangler.toml`);
 }
@@ -108,4 +110,6 @@ try {
 } finally {
   if (secrets) rmSync(secrets, { force: true });
 }
-console.log('\nDeployed. Create the first superuser with:\n  npm run createsuperuser -- --email admin@example.com --password "a long password" --remote');
+console.log(
+  '\nDeployed. Create the first superuser with:\n  npm run createsuperuser -- --email admin@example.com --password "a long password" --remote',
+);

@@ -6,7 +6,11 @@ import { ROOT } from './lib.mjs';
 const DOC = 'docs/openapi.json';
 
 function run(args) {
-  const res = spawnSync('npx', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+  const res = spawnSync('npx', args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  });
   return { status: res.status, stdout: res.stdout, out: `${res.stdout}${res.stderr}` };
 }
 

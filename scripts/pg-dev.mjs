@@ -90,7 +90,10 @@ export async function copySqliteToPg(file, url, log = console.log) {
       if (!tables.has(c.table_name)) tables.set(c.table_name, []);
       tables.get(c.table_name).push(c);
     }
-    const liteTables = lite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
+    const liteTables = lite
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((r) => r.name);
     for (const t of liteTables) if (!SKIP.test(t) && !tables.has(t)) log(`[pg] warning: SQLite table ${t} has no Postgres table; not copied`);
     const order = await fkOrder(client, [...tables.keys()]);
 
@@ -121,10 +124,10 @@ export async function copySqliteToPg(file, url, log = console.log) {
     for (const c of cols.filter((c) => c.is_identity === 'YES')) {
       const [t, col] = [pg.escapeIdentifier(c.table_name), pg.escapeIdentifier(c.column_name)];
       // is_called = false: the next id handed out is exactly max(id) + 1 (1 on an empty table).
-      await client.query(
-        `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT max(${col}) FROM ${t}), 0) + 1, false)`,
-        [c.table_name, c.column_name],
-      );
+      await client.query(`SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT max(${col}) FROM ${t}), 0) + 1, false)`, [
+        c.table_name,
+        c.column_name,
+      ]);
     }
     await client.query('COMMIT');
     // The Durable Objects' state (e.g. MachineDO's status) described the rows just replaced.
@@ -195,7 +198,10 @@ async function copyTable(lite, client, table, cols) {
     }
     await pending;
     if (k === 0) break;
-    pending = client.query(sql, arrays.map((a, i) => arrayLiteral(a, INTEGER_TYPES.has(cols[i].udt_name))));
+    pending = client.query(
+      sql,
+      arrays.map((a, i) => arrayLiteral(a, INTEGER_TYPES.has(cols[i].udt_name))),
+    );
     n += k;
     if (k < CHUNK) {
       await pending;

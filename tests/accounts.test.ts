@@ -28,7 +28,16 @@ describe('signup', () => {
     });
     expect(res.status).toBe(201);
     const user = await json(res);
-    expect(user).toMatchObject({ email: email.toLowerCase(), name: 'Ada', nickname: 'ada', is_active: true, is_staff: false, is_superuser: false, phone: null, last_login: null });
+    expect(user).toMatchObject({
+      email: email.toLowerCase(),
+      name: 'Ada',
+      nickname: 'ada',
+      is_active: true,
+      is_staff: false,
+      is_superuser: false,
+      phone: null,
+      last_login: null,
+    });
     expect(user.invite_referral_code).toMatch(/^[A-Za-z0-9]{6}$/);
     expect(user.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.stringify(user)).not.toMatch(/password|pbkdf2/);
@@ -87,7 +96,9 @@ describe('signup', () => {
   it('concurrent signups of one email: exactly one 201', async () => {
     const email = `${uniq()}@example.com`;
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } })),
+      Array.from({ length: 6 }, () =>
+        call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }),
+      ),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
@@ -98,10 +109,16 @@ describe('signup', () => {
   it('is limited per client address (SIGNUPS_PER_ADDRESS_PER_HOUR = 30) with Retry-After and RateLimit headers', async () => {
     const ip = randomIp();
     for (let i = 0; i < 30; i++) {
-      const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+      const res = await call('/api/users/signup', {
+        body: { email: `${uniq()}@example.com`, password: PASSWORD },
+        headers: { 'cf-connecting-ip': ip },
+      });
       expect(res.status).toBe(201);
     }
-    const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+    const res = await call('/api/users/signup', {
+      body: { email: `${uniq()}@example.com`, password: PASSWORD },
+      headers: { 'cf-connecting-ip': ip },
+    });
     await expectProblem(res, 429, 'RATE_LIMITED');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(res.headers.get('ratelimit-policy')).toBe('"signup-address";q=30;w=3600');
@@ -184,7 +201,8 @@ describe('login', () => {
   it("a success clears its address's failures, not the attackers' ones elsewhere", async () => {
     const u = await createUser();
     const laptop = randomIp();
-    const from = (ip: string, password: string) => call('/api/users/login', { body: { email: u.email, password }, headers: { 'cf-connecting-ip': ip } });
+    const from = (ip: string, password: string) =>
+      call('/api/users/login', { body: { email: u.email, password }, headers: { 'cf-connecting-ip': ip } });
     for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
     expect((await from(laptop, PASSWORD)).status).toBe(200);
     for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
@@ -228,7 +246,8 @@ describe('login', () => {
     const username = uniq('name');
     await signup({ email, username });
     for (let i = 0; i < 5; i++) await expectProblem(await login({ email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
-    for (let i = 0; i < 5; i++) await expectProblem(await login({ username: username.toUpperCase(), password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    for (let i = 0; i < 5; i++)
+      await expectProblem(await login({ username: username.toUpperCase(), password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
     await expectProblem(await login({ email, password: PASSWORD }), 429, 'RATE_LIMITED');
     await expectProblem(await login({ username, password: PASSWORD }), 429, 'RATE_LIMITED');
   });
@@ -366,7 +385,10 @@ describe('forged and malformed tokens', () => {
     const base = { sub: c.sub, sid: c.sid, typ: 'access' };
     const none = new UnsecuredJWT({ ...base, iss: 'edge-api', aud: 'edge-api', jti: 'x' }).setIssuedAt().setExpirationTime('10m').encode();
     const [h, p, s] = u.access.split('.');
-    const tampered = `${h}.${btoa(JSON.stringify({ ...c, sub: '999999' })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.${s}`;
+    const tampered = `${h}.${btoa(JSON.stringify({ ...c, sub: '999999' }))
+      .replace(/=+$/, '')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')}.${s}`;
     const noneVariants = ['NONE', 'None', 'nOnE', ''].map((alg) => `${btoa(JSON.stringify({ alg, typ: 'JWT' })).replace(/=+$/, '')}.${p}.`);
     const forged = [
       none,
@@ -416,9 +438,17 @@ describe('/api/users/me', () => {
     const other = await json(await login({ email: u.email, password: PASSWORD }));
     const missing = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password' } });
     expect((await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('current_password');
-    const wrong = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password', current_password: 'nope nope' } });
+    const wrong = await call('/api/users/me', {
+      method: 'PATCH',
+      token: u.access,
+      body: { password: 'a brand new password', current_password: 'nope nope' },
+    });
     await expectProblem(wrong, 401, 'INVALID_CREDENTIALS');
-    const ok = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password', current_password: PASSWORD } });
+    const ok = await call('/api/users/me', {
+      method: 'PATCH',
+      token: u.access,
+      body: { password: 'a brand new password', current_password: PASSWORD },
+    });
     expect(ok.status).toBe(200);
     expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
     await expectProblem(await call('/api/users/me', { token: other.token.access }), 401, 'INVALID_TOKEN');
@@ -431,7 +461,11 @@ describe('PATCH /api/users/{id} (staff)', () => {
   it('refuses non-staff with 403 and validates the id', async () => {
     const u = await createUser();
     const target = await createUser();
-    await expectProblem(await call(`/api/users/${target.id}`, { method: 'PATCH', token: u.access, body: { is_active: false } }), 403, 'PERMISSION_DENIED');
+    await expectProblem(
+      await call(`/api/users/${target.id}`, { method: 'PATCH', token: u.access, body: { is_active: false } }),
+      403,
+      'PERMISSION_DENIED',
+    );
     const staff = await createUser({ staff: true });
     await expectProblem(await call('/api/users/abc', { method: 'PATCH', token: staff.access, body: {} }), 400, 'INPUT_VALIDATION_ERROR');
     await expectProblem(await call('/api/users/99999999', { method: 'PATCH', token: staff.access, body: { is_active: false } }), 404, 'NOT_FOUND');
@@ -468,8 +502,16 @@ describe('PATCH /api/users/{id} (staff)', () => {
     const staff = await createUser({ staff: true });
     const root = await createUser({ superuser: true });
     const u = await createUser();
-    await expectProblem(await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_staff: true } }), 403, 'PERMISSION_DENIED');
-    await expectProblem(await call(`/api/users/${root.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } }), 403, 'PERMISSION_DENIED');
+    await expectProblem(
+      await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_staff: true } }),
+      403,
+      'PERMISSION_DENIED',
+    );
+    await expectProblem(
+      await call(`/api/users/${root.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } }),
+      403,
+      'PERMISSION_DENIED',
+    );
     const res = await call(`/api/users/${u.id}`, { method: 'PATCH', token: root.access, body: { is_staff: true } });
     expect((await json(res)).is_staff).toBe(true);
   });

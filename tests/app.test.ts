@@ -24,7 +24,11 @@ describe('problem+json errors', () => {
   });
 
   it('non-JSON body → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-    const res = await call('/api/users/login', { rawBody: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' }, method: 'POST' });
+    const res = await call('/api/users/login', {
+      rawBody: 'email=a&password=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+    });
     await expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
     const noType = await call('/api/users/login', { rawBody: '{"email":"a@b.c","password":"x"}', method: 'POST' });
     await expectProblem(noType, 415, 'UNSUPPORTED_MEDIA_TYPE');
@@ -45,7 +49,9 @@ describe('problem+json errors', () => {
   it('text with U+0000 is refused with 400 on every backend (Postgres cannot store it)', async () => {
     const body = { email: 'nul@example.com', password: 'correct horse battery', name: 'a\u0000b' };
     const res = await call('/api/users/signup', { body });
-    expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors).toEqual([{ path: 'name', message: 'NUL characters (U+0000) are not allowed' }]);
+    expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors).toEqual([
+      { path: 'name', message: 'NUL characters (U+0000) are not allowed' },
+    ]);
     expect(await db.value(sql`SELECT count(*) AS n FROM users WHERE email = ${'nul@example.com'}`, 'n')).toBe(0);
     const nested = await call('/api/orders', { body: { customer_id: 1, items: [{ product_id: 1, quantity: 1, note: '\u0000' }] } });
     // The guard runs before any route's auth: without a token the answer is still this 400.
@@ -58,7 +64,10 @@ describe('problem+json errors', () => {
   });
 
   it('deeply nested bodies are a 400, never a stack overflow (with or without a NUL inside)', async () => {
-    for (const [open, close] of [['[', ']'], ['{"a":', '}']] as const) {
+    for (const [open, close] of [
+      ['[', ']'],
+      ['{"a":', '}'],
+    ] as const) {
       for (const inner of ['"\\u0000"', '"x"']) {
         const depth = 10_000;
         const rawBody = open.repeat(depth) + inner + close.repeat(depth);

@@ -1,6 +1,3 @@
-// Read routes that check the session in the same D1 batch as their first query (deferredAuth):
-// they must refuse exactly what the eager check refuses, and never answer data before the check.
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem } from './helpers';

@@ -1,6 +1,3 @@
-// Authorization matrix: for every route that touches a user-owned resource, another user (B) and
-// an anonymous caller get exactly the documented 401/403/404, and nothing of A's changes.
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, type TestUser } from './helpers';
 import { createItem } from './catalog-helpers';
@@ -29,19 +26,60 @@ interface Case {
 const CASES: Case[] = [
   // Machines: everyone authenticated reads; only the owner (or staff) changes or watches.
   { name: 'read machine', method: 'GET', path: (f) => `/api/machines/${f.machineId}`, other: [200] },
-  { name: 'patch machine', method: 'PATCH', path: (f) => `/api/machines/${f.machineId}`, body: () => ({ name: 'stolen' }), other: [403, 'PERMISSION_DENIED'] },
-  { name: 'put machine', method: 'PUT', path: (f) => `/api/machines/${f.machineId}`, body: () => ({ name: 'stolen', location: 'x', status: 'POWEROFF' }), other: [403, 'PERMISSION_DENIED'] },
+  {
+    name: 'patch machine',
+    method: 'PATCH',
+    path: (f) => `/api/machines/${f.machineId}`,
+    body: () => ({ name: 'stolen' }),
+    other: [403, 'PERMISSION_DENIED'],
+  },
+  {
+    name: 'put machine',
+    method: 'PUT',
+    path: (f) => `/api/machines/${f.machineId}`,
+    body: () => ({ name: 'stolen', location: 'x', status: 'POWEROFF' }),
+    other: [403, 'PERMISSION_DENIED'],
+  },
   { name: 'delete machine', method: 'DELETE', path: (f) => `/api/machines/${f.machineId}`, other: [403, 'PERMISSION_DENIED'] },
-  { name: 'command machine', method: 'POST', path: (f) => `/api/machines/${f.machineId}/operation`, body: () => ({ command: 'START' }), other: [403, 'PERMISSION_DENIED'] },
+  {
+    name: 'command machine',
+    method: 'POST',
+    path: (f) => `/api/machines/${f.machineId}/operation`,
+    body: () => ({ command: 'START' }),
+    other: [403, 'PERMISSION_DENIED'],
+  },
   { name: 'machine history', method: 'GET', path: (f) => `/api/machines/${f.machineId}/history`, other: [403, 'PERMISSION_DENIED'] },
-  { name: 'machine operation', method: 'GET', path: (f) => `/api/machines/${f.machineId}/operations/${f.operationId}`, other: [403, 'PERMISSION_DENIED'] },
-  { name: 'live socket', method: 'GET', path: (f) => `/api/machines/${f.machineId}/live`, headers: { upgrade: 'websocket' }, other: [403, 'PERMISSION_DENIED'] },
+  {
+    name: 'machine operation',
+    method: 'GET',
+    path: (f) => `/api/machines/${f.machineId}/operations/${f.operationId}`,
+    other: [403, 'PERMISSION_DENIED'],
+  },
+  {
+    name: 'live socket',
+    method: 'GET',
+    path: (f) => `/api/machines/${f.machineId}/live`,
+    headers: { upgrade: 'websocket' },
+    other: [403, 'PERMISSION_DENIED'],
+  },
   // Payments and registrations: another user's are 404, exactly like missing ones.
   { name: 'payment detail', method: 'GET', path: (f) => `/api/me/payments/${f.paymentId}`, other: [404, 'NOT_FOUND'] },
-  { name: 'cancel payment', method: 'POST', path: (f) => `/api/payments/${f.paymentId}/cancel`, body: () => ({ reason: 'mine now' }), other: [404, 'NOT_FOUND'] },
+  {
+    name: 'cancel payment',
+    method: 'POST',
+    path: (f) => `/api/payments/${f.paymentId}/cancel`,
+    body: () => ({ reason: 'mine now' }),
+    other: [404, 'NOT_FOUND'],
+  },
   { name: 'complete registration', method: 'POST', path: (f) => `/api/exams/${f.examId}/complete`, other: [404, 'REGISTRATION_NOT_FOUND'] },
   // Sessions: B cannot end A's session.
-  { name: 'logout with A’s refresh token', method: 'POST', path: () => '/api/users/logout', body: (f) => ({ refresh: f.a.refresh }), other: [401, 'INVALID_TOKEN'] },
+  {
+    name: 'logout with A’s refresh token',
+    method: 'POST',
+    path: () => '/api/users/logout',
+    body: (f) => ({ refresh: f.a.refresh }),
+    other: [401, 'INVALID_TOKEN'],
+  },
 ];
 
 /** Everything of A's that a foreign request could change. */
@@ -75,8 +113,7 @@ describe('authorization matrix', () => {
   for (const c of CASES) {
     it(`${c.name}: anonymous → 401, user B → ${c.other.join(' ')}, A unchanged`, async () => {
       const before = await snapshot(f);
-      const send = (token?: string) =>
-        call(c.path(f), { method: c.method, token, headers: c.headers, ...(c.body ? { body: c.body(f) } : {}) });
+      const send = (token?: string) => call(c.path(f), { method: c.method, token, headers: c.headers, ...(c.body ? { body: c.body(f) } : {}) });
       await expectProblem(await send(), 401, 'TOKEN_NOT_FOUND');
       const res = await send(f.b.access);
       if (c.other.length === 2) await expectProblem(res, c.other[0], c.other[1]);

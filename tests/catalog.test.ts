@@ -22,7 +22,14 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       expect(res.status).toBe(201);
       const item = await json(res);
       expect(res.headers.get('location')).toBe(`http://api.test/api/${kind}/${item.id}`);
-      expect(item).toMatchObject({ title: 'Mock test', description: 'Full length', price: 45000, currency: 'KRW', registration_count: 0, is_registered: false });
+      expect(item).toMatchObject({
+        title: 'Mock test',
+        description: 'Full length',
+        price: 45000,
+        currency: 'KRW',
+        registration_count: 0,
+        is_registered: false,
+      });
       expect(item.start_at).toBe(iso(now));
       expect(item.created_at).toMatch(/Z$/);
 
@@ -43,7 +50,9 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
     it('PATCH answers is_registered for the caller (staff can register too)', async () => {
       const staff = await staffUser();
       const item = await createItem(kind, { price: 10_000 });
-      expect((await call(`/api/${kind}/${item.id}/${action}`, { token: staff.access, body: { amount: 10_000, payment_method: 'card' } })).status).toBe(201);
+      expect(
+        (await call(`/api/${kind}/${item.id}/${action}`, { token: staff.access, body: { amount: 10_000, payment_method: 'card' } })).status,
+      ).toBe(201);
       const patched = await json(await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: staff.access, body: { description: 'changed' } }));
       expect(patched).toMatchObject({ is_registered: true, registration_count: 1, description: 'changed' });
     });
@@ -55,7 +64,11 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       await expectProblem(await call(`/api/${kind}`, { body }), 401, 'TOKEN_NOT_FOUND');
       await expectProblem(await call(`/api/${kind}`), 401, 'TOKEN_NOT_FOUND');
       const item = await createItem(kind);
-      await expectProblem(await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: user.access, body: { title: 'y' } }), 403, 'PERMISSION_DENIED');
+      await expectProblem(
+        await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: user.access, body: { title: 'y' } }),
+        403,
+        'PERMISSION_DENIED',
+      );
       await expectProblem(await call(`/api/${kind}/${item.id}`, { method: 'DELETE', token: user.access }), 403, 'PERMISSION_DENIED');
     });
 
@@ -65,7 +78,10 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       const bad = await call(`/api/${kind}`, { token: staff.access, body: { title: '', price: -1, start_at: 'tomorrow', end_at: iso(now) } });
       const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
       expect(body.errors.map((e: any) => e.path).sort()).toEqual(['price', 'start_at', 'title']);
-      const inverted = await call(`/api/${kind}`, { token: staff.access, body: { title: 'x', price: 1, start_at: iso(now + HOUR), end_at: iso(now) } });
+      const inverted = await call(`/api/${kind}`, {
+        token: staff.access,
+        body: { title: 'x', price: 1, start_at: iso(now + HOUR), end_at: iso(now) },
+      });
       expect((await expectProblem(inverted, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('end_at');
       const item = await createItem(kind);
       const merged = await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: staff.access, body: { start_at: iso(now + 48 * HOUR) } });
@@ -145,7 +161,9 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
         expect((await call(`/api/${kind}/${a.id}/${action}`, { token: u.access, body: { amount: 5000, payment_method: 'card' } })).status).toBe(201);
       }
       const u = await createUser();
-      expect((await call(`/api/${kind}/${b.id}/${action}`, { token: u.access, body: { amount: 5000, payment_method: 'kakaopay' } })).status).toBe(201);
+      expect((await call(`/api/${kind}/${b.id}/${action}`, { token: u.access, body: { amount: 5000, payment_method: 'kakaopay' } })).status).toBe(
+        201,
+      );
       const page = await json(await call(`/api/${kind}?search=${tag}&sort=popular`, { token: u.access }));
       expect(page.results.map((r: any) => [r.id, r.registration_count, r.is_registered])).toEqual([
         [a.id, 2, false],
@@ -177,7 +195,11 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       expect(base).toBe((await db.first(sql`SELECT count(*) AS n FROM ${sql.raw(kind)} WHERE start_at <= ${t} AND end_at >= ${t}`)).n);
       const extra = await createItem(kind, { title: `${tag} extra` });
       expect(await count()).toBe(base + 1);
-      await call(`/api/${kind}/${extra.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { start_at: iso(now + HOUR), end_at: iso(now + 2 * HOUR) } });
+      await call(`/api/${kind}/${extra.id}`, {
+        method: 'PATCH',
+        token: (await staffUser()).access,
+        body: { start_at: iso(now + HOUR), end_at: iso(now + 2 * HOUR) },
+      });
       expect(await count()).toBe(base);
     });
   });
@@ -206,7 +228,29 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       const user = await createUser();
       const tag = uniq('esc');
       const item = await createItem(kind, { title: `${tag} title: NEAR quotes` });
-      const nasty = ['"', '*', 'NEAR(', 'title:', 'AND OR', "'; DROP TABLE exams; --", 'a"b', '(', ')', '^x', 'NOT', 'OR', 'x OR', 'OR OR x', '-x', '{title}: x', 'x*', '""""', '\\', '%', '_'];
+      const nasty = [
+        '"',
+        '*',
+        'NEAR(',
+        'title:',
+        'AND OR',
+        "'; DROP TABLE exams; --",
+        'a"b',
+        '(',
+        ')',
+        '^x',
+        'NOT',
+        'OR',
+        'x OR',
+        'OR OR x',
+        '-x',
+        '{title}: x',
+        'x*',
+        '""""',
+        '\\',
+        '%',
+        '_',
+      ];
       for (const q of nasty) {
         const res = await call(`/api/${kind}?search=${encodeURIComponent(q)}`, { token: user.access });
         expect(res.status, q).toBe(200);
@@ -255,8 +299,43 @@ describe('ftsQuery', () => {
   });
 
   it('never produces an expression the backend rejects (property test over hostile input)', async () => {
-    const alphabet = ['a', 'B', '가', 'é', '1', ' ', ' ', '"', "'", '*', '^', ':', '(', ')', '-', '+', '&', '|', '!', '<->', 'OR', 'AND', 'NOT', 'NEAR', '{', '}', ',', '\\', '%', '_', ';'];
-    const inputs = fc.sample(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((parts) => parts.join('')), { numRuns: 300, seed: 7 });
+    const alphabet = [
+      'a',
+      'B',
+      '가',
+      'é',
+      '1',
+      ' ',
+      ' ',
+      '"',
+      "'",
+      '*',
+      '^',
+      ':',
+      '(',
+      ')',
+      '-',
+      '+',
+      '&',
+      '|',
+      '!',
+      '<->',
+      'OR',
+      'AND',
+      'NOT',
+      'NEAR',
+      '{',
+      '}',
+      ',',
+      '\\',
+      '%',
+      '_',
+      ';',
+    ];
+    const inputs = fc.sample(
+      fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((parts) => parts.join('')),
+      { numRuns: 300, seed: 7 },
+    );
     const dialect = env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
     for (const input of inputs) {
       const groups = parseSearch(input);
@@ -270,7 +349,9 @@ describe('ftsQuery', () => {
 describe('tsQuery (Postgres)', () => {
   it('quotes every word as a lexeme, & for AND, | for OR, with the unicode61-style split as an alternative', () => {
     expect(tsQuery(parseSearch('a b OR c')!)).toBe("'a' & ('b' | 'c')");
-    expect(tsQuery(parseSearch("it's a\\b x:* Café")!)).toBe("('it''s' | 'it' <-> 's') & ('a\\\\b' | 'a' <-> 'b') & ('x:*' | 'x') & ('Café' | 'Cafe')");
+    expect(tsQuery(parseSearch("it's a\\b x:* Café")!)).toBe(
+      "('it''s' | 'it' <-> 's') & ('a\\\\b' | 'a' <-> 'b') & ('x:*' | 'x') & ('Café' | 'Cafe')",
+    );
     expect(tsQuery(parseSearch('a OR b OR c d')!)).toBe("('a' | 'b' | 'c') & 'd'");
   });
 });
@@ -278,7 +359,19 @@ describe('tsQuery (Postgres)', () => {
 describe('OpenAPI', () => {
   it('documents every catalog and payments route with its error codes', async () => {
     const doc = await json(await call('/openapi.json'));
-    for (const path of ['/api/exams', '/api/courses', '/api/exams/{id}', '/api/courses/{id}', '/api/exams/{id}/apply', '/api/courses/{id}/enroll', '/api/exams/{id}/complete', '/api/courses/{id}/complete', '/api/me/payments', '/api/me/payments/{id}', '/api/payments/{id}/cancel']) {
+    for (const path of [
+      '/api/exams',
+      '/api/courses',
+      '/api/exams/{id}',
+      '/api/courses/{id}',
+      '/api/exams/{id}/apply',
+      '/api/courses/{id}/enroll',
+      '/api/exams/{id}/complete',
+      '/api/courses/{id}/complete',
+      '/api/me/payments',
+      '/api/me/payments/{id}',
+      '/api/payments/{id}/cancel',
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(Object.keys(doc.paths['/api/exams/{id}'])).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));

@@ -61,7 +61,9 @@ describe('a database failure mid-write', () => {
   it('cancel: the registration update fails → payment still paid, count unchanged', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
+    const { payment } = await json(
+      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
+    );
     const restore = await failWrites('registrations', 'UPDATE');
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -84,7 +86,10 @@ describe('a database failure mid-write', () => {
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     const restore = await failWrites('order_items');
     try {
-      const res = await call('/api/orders', { token: staff.access, body: { customer_id: customer.id, items: [{ product_id: product.id, quantity: 2 }] } });
+      const res = await call('/api/orders', {
+        token: staff.access,
+        body: { customer_id: customer.id, items: [{ product_id: product.id, quantity: 2 }] },
+      });
       await expectProblem(res, 500, 'INTERNAL_ERROR');
     } finally {
       await restore();
@@ -105,7 +110,12 @@ describe('a crash between the payment and the stored response', () => {
     const user = await createUser();
     const item = await createItem(kind, { price: 10_000 });
     const key = `crash-${kind}-${user.id}`;
-    const attempt = () => call(`/api/${kind}/${item.id}/${action}`, { token: user.access, body: { amount: 10_000, payment_method: 'card' }, headers: { 'idempotency-key': key } });
+    const attempt = () =>
+      call(`/api/${kind}/${item.id}/${action}`, {
+        token: user.access,
+        body: { amount: 10_000, payment_method: 'card' },
+        headers: { 'idempotency-key': key },
+      });
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
@@ -133,8 +143,15 @@ describe('a crash between the payment and the stored response', () => {
   it('cancel: a retry with the same key replays the refund', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
-    const attempt = () => call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'plans changed' }, headers: { 'idempotency-key': 'crash-cancel' } });
+    const { payment } = await json(
+      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
+    );
+    const attempt = () =>
+      call(`/api/payments/${payment.id}/cancel`, {
+        token: user.access,
+        body: { reason: 'plans changed' },
+        headers: { 'idempotency-key': 'crash-cancel' },
+      });
     const log = vi.spyOn(console, 'error').mockImplementation(() => {});
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
@@ -155,10 +172,16 @@ describe('a Durable Object reset between operations', () => {
   it('UserLedger: an evicted ledger loses nothing committed', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
+    const { payment } = await json(
+      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
+    );
     // The app's own naming (user:<id>), and no catch: an eviction that cannot happen fails the test.
     await evictDurableObject(env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id))));
-    await expectProblem(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }), 409, 'ALREADY_REGISTERED');
+    await expectProblem(
+      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
+      409,
+      'ALREADY_REGISTERED',
+    );
     expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
   });
@@ -258,7 +281,10 @@ describe('a crash at any point of a command', () => {
     let opId: number | undefined;
     for (const started = Date.now(); opId === undefined && Date.now() - started < 5_000; ) {
       await new Promise((r) => setTimeout(r, 10));
-      opId = await runInDurableObject(stub, async (_i: DurableObject, state: DurableObjectState) => (await state.storage.get<{ ops: { id: number }[] }>('state'))?.ops[0]?.id);
+      opId = await runInDurableObject(
+        stub,
+        async (_i: DurableObject, state: DurableObjectState) => (await state.storage.get<{ ops: { id: number }[] }>('state'))?.ops[0]?.id,
+      );
     }
     expect(opId).toBeDefined();
     await abortAllDurableObjects(); // the crash (a graceful eviction would wait for the request)
@@ -295,7 +321,10 @@ describe('a crash at any point of a command', () => {
     const m = await newMachine(u.access);
     const opId = await pendingRow(m.id, u.id, 'POWER_ON');
     const minuteAgo = Date.now() - 60_000;
-    await crashWith(m.id, { status: 'POWEROFF', ops: [{ id: opId, command: 'POWER_ON', target: 'READY', claimedAt: minuteAgo, enqueuedAt: minuteAgo }] });
+    await crashWith(m.id, {
+      status: 'POWEROFF',
+      ops: [{ id: opId, command: 'POWER_ON', target: 'READY', claimedAt: minuteAgo, enqueuedAt: minuteAgo }],
+    });
     expect((await waitDone(u.access, operationUrl(m.id, opId))).result).toBe('SUCCESS');
     await expectUsable(u.access, m.id);
   });
@@ -305,12 +334,20 @@ describe('a crash at any point of a command', () => {
     const m = await newMachine(u.access);
     const opId = await pendingRow(m.id, u.id, 'POWER_ON');
     // The controller said no: the first half of the result (one atomic write) is in the database.
-    await db.run(sql`UPDATE machine_operations SET result = 'REMOTEFAILED', detail = 'the controller answered HTTP 500', completed_at = ${Date.now()} WHERE id = ${opId}`);
+    await db.run(
+      sql`UPDATE machine_operations SET result = 'REMOTEFAILED', detail = 'the controller answered HTTP 500', completed_at = ${Date.now()} WHERE id = ${opId}`,
+    );
     await db.run(sql`UPDATE machines SET status = 'ERROR' WHERE id = ${m.id}`);
     const minuteAgo = Date.now() - 60_000;
-    await crashWith(m.id, { status: 'POWEROFF', ops: [{ id: opId, command: 'POWER_ON', target: 'READY', claimedAt: minuteAgo, enqueuedAt: minuteAgo }] });
+    await crashWith(m.id, {
+      status: 'POWEROFF',
+      ops: [{ id: opId, command: 'POWER_ON', target: 'READY', claimedAt: minuteAgo, enqueuedAt: minuteAgo }],
+    });
     // The re-run (the simulator says SUCCESS this time) must not overwrite the recorded result.
-    for (const started = Date.now(); (await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'ERROR' } })).status === 409; ) {
+    for (
+      const started = Date.now();
+      (await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'ERROR' } })).status === 409;
+    ) {
       if (Date.now() - started > 5_000) throw new Error('still MACHINE_BUSY');
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -34,13 +34,20 @@ async function populate(user: TestUser, staff: TestUser): Promise<void> {
     const course = await createItem('courses', { title: text(i + 2), description: text(i), price: 10_000 });
     await ok(call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
     await ok(call(`/api/courses/${course.id}/enroll`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
-    const machine = await (await call('/api/machines', { token: user.access, body: { name: text(i).slice(0, 64), location: text(i + 4) } })).json<any>();
+    const machine = await (
+      await call('/api/machines', { token: user.access, body: { name: text(i).slice(0, 64), location: text(i + 4) } })
+    ).json<any>();
     await ok(call(`/api/machines/${machine.id}/operation`, { token: user.access, body: { command: 'POWER_ON' } }));
     products.push(await (await call('/api/products', { token: staff.access, body: { name: text(i), price: 1_000 * (i + 1) } })).json<any>());
   }
   for (let i = 0; i < 6; i++) {
     const items = products.map((p, k) => ({ product_id: p.id, quantity: 1 + ((i + k) % 3) }));
-    await ok(call('/api/orders', { token: staff.access, body: { customer_id: user.id, items, paid_at: new Date(Date.now() - i * 3_600_000).toISOString() } }));
+    await ok(
+      call('/api/orders', {
+        token: staff.access,
+        body: { customer_id: user.id, items, paid_at: new Date(Date.now() - i * 3_600_000).toISOString() },
+      }),
+    );
   }
   const friend = await createUser();
   await ok(call('/api/profile', { token: friend.access, body: { used_referral_code: user.user.invite_referral_code } }));

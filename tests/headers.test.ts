@@ -38,7 +38,11 @@ describe('Cache-Control', () => {
   });
 
   it('errors and /health are no-store', async () => {
-    for (const [path, status] of [['/api/users/me', 401], ['/api/nope', 404], ['/health', 200]] as const) {
+    for (const [path, status] of [
+      ['/api/users/me', 401],
+      ['/api/nope', 404],
+      ['/health', 200],
+    ] as const) {
       const res = await call(path);
       expect({ path, status: res.status, cache: res.headers.get('cache-control') }).toEqual({ path, status, cache: 'no-store' });
     }

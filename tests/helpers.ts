@@ -33,9 +33,7 @@ export async function call(path: string, opts: CallOptions = {}): Promise<Respon
     body = JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
-  return exports.default.fetch(
-    new Request(BASE + path, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body }),
-  );
+  return exports.default.fetch(new Request(BASE + path, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body }));
 }
 
 export async function json<T = any>(res: Response): Promise<T> {
@@ -81,7 +79,9 @@ export async function createUser(opts: { staff?: boolean; superuser?: boolean } 
   const email = `${uniq()}@example.com`;
   const created = await signup({ email });
   if (opts.staff || opts.superuser) {
-    await db.run(sql`UPDATE users SET is_staff = ${opts.staff || opts.superuser ? 1 : 0}, is_superuser = ${opts.superuser ? 1 : 0} WHERE id = ${created.id}`);
+    await db.run(
+      sql`UPDATE users SET is_staff = ${opts.staff || opts.superuser ? 1 : 0}, is_superuser = ${opts.superuser ? 1 : 0} WHERE id = ${created.id}`,
+    );
   }
   const res = await login({ email, password: PASSWORD });
   expect(res.status).toBe(200);

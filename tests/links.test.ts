@@ -13,7 +13,11 @@ function evil(path: string, init: { token?: string; body?: unknown } = {}): Prom
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   return exports.default.fetch(
-    new Request(`http://evil.example${path}`, { method: init.body === undefined ? 'GET' : 'POST', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }),
+    new Request(`http://evil.example${path}`, {
+      method: init.body === undefined ? 'GET' : 'POST',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    }),
   );
 }
 
@@ -29,13 +33,29 @@ describe('absolute links', () => {
     await withVars({ PUBLIC_ORIGIN: `${PUBLIC}/ignored-path` }, async () => {
       const page = await (await evil('/api/exams?page_size=1&page=2', { token: user.access })).json<any>();
       const machine = await evil('/api/machines', { token: user.access, body: { name: 'Press', location: 'Hall' } });
-      const command = await evil(`/api/machines/${(await machine.clone().json<any>()).id}/operation`, { token: user.access, body: { command: 'POWER_ON' } });
+      const command = await evil(`/api/machines/${(await machine.clone().json<any>()).id}/operation`, {
+        token: user.access,
+        body: { command: 'POWER_ON' },
+      });
       const exam = await evil('/api/exams', {
         token: staff.access,
-        body: { title: 'Linked', description: '', price: 1000, start_at: new Date().toISOString(), end_at: new Date(Date.now() + 3600_000).toISOString() },
+        body: {
+          title: 'Linked',
+          description: '',
+          price: 1000,
+          start_at: new Date().toISOString(),
+          end_at: new Date(Date.now() + 3600_000).toISOString(),
+        },
       });
       const phone = await (await evil('/api/users/phone/login', { body: { phone: randomPhone() } })).json<any>();
-      const all = links([page.next, page.previous, machine.headers.get('location'), command.headers.get('location'), exam.headers.get('location'), phone.next]);
+      const all = links([
+        page.next,
+        page.previous,
+        machine.headers.get('location'),
+        command.headers.get('location'),
+        exam.headers.get('location'),
+        phone.next,
+      ]);
       expect(all).toHaveLength(6);
       expect(page.previous).toBe(`${PUBLIC}/api/exams?page_size=1&page=1`);
       for (const link of all) expect(link.startsWith(`${PUBLIC}/api/`), link).toBe(true);

@@ -13,7 +13,7 @@ async function connect(path: string, headers: Record<string, string> = {}) {
   const waiters: (() => void)[] = [];
   ws.addEventListener('message', (e) => {
     events.push(typeof e.data === 'string' ? (e.data === 'pong' ? 'pong' : JSON.parse(e.data)) : e.data);
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.addEventListener('close', (e) => r({ code: e.code, reason: e.reason })));
   ws.accept();
@@ -74,7 +74,8 @@ describe('GET /api/machines/{id}/live', () => {
     const u = await createUser();
     const other = await createUser();
     const m = await newMachine(u.access);
-    const get = (path: string, headers: Record<string, string> = { upgrade: 'websocket' }) => exports.default.fetch(new Request(BASE + path, { headers }));
+    const get = (path: string, headers: Record<string, string> = { upgrade: 'websocket' }) =>
+      exports.default.fetch(new Request(BASE + path, { headers }));
     await expectProblem(await get(`/api/machines/${m.id}/live`), 401, 'TOKEN_NOT_FOUND');
     await expectProblem(await get(`/api/machines/${m.id}/live?access_token=nonsense`), 401, 'INVALID_TOKEN');
     await expectProblem(await get(`/api/machines/${m.id}/live?access_token=${other.access}`), 403, 'PERMISSION_DENIED');
@@ -141,7 +142,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000); // not before
   });
 
-  it('closes the old owner\'s socket when staff transfers the machine (4403); the new owner\'s operations never reach it', async () => {
+  it("closes the old owner's socket when staff transfers the machine (4403); the new owner's operations never reach it", async () => {
     const { staff, m, live } = await watched();
     const heir = await createUser();
     const watcher = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);

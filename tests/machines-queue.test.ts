@@ -1,6 +1,13 @@
 // The queue side: a real controller (mocked outbound fetch), failures, retries through to the
 // dead-letter queue, duplicate deliveries, and MACHINE_BUSY while a command is in flight.
-import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  evictDurableObject,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
@@ -169,7 +176,14 @@ describe('retries and the dead-letter queue', () => {
     const body = { operation_id: 1, machine_id: m.id, command: 'POWER_ON' };
     // getQueueResult does not report a retry's delay: read it from the consumer's log line.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const broken = { ...env, MACHINE_RETRY_BASE_SECONDS: '2', MACHINE: { idFromName: env.MACHINE.idFromName.bind(env.MACHINE), get: () => ({ dispatch: () => Promise.reject(new Error('object unreachable')) }) } };
+    const broken = {
+      ...env,
+      MACHINE_RETRY_BASE_SECONDS: '2',
+      MACHINE: {
+        idFromName: env.MACHINE.idFromName.bind(env.MACHINE),
+        get: () => ({ dispatch: () => Promise.reject(new Error('object unreachable')) }),
+      },
+    };
     try {
       for (const attempts of [1, 2, 3]) {
         const batch = createMessageBatch('machine-commands', [{ id: `b${attempts}`, timestamp: new Date(), attempts, body }]);
@@ -264,7 +278,11 @@ describe('MACHINE_BUSY', () => {
     const m = await newMachine(u.access, { controller_url: `${DEVICE}/busy` });
     const op = await accepted(u.access, m.id, 'POWER_ON');
     await expectProblem(await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'ERROR' } }), 409, 'MACHINE_BUSY');
-    const put = await call(`/api/machines/${m.id}`, { method: 'PUT', token: u.access, body: { name: 'n', location: 'l', status: 'RUNNING', controller_url: `${DEVICE}/busy` } });
+    const put = await call(`/api/machines/${m.id}`, {
+      method: 'PUT',
+      token: u.access,
+      body: { name: 'n', location: 'l', status: 'RUNNING', controller_url: `${DEVICE}/busy` },
+    });
     await expectProblem(put, 409, 'MACHINE_BUSY');
     const rename = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { name: 'Renamed', status: 'POWEROFF' } });
     expect(await json(rename)).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
@@ -281,7 +299,6 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-
 
 describe('watchdog', () => {
   it('fails a command whose message the queue lost, and frees the machine', async () => {

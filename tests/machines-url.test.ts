@@ -40,12 +40,16 @@ describe('controller URL policy', () => {
     expect(controllerUrlProblem(url, false)).toMatch(/private|loopback/);
   });
 
-  it.each(['https://gateway.example.com/devices/1', 'https://8.8.8.8/', 'https://172.32.0.1/', 'https://[2606:4700::1111]/', 'https://[::ffff:8.8.8.8]/', 'https://192.169.0.1:8443/x'])(
-    'accepts %s',
-    (url) => {
-      expect(controllerUrlProblem(url, false)).toBeNull();
-    },
-  );
+  it.each([
+    'https://gateway.example.com/devices/1',
+    'https://8.8.8.8/',
+    'https://172.32.0.1/',
+    'https://[2606:4700::1111]/',
+    'https://[::ffff:8.8.8.8]/',
+    'https://192.169.0.1:8443/x',
+  ])('accepts %s', (url) => {
+    expect(controllerUrlProblem(url, false)).toBeNull();
+  });
 
   it('requires https:// and no credentials', () => {
     expect(controllerUrlProblem('http://gateway.example.com/', false)).toBe('must use https://');
@@ -92,9 +96,17 @@ describe('controller URL policy over HTTP', () => {
   it('with ALLOW_INSECURE_CONTROLLER_URLS=true a machine may use a loopback http:// controller, never a metadata or private one', async () => {
     const u = await createUser();
     await withVars({ ALLOW_INSECURE_CONTROLLER_URLS: 'true' }, async () => {
-      const local = await call('/api/machines', { token: u.access, body: { name: 'Press', location: 'Lab', controller_url: 'http://127.0.0.1:8797/' } });
+      const local = await call('/api/machines', {
+        token: u.access,
+        body: { name: 'Press', location: 'Lab', controller_url: 'http://127.0.0.1:8797/' },
+      });
       expect(local.status).toBe(201);
-      for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://metadata.google.internal/', 'http://192.168.0.10/']) {
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[fd00:ec2::254]/',
+        'http://metadata.google.internal/',
+        'http://192.168.0.10/',
+      ]) {
         const res = await call('/api/machines', { token: u.access, body: { name: 'Press', location: 'Lab', controller_url: url } });
         const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
         expect(problem.errors).toEqual([expect.objectContaining({ path: 'controller_url' })]);

@@ -1,5 +1,3 @@
-// Machines: CRUD, permissions, the state machine through the real queue, history and paging.
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json } from './helpers';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
@@ -27,7 +25,16 @@ describe('machine CRUD', () => {
     const bad = await call('/api/machines', { token: u.access, body: { name: 'x'.repeat(65), location: '', status: 'BROKEN' } });
     const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
     expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['location', 'name', 'status']);
-    for (const url of ['http://device.example.com', 'https://127.0.0.1/x', 'https://localhost:8443', 'https://10.1.2.3', 'https://[::1]/', 'https://2130706433/', 'ftp://x.example.com', 'not a url']) {
+    for (const url of [
+      'http://device.example.com',
+      'https://127.0.0.1/x',
+      'https://localhost:8443',
+      'https://10.1.2.3',
+      'https://[::1]/',
+      'https://2130706433/',
+      'ftp://x.example.com',
+      'not a url',
+    ]) {
       const res = await call('/api/machines', { token: u.access, body: { name: 'n', location: 'l', controller_url: url } });
       const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
       expect(problem.errors[0].path).toBe('controller_url');
@@ -82,7 +89,9 @@ describe('machine CRUD', () => {
       }
       expect(ops.length).toBeGreaterThan(0);
       const owners = async () =>
-        (await db.rows<{ owner: number }>(sql`SELECT machine_owner_id AS owner FROM machine_operations WHERE machine_id = ${m.id}`)).map((r) => r.owner);
+        (await db.rows<{ owner: number }>(sql`SELECT machine_owner_id AS owner FROM machine_operations WHERE machine_id = ${m.id}`)).map(
+          (r) => r.owner,
+        );
       expect(await owners()).toEqual(ops.map(() => b.id));
       expect((await json(await call('/api/machines/history', { token: a.access }))).count).toBe(0);
       expect((await json(await call('/api/machines/history', { token: b.access }))).count).toBe(ops.length);
@@ -201,7 +210,12 @@ describe('state machine', () => {
           return;
         }
         const done = await run(u.access, m.id, cmd);
-        expect({ cmd, from, result: done.result, status: (await machine(u.access, m.id)).status }).toEqual({ cmd, from, result: 'SUCCESS', status: to });
+        expect({ cmd, from, result: done.result, status: (await machine(u.access, m.id)).status }).toEqual({
+          cmd,
+          from,
+          result: 'SUCCESS',
+          status: to,
+        });
         expect(done.completed_at).toMatch(ISO);
         expect(done.worker_id).toBe(u.id);
       }),
@@ -250,7 +264,10 @@ describe('lists and history', () => {
     const u = await createUser();
     const tag = `zq${Date.now().toString(36)}`;
     const made = [];
-    for (let i = 0; i < 5; i++) made.push(await newMachine(u.access, { name: `${tag} press ${i}`, location: i % 2 ? 'North 50%_hall' : 'South', status: i < 2 ? 'READY' : 'POWEROFF' }));
+    for (let i = 0; i < 5; i++)
+      made.push(
+        await newMachine(u.access, { name: `${tag} press ${i}`, location: i % 2 ? 'North 50%_hall' : 'South', status: i < 2 ? 'READY' : 'POWEROFF' }),
+      );
     const ids = made.map((m) => m.id).reverse();
     const mine = await json(await call('/api/machines?owner=me&page_size=2', { token: u.access }));
     expect(mine.count).toBe(5);
@@ -263,7 +280,7 @@ describe('lists and history', () => {
     await expectProblem(await call('/api/machines?owner=me&page_size=2&page=4', { token: u.access }), 404, 'NOT_FOUND');
     // cursor paging walks the same order without a count
     const seen: number[] = [];
-    let url: string | null = '/api/machines?owner=me&page_size=2&cursor=' + mine.next_cursor;
+    let url: string | null = `/api/machines?owner=me&page_size=2&cursor=${mine.next_cursor}`;
     seen.push(...mine.results.map((m: any) => m.id));
     while (url) {
       const page: any = await json(await call(url, { token: u.access }));

@@ -34,7 +34,13 @@ describe('/openapi.json', () => {
 
   it('rate-limited routes document RateLimit headers on every response and Retry-After on the 429; others have no 429', async () => {
     const doc = await docOf();
-    const limited = [['/api/users/signup', 'post'], ['/api/users/login', 'post'], ['/api/users/phone/login', 'post'], ['/api/users/phone/verify/{verification_token}', 'post'], ['/api/profile', 'post']];
+    const limited = [
+      ['/api/users/signup', 'post'],
+      ['/api/users/login', 'post'],
+      ['/api/users/phone/login', 'post'],
+      ['/api/users/phone/verify/{verification_token}', 'post'],
+      ['/api/profile', 'post'],
+    ];
     for (const [path, method] of limited) {
       const responses = doc.paths[path!][method!].responses as Record<string, Json>;
       for (const [status, r] of Object.entries(responses)) {
@@ -79,8 +85,10 @@ describe('the username pattern', () => {
     expect(schema.pattern).not.toMatch(/\\p\{/);
     const plain = new RegExp(schema.pattern);
     const unicode = new RegExp(schema.pattern, 'u');
-    for (const name of [schema.example, ...valid]) expect({ name, plain: plain.test(name), unicode: unicode.test(name) }).toEqual({ name, plain: true, unicode: true });
+    for (const name of [schema.example, ...valid])
+      expect({ name, plain: plain.test(name), unicode: unicode.test(name) }).toEqual({ name, plain: true, unicode: true });
     // What it can express (ASCII and controls) it refuses like the server; the rest is in its description.
-    for (const name of invalid.slice(0, 6)) expect({ name, plain: plain.test(name), unicode: unicode.test(name) }).toEqual({ name, plain: false, unicode: false });
+    for (const name of invalid.slice(0, 6))
+      expect({ name, plain: plain.test(name), unicode: unicode.test(name) }).toEqual({ name, plain: false, unicode: false });
   });
 });

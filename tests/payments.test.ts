@@ -65,7 +65,11 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const item = await createItem(kind);
     expect((await register(item.id, user.access)).status).toBe(201);
     await expectProblem(await register(item.id, user.access, { amount: 1, payment_method: 'card' }), 409, 'ALREADY_REGISTERED');
-    await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { end_at: iso(now - 1000), start_at: iso(now - HOUR) } });
+    await call(`/api/${kind}/${item.id}`, {
+      method: 'PATCH',
+      token: (await staffUser()).access,
+      body: { end_at: iso(now - 1000), start_at: iso(now - HOUR) },
+    });
     await expectProblem(await register(item.id, user.access, { amount: 1, payment_method: 'card' }), 409, 'ALREADY_REGISTERED');
     // period before amount
     const future = await createItem(kind, { start_at: iso(now + HOUR), end_at: iso(now + 2 * HOUR) });
@@ -76,7 +80,11 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const cheap = await createItem(kind, { price: 50 });
     const mismatch = await expectProblem(await register(cheap.id, user.access, { amount: 60, payment_method: 'kakaopay' }), 400, 'AMOUNT_MISMATCH');
     expect(mismatch.price).toBe(50);
-    const limit = await expectProblem(await register(cheap.id, user.access, { amount: 50, payment_method: 'kakaopay' }), 400, 'PAYMENT_LIMIT_EXCEEDED');
+    const limit = await expectProblem(
+      await register(cheap.id, user.access, { amount: 50, payment_method: 'kakaopay' }),
+      400,
+      'PAYMENT_LIMIT_EXCEEDED',
+    );
     expect(limit).toMatchObject({ payment_method: 'kakaopay', min: 100, max: 50_000_000 });
     expect(await dbCount(kind, cheap.id)).toBe(0);
     const noPayments = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`);
@@ -197,7 +205,9 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     await register(item.id, (await createUser()).access); // someone else stays registered
     const { payment } = await json(await register(item.id, user.access));
     expect(await dbCount(kind, item.id)).toBe(2);
-    const responses = await Promise.all(Array.from({ length: 8 }, () => call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })),
+    );
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of responses) if (r.status !== 200) await expectProblem(r, 409, 'PAYMENT_ALREADY_CANCELLED');
     expect(await dbCount(kind, item.id)).toBe(1);
@@ -226,7 +236,12 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const user = await createUser();
     const item = await createItem(kind, { title: 'Original title', price: 12_000 });
     const { payment } = await json(await register(item.id, user.access, { amount: 12_000, payment_method: 'bank_transfer' }));
-    expect(payment.transaction_metadata).toEqual({ payment_gateway: 'bank_transfer', supports_refund: true, processing_fee_rate: 0.005, estimated_fee: 60 });
+    expect(payment.transaction_metadata).toEqual({
+      payment_gateway: 'bank_transfer',
+      supports_refund: true,
+      processing_fee_rate: 0.005,
+      estimated_fee: 60,
+    });
     await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { title: 'New title', price: 99_000 } });
     const after = await json(await call(`/api/me/payments/${payment.id}`, { token: user.access }));
     expect(after).toMatchObject({ target_title: 'Original title', amount: 12_000 });
@@ -258,8 +273,16 @@ describe('Idempotency-Key', () => {
     const item = await createItem('courses', { price: 10_000 });
     const key = uniq('key');
     const wrong = { amount: 1, payment_method: 'card' };
-    await expectProblem(await call(`/api/courses/${item.id}/enroll`, { token: user.access, body: wrong, headers: { 'idempotency-key': key } }), 400, 'AMOUNT_MISMATCH');
-    const replay = await call(`/api/courses/${item.id}/enroll`, { token: user.access, body: wrong, headers: { 'idempotency-key': key, 'accept-language': 'ko' } });
+    await expectProblem(
+      await call(`/api/courses/${item.id}/enroll`, { token: user.access, body: wrong, headers: { 'idempotency-key': key } }),
+      400,
+      'AMOUNT_MISMATCH',
+    );
+    const replay = await call(`/api/courses/${item.id}/enroll`, {
+      token: user.access,
+      body: wrong,
+      headers: { 'idempotency-key': key, 'accept-language': 'ko' },
+    });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect((await expectProblem(replay, 400, 'AMOUNT_MISMATCH')).detail).toBe('결제 금액이 가격과 일치하지 않습니다.');
     const res = await call(`/api/courses/${item.id}/enroll`, { token: other.access, body, headers: { 'idempotency-key': key } });
@@ -271,10 +294,18 @@ describe('Idempotency-Key', () => {
     const item = await createItem('exams');
     const key = uniq('key');
     expect((await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
-    const changed = await call(`/api/exams/${item.id}/apply`, { token: user.access, body: { ...body, payment_method: 'kakaopay' }, headers: { 'idempotency-key': key } });
+    const changed = await call(`/api/exams/${item.id}/apply`, {
+      token: user.access,
+      body: { ...body, payment_method: 'kakaopay' },
+      headers: { 'idempotency-key': key },
+    });
     await expectProblem(changed, 422, 'IDEMPOTENCY_KEY_REUSED');
     const other = await createItem('exams');
-    await expectProblem(await call(`/api/exams/${other.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }), 422, 'IDEMPOTENCY_KEY_REUSED');
+    await expectProblem(
+      await call(`/api/exams/${other.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
   });
 
   it('409 IDEMPOTENCY_IN_PROGRESS while the first request runs; an abandoned or expired claim is taken over', async () => {
@@ -284,14 +315,24 @@ describe('Idempotency-Key', () => {
     const key = uniq('key');
     const hash = await requestHash('POST', `/api/exams/${item.id}/apply`, body);
     const now = Date.now();
-    await db.run(sql`INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (${user.id}, ${key}, ${hash}, ${now}, ${now + 86_400_000})`);
-    await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }), 409, 'IDEMPOTENCY_IN_PROGRESS');
+    await db.run(
+      sql`INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (${user.id}, ${key}, ${hash}, ${now}, ${now + 86_400_000})`,
+    );
+    await expectProblem(
+      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      409,
+      'IDEMPOTENCY_IN_PROGRESS',
+    );
     await db.run(sql`UPDATE idempotency_keys SET created_at = ${now - 120_000} WHERE user_id = ${user.id} AND key = ${key}`);
     expect((await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
 
     // Expired after 24 h: the key is free again (here the new request is a plain duplicate: 409).
     await db.run(sql`UPDATE idempotency_keys SET expires_at = ${now - 1} WHERE user_id = ${user.id} AND key = ${key}`);
-    await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }), 409, 'ALREADY_REGISTERED');
+    await expectProblem(
+      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      409,
+      'ALREADY_REGISTERED',
+    );
   });
 
   it('concurrent requests with one key run once', async () => {
@@ -311,7 +352,11 @@ describe('Idempotency-Key', () => {
   it('400 for an over-long key; cancel accepts keys too', async () => {
     const user = await createUser();
     const item = await createItem('exams');
-    await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': 'k'.repeat(256) } }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(
+      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': 'k'.repeat(256) } }),
+      400,
+      'INPUT_VALIDATION_ERROR',
+    );
     const { payment } = await json(await call(`/api/exams/${item.id}/apply`, { token: user.access, body }));
     const key = uniq('cancel');
     const a = await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'x' }, headers: { 'idempotency-key': key } });
@@ -328,9 +373,12 @@ describe('payment history', () => {
     const exam = await createItem('exams', { title: `${tag} Korean History exam` });
     const course = await createItem('courses', { title: `${tag} World history course` });
     const exam2 = await createItem('exams', { title: `${tag} Math exam` });
-    const p1 = (await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }))).payment;
-    const p2 = (await json(await call(`/api/courses/${course.id}/enroll`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }))).payment;
-    const p3 = (await json(await call(`/api/exams/${exam2.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }))).payment;
+    const p1 = (await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
+      .payment;
+    const p2 = (await json(await call(`/api/courses/${course.id}/enroll`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
+      .payment;
+    const p3 = (await json(await call(`/api/exams/${exam2.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
+      .payment;
     await call(`/api/payments/${p3.id}/cancel`, { token: user.access, body: {} });
     // someone else's payment never shows
     await call(`/api/exams/${exam.id}/apply`, { token: (await createUser()).access, body: { amount: 10_000, payment_method: 'card' } });

@@ -83,7 +83,9 @@ describe('POST /api/users/phone/login', () => {
   it('fifty sends per hour per client address', async () => {
     const ip = randomIp();
     for (let i = 0; i < 50; i += 10) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } })));
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () => call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } })),
+      );
       expect(batch.map((r) => r.status)).toEqual(Array(10).fill(200));
     }
     const res = await call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } });
@@ -240,7 +242,8 @@ describe('POST /api/users/phone/verify/{token}', () => {
     for (let round = 0; round < 4; round++) {
       await openSendInterval(sent.phone);
       sent = await requestPhoneCode(phone);
-      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), randomIp()), 400, 'INVALID_CONFIRM_CODE');
+      for (let i = 0; i < 5; i++)
+        await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), randomIp()), 400, 'INVALID_CONFIRM_CODE');
     }
     const res = await verifyPhone(kept.verification_token, kept.dev_code, randomIp());
     await expectProblem(res, 429, 'RATE_LIMITED');
@@ -254,7 +257,9 @@ describe('POST /api/users/phone/verify/{token}', () => {
       await openSendInterval(normalised(phone));
       tokens.push(await requestPhoneCode(phone));
     }
-    const results = await Promise.all(tokens.flatMap((t) => Array.from({ length: 5 }, () => verifyPhone(t.verification_token, wrongCode(t.dev_code), randomIp()))));
+    const results = await Promise.all(
+      tokens.flatMap((t) => Array.from({ length: 5 }, () => verifyPhone(t.verification_token, wrongCode(t.dev_code), randomIp()))),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 400)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
@@ -269,7 +274,8 @@ describe('POST /api/users/phone/verify/{token}', () => {
         await openSendInterval(sent.phone);
         sent = await requestPhoneCode(phone, attacker);
       }
-      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), attacker), 400, 'INVALID_CONFIRM_CODE');
+      for (let i = 0; i < 5; i++)
+        await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), attacker), 400, 'INVALID_CONFIRM_CODE');
     }
     await openSendInterval(sent.phone);
     const refused = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': attacker } });

@@ -1,5 +1,3 @@
-// Referral profiles: the three rule errors in order, atomic set, referred users and their paging.
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json, phoneUser } from './helpers';
 import { db, sql } from './db';
@@ -80,9 +78,7 @@ describe('referral profile', () => {
     const a = await createUser();
     const b = await createUser();
     const me = await createUser();
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => postCode(me.access, (i % 2 ? a : b).user.invite_referral_code)),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => postCode(me.access, (i % 2 ? a : b).user.invite_referral_code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'REFERRAL_CODE_ALREADY_SET');
     const counts = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);

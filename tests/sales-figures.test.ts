@@ -82,9 +82,23 @@ describe('live-sales', () => {
   it('hour buckets in Asia/Seoul, with an empty hour, a PENDING order and a cancelled first purchase', async () => {
     const body = await get('/api/dashboards/live-sales?start-date=2026-03-10T10:00:00%2B09:00&end-date=2026-03-10T13:00:00%2B09:00');
     expect(body.results).toEqual([
-      { datetime: '2026-03-10T10:00:00+09:00', total_amount: 30_000, customer_count: 1, coupon_amount: 2_000, first_purchase_count: 0, first_purchase_amount: 0 },
+      {
+        datetime: '2026-03-10T10:00:00+09:00',
+        total_amount: 30_000,
+        customer_count: 1,
+        coupon_amount: 2_000,
+        first_purchase_count: 0,
+        first_purchase_amount: 0,
+      },
       { datetime: '2026-03-10T11:00:00+09:00', ...zero },
-      { datetime: '2026-03-10T12:00:00+09:00', total_amount: 9_000, customer_count: 1, coupon_amount: 1_000, first_purchase_count: 1, first_purchase_amount: 9_000 },
+      {
+        datetime: '2026-03-10T12:00:00+09:00',
+        total_amount: 9_000,
+        customer_count: 1,
+        coupon_amount: 1_000,
+        first_purchase_count: 1,
+        first_purchase_amount: 9_000,
+      },
       { datetime: '2026-03-10T13:00:00+09:00', ...zero },
     ]);
   });
@@ -92,25 +106,74 @@ describe('live-sales', () => {
   it('day buckets in Asia/Seoul (the default zone): orders on both sides of midnight', async () => {
     const body = await get('/api/dashboards/live-sales?start-date=2026-03-09&end-date=2026-03-11&interval=day');
     expect(body.results).toEqual([
-      { datetime: '2026-03-09T00:00:00+09:00', total_amount: 10_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 10_000 },
-      { datetime: '2026-03-10T00:00:00+09:00', total_amount: 45_000, customer_count: 3, coupon_amount: 3_000, first_purchase_count: 2, first_purchase_amount: 15_000 },
-      { datetime: '2026-03-11T00:00:00+09:00', total_amount: 10_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 0, first_purchase_amount: 0 },
+      {
+        datetime: '2026-03-09T00:00:00+09:00',
+        total_amount: 10_000,
+        customer_count: 1,
+        coupon_amount: 0,
+        first_purchase_count: 1,
+        first_purchase_amount: 10_000,
+      },
+      {
+        datetime: '2026-03-10T00:00:00+09:00',
+        total_amount: 45_000,
+        customer_count: 3,
+        coupon_amount: 3_000,
+        first_purchase_count: 2,
+        first_purchase_amount: 15_000,
+      },
+      {
+        datetime: '2026-03-11T00:00:00+09:00',
+        total_amount: 10_000,
+        customer_count: 1,
+        coupon_amount: 0,
+        first_purchase_count: 0,
+        first_purchase_amount: 0,
+      },
     ]);
   });
 
   it('day buckets in UTC regroup the same orders (C buys twice that day: counted once)', async () => {
     const body = await get('/api/dashboards/live-sales?start-date=2026-03-09&end-date=2026-03-10&interval=day&timezone=UTC');
     expect(body.results).toEqual([
-      { datetime: '2026-03-09T00:00:00+00:00', total_amount: 10_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 10_000 },
-      { datetime: '2026-03-10T00:00:00+00:00', total_amount: 55_000, customer_count: 3, coupon_amount: 3_000, first_purchase_count: 2, first_purchase_amount: 15_000 },
+      {
+        datetime: '2026-03-09T00:00:00+00:00',
+        total_amount: 10_000,
+        customer_count: 1,
+        coupon_amount: 0,
+        first_purchase_count: 1,
+        first_purchase_amount: 10_000,
+      },
+      {
+        datetime: '2026-03-10T00:00:00+00:00',
+        total_amount: 55_000,
+        customer_count: 3,
+        coupon_amount: 3_000,
+        first_purchase_count: 2,
+        first_purchase_amount: 15_000,
+      },
     ]);
   });
 
   it('a bare end date covers its whole day; hours across Seoul midnight', async () => {
     const body = await get('/api/dashboards/live-sales?start-date=2026-03-10T23:00:00%2B09:00&end-date=2026-03-11');
     expect(body.results).toHaveLength(25);
-    expect(body.results[0]).toEqual({ datetime: '2026-03-10T23:00:00+09:00', total_amount: 6_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 6_000 });
-    expect(body.results[1]).toEqual({ datetime: '2026-03-11T00:00:00+09:00', total_amount: 10_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 0, first_purchase_amount: 0 });
+    expect(body.results[0]).toEqual({
+      datetime: '2026-03-10T23:00:00+09:00',
+      total_amount: 6_000,
+      customer_count: 1,
+      coupon_amount: 0,
+      first_purchase_count: 1,
+      first_purchase_amount: 6_000,
+    });
+    expect(body.results[1]).toEqual({
+      datetime: '2026-03-11T00:00:00+09:00',
+      total_amount: 10_000,
+      customer_count: 1,
+      coupon_amount: 0,
+      first_purchase_count: 0,
+      first_purchase_amount: 0,
+    });
     expect(body.results[24].datetime).toBe('2026-03-11T23:00:00+09:00');
   });
 });
@@ -155,7 +218,11 @@ describe('sales-chart', () => {
 describe('DST: America/New_York', () => {
   it('day buckets carry the offset in force and span 23 and 25 hours', async () => {
     const spring = await get('/api/dashboards/live-sales?start-date=2026-03-07&end-date=2026-03-09&interval=day&timezone=America/New_York');
-    expect(spring.results.map((r: any) => r.datetime)).toEqual(['2026-03-07T00:00:00-05:00', '2026-03-08T00:00:00-05:00', '2026-03-09T00:00:00-04:00']);
+    expect(spring.results.map((r: any) => r.datetime)).toEqual([
+      '2026-03-07T00:00:00-05:00',
+      '2026-03-08T00:00:00-05:00',
+      '2026-03-09T00:00:00-04:00',
+    ]);
     const springHours = await get('/api/dashboards/live-sales?start-date=2026-03-08&end-date=2026-03-08&timezone=America/New_York');
     expect(springHours.results).toHaveLength(23);
     expect(springHours.results.slice(1, 3).map((r: any) => r.datetime)).toEqual(['2026-03-08T01:00:00-05:00', '2026-03-08T03:00:00-04:00']);
@@ -168,7 +235,14 @@ describe('DST: America/New_York', () => {
     const fall = await get('/api/dashboards/live-sales?start-date=2026-10-31&end-date=2026-11-02&interval=day&timezone=America/New_York');
     expect(fall.results).toEqual([
       { datetime: '2026-10-31T00:00:00-04:00', ...zero },
-      { datetime: '2026-11-01T00:00:00-04:00', total_amount: 6_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 3_000 },
+      {
+        datetime: '2026-11-01T00:00:00-04:00',
+        total_amount: 6_000,
+        customer_count: 1,
+        coupon_amount: 0,
+        first_purchase_count: 1,
+        first_purchase_amount: 3_000,
+      },
       { datetime: '2026-11-02T00:00:00-05:00', ...zero },
     ]);
   });

@@ -1,6 +1,3 @@
-// Sales: products, orders, status changes, first purchases under races, dashboard errors, and the
-// aggregates against a brute-force count of the orders table after a random sequence of writes.
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, expectProblem, json, type TestUser } from './helpers';
 import { uniqueViolation } from '../src/db/errors';
@@ -118,7 +115,12 @@ describe('orders', () => {
     const items = Array.from({ length: 100 }, (_, i) => ({ product_id: products[i % 3].id, quantity: 1 + (i % 7) }));
     // Paid long ago: clear of the ranges the brute-force chart checks below.
     const order = await newOrder({ customer_id: customer.id, items, paid_at: '2024-01-01T00:00:00Z' });
-    const expected = items.map((i, k) => ({ product_id: i.product_id, product_name: names[k % 3], unit_price: 1_000 * ((k % 3) + 1), quantity: i.quantity }));
+    const expected = items.map((i, k) => ({
+      product_id: i.product_id,
+      product_name: names[k % 3],
+      unit_price: 1_000 * ((k % 3) + 1),
+      quantity: i.quantity,
+    }));
     expect(order.items).toEqual(expected);
     expect(order.item_price).toBe(expected.reduce((n, i) => n + i.unit_price * i.quantity, 0));
     expect((await json(await call(`/api/orders/${order.id}`, as(staff.access)))).items).toEqual(expected);
@@ -126,7 +128,12 @@ describe('orders', () => {
     const chart = await json(await call('/api/dashboards/sales-chart?start-date=2024-01-01&end-date=2024-01-01', as(staff.access)));
     const sums = products.map((p, k) => {
       const mine = expected.filter((i) => i.product_id === p.id);
-      return { product_id: p.id, product_name: names[k], quantity: mine.reduce((n, i) => n + i.quantity, 0), total_amount: mine.reduce((n, i) => n + i.quantity * i.unit_price, 0) };
+      return {
+        product_id: p.id,
+        product_name: names[k],
+        quantity: mine.reduce((n, i) => n + i.quantity, 0),
+        total_amount: mine.reduce((n, i) => n + i.quantity * i.unit_price, 0),
+      };
     });
     expect(chart.results).toEqual(sums.sort((a, b) => b.quantity - a.quantity || b.total_amount - a.total_amount));
   });
@@ -135,7 +142,13 @@ describe('orders', () => {
     const customer = await createUser();
     const dear = await json(await call('/api/products', as(staff.access, 'POST', { name: 'Press line', price: 1_000_000_000 })));
     const items = Array.from({ length: 100 }, () => ({ product_id: dear.id, quantity: 1_000 }));
-    const order = await newOrder({ customer_id: customer.id, items, discount_price: 1, delivery_price: 999_999_999, paid_at: '2023-05-01T00:00:00Z' });
+    const order = await newOrder({
+      customer_id: customer.id,
+      items,
+      discount_price: 1,
+      delivery_price: 999_999_999,
+      paid_at: '2023-05-01T00:00:00Z',
+    });
     expect(order).toMatchObject({ item_price: 100_000_000_000_000, total_price: 100_000_999_999_998 });
     expect(Number.isSafeInteger(order.total_price)).toBe(true);
     const chart = await json(await call('/api/dashboards/sales-chart?start-date=2023-05-01&end-date=2023-05-01', as(staff.access)));
@@ -155,19 +168,31 @@ describe('orders', () => {
   it('no stored figure can pass what a JSON number holds exactly: an order that would is a 409 and changes nothing', async () => {
     const customer = await createUser();
     const dear = await json(await call('/api/products', as(staff.access, 'POST', { name: 'Mould set', price: 1_000_000_000 })));
-    const big = { customer_id: customer.id, items: Array.from({ length: 100 }, () => ({ product_id: dear.id, quantity: 1_000 })), paid_at: '2023-06-01T05:00:00Z' };
+    const big = {
+      customer_id: customer.id,
+      items: Array.from({ length: 100 }, () => ({ product_id: dear.id, quantity: 1_000 })),
+      paid_at: '2023-06-01T05:00:00Z',
+    };
     // An hour holds at most 2^53 / 32 (its day's sum of 25 hours stays exact): two of these orders fit, the third does not.
     expect((await call('/api/orders', as(staff.access, 'POST', big))).status).toBe(201);
     expect((await call('/api/orders', as(staff.access, 'POST', big))).status).toBe(201);
-    const before = await json(await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)));
+    const before = await json(
+      await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)),
+    );
     await expectProblem(await call('/api/orders', as(staff.access, 'POST', big)), 409, 'SALES_LIMIT_EXCEEDED');
-    const after = await json(await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)));
+    const after = await json(
+      await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)),
+    );
     expect(after).toEqual(before);
     expect(before.results[0].total_amount).toBe(200_000_000_000_000);
     // A product's all-time amount stays ≤ 2^53 − 1: near it, an order that would pass it is refused whole.
     await db.run(sql`UPDATE products SET sold_amount = ${Number.MAX_SAFE_INTEGER - 50_000_000_000_000} WHERE id = ${dear.id}`);
     const orders = await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n');
-    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })), 409, 'SALES_LIMIT_EXCEEDED');
+    await expectProblem(
+      await call('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })),
+      409,
+      'SALES_LIMIT_EXCEEDED',
+    );
     expect(await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n')).toBe(orders);
     // Moving a pending order into the figures is checked the same way.
     const pending = await newOrder({ ...big, status: 'PENDING', paid_at: '2023-06-03T05:00:00Z' });
@@ -177,14 +202,28 @@ describe('orders', () => {
 
   it('400 for bad bodies, a negative total, and 404 for an unknown customer or product', async () => {
     const customer = await createUser();
-    const bad = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }));
+    const bad = await call(
+      '/api/orders',
+      as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }),
+    );
     const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
     expect(body.errors.map((e: any) => e.path).sort()).toEqual(['items.0.quantity', 'status']);
     await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [] })), 400, 'INPUT_VALIDATION_ERROR');
-    const negative = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 1 }], discount_price: 20_000 }));
+    const negative = await call(
+      '/api/orders',
+      as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 1 }], discount_price: 20_000 }),
+    );
     expect((await expectProblem(negative, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('discount_price');
-    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: 99_999_999, items: [{ product_id: product.id, quantity: 1 }] })), 404, 'NOT_FOUND');
-    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: 99_999_999, quantity: 1 }] })), 404, 'NOT_FOUND');
+    await expectProblem(
+      await call('/api/orders', as(staff.access, 'POST', { customer_id: 99_999_999, items: [{ product_id: product.id, quantity: 1 }] })),
+      404,
+      'NOT_FOUND',
+    );
+    await expectProblem(
+      await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: 99_999_999, quantity: 1 }] })),
+      404,
+      'NOT_FOUND',
+    );
     await expectProblem(await call('/api/orders/99999999', as(staff.access)), 404, 'NOT_FOUND');
     await expectProblem(await setStatus(99_999_999, 'PAID'), 404, 'NOT_FOUND');
     await expectProblem(await call('/api/orders/abc', as(staff.access)), 400, 'INPUT_VALIDATION_ERROR');
@@ -244,7 +283,14 @@ describe('orders', () => {
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
     const live = await json(await call('/api/dashboards/live-sales?start-date=2025-06-01T03:00:00Z&end-date=2025-06-01T03:00:00Z', as(staff.access)));
     expect(live.results).toEqual([
-      { datetime: '2025-06-01T12:00:00+09:00', total_amount: 12_000, customer_count: 1, coupon_amount: 0, first_purchase_count: 1, first_purchase_amount: 12_000 },
+      {
+        datetime: '2025-06-01T12:00:00+09:00',
+        total_amount: 12_000,
+        customer_count: 1,
+        coupon_amount: 0,
+        first_purchase_count: 1,
+        first_purchase_amount: 12_000,
+      },
     ]);
   });
 });
@@ -287,7 +333,9 @@ describe('dashboard parameters', () => {
   });
 
   it('accepts date-times with Z, offsets or none (wall-clock in the zone) and a trailing slash', async () => {
-    const a = await json(await call('/api/dashboards/live-sales/?start-date=2026-03-01T00:30:00Z&end-date=2026-03-01T01:10:00Z&timezone=UTC', as(staff.access)));
+    const a = await json(
+      await call('/api/dashboards/live-sales/?start-date=2026-03-01T00:30:00Z&end-date=2026-03-01T01:10:00Z&timezone=UTC', as(staff.access)),
+    );
     expect(a.results.map((r: any) => r.datetime)).toEqual(['2026-03-01T00:00:00+00:00', '2026-03-01T01:00:00+00:00']);
     const b = await json(await live('start-date=2026-03-01T09:00&end-date=2026-03-01T09:59:59'));
     expect(b.results.map((r: any) => r.datetime)).toEqual(['2026-03-01T09:00:00+09:00']);
@@ -303,7 +351,7 @@ describe('aggregates match a brute-force count after random writes', () => {
 
   it('for hours and days in several zones', async () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const customers = await Promise.all([createUser(), createUser(), createUser()]);
     const created: any[] = [];
     for (let i = 0; i < 40; i++) {
@@ -328,7 +376,12 @@ describe('aggregates match a brute-force count after random writes', () => {
       const mine = counted.filter((r) => r.customer_id === id).sort((a, b) => a.paid_at - b.paid_at);
       expect(rows.filter((r) => r.customer_id === id && r.is_first_purchase === 1)).toEqual(mine.length ? [mine[0]] : []);
     }
-    for (const [tz, interval] of [['Asia/Seoul', 'day'], ['America/New_York', 'day'], ['UTC', 'hour'], ['Europe/London', 'day']]) {
+    for (const [tz, interval] of [
+      ['Asia/Seoul', 'day'],
+      ['America/New_York', 'day'],
+      ['UTC', 'hour'],
+      ['Europe/London', 'day'],
+    ]) {
       const range = `start-date=${ymd(BASE - 86_400_000)}&end-date=${ymd(BASE + 3 * 86_400_000)}`;
       const res = await call(`/api/dashboards/live-sales?${range}&interval=${interval}&timezone=${tz}`, as(staff.access));
       const buckets = (await json(res)).results;
@@ -385,7 +438,14 @@ describe('aggregates match a brute-force count after random writes', () => {
 describe('OpenAPI', () => {
   it('documents the sales routes with their error codes', async () => {
     const doc = await json(await call('/openapi.json'));
-    for (const path of ['/api/products', '/api/products/{id}', '/api/orders', '/api/orders/{id}', '/api/dashboards/live-sales', '/api/dashboards/sales-chart']) {
+    for (const path of [
+      '/api/products',
+      '/api/products/{id}',
+      '/api/orders',
+      '/api/orders/{id}',
+      '/api/dashboards/live-sales',
+      '/api/dashboards/sales-chart',
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     const live = doc.paths['/api/dashboards/live-sales'].get;

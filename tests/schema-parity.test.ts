@@ -13,7 +13,12 @@ interface Shape {
   primaryKeys: string[][];
 }
 
-type Config = { name: string; columns: { name: string; notNull: boolean; primary: boolean }[]; indexes: { config: { name?: string } }[]; primaryKeys: { columns: { name: string }[] }[] };
+type Config = {
+  name: string;
+  columns: { name: string; notNull: boolean; primary: boolean }[];
+  indexes: { config: { name?: string } }[];
+  primaryKeys: { columns: { name: string }[] }[];
+};
 
 /** Each table of a schema module as names only, through that dialect's getTableConfig. */
 function shapes(schema: Record<string, unknown>, isTable: (t: unknown) => boolean, configOf: (t: never) => Config): Record<string, Shape> {
@@ -24,7 +29,10 @@ function shapes(schema: Record<string, unknown>, isTable: (t: unknown) => boolea
     out[c.name] = {
       columns: Object.fromEntries(c.columns.map((col) => [col.name, { notNull: col.notNull, primary: col.primary }])),
       // Postgres has no FTS5 virtual table: its `<kind>_fts` is a GIN expression index (checked below).
-      indexes: c.indexes.map((i) => i.config.name!).filter((n) => !n.endsWith('_fts')).sort(),
+      indexes: c.indexes
+        .map((i) => i.config.name!)
+        .filter((n) => !n.endsWith('_fts'))
+        .sort(),
       primaryKeys: c.primaryKeys.map((pk) => pk.columns.map((col) => col.name)),
     };
   }

@@ -27,7 +27,9 @@ describe('store', () => {
       const rows = await s.rows<{ id: number; email: string; is_staff: number }>(sql`SELECT id, email, is_staff FROM users WHERE id = ${u.id}`);
       expect(rows).toEqual([{ id: u.id, email: u.email, is_staff: 0 }]);
       const { users } = s.t;
-      const [row] = await s.select(s.db.select({ id: users.id, isStaff: users.isStaff, createdAt: users.createdAt }).from(users).where(eq(users.id, u.id)));
+      const [row] = await s.select(
+        s.db.select({ id: users.id, isStaff: users.isStaff, createdAt: users.createdAt }).from(users).where(eq(users.id, u.id)),
+      );
       expect(row).toEqual({ id: u.id, isStaff: false, createdAt: expect.any(Number) });
     });
   });
@@ -45,9 +47,17 @@ describe('store', () => {
       expect(read).toEqual([{ nickname: 'first' }]);
       // The second statement breaks a unique index: the first must be rolled back with it.
       await expect(
-        s.write([s.db.update(users).set({ nickname: 'second' }).where(eq(users.id, u.id)), s.db.update(users).set({ email: other.email }).where(eq(users.id, u.id))]),
+        s.write([
+          s.db.update(users).set({ nickname: 'second' }).where(eq(users.id, u.id)),
+          s.db.update(users).set({ email: other.email }).where(eq(users.id, u.id)),
+        ]),
       ).rejects.toThrow();
-      const [after] = await s.select(s.db.select({ nickname: users.nickname }).from(users).where(and(eq(users.id, u.id))));
+      const [after] = await s.select(
+        s.db
+          .select({ nickname: users.nickname })
+          .from(users)
+          .where(and(eq(users.id, u.id))),
+      );
       expect(after!.nickname).toBe('first');
     });
   });

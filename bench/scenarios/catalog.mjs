@@ -11,7 +11,13 @@ async function freshExams(ctx, n) {
     const res = await ctx.fetchJson('/api/exams', {
       method: 'POST',
       token: ctx.staffToken,
-      body: { title: `Bench exam ${now}-${i}`, description: 'bench', price: 10_000, start_at: new Date(now - 3600_000).toISOString(), end_at: new Date(now + 86_400_000).toISOString() },
+      body: {
+        title: `Bench exam ${now}-${i}`,
+        description: 'bench',
+        price: 10_000,
+        start_at: new Date(now - 3600_000).toISOString(),
+        end_at: new Date(now + 86_400_000).toISOString(),
+      },
     });
     if (res.status !== 201) throw new Error(`creating a bench exam failed: ${res.status}`);
     ids.push(res.body.id);
@@ -36,7 +42,11 @@ export default async function catalog(ctx) {
     { name: 'GET /api/exams?status=available', path: '/api/exams?status=available', token: reader },
     { name: 'GET /api/exams?sort=popular', path: '/api/exams?sort=popular', token: reader },
     { name: 'GET /api/exams?search=advanced calculus', path: '/api/exams?search=advanced%20calculus', token: reader },
-    { name: 'GET /api/courses?search=python OR robotics&status=available', path: '/api/courses?search=python%20OR%20robotics&status=available', token: reader },
+    {
+      name: 'GET /api/courses?search=python OR robotics&status=available',
+      path: '/api/courses?search=python%20OR%20robotics&status=available',
+      token: reader,
+    },
     { name: 'GET /api/exams?page=500', path: '/api/exams?page=500', token: reader },
     { name: 'GET /api/exams?cursor=<offset 500k>', path: `/api/exams?cursor=${cursor}`, token: reader },
     { name: 'GET /api/me/payments', path: '/api/me/payments', token: reader },

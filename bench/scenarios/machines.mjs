@@ -10,7 +10,9 @@ export default async function machines(ctx) {
   const all = await ctx.fetchJson('/api/machines?page_size=100', { token: light });
   const deepMachines = await walkCursor(ctx, '/api/machines?page_size=100', light, 500);
   const deepHistory = await walkCursor(ctx, '/api/machines/history?page_size=100', heavy, 500);
-  console.log(`[machines] ${all.body.count} machines; user0 history ${(await ctx.fetchJson('/api/machines/history?page_size=1', { token: heavy })).body.count} operations`);
+  console.log(
+    `[machines] ${all.body.count} machines; user0 history ${(await ctx.fetchJson('/api/machines/history?page_size=1', { token: heavy })).body.count} operations`,
+  );
   return [
     { name: 'GET /api/machines (100k, page 1 + count)', path: '/api/machines', token: light },
     { name: 'GET /api/machines?status=RUNNING', path: '/api/machines?status=RUNNING', token: light },
@@ -52,7 +54,11 @@ async function roundTrips(ctx, token, { machines = 4, perMachine = 50 } = {}) {
     ids.map(async (id) => {
       for (let i = 0; i < perMachine; i++) {
         const started = performance.now();
-        const res = await ctx.fetchJson(`/api/machines/${id}/operation`, { method: 'POST', token, body: { command: i % 2 ? 'POWER_OFF' : 'POWER_ON' } });
+        const res = await ctx.fetchJson(`/api/machines/${id}/operation`, {
+          method: 'POST',
+          token,
+          body: { command: i % 2 ? 'POWER_OFF' : 'POWER_ON' },
+        });
         if (res.status !== 202) {
           errors += 1;
           continue;

@@ -39,7 +39,10 @@ export async function seed(db, opts, ctx) {
       insert.run(`user${i}@seed.example`, `seed${i}`, `seed${i}`, hash, 0, 0, inviteCode(i), now - Math.floor(ctx.random() * 90 * 86_400_000));
     }
   });
-  const ids = db.prepare("SELECT id FROM users WHERE email LIKE 'user%@seed.example' ORDER BY id").all().map((r) => r.id);
+  const ids = db
+    .prepare("SELECT id FROM users WHERE email LIKE 'user%@seed.example' ORDER BY id")
+    .all()
+    .map((r) => r.id);
   ctx.userIds = ids;
   ctx.staffId = db.prepare("SELECT id FROM users WHERE email = 'staff@seed.example'").get().id;
   return opts.users > have ? `${opts.users - have} users (${ids.length} in all)` : null;

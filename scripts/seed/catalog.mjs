@@ -18,17 +18,57 @@ export const options = {
 };
 
 const DAY = 86_400_000;
-const SUBJECTS = ['Calculus', 'Algebra', 'Geometry', 'Statistics', 'Physics', 'Chemistry', 'Biology', 'History', 'Geography', 'Economics',
-  'Accounting', 'Marketing', 'Korean', 'English', 'Japanese', 'Chinese', 'Spanish', 'Python', 'JavaScript', 'TypeScript', 'Databases',
-  'Networks', 'Security', 'Design', 'Photography', 'Music', 'Drawing', 'Writing', 'Philosophy', 'Psychology', 'Law', 'Finance',
-  'Management', 'Nursing', 'Cooking', 'Robotics', 'Astronomy', 'Linguistics', 'Sociology', 'Architecture'];
+const SUBJECTS = [
+  'Calculus',
+  'Algebra',
+  'Geometry',
+  'Statistics',
+  'Physics',
+  'Chemistry',
+  'Biology',
+  'History',
+  'Geography',
+  'Economics',
+  'Accounting',
+  'Marketing',
+  'Korean',
+  'English',
+  'Japanese',
+  'Chinese',
+  'Spanish',
+  'Python',
+  'JavaScript',
+  'TypeScript',
+  'Databases',
+  'Networks',
+  'Security',
+  'Design',
+  'Photography',
+  'Music',
+  'Drawing',
+  'Writing',
+  'Philosophy',
+  'Psychology',
+  'Law',
+  'Finance',
+  'Management',
+  'Nursing',
+  'Cooking',
+  'Robotics',
+  'Astronomy',
+  'Linguistics',
+  'Sociology',
+  'Architecture',
+];
 const LEVELS = ['Introductory', 'Basic', 'Intermediate', 'Advanced', 'Expert', 'Practical', 'Applied', 'Essential', 'Complete', 'Intensive'];
-const WORDS = ('practice test review theory problems solutions weekly online offline certificate mock final midterm ' +
+const WORDS = (
+  'practice test review theory problems solutions weekly online offline certificate mock final midterm ' +
   'chapter unit lesson project lab exercises questions answers skills fundamentals concepts methods tools analysis ' +
   'writing reading listening speaking grammar vocabulary exam course students beginners professionals career job ' +
   'interview preparation strategy tips schedule hours minutes score grade level module workshop seminar lecture ' +
   'video notes quiz assignment feedback mentor tutor group team community 시험 강의 기초 심화 실전 모의고사 자격증 ' +
-  'data science machine learning cloud mobile web design history culture art science math language business').split(' ');
+  'data science machine learning cloud mobile web design history culture art science math language business'
+).split(' ');
 
 const pick = (random, list) => list[Math.floor(random() * list.length)];
 
@@ -40,8 +80,10 @@ function metadata(method, amount) {
 /** Drops what slows bulk inserts (FTS triggers, secondary indexes) and returns the SQL to restore it. */
 function dropForBulk(db, tables) {
   const list = tables.map((t) => `'${t}'`).join(',');
-  const rows = db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN (${list}) AND sql IS NOT NULL
-    AND (type = 'trigger' OR (type = 'index' AND name NOT LIKE 'sqlite_%'))`).all();
+  const rows = db
+    .prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN (${list}) AND sql IS NOT NULL
+    AND (type = 'trigger' OR (type = 'index' AND name NOT LIKE 'sqlite_%'))`)
+    .all();
   for (const r of rows) db.exec(`DROP ${r.type.toUpperCase()} "${r.name}"`);
   // Indexes first, then triggers (so rebuilding the FTS index does not fire them).
   return rows.sort((a, b) => (a.type === b.type ? 0 : a.type === 'index' ? -1 : 1)).map((r) => r.sql);
@@ -59,7 +101,16 @@ function makeItems(kind, n, random, now) {
     end[i] = start[i] + DAY + Math.floor(random() * 119 * DAY);
     price[i] = (10 + Math.floor(random() * 291)) * 1000;
   }
-  return { kind, n, created, start, end, price, counts: new Int32Array(n), title: (i) => `${LEVELS[i % 10]} ${SUBJECTS[Math.floor(i / 10) % 40]} ${kind === 'exams' ? 'exam' : 'course'} ${i + 1}` };
+  return {
+    kind,
+    n,
+    created,
+    start,
+    end,
+    price,
+    counts: new Int32Array(n),
+    title: (i) => `${LEVELS[i % 10]} ${SUBJECTS[Math.floor(i / 10) % 40]} ${kind === 'exams' ? 'exam' : 'course'} ${i + 1}`,
+  };
 }
 
 function insertItems(db, ctx, items, baseId, now) {
@@ -73,7 +124,17 @@ function insertItems(db, ctx, items, baseId, now) {
       for (let i = lo; i < Math.min(items.n, lo + chunk); i++) {
         const words = [];
         for (let w = 10 + Math.floor(random() * 12); w > 0; w--) words.push(pick(random, WORDS));
-        stmt.run(baseId + i + 1, items.title(i), words.join(' '), items.price[i], items.start[i], items.end[i], items.created[i], Math.min(now, items.created[i] + DAY), items.counts[i]);
+        stmt.run(
+          baseId + i + 1,
+          items.title(i),
+          words.join(' '),
+          items.price[i],
+          items.start[i],
+          items.end[i],
+          items.created[i],
+          Math.min(now, items.created[i] + DAY),
+          items.counts[i],
+        );
       }
     });
   }
@@ -119,8 +180,20 @@ function insertPayments(db, ctx, plan, baseIds, now) {
         const itemId = baseIds[p.pool.kind] + p.i + 1;
         const later = Math.min(now, p.paidAt + Math.floor(ctx.random() * 7 * DAY));
         const cancelled = p.status === 'cancelled';
-        const { lastInsertRowid } = pay.run(p.user, type, itemId, p.pool.title(p.i), amount, p.method, cancelled ? 'cancelled' : 'paid',
-          `tx_seed_${stamp}_${k}`, metadata(p.method, amount), p.paidAt, cancelled ? later : null, cancelled ? 'seeded refund' : null);
+        const { lastInsertRowid } = pay.run(
+          p.user,
+          type,
+          itemId,
+          p.pool.title(p.i),
+          amount,
+          p.method,
+          cancelled ? 'cancelled' : 'paid',
+          `tx_seed_${stamp}_${k}`,
+          metadata(p.method, amount),
+          p.paidAt,
+          cancelled ? later : null,
+          cancelled ? 'seeded refund' : null,
+        );
         const status = cancelled ? 'cancelled' : p.status === 'completed' ? 'completed' : type === 'exam' ? 'applied' : 'enrolled';
         reg.run(p.user, type, itemId, status, lastInsertRowid, p.paidAt, p.status === 'completed' ? later : null, cancelled ? later : null);
       }
@@ -129,7 +202,10 @@ function insertPayments(db, ctx, plan, baseIds, now) {
 }
 
 export async function seed(db, opts, ctx) {
-  const kinds = [['exams', opts.exams], ['courses', opts.courses]].filter(([, n]) => n > 0);
+  const kinds = [
+    ['exams', opts.exams],
+    ['courses', opts.courses],
+  ].filter(([, n]) => n > 0);
   if (kinds.length === 0 && opts.payments === 0) return null;
   if (opts.payments > 0 && !(ctx.userIds?.length > 0)) throw new UsageError('--payments needs seeded users (--users N)');
   if (opts.payments > 0 && kinds.length === 0) throw new UsageError('--payments needs --exams and/or --courses');
@@ -159,7 +235,9 @@ export async function seed(db, opts, ctx) {
   lap('rebuilt the FTS indexes');
   for (const sql of restore.filter((s) => /^CREATE TRIGGER/i.test(s))) db.exec(sql);
   for (const kind of ['exams', 'courses']) {
-    db.prepare(`UPDATE catalog_stats SET total = (SELECT count(*) FROM ${kind}), version = version + 1, available_until = 0 WHERE kind = ?`).run(kind);
+    db.prepare(`UPDATE catalog_stats SET total = (SELECT count(*) FROM ${kind}), version = version + 1, available_until = 0 WHERE kind = ?`).run(
+      kind,
+    );
   }
   return `${pools.map((p) => `${p.n} ${p.kind}`).join(', ')}, ${plan.length} payments`;
 }

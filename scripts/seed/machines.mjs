@@ -57,7 +57,11 @@ export async function seed(db, opts, ctx) {
           const at = now - span + Math.floor((i / total) * span);
           const r = ctx.random();
           const [result, detail] =
-            r < 0.94 ? ['SUCCESS', null] : r < 0.98 ? ['REMOTEFAILED', 'the controller answered HTTP 500'] : ['INTERNALFAILED', 'the controller could not be reached after all retries'];
+            r < 0.94
+              ? ['SUCCESS', null]
+              : r < 0.98
+                ? ['REMOTEFAILED', 'the controller answered HTTP 500']
+                : ['INTERNALFAILED', 'the controller could not be reached after all retries'];
           insert.run(m.id, m.owner, m.owner, pick(COMMANDS), result, at, at + 50 + Math.floor(ctx.random() * 500), detail);
         }
       });

@@ -199,8 +199,21 @@ function seedOrders(db, opts, ctx) {
       const first = counted && !firstDone.has(customer);
       if (first) firstDone.add(customer);
       const storedPaidAt = status === 'PENDING' ? null : paidAt;
-      insertOrder.run(id, customer, status, itemPrice, discount, delivery, totalPrice, first ? 1 : 0,
-        methods[Math.floor(rnd() * methods.length)], storedPaidAt, paidAt - 60_000, paidAt, id);
+      insertOrder.run(
+        id,
+        customer,
+        status,
+        itemPrice,
+        discount,
+        delivery,
+        totalPrice,
+        first ? 1 : 0,
+        methods[Math.floor(rnd() * methods.length)],
+        storedPaidAt,
+        paidAt - 60_000,
+        paidAt,
+        id,
+      );
       for (const [p, q] of items) insertItem.run(id, p.id, p.name, p.price, q);
       if (counted) agg.addOrder(customer, h, totalPrice, discount, first, lines.values());
     }
@@ -215,7 +228,9 @@ function writeAggregates(db, agg) {
   const gapNames = Array.from({ length: GAPS }, (_, k) => `c${k}`);
   const hourInsert = db.prepare(
     `INSERT INTO sales_hours (hour, total_amount, order_count, coupon_amount, first_purchase_count, first_purchase_amount, ${gapNames.join(', ')})
-     VALUES (${Array(6 + GAPS).fill('?').join(', ')})`,
+     VALUES (${Array(6 + GAPS)
+       .fill('?')
+       .join(', ')})`,
   );
   for (const [h, row] of [...agg.hours].sort((a, b) => a[0] - b[0])) hourInsert.run(h, ...row);
   const customerInsert = db.prepare('INSERT INTO customer_hours (customer_id, hour, orders) VALUES (?, ?, ?)');

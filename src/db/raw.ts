@@ -8,4 +8,4 @@ export class Raw<T = Row> {
   constructor(readonly query: SQL) {}
 }
 
-export const raw = <T = Row>(query: SQL): Raw<T> => new Raw<T>(query);
+export const raw = <T = Row>(query: SQL): Raw<NoInfer<T>> => new Raw<T>(query);

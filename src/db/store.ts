@@ -19,7 +19,7 @@
 // D1 has a single writer, so its batches need no locks. Postgres runs transactions side by side;
 // repositories say per write which aggregate it must be alone on (a user, a machine, the sales
 // figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
-import { type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Bindings } from '../env';
 import { Raw, raw, type Row } from './raw';
@@ -35,7 +35,7 @@ export { Raw, raw, type Row } from './raw';
 
 /** A drizzle query builder (select, insert, update, delete), not yet run. */
 export type Builder = PromiseLike<unknown> & { toSQL(): { sql: string; params: unknown[] } };
-export type Item = Builder | Raw<any>;
+export type Item = Builder | Raw<unknown>;
 export type ResultOf<I> = I extends Raw<infer T> ? T[] : Awaited<I>;
 export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: ResultOf<I[K]> };
 
@@ -177,4 +177,3 @@ export function openStore(env: Bindings): Store {
   if (!hyperdrive) throw new Error('DB_BACKEND=postgres needs the HYPERDRIVE binding');
   return pgStore(new PgConnection({ connectionString: hyperdrive.connectionString, database: env.PG_DATABASE || undefined }));
 }
-

@@ -42,7 +42,8 @@ function registerComponents(app: OpenAPIHono<AppEnv>): void {
     description: 'An access token from /api/users/login (or phone verify).',
   });
   registry.registerComponent('headers', 'RateLimit', {
-    description: 'IETF RateLimit header: the policy that is closest to its limit, with `r` requests remaining and `t` seconds until its window resets.',
+    description:
+      'IETF RateLimit header: the policy that is closest to its limit, with `r` requests remaining and `t` seconds until its window resets.',
     schema: { type: 'string', example: '"login-address";r=0;t=840' },
   });
   registry.registerComponent('headers', 'RateLimit-Policy', {

@@ -21,4 +21,3 @@ export function pickLang(header: string | undefined | null): Lang {
   }
   return best;
 }
-

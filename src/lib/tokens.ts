@@ -69,12 +69,7 @@ export async function signToken(
   return { token, jti, exp: now + ttl };
 }
 
-export async function issuePair(
-  deps: Deps,
-  userId: number,
-  sessionId: string,
-  refreshJti: string,
-): Promise<TokenPair> {
+export async function issuePair(deps: Deps, userId: number, sessionId: string, refreshJti: string): Promise<TokenPair> {
   const [access, refresh] = await Promise.all([
     signToken(deps, { userId, sessionId, typ: 'access' }),
     signToken(deps, { userId, sessionId, typ: 'refresh', jti: refreshJti }),
@@ -108,7 +103,7 @@ export async function verifyToken({ env, config: cfg }: Deps, token: string, exp
 }
 
 async function verifyUncached(token: string, key: CryptoKey, issuer: string, audience: string): Promise<TokenClaims> {
-  let payload;
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
     ({ payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],

@@ -67,7 +67,10 @@ function resolve(schema: Json, doc: Json, depth = 0): Json {
   if (depth > 20 || schema === null || typeof schema !== 'object') return schema;
   if (Array.isArray(schema)) return schema.map((s) => resolve(s, doc, depth + 1));
   if (typeof schema.$ref === 'string') {
-    const target = schema.$ref.replace(/^#\//, '').split('/').reduce((o: Json, k: string) => o?.[k], doc);
+    const target = schema.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce((o: Json, k: string) => o?.[k], doc);
     return resolve(target, doc, depth + 1);
   }
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, resolve(v, doc, depth + 1)]));
@@ -188,33 +191,35 @@ function requestArb(doc: Json, { path, op }: Op, tokens: Tokens) {
     // "", "." and ".." would be normalised away by the URL parser and address another route.
     fc.string({ maxLength: 12 }).map((s) => (/^\.{0,2}$/.test(s) ? 'x' : encodeURIComponent(s))),
   );
-  return fc.record({
-    pathValues: fc.tuple(...pathParams.map(() => pathValue)),
-    query: fc.tuple(...queryParams.map((p) => fc.option(arbFromSchema(p.schema), { freq: 2 }))),
-    // Mostly only one query parameter is sent: a value that passes validation then reaches the
-    // database instead of being refused for a neighbour's sake.
-    focus: fc.option(fc.nat({ max: Math.max(0, queryParams.length - 1) }), { freq: 3 }),
-    body: bodySchema ? fc.option(arbFromSchema(bodySchema), { freq: 10 }) : fc.constant(null),
-    auth: fc.constantFrom<'none' | 'user' | 'staff' | 'garbage'>('none', 'user', 'user', 'staff', 'staff', 'garbage'),
-    lang: fc.constantFrom('en', 'ko', 'ru', 'de', '*', 'ko;q=0.1, ru;q=0.9'),
-    idempotencyKey: fc.option(fc.oneof(fc.uuid(), fc.constantFrom('', 'x'.repeat(300))), { freq: 4 }),
-  }).map((r) => {
-    let url = path;
-    pathParams.forEach((p, i) => (url = url.replace(`{${p.name}}`, r.pathValues[i]!)));
-    const qs = new URLSearchParams();
-    queryParams.forEach((p, i) => {
-      if (r.focus !== null && r.focus !== i) return;
-      const v = r.query[i];
-      if (v !== null && v !== undefined) qs.set(p.name, typeof v === 'string' ? v : JSON.stringify(v));
+  return fc
+    .record({
+      pathValues: fc.tuple(...pathParams.map(() => pathValue)),
+      query: fc.tuple(...queryParams.map((p) => fc.option(arbFromSchema(p.schema), { freq: 2 }))),
+      // Mostly only one query parameter is sent: a value that passes validation then reaches the
+      // database instead of being refused for a neighbour's sake.
+      focus: fc.option(fc.nat({ max: Math.max(0, queryParams.length - 1) }), { freq: 3 }),
+      body: bodySchema ? fc.option(arbFromSchema(bodySchema), { freq: 10 }) : fc.constant(null),
+      auth: fc.constantFrom<'none' | 'user' | 'staff' | 'garbage'>('none', 'user', 'user', 'staff', 'staff', 'garbage'),
+      lang: fc.constantFrom('en', 'ko', 'ru', 'de', '*', 'ko;q=0.1, ru;q=0.9'),
+      idempotencyKey: fc.option(fc.oneof(fc.uuid(), fc.constantFrom('', 'x'.repeat(300))), { freq: 4 }),
+    })
+    .map((r) => {
+      let url = path;
+      for (const [i, p] of pathParams.entries()) url = url.replace(`{${p.name}}`, r.pathValues[i]!);
+      const qs = new URLSearchParams();
+      queryParams.forEach((p, i) => {
+        if (r.focus !== null && r.focus !== i) return;
+        const v = r.query[i];
+        if (v !== null && v !== undefined) qs.set(p.name, typeof v === 'string' ? v : JSON.stringify(v));
+      });
+      const headers: Record<string, string> = { 'accept-language': r.lang, 'cf-connecting-ip': '10.99.0.1' };
+      if (r.auth === 'user') headers.authorization = `Bearer ${tokens.user}`;
+      if (r.auth === 'staff') headers.authorization = `Bearer ${tokens.staff}`;
+      if (r.auth === 'garbage') headers.authorization = 'Bearer eyJhbGciOiJub25lIn0.e30.';
+      if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
+      const query = qs.toString();
+      return { url: query ? `${url}?${query}` : url, body: r.body, headers, auth: r.auth };
     });
-    const headers: Record<string, string> = { 'accept-language': r.lang, 'cf-connecting-ip': '10.99.0.1' };
-    if (r.auth === 'user') headers.authorization = `Bearer ${tokens.user}`;
-    if (r.auth === 'staff') headers.authorization = `Bearer ${tokens.staff}`;
-    if (r.auth === 'garbage') headers.authorization = 'Bearer eyJhbGciOiJub25lIn0.e30.';
-    if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
-    const query = qs.toString();
-    return { url: query ? `${url}?${query}` : url, body: r.body, headers, auth: r.auth };
-  });
 }
 
 const validators = new Map<string, Validator>();

@@ -7,7 +7,7 @@ import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { Raw } from '../raw';
 import type { Builder } from '../store';
 
-export type D1Item = Builder | Raw<any>;
+export type D1Item = Builder | Raw<unknown>;
 
 const dialect = new SQLiteAsyncDialect();
 

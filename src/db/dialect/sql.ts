@@ -15,9 +15,7 @@ export type Dialect = 'sqlite' | 'postgres';
 
 /** `column` contains `needle`, ignoring case (see above). */
 export function contains(dialect: Dialect, column: SQL | SQL.Aliased | unknown, needle: string): SQL {
-  return dialect === 'postgres'
-    ? sql`strpos(lower(${column}), lower(${needle})) > 0`
-    : sql`instr(lower(${column}), lower(${needle})) > 0`;
+  return dialect === 'postgres' ? sql`strpos(lower(${column}), lower(${needle})) > 0` : sql`instr(lower(${column}), lower(${needle})) > 0`;
 }
 
 /** `column` contains every one of `words`, ignoring case; one expression of fixed depth. */
@@ -27,7 +25,6 @@ export function containsAll(dialect: Dialect, column: SQL | unknown, words: stri
     ? sql`NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(${list} AS jsonb)) AS w(v) WHERE strpos(lower(${column}), lower(w.v)) = 0)`
     : sql`NOT EXISTS (SELECT 1 FROM json_each(${list}) AS w WHERE instr(lower(${column}), lower(w.value)) = 0)`;
 }
-
 
 // ---- full-text search ----------------------------------------------------------------------------
 
@@ -74,7 +71,6 @@ export function tsQuery(groups: SearchGroups): string {
   };
   return combine(groups, term, '|', '&');
 }
-
 
 /** Where the full text of a table lives: its FTS5 table on D1, a GIN expression index on Postgres. */
 export interface FullText {

@@ -95,10 +95,7 @@ export const payments = sqliteTable(
     cancelledAt: integer('cancelled_at'),
     refundReason: text('refund_reason'),
   },
-  (t) => [
-    index('payments_user_paid').on(t.userId, t.paidAt, t.id),
-    uniqueIndex('payments_external_tx').on(t.externalTransactionId),
-  ],
+  (t) => [index('payments_user_paid').on(t.userId, t.paidAt, t.id), uniqueIndex('payments_external_tx').on(t.externalTransactionId)],
 );
 
 /** Stripe-style idempotency: the first response per (user, key), replayed for 24 h. */

@@ -72,9 +72,7 @@ export const orders = sqliteTable(
     // Exactly one first purchase per customer, whatever races happen above it.
     uniqueIndex('orders_one_first_purchase').on(t.customerId).where(sql`is_first_purchase = 1`),
     // The customer's earliest counted order (the rightful first purchase) in one seek.
-    index('orders_customer_counted')
-      .on(t.customerId, t.paidAt, t.id)
-      .where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
+    index('orders_customer_counted').on(t.customerId, t.paidAt, t.id).where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
   ],
 );
 

@@ -38,7 +38,12 @@ export async function read(s: Store, key: string): Promise<Window | undefined> {
 /** Starts (or restarts) the key's window now with count 1: a mark that lasts one window. */
 export async function mark(s: Store, key: string, now: number): Promise<void> {
   const { rateLimits: r } = s.t;
-  await s.run(s.db.insert(r).values({ key, windowStart: now, count: 1 }).onConflictDoUpdate({ target: r.key, set: { windowStart: now, count: 1 } }));
+  await s.run(
+    s.db
+      .insert(r)
+      .values({ key, windowStart: now, count: 1 })
+      .onConflictDoUpdate({ target: r.key, set: { windowStart: now, count: 1 } }),
+  );
 }
 
 export async function remove(s: Store, key: string): Promise<void> {

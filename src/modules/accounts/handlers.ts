@@ -30,10 +30,7 @@ accounts.openapi(routes.verifyRoute, async (c) => {
   const token = c.req.valid('json').token;
   if (!token) throw new ApiError('TOKEN_NOT_FOUND');
   const { claims } = await authenticate(c.var.ctx, token);
-  return c.json(
-    { valid: true as const, user_id: claims.userId, token_type: claims.typ, expires_at: new Date(claims.exp * 1000).toISOString() },
-    200,
-  );
+  return c.json({ valid: true as const, user_id: claims.userId, token_type: claims.typ, expires_at: new Date(claims.exp * 1000).toISOString() }, 200);
 });
 
 accounts.openapi(routes.getMeRoute, (c) => c.json(service.userView(c.get('auth').user), 200));

@@ -24,10 +24,13 @@ export type UserKey = { id: number } | { email: string } | { usernameKey: string
 export async function userBy(s: Store, by: UserKey): Promise<UserRow | null> {
   const { users } = s.t;
   const where =
-    'id' in by ? eq(users.id, by.id)
-    : 'email' in by ? eq(users.email, by.email)
-    : 'phone' in by ? eq(users.phone, by.phone)
-    : eq(users.usernameKey, by.usernameKey);
+    'id' in by
+      ? eq(users.id, by.id)
+      : 'email' in by
+        ? eq(users.email, by.email)
+        : 'phone' in by
+          ? eq(users.phone, by.phone)
+          : eq(users.usernameKey, by.usernameKey);
   const [row] = await s.select(s.db.select().from(users).where(where).limit(1));
   return row ?? null;
 }
@@ -39,10 +42,15 @@ export async function insertUser(s: Store, values: NewUserRow): Promise<UserRow>
 }
 
 /** A new session and the user's last_login, together. */
-export async function createSession(s: Store, session: { id: string; userId: number; refreshJti: string; now: number; expiresAt: number }): Promise<void> {
+export async function createSession(
+  s: Store,
+  session: { id: string; userId: number; refreshJti: string; now: number; expiresAt: number },
+): Promise<void> {
   const { sessions, users } = s.t;
   await s.write([
-    s.db.insert(sessions).values({ id: session.id, userId: session.userId, refreshJti: session.refreshJti, createdAt: session.now, expiresAt: session.expiresAt }),
+    s.db
+      .insert(sessions)
+      .values({ id: session.id, userId: session.userId, refreshJti: session.refreshJti, createdAt: session.now, expiresAt: session.expiresAt }),
     s.db.update(users).set({ lastLogin: session.now }).where(eq(users.id, session.userId)),
   ]);
 }

@@ -75,8 +75,7 @@ export const logoutRoute = createRoute({
   security: bearer,
   middleware: [auth] as const,
   summary: 'Log out: revoke a session',
-  description:
-    'Revokes the session of the given refresh token, which must be the caller’s. Its access tokens are refused at once.',
+  description: 'Revokes the session of the given refresh token, which must be the caller’s. Its access tokens are refused at once.',
   request: { body: jsonBody(RefreshBody) },
   responses: {
     204: { description: 'Logged out.' },
@@ -142,4 +141,3 @@ export const adminPatchUserRoute = createRoute({
     ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true, body: true }),
   },
 });
-

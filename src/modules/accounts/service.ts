@@ -9,7 +9,7 @@ import { hashPassword, verifyPasswordOrDummy } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
 import { randomString, randomToken } from '../../lib/random';
 import { clear, consume, hit, mark, peek, rateLimited, type Limit } from '../../lib/rate-limit';
-import { issuePair, newJti, verifyToken, type TokenPair } from '../../lib/tokens';
+import { issuePair, newJti, verifyToken, type TokenClaims, type TokenPair } from '../../lib/tokens';
 import * as repo from './repository';
 
 export function userView(u: UserRow) {
@@ -145,16 +145,11 @@ export async function login(
   const spent = await hit(ctx, limits.account);
   if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
-  if (!ok || !user || !user.isActive) throw new ApiError('INVALID_CREDENTIALS');
+  if (!ok || !user?.isActive) throw new ApiError('INVALID_CREDENTIALS');
   // A success takes its attempt back, clears this address's failures for the account and remembers
   // the address. The account's failures from elsewhere keep counting: the owner's login must not
   // refill an attacker's budget.
-  await Promise.all([
-    hit(ctx, addressLimit(ctx, address), -1),
-    hit(ctx, limits.account, -1),
-    clear(ctx, limits.pair),
-    mark(ctx, limits.known),
-  ]);
+  await Promise.all([hit(ctx, addressLimit(ctx, address), -1), hit(ctx, limits.account, -1), clear(ctx, limits.pair), mark(ctx, limits.known)]);
   return { user, token: await startSession(ctx, user) };
 }
 
@@ -176,7 +171,7 @@ export async function refresh(ctx: Ctx, token: string): Promise<TokenPair> {
 
 /** Revokes the family of `token`, which must be a live refresh token of the caller. */
 export async function logout(ctx: Ctx, caller: AuthContext, token: string): Promise<void> {
-  let claims;
+  let claims: TokenClaims;
   try {
     claims = await verifyToken(ctx, token, 'refresh');
   } catch {
@@ -201,7 +196,7 @@ export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): P
   if (patch.nickname !== undefined) set.nickname = patch.nickname;
   if (patch.first_name !== undefined) set.firstName = patch.first_name;
   if (patch.last_name !== undefined) set.lastName = patch.last_name;
-  let revokeOthers;
+  let revokeOthers: Parameters<typeof repo.updateUser>[3];
   if (patch.password !== undefined) {
     const current = caller.user.passwordHash;
     if (current) {
@@ -220,12 +215,7 @@ export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): P
   return repo.updateUser(ctx.store, caller.user.id, set, revokeOthers);
 }
 
-export async function adminUpdateUser(
-  ctx: Ctx,
-  caller: UserRow,
-  id: number,
-  patch: { is_active?: boolean; is_staff?: boolean },
-): Promise<UserRow> {
+export async function adminUpdateUser(ctx: Ctx, caller: UserRow, id: number, patch: { is_active?: boolean; is_staff?: boolean }): Promise<UserRow> {
   const s = ctx.store;
   const target = await repo.userBy(s, { id });
   if (!target) throw new ApiError('NOT_FOUND');

@@ -80,7 +80,8 @@ export interface PageRequest {
 const where = (terms: SQL[]) => (terms.length ? sql`WHERE ${sql.join(terms, sql` AND `)}` : sql``);
 
 /** "This row of `k.table` matches the search." */
-const matchTerm = (s: Store, k: KindConfig, search: SearchGroups) => fullTextMatch(s.dialect, { table: k.table, fts: k.fts, columns: ['title', 'description'] }, search);
+const matchTerm = (s: Store, k: KindConfig, search: SearchGroups) =>
+  fullTextMatch(s.dialect, { table: k.table, fts: k.fts, columns: ['title', 'description'] }, search);
 
 const availableTerm = (k: KindConfig, now: number) => sql`${table(k)}.start_at <= ${now} AND ${table(k)}.end_at >= ${now}`;
 
@@ -102,7 +103,12 @@ function pageIds(s: Store, k: KindConfig, r: PageRequest): SQL {
   }
   if (r.search !== null) terms.push(matchTerm(s, k, r.search));
   if (r.after) {
-    terms.push(sql`(${sql.raw(order.key.join(', '))}) < (${sql.join(r.after.map((v) => sql`${v}`), sql`, `)})`);
+    terms.push(
+      sql`(${sql.raw(order.key.join(', '))}) < (${sql.join(
+        r.after.map((v) => sql`${v}`),
+        sql`, `,
+      )})`,
+    );
   }
   const page = sql`ORDER BY ${order.by} LIMIT ${r.limit} OFFSET ${r.offset}`;
   if (r.search !== null && s.dialect === 'postgres') {
@@ -158,9 +164,7 @@ export async function refreshAvailable(s: Store, k: KindConfig, now: number, ver
   ]);
   const n = count[0]?.v ?? 0;
   const until = Math.min(nextStart[0]?.v ?? Number.MAX_SAFE_INTEGER, nextEnd[0]?.v ?? Number.MAX_SAFE_INTEGER);
-  await s.changes(
-    sql`UPDATE catalog_stats SET available_count = ${n}, available_until = ${until} WHERE kind = ${k.kind} AND version = ${version}`,
-  );
+  await s.changes(sql`UPDATE catalog_stats SET available_count = ${n}, available_until = ${until} WHERE kind = ${k.kind} AND version = ${version}`);
   return { count: n, until };
 }
 

@@ -17,11 +17,9 @@ const fields = {
 
 const periodIssue = { code: 'custom' as const, path: ['end_at'], message: 'start_at must be before end_at' };
 
-export const CreateItemBody = z
-  .object({ ...fields, description: fields.description.default('') })
-  .superRefine((v, ctx) => {
-    if (v.start_at >= v.end_at) ctx.addIssue(periodIssue);
-  });
+export const CreateItemBody = z.object({ ...fields, description: fields.description.default('') }).superRefine((v, ctx) => {
+  if (v.start_at >= v.end_at) ctx.addIssue(periodIssue);
+});
 
 export const PatchItemBody = z
   .object({
@@ -40,8 +38,15 @@ export type PatchItemInput = z.output<typeof PatchItemBody>;
 
 export const ListQuery = CursorQuery.extend({
   status: z.enum(['available']).optional().openapi({ description: '`available`: now is within start_at..end_at.' }),
-  search: z.string().max(200).optional().openapi({ description: 'Full-text over title and description: all words match; `OR` between words matches either.' }),
-  sort: z.enum(['created', 'popular']).default('created').openapi({ description: '`created` (newest first) or `popular` (registration_count desc, then newest).' }),
+  search: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'Full-text over title and description: all words match; `OR` between words matches either.' }),
+  sort: z
+    .enum(['created', 'popular'])
+    .default('created')
+    .openapi({ description: '`created` (newest first) or `popular` (registration_count desc, then newest).' }),
 });
 export type ListQueryInput = z.output<typeof ListQuery>;
 

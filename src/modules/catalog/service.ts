@@ -46,7 +46,14 @@ const searchCounts = new BoundedMap<string, number>(2000);
  * for `status=available`, when an item starts or ends (`available_until`). Keyed by the version read
  * in the same transaction as the page, a memoised count is therefore exact, never stale.
  */
-async function countOf(ctx: Ctx, k: KindConfig, q: ListQueryInput, now: number, search: SearchGroups | null, stats: Stats | undefined): Promise<number> {
+async function countOf(
+  ctx: Ctx,
+  k: KindConfig,
+  q: ListQueryInput,
+  now: number,
+  search: SearchGroups | null,
+  stats: Stats | undefined,
+): Promise<number> {
   if (!stats) return 0;
   const s = ctx.store;
   if (search === null) {
@@ -54,7 +61,8 @@ async function countOf(ctx: Ctx, k: KindConfig, q: ListQueryInput, now: number, 
     if (now < stats.available_until) return stats.available_count;
     return (await repo.refreshAvailable(s, k, now, stats.version)).count;
   }
-  const until = q.status !== 'available' || now < stats.available_until ? stats.available_until : (await repo.refreshAvailable(s, k, now, stats.version)).until;
+  const until =
+    q.status !== 'available' || now < stats.available_until ? stats.available_until : (await repo.refreshAvailable(s, k, now, stats.version)).until;
   const windowOk = q.status !== 'available' || now < until;
   const key = `${k.kind}|${q.status ?? ''}|${stats.version}|${q.status ? until : ''}|${JSON.stringify(search)}`;
   const known = windowOk ? searchCounts.get(key) : undefined;
@@ -68,7 +76,8 @@ export async function listItems(ctx: Ctx, k: KindConfig, userId: number, q: List
   const searching = q.search !== undefined && q.search.trim() !== '';
   const search = searching ? parseSearch(q.search!) : null;
   // A search with no searchable word (only punctuation or operators) matches nothing.
-  if (searching && search === null) return q.cursor ? cursorPage(url, q.page_size, [], () => []) : { ...offsetPage(url, q, 0, []), next_cursor: null };
+  if (searching && search === null)
+    return q.cursor ? cursorPage(url, q.page_size, [], () => []) : { ...offsetPage(url, q, 0, []), next_cursor: null };
   const order = ORDER[q.sort];
   const after = q.cursor ? decodeCursor(q.cursor, order.key.length) : null;
   const request: repo.PageRequest = {

@@ -55,7 +55,16 @@ async function handleCommand(message: Message<unknown>, env: Bindings): Promise<
     message.ack();
   } catch (err) {
     const delaySeconds = retryDelaySeconds(parseConfig(env), message.attempts);
-    console.warn(JSON.stringify({ level: 'warn', msg: 'machine command not handed over; the queue retries it', operation_id: opId, attempts: message.attempts, delay_seconds: delaySeconds, error: String(err) }));
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'machine command not handed over; the queue retries it',
+        operation_id: opId,
+        attempts: message.attempts,
+        delay_seconds: delaySeconds,
+        error: String(err),
+      }),
+    );
     message.retry({ delaySeconds });
   }
 }

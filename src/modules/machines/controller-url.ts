@@ -76,7 +76,7 @@ const V4_BLOCKED: [string, number][] = [
 function isPrivateIpv4(ip: number): boolean {
   return V4_BLOCKED.some(([net, bits]) => {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return ((ip & mask) >>> 0) === parseIpv4(net);
+    return (ip & mask) >>> 0 === parseIpv4(net);
   });
 }
 
@@ -87,7 +87,7 @@ function parseIpv6(host: string): number[] | null {
   if (dotted) {
     const v4 = parseIpv4(dotted[1]!);
     if (v4 === null) return null;
-    text = text.slice(0, -dotted[1]!.length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+    text = `${text.slice(0, -dotted[1]!.length)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;

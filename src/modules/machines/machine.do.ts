@@ -168,7 +168,9 @@ export class MachineDO extends DurableObject<Bindings> {
       const projected = st.ops.at(-1)?.target ?? st.status;
       const target = nextStatus(projected, input.command);
       if (!target) {
-        throw new ApiError('INVALID_STATE_TRANSITION', { extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length } });
+        throw new ApiError('INVALID_STATE_TRANSITION', {
+          extras: { machine_status: projected, command: input.command, pending_operations: st.ops.length },
+        });
       }
       const marked = await this.save({ ...st, inserting: Date.now() });
       const row = await insertOperation(s, input);
@@ -216,20 +218,22 @@ export class MachineDO extends DurableObject<Bindings> {
    * close at once.
    */
   updateMachine(machineId: number, fields: MachineFields, status?: MachineStatus): Promise<Outcome<MachineView>> {
-    return settle(() => this.serial(async (s) => {
-      const st = await this.load(s, machineId);
-      if (!st) throw new ApiError('NOT_FOUND');
-      const statusChanged = status !== undefined && status !== st.status;
-      if (statusChanged && st.ops.length > 0) throw new ApiError('MACHINE_BUSY');
-      const row = await updateMachineRow(s, machineId, fields, status);
-      if (!row) throw new ApiError('NOT_FOUND');
-      if (statusChanged) await this.save({ ...st, status });
-      if (statusChanged || fields.ownerId !== undefined) {
-        const events = statusChanged ? [{ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() }] : [];
-        await this.broadcast(s, machineId, events);
-      }
-      return machineView(row);
-    }));
+    return settle(() =>
+      this.serial(async (s) => {
+        const st = await this.load(s, machineId);
+        if (!st) throw new ApiError('NOT_FOUND');
+        const statusChanged = status !== undefined && status !== st.status;
+        if (statusChanged && st.ops.length > 0) throw new ApiError('MACHINE_BUSY');
+        const row = await updateMachineRow(s, machineId, fields, status);
+        if (!row) throw new ApiError('NOT_FOUND');
+        if (statusChanged) await this.save({ ...st, status });
+        if (statusChanged || fields.ownerId !== undefined) {
+          const events = statusChanged ? [{ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() }] : [];
+          await this.broadcast(s, machineId, events);
+        }
+        return machineView(row);
+      }),
+    );
   }
 
   /** DELETE: removes the row (its history cascades), this object's storage and its sockets. */
@@ -260,7 +264,9 @@ export class MachineDO extends DurableObject<Bindings> {
     const work = execute(this.config(), msg, controllerUrl)
       .catch((err: unknown): Execution => ({ retry: `execution failed: ${String(err)}` }))
       .then((outcome) => this.serial((s) => this.settle(s, machineId, op.id, outcome)))
-      .catch((err: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'machine result not applied', operation_id: op.id, error: String(err) })))
+      .catch((err: unknown) =>
+        console.error(JSON.stringify({ level: 'error', msg: 'machine result not applied', operation_id: op.id, error: String(err) })),
+      )
       .finally(() => {
         if (this.running === token) this.running = null;
       });
@@ -281,7 +287,16 @@ export class MachineDO extends DurableObject<Bindings> {
       await this.resolve(s, machineId, operationId, 'INTERNALFAILED', RETRIES_EXHAUSTED);
       return;
     }
-    console.warn(JSON.stringify({ level: 'warn', msg: 'machine command will be retried', operation_id: operationId, attempts: failures, delay_seconds: retryDelaySeconds(this.config(), failures), error: outcome.retry }));
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'machine command will be retried',
+        operation_id: operationId,
+        attempts: failures,
+        delay_seconds: retryDelaySeconds(this.config(), failures),
+        error: outcome.retry,
+      }),
+    );
     await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, failures });
     await this.enqueueHead(s);
   }
@@ -294,7 +309,12 @@ export class MachineDO extends DurableObject<Bindings> {
   private async recover(s: Store): Promise<void> {
     let st = this.state!;
     if (st.inserting) {
-      await failOrphanedOperations(s, st.machineId, st.ops.map((o) => o.id), 'abandoned: the service stopped before the command was queued');
+      await failOrphanedOperations(
+        s,
+        st.machineId,
+        st.ops.map((o) => o.id),
+        'abandoned: the service stopped before the command was queued',
+      );
       st = await this.save({ ...st, inserting: null });
     }
     const head = st.ops[0];
@@ -319,7 +339,10 @@ export class MachineDO extends DurableObject<Bindings> {
     if (!st || !op) return false;
     const rest = st.ops.filter((o) => o !== op);
     const statusAfter = (r: Resolution['result']): MachineStatus => (r === 'SUCCESS' ? op.target : r === 'REMOTEFAILED' ? 'ERROR' : st.status);
-    const cancelled = result === 'SUCCESS' ? [] : rest.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` }));
+    const cancelled =
+      result === 'SUCCESS'
+        ? []
+        : rest.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` }));
     const newStatus = statusAfter(result);
     let rows = await resolveOperations(s, machineId, { id: op.id, result, detail }, cancelled, newStatus === st.status ? null : newStatus);
     if (!rows.some((r) => r.id === op.id)) {

@@ -64,7 +64,16 @@ export function listMachineRows(s: Store, f: MachineFilter, limit: number, offse
 
 export async function countMachines(s: Store, f: MachineFilter): Promise<number> {
   const { machines } = s.t;
-  return (await s.select(s.db.select({ n: count() }).from(machines).where(and(...machineWhere(s, f)))))[0]?.n ?? 0;
+  return (
+    (
+      await s.select(
+        s.db
+          .select({ n: count() })
+          .from(machines)
+          .where(and(...machineWhere(s, f))),
+      )
+    )[0]?.n ?? 0
+  );
 }
 
 export async function userExists(s: Store, id: number): Promise<boolean> {
@@ -145,12 +154,28 @@ export function listOperationRows(s: Store, f: OperationFilter, limit: number, o
 
 export async function countOperations(s: Store, f: OperationFilter): Promise<number> {
   const { machineOperations: o } = s.t;
-  return (await s.select(s.db.select({ n: count() }).from(o).where(and(...operationWhere(s, f)))))[0]?.n ?? 0;
+  return (
+    (
+      await s.select(
+        s.db
+          .select({ n: count() })
+          .from(o)
+          .where(and(...operationWhere(s, f))),
+      )
+    )[0]?.n ?? 0
+  );
 }
 
 export async function findOperation(s: Store, machineId: number, operationId: number): Promise<OperationRow | undefined> {
   const { machineOperations: o } = s.t;
-  return (await s.select(s.db.select().from(o).where(and(eq(o.id, operationId), eq(o.machineId, machineId)))))[0];
+  return (
+    await s.select(
+      s.db
+        .select()
+        .from(o)
+        .where(and(eq(o.id, operationId), eq(o.machineId, machineId))),
+    )
+  )[0];
 }
 
 /**
@@ -184,7 +209,13 @@ export interface Resolution {
  * update comes last), so a result that arrives twice changes nothing the second time: not the
  * status, not the operations behind it. Only the rows actually resolved now come back.
  */
-export async function resolveOperations(s: Store, machineId: number, head: Resolution, cancelled: Resolution[], status: MachineStatus | null): Promise<OperationRow[]> {
+export async function resolveOperations(
+  s: Store,
+  machineId: number,
+  head: Resolution,
+  cancelled: Resolution[],
+  status: MachineStatus | null,
+): Promise<OperationRow[]> {
   const { machines, machineOperations: o } = s.t;
   const now = Date.now();
   const headPending = sql`exists (select 1 from ${o} h where h.id = ${head.id} and h.result = 'PENDING')`;

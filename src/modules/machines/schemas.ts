@@ -96,7 +96,12 @@ export const AllHistoryQuery = HistoryQuery.extend({
 });
 
 export const OperationParams = z.object({
-  id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
   operation_id: z.coerce
     .number()
     .int()

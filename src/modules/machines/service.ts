@@ -154,7 +154,6 @@ export async function deleteMachine(ctx: Ctx, user: UserRow, id: number): Promis
   await machineStub(ctx.env, id).destroy(id);
 }
 
-
 /**
  * Accepts a command: the DO validates it, records it PENDING for the machine's owner and queues it.
  * The DO checks the permission again in the insert, so a transfer in between is never bypassed.

@@ -39,9 +39,7 @@ function registrationRouter(k: KindConfig) {
   return app;
 }
 
-export const payments = router()
-  .route('/', registrationRouter(KINDS.exams))
-  .route('/', registrationRouter(KINDS.courses));
+export const payments = router().route('/', registrationRouter(KINDS.exams)).route('/', registrationRouter(KINDS.courses));
 
 payments.openapi(historyRoute, async (c) => {
   return c.json(await service.listPayments(c.var.ctx, c.get('auth').user.id, c.req.valid('query'), requestUrl(c)), 200);

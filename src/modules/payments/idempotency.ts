@@ -37,7 +37,13 @@ export interface Operation<T> {
   status: number;
 }
 
-export async function idempotent<T>(ctx: Ctx, userId: number, idem: IdempotencyKey | undefined, op: Operation<T>, now = Date.now()): Promise<Replayable<T>> {
+export async function idempotent<T>(
+  ctx: Ctx,
+  userId: number,
+  idem: IdempotencyKey | undefined,
+  op: Operation<T>,
+  now = Date.now(),
+): Promise<Replayable<T>> {
   if (!idem) return settle(() => op.run(undefined));
   const s = ctx.store;
   const claim = { userId, key: idem.key, hash: idem.hash, now, expiresAt: now + IDEMPOTENCY_TTL_MS, abandonedBefore: now - ABANDONED_MS };

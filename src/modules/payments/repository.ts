@@ -93,7 +93,11 @@ export interface NewRegistration {
  * the registration is written only if this batch's payment exists (found by its transaction id).
  * Null when the guard refused (nothing written).
  */
-export async function insertRegistration(s: Store, k: KindConfig, n: NewRegistration): Promise<{ payment: PaymentRow; registration: RegistrationRow } | null> {
+export async function insertRegistration(
+  s: Store,
+  k: KindConfig,
+  n: NewRegistration,
+): Promise<{ payment: PaymentRow; registration: RegistrationRow } | null> {
   const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
     AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
       AND r.status IN ${active})`;
@@ -228,7 +232,13 @@ export function historyAfter(s: Store, userId: number, f: HistoryFilter, after: 
 }
 
 /** One offset page of payments, newest first, and the number of all that match (one snapshot). */
-export async function historyPage(s: Store, userId: number, f: HistoryFilter, limit: number, offset: number): Promise<{ count: number; rows: PaymentRow[] }> {
+export async function historyPage(
+  s: Store,
+  userId: number,
+  f: HistoryFilter,
+  limit: number,
+  offset: number,
+): Promise<{ count: number; rows: PaymentRow[] }> {
   const where = and(historyWhere(s, userId, f));
   const [count, rows] = await s.read([
     raw<{ n: number }>(sql`SELECT count(*) AS n FROM payments p WHERE ${where}`),

@@ -42,7 +42,15 @@ N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
       responses: {
         201: jsonResponse(RegisterResultSchema, 'The registration and its payment.'),
         ...errorResponses(
-          ['NOT_FOUND', 'ALREADY_REGISTERED', 'NOT_IN_PERIOD', 'AMOUNT_MISMATCH', 'PAYMENT_LIMIT_EXCEEDED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS'],
+          [
+            'NOT_FOUND',
+            'ALREADY_REGISTERED',
+            'NOT_IN_PERIOD',
+            'AMOUNT_MISMATCH',
+            'PAYMENT_LIMIT_EXCEEDED',
+            'IDEMPOTENCY_KEY_REUSED',
+            'IDEMPOTENCY_IN_PROGRESS',
+          ],
           { auth: true, body: true },
         ),
       },

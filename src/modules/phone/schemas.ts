@@ -26,9 +26,12 @@ export const VerifyParams = z.object({
 });
 
 export const PhoneVerifyBody = z
-  .object({ confirm_code: z.string().regex(/^\d{4,8}$/, 'the code is 4 to 8 digits').openapi({ example: '0427' }) })
+  .object({
+    confirm_code: z
+      .string()
+      .regex(/^\d{4,8}$/, 'the code is 4 to 8 digits')
+      .openapi({ example: '0427' }),
+  })
   .openapi('PhoneVerifyRequest');
 
-export const PhoneVerifyResult = z
-  .object({ user: UserSchema, token: TokenPairSchema, created: z.boolean() })
-  .openapi('PhoneVerifyResult');
+export const PhoneVerifyResult = z.object({ user: UserSchema, token: TokenPairSchema, created: z.boolean() }).openapi('PhoneVerifyResult');

@@ -16,13 +16,13 @@ import { smsProvider } from './sms';
 const encoder = new TextEncoder();
 
 export function normalisePhone(input: string, region: string): string {
-  let parsed;
+  let parsed: ReturnType<typeof parsePhoneNumber> | undefined;
   try {
     parsed = parsePhoneNumber(input, { defaultCountry: region as CountryCode });
   } catch {
     parsed = undefined;
   }
-  if (!parsed || !parsed.isValid()) throw new ApiError('INVALID_PHONE');
+  if (!parsed?.isValid()) throw new ApiError('INVALID_PHONE');
   return parsed.number;
 }
 

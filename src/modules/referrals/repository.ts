@@ -45,7 +45,11 @@ export interface ReferredUser {
  */
 export async function referredPage(s: Store, referrerId: number, limit: number, offset: number): Promise<{ total: number; rows: ReferredUser[] }> {
   const { users } = s.t;
-  const total = s.db.select({ n: count().as('n') }).from(users).where(eq(users.referredById, referrerId)).as('total');
+  const total = s.db
+    .select({ n: count().as('n') })
+    .from(users)
+    .where(eq(users.referredById, referrerId))
+    .as('total');
   const page = s.db
     .select({ id: users.id, phone: users.phone, email: users.email, username: users.username, referredAt: users.referredAt })
     .from(users)

@@ -40,9 +40,7 @@ export function parseRange({ start, end, tz, now }: DateRangeInput): { from: num
 
 function wholeHour(ms: number): number {
   if (ms % HOUR_MS !== 0) {
-    throw validationError([
-      { path: 'timezone', message: 'time zones whose UTC offset is not a whole number of hours are not supported' },
-    ]);
+    throw validationError([{ path: 'timezone', message: 'time zones whose UTC offset is not a whole number of hours are not supported' }]);
   }
   return ms / HOUR_MS;
 }

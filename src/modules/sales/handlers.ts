@@ -13,7 +13,15 @@ sales.openapi(routes.createProductRoute, async (c) => {
 sales.openapi(routes.listProductsRoute, async (c) => {
   const q = c.req.valid('query');
   const { count, rows } = await service.listProducts(c.var.ctx, q);
-  return c.json(offsetPage(requestUrl(c), q, count, rows.map((p) => service.productView(c.var.ctx, p))), 200);
+  return c.json(
+    offsetPage(
+      requestUrl(c),
+      q,
+      count,
+      rows.map((p) => service.productView(c.var.ctx, p)),
+    ),
+    200,
+  );
 });
 
 sales.openapi(routes.patchProductRoute, async (c) => {

@@ -14,7 +14,7 @@ import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { binaryOrder, clockMs, jsonArray, jsonGroupArray, jsonTable, jsonValue } from '../../db/dialect/sql';
 import { GAP_COLUMNS, type OrderStatus, type orderItems, type orders, type products } from '../../db/schema';
 import { fromRow } from '../../db/rows';
-import { raw, type Lock, type Raw, type Row, type Store } from '../../db/store';
+import { raw, type Lock, type Row, type Store } from '../../db/store';
 
 export type ProductRow = typeof products.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
@@ -41,9 +41,15 @@ const linesTable = (s: Store, lines: [number, number, number][]) =>
 // ---- rows read with raw SQL (snake_case columns), mapped as drizzle would ------------------
 
 // Rows of raw statements, read with this backend's column definitions.
-const productFromRow = (s: Store) => (r: Row): ProductRow => fromRow(s.t.products, r);
+const productFromRow =
+  (s: Store) =>
+  (r: Row): ProductRow =>
+    fromRow(s.t.products, r);
 const orderFromRow = (s: Store, r: Row): OrderRow => fromRow(s.t.orders, r);
-const itemFromRow = (s: Store) => (r: Row): ItemRow => fromRow(s.t.orderItems, r);
+const itemFromRow =
+  (s: Store) =>
+  (r: Row): ItemRow =>
+    fromRow(s.t.orderItems, r);
 
 // ---- products ------------------------------------------------------------------------------
 
@@ -61,7 +67,11 @@ export async function productPage(s: Store, limit: number, offset: number): Prom
   return { count: Number(total[0]?.n ?? 0), rows: page.map(productFromRow(s)) };
 }
 
-export async function updateProductRow(s: Store, id: number, values: Partial<Pick<ProductRow, 'name' | 'price' | 'updatedAt'>>): Promise<ProductRow | null> {
+export async function updateProductRow(
+  s: Store,
+  id: number,
+  values: Partial<Pick<ProductRow, 'name' | 'price' | 'updatedAt'>>,
+): Promise<ProductRow | null> {
   const { products } = s.t;
   return (await s.run(s.db.update(products).set(values).where(eq(products.id, id)).returning()))[0] ?? null;
 }
@@ -121,7 +131,12 @@ export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], fig
   const paidAt = row.paidAt ?? (figures ? clockMs(s.dialect) : null);
   const aggregates = figures ? [...applyOrder(s, figures, paidHour(newId), 1, ALWAYS), ...settleFirstPurchase(row.customerId)] : [];
   const results = await s.write(
-    [s.db.insert(orders).values({ ...row, paidAt }), raw(insertItems(s, newId, items)), ...aggregates.map((q) => raw(q)), raw(sql`SELECT * FROM orders WHERE id = ${newId}`)],
+    [
+      s.db.insert(orders).values({ ...row, paidAt }),
+      raw(insertItems(s, newId, items)),
+      ...aggregates.map((q) => raw(q)),
+      raw(sql`SELECT * FROM orders WHERE id = ${newId}`),
+    ],
     SALES_LOCK,
   );
   return orderFromRow(s, (results[results.length - 1] as Row[])[0]!);
@@ -347,7 +362,10 @@ export async function bucketFigures(s: Store, buckets: HourRange[], interval: 'h
 }
 
 function hourFigures(s: Store, first: number, end: number): SQL {
-  const figures = jsonArray(s.dialect, sql`h.hour - ${int(first)}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count, h.first_purchase_amount`);
+  const figures = jsonArray(
+    s.dialect,
+    sql`h.hour - ${int(first)}, h.total_amount, h.c0, h.coupon_amount, h.first_purchase_count, h.first_purchase_amount`,
+  );
   return sql`SELECT ${jsonGroupArray(s.dialect, figures)} AS figures FROM sales_hours h WHERE h.hour >= ${first} AND h.hour < ${end}`;
 }
 

@@ -79,7 +79,10 @@ at most 1,000 and an order has at most 100 lines, so an order is at most 10^14. 
 capped at 2^53 / 32 (a day of 25 hours stays below 2^53) and a product's all-time amount at 2^53 − 1: an
 order (or a status change) that would pass a cap is 409 \`SALES_LIMIT_EXCEEDED\` and records nothing.`,
   request: { body: jsonBody(CreateOrderBody) },
-  responses: { 201: jsonResponse(OrderSchema, 'The recorded order.'), ...errorResponses([DENIED, 'NOT_FOUND', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }) },
+  responses: {
+    201: jsonResponse(OrderSchema, 'The recorded order.'),
+    ...errorResponses([DENIED, 'NOT_FOUND', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }),
+  },
 });
 
 export const getOrderRoute = createRoute({

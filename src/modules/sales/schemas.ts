@@ -98,14 +98,23 @@ const timezone = z
 export const LiveSalesQuery = z.object({
   'start-date': dateParam('start-date', '`YYYY-MM-DD` (local midnight) or an ISO 8601 date-time.'),
   'end-date': dateParam('end-date', '`YYYY-MM-DD` (the whole local day) or an ISO 8601 date-time; default now.').optional(),
-  interval: z.enum(['hour', 'day']).default('hour').openapi({ param: { name: 'interval', in: 'query' } }),
+  interval: z
+    .enum(['hour', 'day'])
+    .default('hour')
+    .openapi({ param: { name: 'interval', in: 'query' } }),
   timezone,
 });
 
 export const SalesChartQuery = z.object({
   'start-date': dateParam('start-date', '`YYYY-MM-DD` (local midnight) or an ISO 8601 date-time.'),
   'end-date': dateParam('end-date', '`YYYY-MM-DD` (the whole local day) or an ISO 8601 date-time; default now.').optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(10).openapi({ param: { name: 'limit', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
   timezone,
 });
 

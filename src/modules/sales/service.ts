@@ -105,7 +105,10 @@ export async function createOrder(ctx: Ctx, input: CreateOrderInput) {
   const s = ctx.store;
   const [customer, catalogue] = await Promise.all([
     repo.userExists(s, input.customer_id),
-    loadProducts(s, input.items.map((i) => i.product_id)),
+    loadProducts(
+      s,
+      input.items.map((i) => i.product_id),
+    ),
   ]);
   if (!customer) throw new ApiError('NOT_FOUND', { detail: `No user ${input.customer_id}.` });
   const items = input.items.map((i) => {

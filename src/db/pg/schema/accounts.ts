@@ -58,4 +58,3 @@ export const rateLimits = pgTable('rate_limits', {
   windowStart: bigint('window_start', { mode: 'number' }).notNull(),
   count: bigint('count', { mode: 'number' }).notNull(),
 });
-

@@ -74,10 +74,7 @@ export const payments = pgTable(
     cancelledAt: bigint('cancelled_at', { mode: 'number' }),
     refundReason: text('refund_reason'),
   },
-  (t) => [
-    index('payments_user_paid').on(t.userId, t.paidAt, t.id),
-    uniqueIndex('payments_external_tx').on(t.externalTransactionId),
-  ],
+  (t) => [index('payments_user_paid').on(t.userId, t.paidAt, t.id), uniqueIndex('payments_external_tx').on(t.externalTransactionId)],
 );
 
 export const idempotencyKeys = pgTable(

@@ -5,7 +5,6 @@ import { index, bigint, pgTable, text } from 'drizzle-orm/pg-core';
 import { users } from './accounts';
 import { MACHINE_STATUSES, MACHINE_COMMANDS, OPERATION_RESULTS } from '../../schema/machines';
 
-
 export const machines = pgTable(
   'machines',
   {
@@ -20,10 +19,7 @@ export const machines = pgTable(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
-  (t) => [
-    index('machines_owner_id').on(t.ownerId, t.id),
-    index('machines_status_id').on(t.status, t.id),
-  ],
+  (t) => [index('machines_owner_id').on(t.ownerId, t.id), index('machines_status_id').on(t.status, t.id)],
 );
 
 export const machineOperations = pgTable(
@@ -48,4 +44,3 @@ export const machineOperations = pgTable(
     index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
   ],
 );
-

@@ -5,9 +5,7 @@ import { sql } from 'drizzle-orm';
 import { check, index, bigint, primaryKey, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { intBool } from './types';
 import { users } from './accounts';
-import { COUNTED_STATUSES, ORDER_STATUSES, GAP_COLUMNS, MAX_EXACT, hourCap } from '../../schema/sales';
-
-
+import { ORDER_STATUSES, GAP_COLUMNS, MAX_EXACT, hourCap } from '../../schema/sales';
 
 export const products = pgTable(
   'products',
@@ -44,9 +42,7 @@ export const orders = pgTable(
   },
   (t) => [
     uniqueIndex('orders_one_first_purchase').on(t.customerId).where(sql`is_first_purchase = 1`),
-    index('orders_customer_counted')
-      .on(t.customerId, t.paidAt, t.id)
-      .where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
+    index('orders_customer_counted').on(t.customerId, t.paidAt, t.id).where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
   ],
 );
 
