@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 const backend = process.env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
 // This run's database names start with edge_test_<PG_RUN>_ (its start time in base 36).
 process.env.PG_RUN ??= Date.now().toString(36);
+// PostgreSQL itself (never a pooler), for creating and dropping the test databases.
+process.env.PG_URL ??= 'postgresql://app:app@127.0.0.1:5432/app_test';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
@@ -18,6 +20,9 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             DB_BACKEND: backend,
             PG_RUN: process.env.PG_RUN!,
+            // Straight to PostgreSQL, never through a pooler: tests/setup.ts copies the template
+            // database with it, while the worker's HYPERDRIVE may point at PgBouncer.
+            PG_ADMIN_URL: backend === 'postgres' ? process.env.PG_URL! : '',
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',

@@ -1,11 +1,13 @@
 // `npm run dev [-- wrangler dev args]`: prepares .dev.vars (a random JWT secret) when missing,
 // applies the D1 migrations locally, then starts `wrangler dev` with the extra arguments.
-// `npm run dev -- --backend postgres [--pg-url URL] [wrangler dev args]`: the worker uses Postgres
-// through the HYPERDRIVE binding instead (the dev database, edge_dev by default, is created if missing
-// and migrated; fill it with `npm run seed -- --backend postgres …`).
+// `npm run dev -- --backend postgres [--pg-url URL] [--pooler=false] [wrangler dev args]`: the worker
+// uses Postgres through the HYPERDRIVE binding instead (the dev database, edge_dev by default, is
+// created if missing and migrated; fill it with `npm run seed -- --backend postgres …`). The binding
+// leads to the local PgBouncer that stands in for Hyperdrive (scripts/pgbouncer.sh);
+// --pooler=false connects straight to PostgreSQL.
 import { spawn } from 'node:child_process';
 import { applyMigrations, ensureDevVars, ROOT } from './lib.mjs';
-import { DEV_PG_URL, pgWranglerSetup, preparePg, redact } from './pg-dev.mjs';
+import { DEV_PG_URL, pgWranglerSetup, preparePg, redact, viaPooler } from './pg-dev.mjs';
 
 /** Takes our own `--name value` / `--name=value` out of argv; everything else goes to wrangler. */
 function takeOption(argv, name, fallback) {
@@ -20,15 +22,19 @@ function takeOption(argv, name, fallback) {
 }
 
 const [backend, afterBackend] = takeOption(process.argv.slice(2), 'backend', 'd1');
-const [pgUrl, args] = takeOption(afterBackend, 'pg-url', process.env.PG_URL ?? DEV_PG_URL);
+const [pgUrl, afterUrl] = takeOption(afterBackend, 'pg-url', process.env.PG_URL ?? DEV_PG_URL);
+const [pooler, args] = takeOption(afterUrl, 'pooler', 'true');
 if (!['d1', 'postgres'].includes(backend)) throw new Error('--backend is d1 or postgres');
+if (!['true', 'false'].includes(pooler)) throw new Error('--pooler is true or false');
 
 ensureDevVars();
 let env = process.env;
 if (backend === 'postgres') {
   await preparePg(pgUrl);
   console.log(`Postgres migrations applied: ${redact(pgUrl)}`);
-  const setup = pgWranglerSetup(pgUrl, args);
+  const workerUrl = pooler === 'false' ? pgUrl : viaPooler(pgUrl);
+  if (workerUrl !== pgUrl) console.log(`Through the local pooler: ${redact(workerUrl)}`);
+  const setup = pgWranglerSetup(workerUrl, args);
   env = { ...process.env, ...setup.env };
   args.push(...setup.args);
 } else {

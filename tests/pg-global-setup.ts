@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { migratePg } from '../scripts/pg-migrate.mjs';
 
-export const ADMIN_URL = process.env.PG_URL ?? 'postgresql://app:app@127.0.0.1:5432/app_test';
+export const ADMIN_URL = process.env.PG_URL!; // vitest.config.ts sets the default
 // Names carry this run's id (vitest.config.ts sets PG_RUN), so runs side by side never touch each
 // other's databases; leftovers of runs that crashed more than two hours ago are dropped.
 const RUN = process.env.PG_RUN!;
