@@ -18,7 +18,7 @@
 // the floor) for GET loads and to none otherwise; null means none.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { ensureDevVars, parseArgs, ROOT } from '../scripts/lib.mjs';
@@ -204,6 +204,7 @@ async function pgVersion() {
   }
 }
 
+const loadAtStart = loadavg()[0];
 const results = {};
 for (const backend of BACKENDS) {
   try {
@@ -220,7 +221,8 @@ const pgVer = BACKENDS.includes('postgres') ? await pgVersion().catch(() => '?')
 const pgPath = opts.pooler ? 'through PgBouncer (transaction mode) as local Hyperdrive' : 'straight through local Hyperdrive (no pooler)';
 const runtimes = BACKENDS.map((b) => (b === 'd1' ? 'SQLite D1' : `Postgres ${pgVer} ${pgPath}`));
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
-  `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario. ` +
+  `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario; ` +
+  `1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end. ` +
   '"% floor": requests/s as a percentage of the same backend\'s `/health` floor in this run (the mean of its two floor rows).';
 
 const find = (b, name) => results[b].find((r) => r.scenario === name);
