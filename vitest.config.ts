@@ -7,6 +7,8 @@ import { DEFAULT_PG_URL } from './scripts/pg-migrate.mjs';
 const backend = process.env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
 // This run's database names start with edge_test_<PG_RUN>_ (its start time in base 36).
 process.env.PG_RUN ??= Date.now().toString(36);
+// PostgreSQL itself (never a pooler), for creating and dropping the test databases.
+process.env.PG_URL ??= DEFAULT_PG_URL;
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
@@ -16,12 +18,18 @@ export default defineConfig(async () => {
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
           // wrangler.toml declares no Hyperdrive (a D1-only deploy needs none): the Postgres run adds it,
-          // on the server that tests/pg-global-setup.ts prepares (PG_URL, else the local test database).
-          ...(backend === 'postgres' ? { hyperdrives: { HYPERDRIVE: process.env.PG_URL ?? DEFAULT_PG_URL } } : {}),
+          // on the server that tests/pg-global-setup.ts prepares (PG_URL), or on the pooler in front of
+          // it (`npm run test:pg:pooled` sets wrangler's local-connection variable, scripts/pgbouncer.sh).
+          ...(backend === 'postgres'
+            ? { hyperdrives: { HYPERDRIVE: process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE ?? process.env.PG_URL! } }
+            : {}),
           bindings: {
             TEST_MIGRATIONS: migrations,
             DB_BACKEND: backend,
             PG_RUN: process.env.PG_RUN!,
+            // Straight to PostgreSQL, never through a pooler: tests/setup.ts copies the template
+            // database with it, while the worker's HYPERDRIVE may point at PgBouncer.
+            PG_ADMIN_URL: backend === 'postgres' ? process.env.PG_URL! : '',
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',

@@ -1,33 +1,42 @@
-// `npm run bench -- [--backend d1|postgres|both] [--pg-url URL] [--only text] [--duration 10]
-//   [--connections 10] [--port 8799]`
+// `npm run bench -- [--backend d1|postgres|both] [--pg-url URL] [--pooler=false] [--only text]
+//   [--duration 10] [--connections 10] [--port 8799]`
 // Starts `wrangler dev` on the seeded local database (run `npm run seed` first; for postgres
 // `npm run seed -- --backend postgres …`, which fills both with the same rows), drives each
 // scenario with autocannon and prints p50/p95/p99 latency and requests/s as a Markdown table
 // (also written to bench/results/). `both` runs every scenario on D1, then on Postgres, and prints
-// one table with a column group per backend. Scenarios live in bench/scenarios/<domain>.mjs:
+// one table with a column group per backend. Postgres is reached through the local PgBouncer in
+// transaction mode that stands in for Hyperdrive (scripts/pgbouncer.sh; --pooler=false connects the
+// worker straight to PostgreSQL). Every scenario's requests/s is also given as a percentage of the
+// `/health` floor of the same backend in the same run (the floor rows always run, --only or not: at the start and again at the end),
+// and with `both` Postgres's requests/s as a percentage of D1's; scenarios under the targets of a
+// scenario's `target` (% of the floor) are listed after the table.
+// Scenarios live in bench/scenarios/<domain>.mjs:
 //   export default async function (ctx) { return [scenario, ...] }
-// where a scenario is { name, path, method?, body?, token?, headers?, setupRequest?(req) } for an
-// autocannon load, or { name, run: async (ctx) => ({ latencies: number[], errors: number }) } for a
-// measurement of its own (e.g. a round trip through a queue).
+// where a scenario is { name, path, method?, body?, token?, headers?, setupRequest?(req), target? } for
+// an autocannon load, or { name, run: async (ctx) => ({ latencies: number[], errors: number }), target? }
+// for a measurement of its own (e.g. a round trip through a queue). `target` defaults to 70 (% of
+// the floor) for GET loads and to none otherwise; null means none.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { cli, ensureDevVars, ROOT, UsageError } from '../scripts/lib.mjs';
-import { DEV_PG_URL, pgWranglerSetup, preparePg } from '../scripts/pg-dev.mjs';
+import { DEV_PG_URL, pgWranglerSetup, preparePg, viaPooler } from '../scripts/pg-dev.mjs';
 import { SEED_PASSWORD } from '../scripts/seed/accounts.mjs';
 
 const BACKEND_SETS = { d1: ['d1'], postgres: ['postgres'], both: ['d1', 'postgres'] };
 const opts = cli({
   script: 'bench',
-  usage: 'npm run bench -- [--backend d1|postgres|both] [--only text] [--duration 10] [--connections 10] [--port 8799]',
+  usage: 'npm run bench -- [--backend d1|postgres|both] [--only text] [--duration 10] [--connections 10] [--port 8799] [--pooler=false]',
   about: `Starts wrangler dev on the seeded local database (npm run seed first), drives every scenario of
-bench/scenarios/ with autocannon and prints p50/p95/p99 latency and requests/s (also in bench/results/).`,
+bench/scenarios/ with autocannon and prints p50/p95/p99 latency, requests/s and requests/s as a
+percentage of the /health floor of the same run (also in bench/results/).`,
   options: {
     backend: ['d1', 'd1, postgres, or both (one table with a column group per backend)'],
     'pg-url': [process.env.PG_URL ?? DEV_PG_URL, 'the Postgres database of --backend postgres|both'],
-    only: ['', 'run only the scenarios whose name contains this text'],
+    pooler: [true, 'reach Postgres through the local PgBouncer (Hyperdrive stand-in); --pooler=false: directly'],
+    only: ['', 'run only the scenarios whose name contains this text (the floor rows always run)'],
     duration: [10, 'seconds per scenario'],
     connections: [10, 'concurrent connections'],
     port: [8799, 'port of the wrangler dev server it starts'],
@@ -39,6 +48,11 @@ bench/scenarios/ with autocannon and prints p50/p95/p99 latency and requests/s (
 const BACKENDS = BACKEND_SETS[opts.backend];
 const LABEL = { d1: 'D1', postgres: 'Postgres' };
 const base = `http://127.0.0.1:${opts.port}`;
+/** The floor the percentages are of, and the targets of the issue (docs/performance.md). */
+const FLOOR = 'floor: GET /health (one trivial database query)';
+const FLOOR_AGAIN = 'floor: GET /health again, after the scenarios';
+const READ_TARGET = 70;
+const PG_OF_D1_TARGET = 50;
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -58,7 +72,8 @@ async function up() {
 async function startServer(backend) {
   ensureDevVars();
   if (await up()) throw new Error(`something already answers on port ${opts.port}; pick another with --port`);
-  const pgSetup = backend === 'postgres' ? pgWranglerSetup(opts['pg-url']) : { env: {}, args: [] };
+  // The worker's Hyperdrive binding leads to the pooler; seeding and migrations use PostgreSQL itself.
+  const pgSetup = backend === 'postgres' ? pgWranglerSetup(opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url']) : { env: {}, args: [] };
   const child = spawn(
     'npx',
     [
@@ -150,6 +165,29 @@ function load(scenario) {
   });
 }
 
+/** Runs one scenario and returns its row. */
+async function measure(backend, scenario, ctx) {
+  const started = Date.now();
+  const r = scenario.run ? await scenario.run(ctx) : await load(scenario);
+  const seconds = r.seconds ?? (Date.now() - started) / 1000;
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  const isFloor = scenario.name.startsWith('floor:');
+  const row = {
+    scenario: scenario.name,
+    requests: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    rps: sorted.length / seconds,
+    errors: r.errors,
+    target: scenario.target !== undefined ? scenario.target : !scenario.run && (scenario.method ?? 'GET') === 'GET' && !isFloor ? READ_TARGET : null,
+  };
+  console.log(
+    `[${backend}] ${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`,
+  );
+  return row;
+}
+
 /** Runs every scenario (filtered by --only) against a server on `backend`; rows in run order. */
 async function runAll(backend) {
   if (backend === 'postgres') await preparePg(opts['pg-url']); // creates/migrates only; the seed fills it
@@ -175,26 +213,13 @@ async function runAll(backend) {
         continue;
       }
       for (const scenario of scenarios) {
-        if (opts.only && !scenario.name.includes(opts.only)) continue;
-        const started = Date.now();
-        const r = scenario.run ? await scenario.run(ctx) : await load(scenario);
-        const seconds = r.seconds ?? (Date.now() - started) / 1000;
-        const sorted = [...r.latencies].sort((a, b) => a - b);
-        const row = {
-          scenario: scenario.name,
-          requests: sorted.length,
-          p50: round(percentile(sorted, 50)),
-          p95: round(percentile(sorted, 95)),
-          p99: round(percentile(sorted, 99)),
-          rps: sorted.length / seconds,
-          errors: r.errors,
-        };
-        rows.push(row);
-        console.log(
-          `[${backend}] ${row.scenario}: p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ${row.rps.toFixed(0)} req/s, ${row.errors} errors`,
-        );
+        if (opts.only && !scenario.name.includes(opts.only) && !scenario.name.startsWith('floor:')) continue;
+        rows.push(await measure(backend, scenario, ctx));
       }
     }
+    // The floor once more at the end: the percentages use the mean of both (a shared machine's load
+    // drifts over a run; the two rows show by how much).
+    rows.push(await measure(backend, { name: FLOOR_AGAIN, path: '/health' }, ctx));
   } finally {
     await stopServer(server);
   }
@@ -211,6 +236,7 @@ async function pgVersion() {
   }
 }
 
+const loadAtStart = loadavg()[0];
 const results = {};
 for (const backend of BACKENDS) {
   try {
@@ -224,32 +250,68 @@ for (const backend of BACKENDS) {
 }
 
 const pgVer = BACKENDS.includes('postgres') ? await pgVersion().catch(() => '?') : '';
-const runtimes = BACKENDS.map((b) => (b === 'd1' ? 'SQLite D1' : `Postgres ${pgVer} through local Hyperdrive`));
+const pgPath = opts.pooler ? 'through PgBouncer (transaction mode) as local Hyperdrive' : 'straight through local Hyperdrive (no pooler)';
+const runtimes = BACKENDS.map((b) => (b === 'd1' ? 'SQLite D1' : `Postgres ${pgVer} ${pgPath}`));
 const header =
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ` +
-  `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario.`;
-const cells = (r) => (!r ? ['—', '—', '—', '—', '—'] : r.failed ? ['failed', '', '', '', ''] : [r.p50, r.p95, r.p99, r.rps.toFixed(0), r.errors]);
+  `wrangler dev (local workerd + ${runtimes.join(' / ')}), ${opts.connections} connections, ${opts.duration} s per scenario; ` +
+  `1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end. ` +
+  '"% floor": requests/s as a percentage of the same backend\'s `/health` floor in this run (the mean of its two floor rows).';
+
+const find = (b, name) => results[b].find((r) => r.scenario === name);
+const floorRps = Object.fromEntries(BACKENDS.map((b) => [b, ((find(b, FLOOR)?.rps ?? NaN) + (find(b, FLOOR_AGAIN)?.rps ?? NaN)) / 2]));
+const pct = (n, of) => (n > 0 && of > 0 ? Math.round((100 * n) / of) : NaN);
+const ofFloor = (b, r) => pct(r.rps, floorRps[b]);
+const pgOfD1 = (name) => pct(find('postgres', name)?.rps, find('d1', name)?.rps);
+const show = (n) => (Number.isNaN(n) ? '—' : `${n}%`);
+const cells = (b, r) =>
+  !r
+    ? ['—', '—', '—', '—', '—', '—']
+    : r.failed
+      ? ['failed', '', '', '', '', '']
+      : [r.p50, r.p95, r.p99, r.rps.toFixed(0), show(ofFloor(b, r)), r.errors];
+const cols = ['p50 ms', 'p95 ms', 'p99 ms', 'req/s', '% floor', 'errors'];
+// One row per scenario in first-seen order; a scenario one backend did not run shows —.
+const names = [...new Set(BACKENDS.flatMap((b) => results[b].map((r) => r.scenario)))];
 let table;
 if (BACKENDS.length === 1) {
-  const rows = results[BACKENDS[0]];
+  const b = BACKENDS[0];
   table = [
-    '| scenario | requests | p50 ms | p95 ms | p99 ms | req/s | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.failed ? '' : r.requests} | ${cells(r).join(' | ')} |`),
+    `| scenario | requests | ${cols.join(' | ')} |`,
+    `|---|---:|${cols.map(() => '---:').join('|')}|`,
+    ...results[b].map((r) => `| ${r.scenario} | ${r.failed ? '' : r.requests} | ${cells(b, r).join(' | ')} |`),
   ].join('\n');
 } else {
-  // One row per scenario in first-seen order; a scenario one backend did not run shows —.
-  const names = [...new Set(BACKENDS.flatMap((b) => results[b].map((r) => r.scenario)))];
-  const find = (b, name) => results[b].find((r) => r.scenario === name);
-  const cols = ['p50 ms', 'p95 ms', 'p99 ms', 'req/s', 'errors'];
   table = [
-    `| scenario | ${BACKENDS.flatMap((b) => cols.map((c) => `${LABEL[b]} ${c}`)).join(' | ')} |`,
-    `|---|${BACKENDS.flatMap(() => cols.map(() => '---:')).join('|')}|`,
-    ...names.map((n) => `| ${n} | ${BACKENDS.flatMap((b) => cells(find(b, n))).join(' | ')} |`),
+    `| scenario | ${BACKENDS.flatMap((b) => cols.map((c) => `${LABEL[b]} ${c}`)).join(' | ')} | Postgres % of D1 req/s |`,
+    `|---|${BACKENDS.flatMap(() => cols.map(() => '---:')).join('|')}|---:|`,
+    ...names.map((n) => `| ${n} | ${BACKENDS.flatMap((b) => cells(b, find(b, n))).join(' | ')} | ${show(pgOfD1(n))} |`),
   ].join('\n');
 }
-console.log(`\n${header}\n\n${table}`);
+
+/** The scenarios under the issue's targets: % of the floor per backend, and Postgres against D1. */
+function misses() {
+  const out = [];
+  for (const b of BACKENDS) {
+    for (const r of results[b]) {
+      if (r.failed || r.target == null) continue;
+      const p = ofFloor(b, r);
+      if (!(p >= r.target)) out.push(`- ${LABEL[b]}: ${r.scenario}: ${show(p)} of the floor (target ${r.target}%)`);
+      if (r.errors > 0) out.push(`- ${LABEL[b]}: ${r.scenario}: ${r.errors} errors (target 0)`);
+    }
+  }
+  if (BACKENDS.length === 2) {
+    for (const n of names) {
+      const p = pgOfD1(n);
+      if (!n.startsWith('floor:') && !(p >= PG_OF_D1_TARGET)) out.push(`- Postgres/D1: ${n}: ${show(p)} (target ${PG_OF_D1_TARGET}%)`);
+    }
+  }
+  return out.length ? `Below target:\n\n${out.join('\n')}` : 'Every scenario meets its target.';
+}
+
+const report = `${header}\n\n${table}\n\n${misses()}\n`;
+console.log(`\n${report}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const suffix = opts.backend === 'd1' ? '' : `-${opts.backend}`; // today's d1 file names stay as they were
-writeFileSync(new URL(`./results/${stamp}${suffix}.md`, import.meta.url), `${header}\n\n${table}\n`);
+writeFileSync(new URL(`./results/${stamp}${suffix}.md`, import.meta.url), report);

@@ -1,11 +1,13 @@
 // `npm run dev [-- wrangler dev args]` (`-- --help` lists the options): prepares .dev.vars (a random JWT secret) when missing,
 // applies the D1 migrations locally, then starts `wrangler dev` with the extra arguments.
-// `npm run dev -- --backend postgres [--pg-url URL] [wrangler dev args]`: the worker uses Postgres
-// through the HYPERDRIVE binding instead (the dev database, edge_dev by default, is created if missing
-// and migrated; fill it with `npm run seed -- --backend postgres …`).
+// `npm run dev -- --backend postgres [--pg-url URL] [--pooler=false] [wrangler dev args]`: the worker
+// uses Postgres through the HYPERDRIVE binding instead (the dev database, edge_dev by default, is
+// created if missing and migrated; fill it with `npm run seed -- --backend postgres …`). The binding
+// leads to the local PgBouncer that stands in for Hyperdrive (scripts/pgbouncer.sh);
+// --pooler=false connects straight to PostgreSQL.
 import { spawn, spawnSync } from 'node:child_process';
 import { applyMigrations, cli, ensureDevVars, fail, ROOT, UsageError } from './lib.mjs';
-import { DEV_PG_URL, pgWranglerSetup, preparePg, redact } from './pg-dev.mjs';
+import { DEV_PG_URL, pgWranglerSetup, preparePg, redact, viaPooler } from './pg-dev.mjs';
 
 const opts = cli({
   script: 'dev',
@@ -15,14 +17,17 @@ wrangler dev (the API on http://localhost:8787). Other options go to wrangler de
   options: {
     backend: ['d1', 'd1, or postgres through the HYPERDRIVE binding (creates and migrates the dev database)'],
     'pg-url': [process.env.PG_URL ?? DEV_PG_URL, 'the Postgres dev database of --backend postgres'],
+    pooler: [true, 'with --backend postgres: reach it through the local PgBouncer (Hyperdrive stand-in); false: directly'],
   },
   check: (o) => {
     if (!['d1', 'postgres'].includes(o.backend)) throw new UsageError('--backend is d1 or postgres');
+    if (!['true', 'false'].includes(String(o.pooler))) throw new UsageError('--pooler is true or false');
   },
   rest: true,
 });
 const backend = opts.backend;
 const pgUrl = opts['pg-url'];
+const pooler = String(opts.pooler);
 const args = opts._;
 refuseUnknownWranglerOptions(args);
 
@@ -40,7 +45,9 @@ let env = process.env;
 if (backend === 'postgres') {
   await preparePg(pgUrl).catch((err) => fail('dev', err.message, 1));
   console.log(`Postgres migrations applied: ${redact(pgUrl)}`);
-  const setup = pgWranglerSetup(pgUrl, args);
+  const workerUrl = pooler === 'false' ? pgUrl : viaPooler(pgUrl);
+  if (workerUrl !== pgUrl) console.log(`Through the local pooler: ${redact(workerUrl)}`);
+  const setup = pgWranglerSetup(workerUrl, args);
   env = { ...process.env, ...setup.env };
   args.push(...setup.args);
 } else {

@@ -1,5 +1,6 @@
 // The local Postgres dev database behind `npm run dev|seed|bench -- --backend postgres`: create it,
 // migrate it, and copy the seeded local D1 (SQLite) file into it so both backends hold the same rows.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -34,6 +35,34 @@ export function pgWranglerSetup(url, args = []) {
     env: { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url },
     args: [...configArgs, '--var', 'DB_BACKEND:postgres', ...(args.includes('--persist-to') ? [] : ['--persist-to', PG_PERSIST_DIR])],
   };
+}
+
+/**
+ * `url` through the local PgBouncer that stands in for Hyperdrive (scripts/pgbouncer.sh, started or
+ * reloaded here; docs/performance.md, "Pooled Postgres"): same role, password and database, the pooler's
+ * address. Only for the local server: the pooler forwards to 127.0.0.1.
+ */
+export function viaPooler(url) {
+  const target = new URL(url);
+  if (!['127.0.0.1', 'localhost'].includes(target.hostname))
+    throw new Error(`the local pooler serves only the local PostgreSQL, not ${redact(url)}; add --pooler=false`);
+  const res = spawnSync('bash', [join(ROOT, 'scripts/pgbouncer.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      PG_USER: decodeURIComponent(target.username),
+      PG_PASSWORD: decodeURIComponent(target.password),
+      PG_PORT: target.port || '5432',
+      PG_DB: decodeURIComponent(target.pathname.slice(1)),
+    },
+  });
+  if (res.status !== 0)
+    throw new Error('scripts/pgbouncer.sh failed (installing PgBouncer needs root); or connect straight to PostgreSQL with --pooler=false');
+  const pooler = new URL(res.stdout.trim().split('\n').pop());
+  target.hostname = pooler.hostname;
+  target.port = pooler.port;
+  return target.toString();
 }
 
 export const redact = (url) => url.replace(/:[^:@/]*@/, ':***@');

@@ -2,9 +2,9 @@
 // run: builds the template database from migrations-pg/; each test file then gets its own copy
 // (tests/setup.ts), the Postgres counterpart of the per-file D1 storage. Teardown drops the copies.
 import pg from 'pg';
-import { DEFAULT_PG_URL, migratePg } from '../scripts/pg-migrate.mjs';
+import { migratePg } from '../scripts/pg-migrate.mjs';
 
-export const ADMIN_URL = process.env.PG_URL ?? DEFAULT_PG_URL;
+export const ADMIN_URL = process.env.PG_URL!; // vitest.config.ts sets the default
 // Names carry this run's id (vitest.config.ts sets PG_RUN), so runs side by side never touch each
 // other's databases; leftovers of runs that crashed more than two hours ago are dropped.
 const RUN = process.env.PG_RUN!;

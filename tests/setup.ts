@@ -9,7 +9,9 @@ if (vars.DB_BACKEND === 'postgres') {
   // (tests/pg-global-setup.ts), as D1 storage is isolated per file. The worker, and the tests' own
   // queries (tests/db.ts), reach it through PG_DATABASE.
   const name = `edge_test_${vars.PG_RUN as string}_f${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: (env.HYPERDRIVE as Hyperdrive).connectionString });
+  // CREATE DATABASE … TEMPLATE goes straight to PostgreSQL (PG_ADMIN_URL), not through the HYPERDRIVE
+  // binding, which may lead to a transaction-mode pooler (scripts/pgbouncer.sh).
+  const admin = new pg.Client({ connectionString: vars.PG_ADMIN_URL as string });
   admin.on('error', () => {}); // see PgConnection
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}" TEMPLATE "edge_test_${vars.PG_RUN as string}_template"`);

@@ -1,28 +1,64 @@
 // Catalog and payments at volume (run `npm run seed -- --users 10000 --exams 1000000 --courses 1000000
 // --payments 1000000` first): the list variants of the contract, deep paging both ways, payment
-// history, and apply with a distinct (user, exam) pair on every request.
+// history, apply with a distinct (user, exam) pair on every request, and one user's burst of
+// concurrent applies to distinct exams. (Search: search.mjs.)
 const APPLY_USERS = 100;
 const APPLY_EXAMS = 20;
+const PRICE = 10_000;
+// The burst: BURST_ROUNDS rounds, one after another, of BURST concurrent applies by one user (user6000)
+// to BURST exams it has not applied for (each round has its own fresh exams).
+const BURST = 16;
+const BURST_ROUNDS = 20;
+const BURST_USER = 6000;
+// Apply and the burst: the issue's target is 60% of the /health floor.
+const APPLY_TARGET = 60;
 
+/** n new open exams at PRICE, created by staff a few at a time. */
 async function freshExams(ctx, n) {
   const now = Date.now();
-  const ids = [];
-  for (let i = 0; i < n; i++) {
+  const create = async (i) => {
     const res = await ctx.fetchJson('/api/exams', {
       method: 'POST',
       token: ctx.staffToken,
       body: {
         title: `Bench exam ${now}-${i}`,
         description: 'bench',
-        price: 10_000,
+        price: PRICE,
         start_at: new Date(now - 3600_000).toISOString(),
         end_at: new Date(now + 86_400_000).toISOString(),
       },
     });
     if (res.status !== 201) throw new Error(`creating a bench exam failed: ${res.status}`);
-    ids.push(res.body.id);
-  }
+    return res.body.id;
+  };
+  const ids = [];
+  for (let i = 0; i < n; i += 8) ids.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, (_, k) => create(i + k)))));
   return ids;
+}
+
+/**
+ * Rounds of BURST concurrent applies by one user, each round to its own BURST exams: every request
+ * is a real 201 payment. Latency is per request, from the round's start; a non-201 is an error.
+ */
+async function burst(ctx, token, exams) {
+  const latencies = [];
+  let errors = 0;
+  const apply = async (exam, started) => {
+    const res = await fetch(`${ctx.base}/api/exams/${exam}/apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ amount: PRICE, payment_method: 'card' }),
+      signal: AbortSignal.timeout(30_000),
+    }).catch(() => null);
+    await res?.arrayBuffer();
+    latencies.push(performance.now() - started);
+    if (res?.status !== 201) errors += 1;
+  };
+  for (let round = 0; round < BURST_ROUNDS; round++) {
+    const started = performance.now();
+    await Promise.all(exams.slice(round * BURST, (round + 1) * BURST).map((exam) => apply(exam, started)));
+  }
+  return { latencies, errors };
 }
 
 export default async function catalog(ctx) {
@@ -34,19 +70,15 @@ export default async function catalog(ctx) {
 
   const appliers = await ctx.userTokens(APPLY_USERS, 5000);
   const exams = await freshExams(ctx, APPLY_EXAMS);
+  const [burster] = await ctx.userTokens(1, BURST_USER);
+  const burstExams = await freshExams(ctx, BURST * BURST_ROUNDS);
   let k = 0;
-  const body = JSON.stringify({ amount: 10_000, payment_method: 'card' });
+  const body = JSON.stringify({ amount: PRICE, payment_method: 'card' });
 
   return [
     { name: 'GET /api/exams (default)', path: '/api/exams', token: reader },
     { name: 'GET /api/exams?status=available', path: '/api/exams?status=available', token: reader },
     { name: 'GET /api/exams?sort=popular', path: '/api/exams?sort=popular', token: reader },
-    { name: 'GET /api/exams?search=advanced calculus', path: '/api/exams?search=advanced%20calculus', token: reader },
-    {
-      name: 'GET /api/courses?search=python OR robotics&status=available',
-      path: '/api/courses?search=python%20OR%20robotics&status=available',
-      token: reader,
-    },
     { name: 'GET /api/exams?page=500', path: '/api/exams?page=500', token: reader },
     { name: 'GET /api/exams?cursor=<offset 500k>', path: `/api/exams?cursor=${cursor}`, token: reader },
     { name: 'GET /api/me/payments', path: '/api/me/payments', token: reader },
@@ -55,7 +87,8 @@ export default async function catalog(ctx) {
       name: 'POST /api/exams/{id}/apply (distinct users)',
       path: `/api/exams/${exams[0]}/apply`,
       method: 'POST',
-      body: { amount: 10_000, payment_method: 'card' },
+      body: { amount: PRICE, payment_method: 'card' },
+      target: APPLY_TARGET,
       // Each request is a new (user, exam) pair, so every one is a real 201 payment.
       amount: APPLY_USERS * APPLY_EXAMS,
       setupRequest(req) {
@@ -64,6 +97,11 @@ export default async function catalog(ctx) {
         const exam = exams[Math.floor(n / APPLY_USERS) % APPLY_EXAMS];
         return { ...req, path: `/api/exams/${exam}/apply`, body, headers: { ...req.headers, authorization: `Bearer ${appliers[user]}` } };
       },
+    },
+    {
+      name: `POST /api/exams/{id}/apply (one user, ${BURST} at once to distinct exams)`,
+      run: () => burst(ctx, burster, burstExams),
+      target: APPLY_TARGET,
     },
   ];
 }
