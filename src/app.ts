@@ -1,5 +1,4 @@
 // Builds the API: cross-cutting middleware, the module routers, the docs and the error handling.
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -8,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { storeMiddleware } from './db/store';
+import { docsPage } from './lib/docs-page';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts/handlers';
@@ -181,8 +181,8 @@ containing U+0000 (in the body, the path or the query) is refused with 400 on ev
 response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
     },
   });
-  app.get('/swagger', swaggerUI({ url: '/openapi.json' }));
-  app.get('/api/docs', swaggerUI({ url: '/openapi.json' }));
+  app.get('/swagger', docsPage);
+  app.get('/api/docs', docsPage);
 
   // 405 for a known path with another method, 404 otherwise; both as problem+json.
   let matchers: { method: string; re: RegExp }[] | null = null;
