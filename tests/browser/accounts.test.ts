@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('accounts', () => {
-  it('signs up, signs out (revoking the session) and signs in again with the keyboard only', async () => {
+  it('signs up, signs out (revoking the session) and signs in again from a deep link, by keyboard', async () => {
     const t = await openPage(browser);
     const { page } = t;
     const email = uniqueEmail('ada');
@@ -36,13 +36,17 @@ describe('accounts', () => {
     const reuse = await call('/api/users/refresh', { body: { refresh: session!.refresh } });
     expect(reuse.status).toBe(401);
 
-    // The sign-in form by keyboard: the heading has focus, Tab reaches the fields, Enter submits.
+    // A deep link while signed out asks to sign in first, then opens the page asked for.
+    await page.goto('/#/payments?status=paid');
+    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    // The sign-in form by keyboard: Tab reaches the fields, Enter submits.
     await page.getByLabel('Email or username').focus();
     await page.keyboard.type(email);
     await page.keyboard.press('Tab');
     await page.keyboard.type(PASSWORD);
     await page.keyboard.press('Enter');
-    await visible(page.getByRole('heading', { name: 'Exams' }));
+    await visible(page.getByRole('heading', { name: 'My payments' }));
+    expect(page.url()).toContain('#/payments?status=paid');
     await expectClean(t);
     await t.context.close();
   });

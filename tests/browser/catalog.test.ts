@@ -43,6 +43,29 @@ describe('catalog and payments', () => {
     await t.context.close();
   });
 
+  it('pages through the courses, ten at a time', async () => {
+    for (let i = 1; i <= 12; i++) await newItem(staffToken, 'courses', { title: `Pottery ${tag} ${i}`, price: 10000 });
+    const member = await newUser();
+    const t = await openPage(browser);
+    const { page } = t;
+    await signIn(page, member.email);
+    await page.goto(`/#/courses?search=${encodeURIComponent(`pottery ${tag}`)}`);
+    const cards = page.locator('ul.items > li');
+    await expect.poll(() => cards.count()).toBe(10);
+    const pager = page.getByRole('navigation', { name: 'Pages' });
+    expect(await pager.textContent()).toContain('Page 1 of 2');
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(() => cards.count()).toBe(2);
+    expect(page.url()).toContain('page=2');
+    expect(await pager.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
+    // Newest first: the first two made are on the last page.
+    expect(await cards.locator('h2').allTextContents()).toEqual([`Pottery ${tag} 2`, `Pottery ${tag} 1`]);
+    await page.goBack();
+    await expect.poll(() => cards.count()).toBe(10);
+    await expectClean(t);
+    await t.context.close();
+  });
+
   it('applies with a payment method, shows the payment, and cancels it', async () => {
     const exam = await newItem(staffToken, 'exams', { title: `TOEIC ${tag} mock`, price: 45000 });
     const member = await newUser();
@@ -56,7 +79,7 @@ describe('catalog and payments', () => {
     await dialog.getByLabel('KakaoPay').check();
     await dialog.getByRole('button', { name: /^Pay/ }).click();
     await visible(page.getByText(`for “TOEIC ${tag} mock”`, { exact: false }));
-    await visible(page.locator('ul.items > li', { hasText: `TOEIC ${tag} mock` }).getByText('Registered'));
+    await visible(page.locator('ul.items > li', { hasText: `TOEIC ${tag} mock` }).locator('.badge', { hasText: 'Registered' }));
 
     await page.getByRole('link', { name: 'See my payments' }).click();
     const row = page.locator('tbody tr', { hasText: `TOEIC ${tag} mock` });

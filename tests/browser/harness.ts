@@ -20,7 +20,7 @@ export interface Tracked {
   context: BrowserContext;
   /** URLs the page tried to reach outside the loopback interface (all blocked). */
   blocked: string[];
-  /** Uncaught script errors. */
+  /** Uncaught script errors in any page of the context. */
   errors: string[];
 }
 
@@ -46,8 +46,8 @@ export async function openPage(browser: Browser, options: BrowserContextOptions 
     w.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  context.on('weberror', (e) => errors.push(String(e.error())));
   const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
   return { page, context, blocked, errors };
 }
 

@@ -51,6 +51,7 @@ describe('routing between static assets and the worker', () => {
   });
 
   it('serves the docs pages from the worker, with their own CSP and only local files', async () => {
+    expect(await (await get('/api/docs')).text()).toBe(await (await get('/swagger')).text());
     for (const path of ['/swagger', '/api/docs']) {
       const res = await get(path);
       expect(res.status, path).toBe(200);

@@ -49,14 +49,15 @@ describe('staff pages', () => {
     await expect.poll(() => page.getByTestId('total-sales').textContent()).toBe('29,000');
     const chart = page.getByRole('img', { name: /Sales per hour: 29,000 in total, 2 first purchases; peak 24,000 at 10:00/ });
     await visible(chart);
-    // The canvas really has a drawing on it (not just an element).
-    const inked = await chart.evaluate((c: HTMLCanvasElement) => {
-      const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-      return n;
-    });
-    expect(inked).toBeGreaterThan(500);
+    // The canvas really has a drawing on it (Chart.js loads on demand, then draws).
+    const inked = () =>
+      chart.evaluate((c: HTMLCanvasElement) => {
+        const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        return n;
+      });
+    await expect.poll(inked, { timeout: 10_000 }).toBeGreaterThan(500);
 
     const rows = page.locator('table.figures tbody tr');
     await expect.poll(() => rows.count()).toBe(2);

@@ -70,11 +70,14 @@ function Main({ route }: { route: Route }) {
   const user = session()?.user;
   const publicPage = PUBLIC[route.path];
   if (!user) {
-    if (!publicPage) queueMicrotask(() => navigate('/signin'));
+    // Back to the page that was asked for once signed in (a deep link, or a session that ended).
+    if (!publicPage) queueMicrotask(() => navigate('/signin', { next: location.hash.slice(1) }));
     return publicPage ? publicPage() : null;
   }
   if (publicPage || route.path === '/') {
-    queueMicrotask(() => navigate('/exams'));
+    // Just signed in (or already): the page that sent the user to sign in (`?next=`), else the exams.
+    const next = route.query.get('next');
+    queueMicrotask(() => (next?.startsWith('/') && !PUBLIC[next.split('?')[0]!] ? (location.hash = `#${next}`) : navigate('/exams')));
     return null;
   }
   const machine = route.path.match(/^\/machines\/(\d+)$/);

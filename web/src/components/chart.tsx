@@ -1,17 +1,25 @@
-// Bar charts with Chart.js (tree-shaken: only the bar controller, two scales, legend and tooltip are
-// bundled). A canvas says nothing to a screen reader, so every chart carries a summary as its
-// accessible name and sits next to a table with the same figures.
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
+// Bar charts with Chart.js. Only the staff dashboard draws charts, so Chart.js (two thirds of the
+// console's code) is a separate chunk loaded on first use, tree-shaken to the bar controller, two
+// scales, legend and tooltip. A canvas says nothing to a screen reader: every chart carries a
+// summary as its accessible name and sits next to a table with the same figures.
+import type { ChartConfiguration } from 'chart.js';
 import { useEffect, useRef } from 'hono/jsx/dom';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+let chartJs: Promise<typeof import('./chart-lib')> | null = null;
+const loadChartJs = () => (chartJs ??= import('./chart-lib'));
 
 export function BarChart({ summary, config }: { summary: string; config: ChartConfiguration<'bar'> }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (!canvas.current) return;
-    const chart = new Chart(canvas.current, config);
-    return () => chart.destroy();
+    let chart: { destroy(): void } | undefined;
+    let gone = false;
+    void loadChartJs().then(({ Chart }) => {
+      if (!gone && canvas.current) chart = new Chart(canvas.current, config);
+    });
+    return () => {
+      gone = true;
+      chart?.destroy();
+    };
   }, [config]);
   return (
     <div class="chart">

@@ -2,15 +2,12 @@
 import { useState } from 'hono/jsx/dom';
 import { api } from '../lib/api';
 import { useAction } from '../lib/hooks';
-import { navigate } from '../lib/router';
 import { signedOutNotice, startSession } from '../lib/session';
 import type { LoginResult, PhoneLoginResult } from '../lib/types';
 import { ErrorNotice, Field, formValues, Notice, PageTitle } from '../components/ui';
 
-function signedIn(result: LoginResult) {
-  startSession(result);
-  navigate('/exams');
-}
+/** The shell (app.tsx) then leaves the sign-in page for the page that was asked for. */
+const signedIn = (result: LoginResult) => startSession(result);
 
 function PasswordSignIn() {
   const { busy, error, run } = useAction();

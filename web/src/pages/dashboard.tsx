@@ -123,11 +123,11 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
             <thead>
               <tr>
                 <th scope="col">{interval === 'hour' ? 'Hour' : 'Day'}</th>
-                <th scope="col">Sales</th>
-                <th scope="col">Customers</th>
-                <th scope="col">Coupons</th>
-                <th scope="col">First purchases</th>
-                <th scope="col">First purchase sales</th>
+                <th scope="col" class="num">Sales</th>
+                <th scope="col" class="num">Customers</th>
+                <th scope="col" class="num">Coupons</th>
+                <th scope="col" class="num">First purchases</th>
+                <th scope="col" class="num">First purchase sales</th>
               </tr>
             </thead>
             <tbody>
@@ -178,10 +178,10 @@ function TopProducts({ rows }: { rows: ProductSales[] }) {
           <caption class="visually-hidden">Best-selling products</caption>
           <thead>
             <tr>
-              <th scope="col">#</th>
+              <th scope="col" class="num">#</th>
               <th scope="col">Product</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Sales</th>
+              <th scope="col" class="num">Quantity</th>
+              <th scope="col" class="num">Sales</th>
             </tr>
           </thead>
           <tbody>

@@ -51,8 +51,8 @@ export function OrdersPage() {
             <thead>
               <tr>
                 <th scope="col">Id</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Total</th>
+                <th scope="col" class="num">Customer</th>
+                <th scope="col" class="num">Total</th>
                 <th scope="col">Status</th>
                 <th scope="col">Paid</th>
               </tr>

@@ -25,8 +25,8 @@ export function PaymentsPage({ route }: { route: Route }) {
       <form class="filters" aria-label="Filter payments" onSubmit={(e: Event) => setQuery({ ...formValues(e), page: null })}>
         <Select label="Status" name="status" value={q.status} options={[['', 'All'], ['paid', 'Paid'], ['cancelled', 'Cancelled']]} />
         <Select label="Type" name="payment_type" value={q.payment_type} options={[['', 'All'], ['exam', 'Exams'], ['course', 'Courses']]} />
-        <Field label="From" name="from" type="date" value={q.from} />
-        <Field label="To" name="to" type="date" value={q.to} />
+        <Field label="From (UTC)" name="from" type="date" value={q.from} />
+        <Field label="To (UTC)" name="to" type="date" value={q.to} />
         <Field label="Title contains" name="search" type="search" value={q.search} />
         <button type="submit">Filter</button>
       </form>
@@ -43,7 +43,7 @@ export function PaymentsPage({ route }: { route: Route }) {
             <thead>
               <tr>
                 <th scope="col">What</th>
-                <th scope="col">Amount</th>
+                <th scope="col" class="num">Amount</th>
                 <th scope="col">Method</th>
                 <th scope="col">Paid</th>
                 <th scope="col">Status</th>

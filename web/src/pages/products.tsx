@@ -31,9 +31,9 @@ export function ProductsPage({ route }: { route: Route }) {
             <caption class="visually-hidden">Products by id</caption>
             <thead>
               <tr>
-                <th scope="col">Id</th>
+                <th scope="col" class="num">Id</th>
                 <th scope="col">Name</th>
-                <th scope="col">Price</th>
+                <th scope="col" class="num">Price</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
