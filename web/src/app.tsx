@@ -71,7 +71,7 @@ function Main({ route }: { route: Route }) {
   const publicPage = PUBLIC[route.path];
   if (!user) {
     // Back to the page that was asked for once signed in (a deep link, or a session that ended).
-    if (!publicPage) queueMicrotask(() => navigate('/signin', { next: location.hash.slice(1) }));
+    if (!publicPage) queueMicrotask(() => navigate('/signin', { next: route.path === '/' ? null : location.hash.slice(1) }));
     return publicPage ? publicPage() : null;
   }
   if (publicPage || route.path === '/') {

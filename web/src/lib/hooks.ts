@@ -1,4 +1,5 @@
-// Loading, error and data of one API read, reloaded when its inputs change.
+// Hooks the pages share: an API read with its loading and error states, a user action with a busy
+// flag, the same with an Idempotency-Key, and a re-render on session changes.
 import { useCallback, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { ApiProblem } from './api';
 import { subscribe } from './session';
@@ -12,6 +13,7 @@ export interface Async<T> {
   mutate: (fn: (data: T | undefined) => T | undefined) => void;
 }
 
+/** One API read: its data, loading and error, run again when deps change or on reload(). */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   const [state, setState] = useState<{ data: T | undefined; error: ApiProblem | null; loading: boolean }>({
     data: undefined,
@@ -63,7 +65,7 @@ export function useAction() {
       setBusy(false);
     }
   }
-  return { busy, error, run, setError };
+  return { busy, error, run };
 }
 
 export const newKey = (): string => crypto.randomUUID();
