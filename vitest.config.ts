@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { DEFAULT_PG_URL } from './scripts/pg-migrate.mjs';
 
 // DB_BACKEND=postgres (npm run test:pg) runs the same suite against the local Postgres through the
 // Hyperdrive binding; each test file gets its own database (tests/pg-global-setup.ts, tests/setup.ts).
@@ -14,6 +15,9 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
+          // wrangler.toml declares no Hyperdrive (a D1-only deploy needs none): the Postgres run adds it,
+          // on the server that tests/pg-global-setup.ts prepares (PG_URL, else the local test database).
+          ...(backend === 'postgres' ? { hyperdrives: { HYPERDRIVE: process.env.PG_URL ?? DEFAULT_PG_URL } } : {}),
           bindings: {
             TEST_MIGRATIONS: migrations,
             DB_BACKEND: backend,

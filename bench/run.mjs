@@ -14,15 +14,29 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { ensureDevVars, parseArgs, ROOT } from '../scripts/lib.mjs';
+import { cli, ensureDevVars, ROOT, UsageError } from '../scripts/lib.mjs';
 import { DEV_PG_URL, pgWranglerSetup, preparePg } from '../scripts/pg-dev.mjs';
 import { SEED_PASSWORD } from '../scripts/seed/accounts.mjs';
 
-const opts = parseArgs(process.argv.slice(2), {
-  only: '', duration: 10, connections: 10, port: 8799, backend: 'd1', 'pg-url': process.env.PG_URL ?? DEV_PG_URL,
+const BACKEND_SETS = { d1: ['d1'], postgres: ['postgres'], both: ['d1', 'postgres'] };
+const opts = cli({
+  script: 'bench',
+  usage: 'npm run bench -- [--backend d1|postgres|both] [--only text] [--duration 10] [--connections 10] [--port 8799]',
+  about: `Starts wrangler dev on the seeded local database (npm run seed first), drives every scenario of
+bench/scenarios/ with autocannon and prints p50/p95/p99 latency and requests/s (also in bench/results/).`,
+  options: {
+    backend: ['d1', 'd1, postgres, or both (one table with a column group per backend)'],
+    'pg-url': [process.env.PG_URL ?? DEV_PG_URL, 'the Postgres database of --backend postgres|both'],
+    only: ['', 'run only the scenarios whose name contains this text'],
+    duration: [10, 'seconds per scenario'],
+    connections: [10, 'concurrent connections'],
+    port: [8799, 'port of the wrangler dev server it starts'],
+  },
+  check: (o) => {
+    if (!BACKEND_SETS[o.backend]) throw new UsageError('--backend is d1, postgres or both');
+  },
 });
-const BACKENDS = { d1: ['d1'], postgres: ['postgres'], both: ['d1', 'postgres'] }[opts.backend];
-if (!BACKENDS) throw new Error('--backend is d1, postgres or both');
+const BACKENDS = BACKEND_SETS[opts.backend];
 const LABEL = { d1: 'D1', postgres: 'Postgres' };
 const base = `http://127.0.0.1:${opts.port}`;
 

@@ -7,15 +7,17 @@ import { build } from 'esbuild';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { ROOT } from './lib.mjs';
+import { cli, ROOT } from './lib.mjs';
 
 const OUT = join(ROOT, 'dist/web');
 const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
 
-if (process.argv.includes('--help')) {
-  console.log('usage: npm run build   (writes the console and Swagger UI into dist/web)');
-  process.exit(0);
-}
+cli({
+  script: 'build',
+  usage: 'npm run build',
+  about: 'Builds the web console (web/) and copies Swagger UI into dist/web, the static assets the worker serves.',
+  options: {},
+});
 
 const started = Date.now();
 mkdirSync(join(OUT, 'swagger-ui'), { recursive: true });

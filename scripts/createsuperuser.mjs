@@ -6,7 +6,7 @@ import { pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyMigrations, parseArgs, wrangler } from './lib.mjs';
+import { applyMigrations, cli, UsageError, wrangler } from './lib.mjs';
 
 const ITERATIONS = 100_000; // the Workers PBKDF2 cap; must match src/lib/password.ts
 
@@ -23,16 +23,26 @@ function inviteCode() {
 
 const sqlString = (s) => (s === null ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
 
-const args = parseArgs(process.argv.slice(2), { email: '', password: '', username: '', remote: false, 'pg-url': '' });
+const args = cli({
+  script: 'createsuperuser',
+  usage: 'npm run createsuperuser -- --email E --password P [--username U] [--remote | --pg-url URL]',
+  about: `Creates a staff superuser, or promotes the user with that email and resets its password.
+Works on the local D1 of npm run dev (running or not), on the deployed D1 with --remote, or on a
+Postgres database with --pg-url. Pending migrations are applied first.`,
+  options: {
+    email: ['', 'email of the superuser (required)'],
+    password: ['', 'its password, 8–128 characters (required)'],
+    username: ['', 'an optional username'],
+    remote: [false, 'the deployed D1 (wrangler login first) instead of the local one'],
+    'pg-url': ['', 'a Postgres connection string instead of D1'],
+  },
+  check: (o) => {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(o.email.trim())) throw new UsageError('--email needs an email address');
+    if (o.password.length < 8 || o.password.length > 128) throw new UsageError('--password must be 8–128 characters');
+    if (o.remote && o['pg-url']) throw new UsageError('--remote and --pg-url exclude each other');
+  },
+});
 const email = args.email.trim().toLowerCase();
-if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-  console.error('usage: npm run createsuperuser -- --email admin@example.com --password "..." [--username admin] [--remote]');
-  process.exit(2);
-}
-if (args.password.length < 8 || args.password.length > 128) {
-  console.error('The password must be 8–128 characters.');
-  process.exit(2);
-}
 const username = args.username.trim() || null;
 
 if (!args['pg-url']) applyMigrations(args.remote);

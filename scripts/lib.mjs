@@ -33,21 +33,80 @@ export function localD1File() {
   return file ? join(dir, file) : null;
 }
 
+/** A mistake in how a script was called: reported in one line, without a stack trace. */
+export class UsageError extends Error {}
+
+/** Parses `--name value`, `--name=value` and boolean `--flag` against spec's defaults. */
 export function parseArgs(argv, spec) {
   const out = { ...spec };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
-    const [name, inline] = arg.slice(2).split('=', 2);
-    if (!(name in spec)) throw new Error(`unknown option --${name}`);
-    if (typeof spec[name] === 'boolean') out[name] = inline === undefined ? true : inline === 'true';
-    else {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
-      out[name] = typeof spec[name] === 'number' ? Number(value) : value;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${arg}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (!Object.hasOwn(spec, name)) throw new UsageError(`unknown option --${name}`);
+    if (typeof spec[name] === 'boolean') {
+      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new UsageError(`--${name} is true or false`);
+      out[name] = inline === undefined ? true : inline === 'true';
+      continue;
     }
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (typeof spec[name] === 'number') {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} needs a number ≥ 0, not "${value}"`);
+      out[name] = n;
+    } else out[name] = value;
   }
   return out;
+}
+
+/** Prints `npm run <script>: message` and exits with 2 (a usage error) or 1 (a failure). */
+export function fail(script, message, code = 2) {
+  console.error(`npm run ${script}: ${message}`);
+  process.exit(code);
+}
+
+/**
+ * The command line of a script for people: `options` maps each option to [default, help].
+ * `--help` prints the usage, what it does and every option with its default; a mistake (unknown
+ * option, missing value, a number that is not one) is one line on stderr and exit code 2. `check`
+ * validates the parsed values (throw UsageError). `rest: true` returns the arguments it does not
+ * know as `_` instead of refusing them (dev passes them to wrangler).
+ */
+export function cli({ script, usage, about, options, check, rest = false, argv = process.argv.slice(2) }) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const width = Math.max(...Object.keys(options).map((k) => k.length)) + 4;
+    const lines = Object.entries(options).map(([name, [fallback, help]]) => {
+      const shown = typeof fallback === 'boolean' || fallback === '' ? '' : ` (default: ${fallback})`;
+      return `  --${name.padEnd(width)}${help}${shown}`;
+    });
+    console.log(`Usage: ${usage}\n\n${about}\n\nOptions:\n${lines.join('\n')}\n  --${'help'.padEnd(width)}this text`);
+    process.exit(0);
+  }
+  const defaults = Object.fromEntries(Object.entries(options).map(([name, [fallback]]) => [name, fallback]));
+  try {
+    const mine = [];
+    const others = [];
+    for (let i = 0; i < argv.length; i++) {
+      const name = argv[i].startsWith('--') ? argv[i].slice(2).split('=')[0] : null;
+      const known = name !== null && Object.hasOwn(options, name);
+      const target = known || !rest ? mine : others;
+      target.push(argv[i]);
+      // The value of `--name value` goes with its option.
+      if (name !== null && !argv[i].includes('=') && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) {
+        if (!known || typeof defaults[name] !== 'boolean') target.push(argv[++i]);
+      }
+    }
+    const opts = parseArgs(mine, defaults);
+    if (rest) opts._ = others;
+    check?.(opts);
+    return opts;
+  } catch (err) {
+    if (err instanceof UsageError) fail(script, `${err.message} (see npm run ${script} -- --help)`);
+    throw err;
+  }
 }
 
 /** Writes .dev.vars (gitignored) with random local secrets when it does not exist yet. */

@@ -1,6 +1,6 @@
 // The local Postgres dev database behind `npm run dev|seed|bench -- --backend postgres`: create it,
 // migrate it, and copy the seeded local D1 (SQLite) file into it so both backends hold the same rows.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
@@ -13,11 +13,26 @@ export const DEV_PG_URL = 'postgresql://app:app@127.0.0.1:5432/edge_dev';
 // in its storage, so sharing .wrangler/state with the D1 runs would mix two databases' machines.
 export const PG_PERSIST_DIR = '.wrangler/state-pg';
 
-/** The env and extra `wrangler dev` args that make the worker use Postgres at `url`. */
+/** The config `wrangler dev` runs with on Postgres: wrangler.toml plus the HYPERDRIVE binding. */
+export const PG_CONFIG = '.wrangler-postgres.toml';
+
+/**
+ * The env and extra `wrangler dev` args that make the worker use Postgres at `url`. wrangler.toml
+ * declares no Hyperdrive (a D1-only deploy needs none), so this writes a copy of it with the binding
+ * (gitignored, beside it so its relative paths hold); a wrangler.toml that has one (a Postgres
+ * deploy) is used as it is, with the local connection string from the env.
+ */
 export function pgWranglerSetup(url, args = []) {
+  const config = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const configArgs = [];
+  if (!/^\[\[hyperdrive\]\]/m.test(config)) {
+    const binding = `\n# Added by scripts/pg-dev.mjs for local Postgres runs.\n[[hyperdrive]]\nbinding = "HYPERDRIVE"\nid = "local"\nlocalConnectionString = ${JSON.stringify(url)}\n`;
+    writeFileSync(join(ROOT, PG_CONFIG), `# Generated from wrangler.toml by scripts/pg-dev.mjs; do not edit.\n${config}${binding}`);
+    configArgs.push('--config', PG_CONFIG);
+  }
   return {
     env: { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url },
-    args: ['--var', 'DB_BACKEND:postgres', ...(args.includes('--persist-to') ? [] : ['--persist-to', PG_PERSIST_DIR])],
+    args: [...configArgs, '--var', 'DB_BACKEND:postgres', ...(args.includes('--persist-to') ? [] : ['--persist-to', PG_PERSIST_DIR])],
   };
 }
 

@@ -1,4 +1,5 @@
-// `npm run seed -- [--users N] [--<domain option> N ...] [--fresh]` (--fresh: empty the local D1 first)
+// `npm run seed -- [--users N] [--<domain option> N ...] [--fresh]` (--fresh: empty the local D1 first;
+// `-- --help` lists every option)
 // Fills the local D1 that `npm run dev` uses, writing its SQLite file directly with node:sqlite
 // (orders of magnitude faster than SQL through wrangler). Each domain lives in scripts/seed/<name>.mjs
 // and exports { order, options, seed(db, opts, ctx) }; options of every module become flags here.
@@ -9,7 +10,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { applyMigrations, ensureDevVars, localD1File, parseArgs, ROOT } from './lib.mjs';
+import { applyMigrations, cli, ensureDevVars, fail, localD1File, ROOT, UsageError } from './lib.mjs';
 import { copySqliteToPg, DEV_PG_URL, preparePg } from './pg-dev.mjs';
 
 const modules = await Promise.all(
@@ -19,15 +20,38 @@ const modules = await Promise.all(
 );
 modules.sort((a, b) => a.order - b.order);
 
-const spec = { fresh: false, seed: 42, backend: 'd1', 'pg-url': process.env.PG_URL ?? DEV_PG_URL, 'copy-only': false };
-for (const m of modules) Object.assign(spec, m.options);
-const opts = parseArgs(process.argv.slice(2), spec);
-if (!['d1', 'postgres'].includes(opts.backend)) throw new Error('--backend is d1 or postgres');
-if (opts['copy-only'] && opts.backend !== 'postgres') throw new Error('--copy-only needs --backend postgres');
+const options = {};
+for (const m of modules) Object.assign(options, m.options);
+Object.assign(options, {
+  fresh: [false, 'empty the local database first (and recreate the Postgres one with --backend postgres)'],
+  seed: [42, 'seed of the random generator: the same seed gives the same rows'],
+  backend: ['d1', 'd1, or postgres: seed D1, then copy every table into Postgres'],
+  'pg-url': [process.env.PG_URL ?? DEV_PG_URL, 'the Postgres database of --backend postgres'],
+  'copy-only': [false, 'with --backend postgres: copy the local D1 as it is, without seeding'],
+});
+const opts = cli({
+  script: 'seed',
+  usage: 'npm run seed -- [--users N] [--exams N …] [--fresh] [--backend d1|postgres]',
+  about: `Fills the local D1 of npm run dev with realistic volumes, writing its SQLite file directly
+(stop npm run dev first: it caches pages of the file). Example:
+  npm run seed -- --users 1000 --exams 10000 --courses 10000 --payments 20000 --products 100 --orders 50000`,
+  options,
+  check: (o) => {
+    if (!['d1', 'postgres'].includes(o.backend)) throw new UsageError('--backend is d1 or postgres');
+    if (o['copy-only'] && o.backend !== 'postgres') throw new UsageError('--copy-only needs --backend postgres');
+  },
+});
+// What a seed module finds wrong with the options (e.g. orders without users) is one line too.
+process.on('uncaughtException', (err) => {
+  if (err instanceof UsageError) fail('seed', err.message);
+  if (/cannot reach Postgres/.test(err.message)) fail('seed', err.message, 1);
+  console.error(err);
+  process.exit(1);
+});
 
 if (opts['copy-only']) {
   const file = localD1File();
-  if (!file) throw new Error('no local D1 file: run npm run seed first');
+  if (!file) fail('seed', 'no local D1 database yet: run npm run seed without --copy-only first');
   await preparePg(opts['pg-url'], { fresh: opts.fresh });
   await copySqliteToPg(file, opts['pg-url']);
   process.exit(0);
@@ -67,7 +91,26 @@ function tx(fn) {
   }
 }
 
-const ctx = { random: rng(opts.seed), tx, root: ROOT, log: (msg) => console.log(`[seed] ${msg}`) };
+/**
+ * Progress of a long phase, which modules report before each chunk: on a terminal one line
+ * rewritten in place, otherwise a line per tenth.
+ */
+const lastTenth = new Map();
+function progress(label, done, total) {
+  if (total < 200_000) return;
+  const line = `[seed] ${label}: ${Math.floor((100 * done) / total)}% (${done.toLocaleString('en')} of ${total.toLocaleString('en')})`;
+  if (process.stdout.isTTY) return void process.stdout.write(`\r${line}\x1b[K`);
+  const tenth = Math.floor((10 * done) / total);
+  if (lastTenth.get(label) === tenth) return;
+  lastTenth.set(label, tenth);
+  console.log(line);
+}
+
+const log = (msg) => {
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+  console.log(`[seed] ${msg}`);
+};
+const ctx = { random: rng(opts.seed), tx, root: ROOT, log, progress };
 const started = Date.now();
 for (const m of modules) {
   const t0 = Date.now();

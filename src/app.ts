@@ -7,6 +7,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { config, type AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { storeMiddleware } from './db/store';
+import { documentApi } from './lib/api-doc';
+import { noStoreByDefault } from './lib/cache-control';
 import { docsPage } from './lib/docs-page';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
@@ -46,15 +48,35 @@ const bodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   })(c, next);
 };
 
-/** Where a NUL character hides in a parsed JSON value (`items.0.name`, as in errors[]), or null. */
-function nulPath(value: unknown, path: string[]): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    const found = key.includes('\0') ? path.join('.') : nulPath(child, [...path, key]);
-    if (found !== null) return found;
+/**
+ * Where a NUL character hides in a parsed JSON value (`items.0.name`, as in errors[]), or null.
+ * Iterative: a 64 KiB body can nest 30,000 levels deep, far beyond the call stack.
+ */
+function nulPath(root: unknown): string | null {
+  type Node = { key: string; parent: Node | null } | null;
+  const stack: { value: unknown; at: Node }[] = [{ value: root, at: null }];
+  while (stack.length > 0) {
+    const { value, at } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return pathOf(at);
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      // Reversed onto the stack, so the first offending field in document order is reported.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        if (key.includes('\0')) return pathOf(at);
+        stack.push({ value: child, at: { key, parent: at } });
+      }
+    }
   }
   return null;
+}
+
+/** `a.0.b` from a chain of parent links (iterative, like the walk). */
+function pathOf(node: { key: string; parent: unknown } | null): string {
+  const keys: string[] = [];
+  for (let n = node; n; n = n.parent as typeof node) keys.push(n.key);
+  return keys.reverse().join('.');
 }
 
 const nulRefused = (path: string) =>
@@ -79,7 +101,7 @@ const nulGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
       } catch {
         return next(); // malformed: the JSON validator answers it
       }
-      const path = nulPath(parsed, []);
+      const path = nulPath(parsed);
       if (path !== null) throw nulRefused(path);
     }
   }
@@ -131,6 +153,7 @@ export function buildApp() {
   const app = router();
 
   app.use('*', requestContext);
+  app.use('*', noStoreByDefault);
   app.use('*', storeMiddleware);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
   app.use(
@@ -141,7 +164,7 @@ export function buildApp() {
         return allowed.includes(origin) ? origin : null;
       },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );
@@ -160,27 +183,7 @@ export function buildApp() {
   app.route('/', catalog);
   app.route('/', payments);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description: 'An access token from /api/users/login (or phone verify).',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Edge API',
-      version: '1.0.0',
-      description: `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and
-courses with payments, and injection-moulding machines.
-
-Conventions: JSON bodies with snake_case fields; every error is RFC 9457 \`application/problem+json\`
-with \`status\`, \`code\` and \`detail\` (localised by \`Accept-Language\`: en, ko, ru); a trailing slash is
-optional on every route; bodies over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text
-containing U+0000 (in the body, the path or the query) is refused with 400 on every backend; every
-response carries \`X-Request-Id\`, and a 500 names it as \`instance\`.`,
-    },
-  });
+  documentApi(app);
   app.get('/swagger', docsPage);
   app.get('/api/docs', docsPage);
 

@@ -46,6 +46,8 @@ const DEFAULTS = {
   LOGIN_WINDOW_SECONDS: 900,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
   LOGIN_MAX_FAILURES_PER_ADDRESS: 100,
+  /** How long an address that logged into an account stays "known" (it may try past the account limit). */
+  LOGIN_KNOWN_ADDRESS_DAYS: 30,
   SIGNUPS_PER_ADDRESS_PER_HOUR: 30,
   PHONE_CODE_TTL: 300,
   PHONE_CODE_LENGTH: 4,
@@ -54,9 +56,13 @@ const DEFAULTS = {
   PHONE_SENDS_PER_HOUR: 5,
   PHONE_SENDS_PER_ADDRESS_PER_HOUR: 50,
   PHONE_MAX_FAILURES_PER_DAY: 20,
+  /** Digits of a phone's codes once its short-code budget of the day is spent (up to 8). */
+  PHONE_ESCALATED_CODE_LENGTH: 8,
   REFERRAL_GUESSES_PER_HOUR: 10,
   MAX_BODY_BYTES: 65_536,
   CORS_ORIGINS: '',
+  /** Origin of absolute links (e.g. https://api.example.com); empty: the request's own origin. */
+  PUBLIC_ORIGIN: '',
   CURRENCY: 'KRW',
   DEFAULT_PHONE_REGION: 'KR',
   SMS_PROVIDER: 'console',

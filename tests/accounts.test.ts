@@ -180,12 +180,56 @@ describe('login', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
 
-  it('a success resets the account counter', async () => {
+  it("a success clears its address's failures, not the attackers' ones elsewhere", async () => {
     const u = await createUser();
-    for (let i = 0; i < 9; i++) await login({ email: u.email, password: 'wrong password' });
-    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
-    for (let i = 0; i < 9; i++) await expectProblem(await login({ email: u.email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
-    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
+    const laptop = randomIp();
+    const from = (ip: string, password: string) => call('/api/users/login', { body: { email: u.email, password }, headers: { 'cf-connecting-ip': ip } });
+    for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    expect((await from(laptop, PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    expect((await from(laptop, PASSWORD)).status).toBe(200);
+    // The account's 18 failures still count for addresses it never used.
+    await expectProblem(await from(randomIp(), PASSWORD), 429, 'RATE_LIMITED');
+  });
+
+  it('wrong passwords from many addresses do not lock the owner out of an address it used before', async () => {
+    const email = `${uniq()}@example.com`;
+    await signup({ email });
+    const home = randomIp();
+    const from = (ip: string, password: string) => call('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+    expect((await from(home, PASSWORD)).status).toBe(200);
+    // An attacker spreads 30 wrong guesses over 30 addresses: 10 are judged, the rest refused.
+    const attack = [];
+    for (let i = 0; i < 30; i++) attack.push((await from(randomIp(), 'wrong password')).status);
+    expect(attack.filter((s) => s === 401)).toHaveLength(10);
+    expect(attack.filter((s) => s === 429)).toHaveLength(20);
+    // The owner still logs in from home; a new address (the attacker's next one) stays refused.
+    expect((await from(home, PASSWORD)).status).toBe(200);
+    const fresh = await from(randomIp(), PASSWORD);
+    await expectProblem(fresh, 429, 'RATE_LIMITED');
+    expect(fresh.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+  });
+
+  it('a known address still has its own limit for the account', async () => {
+    const email = `${uniq()}@example.com`;
+    await signup({ email });
+    const home = randomIp();
+    const from = (password: string) => call('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': home } });
+    expect((await from(PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 10; i++) await expectProblem(await from('wrong password'), 401, 'INVALID_CREDENTIALS');
+    const res = await from(PASSWORD);
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"login-account-address";q=10;w=900');
+  });
+
+  it('counts failures per account, whichever identifier is typed (email or username)', async () => {
+    const email = `${uniq()}@example.com`;
+    const username = uniq('name');
+    await signup({ email, username });
+    for (let i = 0; i < 5; i++) await expectProblem(await login({ email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    for (let i = 0; i < 5; i++) await expectProblem(await login({ username: username.toUpperCase(), password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    await expectProblem(await login({ email, password: PASSWORD }), 429, 'RATE_LIMITED');
+    await expectProblem(await login({ username, password: PASSWORD }), 429, 'RATE_LIMITED');
   });
 
   it('limits failures per client address (100 per window)', async () => {
@@ -302,8 +346,15 @@ describe('refresh, logout and verify', () => {
 
   it('verify refuses a spent refresh token and a logged-out session', async () => {
     const u = await createUser();
-    await call('/api/users/refresh', { body: { refresh: u.refresh } });
+    const rotated = await json(await call('/api/users/refresh', { body: { refresh: u.refresh } }));
     await expectProblem(await call('/api/users/verify', { body: { token: u.refresh } }), 401, 'INVALID_TOKEN');
+    // The live pair verifies until its session logs out; then neither does.
+    expect((await call('/api/users/verify', { body: { token: rotated.access } })).status).toBe(200);
+    expect((await call('/api/users/verify', { body: { token: rotated.refresh } })).status).toBe(200);
+    const out = await call('/api/users/logout', { token: rotated.access, body: { refresh: rotated.refresh } });
+    expect(out.status).toBe(204);
+    await expectProblem(await call('/api/users/verify', { body: { token: rotated.access } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await call('/api/users/verify', { body: { token: rotated.refresh } }), 401, 'INVALID_TOKEN');
   });
 });
 
@@ -394,6 +445,22 @@ describe('PATCH /api/users/{id} (staff)', () => {
     await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
     await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('deactivation revokes every session: reactivating does not revive old tokens', async () => {
+    const staff = await createUser({ staff: true });
+    const u = await createUser();
+    const second = await json(await login({ email: u.email, password: PASSWORD }));
+    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status).toBe(200);
+    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: true } })).status).toBe(200);
+    for (const access of [u.access, second.token.access]) await expectProblem(await call('/api/users/me', { token: access }), 401, 'INVALID_TOKEN');
+    for (const refresh of [u.refresh, second.token.refresh]) {
+      await expectProblem(await call('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
+    }
+    const sessions = await env.DB.prepare('SELECT revoke_reason FROM sessions WHERE user_id = ?').bind(u.id).all();
+    expect(sessions.results.map((r) => r.revoke_reason)).toEqual(['deactivated', 'deactivated']);
+    // A fresh login works again.
+    expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
   });
 
   it('only a superuser may set is_staff or change a superuser', async () => {

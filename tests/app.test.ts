@@ -56,6 +56,19 @@ describe('problem+json errors', () => {
     expect(plain.status).toBe(201);
   });
 
+  it('deeply nested bodies are a 400, never a stack overflow (with or without a NUL inside)', async () => {
+    for (const [open, close] of [['[', ']'], ['{"a":', '}']] as const) {
+      for (const inner of ['"\\u0000"', '"x"']) {
+        const depth = 10_000;
+        const rawBody = open.repeat(depth) + inner + close.repeat(depth);
+        expect(rawBody.length).toBeLessThan(65_536);
+        const res = await call('/api/users/signup', { rawBody, headers: { 'content-type': 'application/json' } });
+        const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+        expect(problem.errors.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('detail is localised by Accept-Language (Korean texts of the original service)', async () => {
     const ko = await call('/api/users/signup', { body: {}, headers: { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.5' } });
     expect((await expectProblem(ko, 400, 'INPUT_VALIDATION_ERROR')).detail).toBe('유효하지않은 입력입니다.');

@@ -19,7 +19,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       });
       expect(res.status).toBe(201);
       const item = await json(res);
-      expect(res.headers.get('location')).toBe(`/api/${kind}/${item.id}`);
+      expect(res.headers.get('location')).toBe(`http://api.test/api/${kind}/${item.id}`);
       expect(item).toMatchObject({ title: 'Mock test', description: 'Full length', price: 45000, currency: 'KRW', registration_count: 0, is_registered: false });
       expect(item.start_at).toBe(iso(now));
       expect(item.created_at).toMatch(/Z$/);

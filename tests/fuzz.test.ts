@@ -2,7 +2,8 @@
 // `npm test` runs a fixed-seed sample; `npm run test:fuzz` runs FUZZ_RUNS (10,000+) requests.
 import { env } from 'cloudflare:workers';
 import { expect, it } from 'vitest';
-import { call, createUser } from './helpers';
+import { createItem } from './catalog-helpers';
+import { call, createUser, type TestUser } from './helpers';
 import { fuzz, operations } from './fuzz/openapi-fuzz';
 
 const vars = env as unknown as Record<string, string | undefined>;
@@ -14,6 +15,33 @@ it(`no generated request breaks the API (${total} requests, seed ${seed})`, { ti
   expect(operations(doc).length).toBeGreaterThan(10);
   const user = await createUser();
   const staff = await createUser({ staff: true });
+  await populate(user, staff);
   const sent = await fuzz(doc, { user: user.access, staff: staff.access }, total, seed);
   expect(sent).toBeGreaterThanOrEqual(total);
 });
+
+/**
+ * Rows of every kind, with the ids the generator picks most (1–50) and text that searches match:
+ * a failure that needs a matching row (a pattern the database refuses, a join that breaks) shows.
+ */
+async function populate(user: TestUser, staff: TestUser): Promise<void> {
+  const words = ['a', 'Press', '가나다', '%', '_', 'é', 'OR', 'title'];
+  const text = (i: number) => `${words[i % words.length]} ${'a'.repeat(40)} ${words[(i + 3) % words.length]} 가${i}`;
+  const ok = async (res: Promise<Response>) => expect((await res).status).toBeLessThan(300);
+  const products = [];
+  for (let i = 0; i < 6; i++) {
+    const exam = await createItem('exams', { title: text(i), description: text(i + 1), price: 10_000 });
+    const course = await createItem('courses', { title: text(i + 2), description: text(i), price: 10_000 });
+    await ok(call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
+    await ok(call(`/api/courses/${course.id}/enroll`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }));
+    const machine = await (await call('/api/machines', { token: user.access, body: { name: text(i).slice(0, 64), location: text(i + 4) } })).json<any>();
+    await ok(call(`/api/machines/${machine.id}/operation`, { token: user.access, body: { command: 'POWER_ON' } }));
+    products.push(await (await call('/api/products', { token: staff.access, body: { name: text(i), price: 1_000 * (i + 1) } })).json<any>());
+  }
+  for (let i = 0; i < 6; i++) {
+    const items = products.map((p, k) => ({ product_id: p.id, quantity: 1 + ((i + k) % 3) }));
+    await ok(call('/api/orders', { token: staff.access, body: { customer_id: user.id, items, paid_at: new Date(Date.now() - i * 3_600_000).toISOString() } }));
+  }
+  const friend = await createUser();
+  await ok(call('/api/profile', { token: friend.access, body: { used_referral_code: user.user.invite_referral_code } }));
+}

@@ -118,8 +118,8 @@ export async function requestPhoneCode(phone: string, ip = randomIp()): Promise<
   return res.json();
 }
 
-export async function verifyPhone(token: string, code: string): Promise<Response> {
-  return call(`/api/users/phone/verify/${token}`, { body: { confirm_code: code } });
+export async function verifyPhone(token: string, code: string, ip?: string): Promise<Response> {
+  return call(`/api/users/phone/verify/${token}`, { body: { confirm_code: code }, headers: ip ? { 'cf-connecting-ip': ip } : {} });
 }
 
 /** A logged-in phone user (signs up on first verify). */

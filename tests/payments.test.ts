@@ -84,6 +84,19 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     expect(noPayments.n).toBe(0);
   });
 
+  it('an amount other than the price is refused even inside the method limits, and nothing is written', async () => {
+    const user = await createUser();
+    const item = await createItem(kind, { price: 10_000 });
+    for (const amount of [20_000, 9_999, 10_001]) {
+      const problem = await expectProblem(await register(item.id, user.access, { amount, payment_method: 'card' }), 400, 'AMOUNT_MISMATCH');
+      expect(problem.price).toBe(10_000);
+    }
+    expect(await dbCount(kind, item.id)).toBe(0);
+    const paid = await env.DB.prepare('SELECT count(*) AS n FROM payments WHERE user_id = ?').bind(user.id).first<any>();
+    expect(paid.n).toBe(0);
+    expect((await register(item.id, user.access, { amount: 10_000, payment_method: 'card' })).status).toBe(201);
+  });
+
   it('applies the per-method limits at their edges', async () => {
     const cases: [number, string, boolean][] = [
       [100, 'kakaopay', true],
@@ -92,8 +105,10 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
       [50_000_001, 'kakaopay', false],
       [999, 'card', false],
       [1_000, 'card', true],
+      [100_000_000, 'card', true],
       [100_000_001, 'card', false],
       [999, 'bank_transfer', false],
+      [1_000, 'bank_transfer', true],
       [200_000_000, 'bank_transfer', true],
       [200_000_001, 'bank_transfer', false],
     ];

@@ -2,9 +2,9 @@
 // run: builds the template database from migrations-pg/; each test file then gets its own copy
 // (tests/setup.ts), the Postgres counterpart of the per-file D1 storage. Teardown drops the copies.
 import pg from 'pg';
-import { migratePg } from '../scripts/pg-migrate.mjs';
+import { DEFAULT_PG_URL, migratePg } from '../scripts/pg-migrate.mjs';
 
-export const ADMIN_URL = process.env.PG_URL ?? 'postgresql://app:app@127.0.0.1:5432/app_test';
+export const ADMIN_URL = process.env.PG_URL ?? DEFAULT_PG_URL;
 // Names carry this run's id (vitest.config.ts sets PG_RUN), so runs side by side never touch each
 // other's databases; leftovers of runs that crashed more than two hours ago are dropped.
 const RUN = process.env.PG_RUN!;

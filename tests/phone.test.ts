@@ -15,7 +15,10 @@ async function openSendInterval(phone: string) {
   await env.DB.prepare('DELETE FROM rate_limits WHERE key = ?').bind(`phone:send:gap:${phone}`).run();
 }
 
-const wrongCode = (code: string) => (code === '0000' ? '1111' : '0000');
+const wrongCode = (code: string) => (code.startsWith('0') ? '1' : '0').repeat(code.length);
+
+/** The E.164 form of a test number (010-xxxx-xxxx → +8210xxxxxxxx). */
+const normalised = (phone: string) => `+82${phone.replace(/-/g, '').slice(1)}`;
 
 describe('POST /api/users/phone/login', () => {
   it('normalises to E.164 and answers a token, the verify URL and (console provider) dev_code', async () => {
@@ -37,7 +40,7 @@ describe('POST /api/users/phone/login', () => {
     const body = await requestPhoneCode(randomPhone());
     const tokenHash = await sha256hex(body.verification_token);
     const stored = await env.PHONE_CODES.getWithMetadata(`phone-code:${tokenHash}`);
-    expect(stored.value).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.value).toMatch(/^4:[0-9a-f]{64}$/); // the code length (what was sent) and the HMAC
     expect(stored.value).not.toContain(body.dev_code);
     const row = await env.DB.prepare('SELECT * FROM phone_verifications WHERE token_hash = ?').bind(tokenHash).first<any>();
     expect(row.phone).toBe(body.phone);
@@ -209,7 +212,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
     expect(users.n).toBe(1);
   });
 
-  it('caps wrong codes per phone across resends (20 a day): no new code, no more guesses', async () => {
+  it('20 wrong short codes a day do not shut the phone out: its next code is 8 digits and logs in', async () => {
     const phone = randomPhone();
     let sent = await requestPhoneCode(phone);
     for (let round = 0; round < 4; round++) {
@@ -217,12 +220,62 @@ describe('POST /api/users/phone/verify/{token}', () => {
         await openSendInterval(sent.phone);
         sent = await requestPhoneCode(phone);
       }
-      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code)), 400, 'INVALID_CONFIRM_CODE');
+      expect(sent.dev_code).toHaveLength(4);
+      // Spread over addresses: no single address reaches its own daily budget.
+      for (let i = 0; i < 5; i++) {
+        await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), randomIp()), 400, 'INVALID_CONFIRM_CODE');
+      }
     }
     await openSendInterval(sent.phone);
-    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    const next = await requestPhoneCode(phone);
+    expect(next.dev_code).toMatch(/^\d{8}$/);
+    expect((await verifyPhone(next.verification_token, next.dev_code)).status).toBe(200);
+  });
+
+  it('the daily cap on short codes holds at verify: a live 4-digit code is no longer judged, even when right', async () => {
+    const phone = randomPhone();
+    const kept = await requestPhoneCode(phone);
+    let sent = kept;
+    for (let round = 0; round < 4; round++) {
+      await openSendInterval(sent.phone);
+      sent = await requestPhoneCode(phone);
+      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), randomIp()), 400, 'INVALID_CONFIRM_CODE');
+    }
+    const res = await verifyPhone(kept.verification_token, kept.dev_code, randomIp());
     await expectProblem(res, 429, 'RATE_LIMITED');
     expect(res.headers.get('ratelimit-policy')).toBe('"phone-failures";q=20;w=86400');
+  });
+
+  it('the daily cap is exact under concurrency: 5 live codes × 5 concurrent wrong guesses judge 20', async () => {
+    const phone = randomPhone();
+    const tokens: any[] = [];
+    for (let i = 0; i < 5; i++) {
+      await openSendInterval(normalised(phone));
+      tokens.push(await requestPhoneCode(phone));
+    }
+    const results = await Promise.all(tokens.flatMap((t) => Array.from({ length: 5 }, () => verifyPhone(t.verification_token, wrongCode(t.dev_code), randomIp()))));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+  });
+
+  it('one address gets 20 wrong codes a day per phone; others are not shut out', async () => {
+    const phone = randomPhone();
+    const attacker = randomIp();
+    let sent = await requestPhoneCode(phone, attacker);
+    for (let round = 0; round < 4; round++) {
+      if (round > 0) {
+        await openSendInterval(sent.phone);
+        sent = await requestPhoneCode(phone, attacker);
+      }
+      for (let i = 0; i < 5; i++) await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), attacker), 400, 'INVALID_CONFIRM_CODE');
+    }
+    await openSendInterval(sent.phone);
+    const refused = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': attacker } });
+    await expectProblem(refused, 429, 'RATE_LIMITED');
+    expect(refused.headers.get('ratelimit-policy')).toBe('"phone-failures-address";q=20;w=86400');
+    const owner = await requestPhoneCode(phone, randomIp());
+    expect((await verifyPhone(owner.verification_token, owner.dev_code, randomIp())).status).toBe(200);
   });
 
   it('INPUT_VALIDATION_ERROR for a code that is not 4–8 digits', async () => {

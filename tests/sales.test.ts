@@ -129,6 +129,50 @@ describe('orders', () => {
     expect(chart.results).toEqual(sums.sort((a, b) => b.quantity - a.quantity || b.total_amount - a.total_amount));
   });
 
+  it('every order total is exact: the largest order allowed, and 400 above the bounds', async () => {
+    const customer = await createUser();
+    const dear = await json(await call('/api/products', as(staff.access, 'POST', { name: 'Press line', price: 1_000_000_000 })));
+    const items = Array.from({ length: 100 }, () => ({ product_id: dear.id, quantity: 1_000 }));
+    const order = await newOrder({ customer_id: customer.id, items, discount_price: 1, delivery_price: 999_999_999, paid_at: '2023-05-01T00:00:00Z' });
+    expect(order).toMatchObject({ item_price: 100_000_000_000_000, total_price: 100_000_999_999_998 });
+    expect(Number.isSafeInteger(order.total_price)).toBe(true);
+    const chart = await json(await call('/api/dashboards/sales-chart?start-date=2023-05-01&end-date=2023-05-01', as(staff.access)));
+    expect(chart.results).toEqual([{ product_id: dear.id, product_name: 'Press line', quantity: 100_000, total_amount: 100_000_000_000_000 }]);
+    const over = [
+      ['/api/products', { name: 'x', price: 1_000_000_001 }, 'price'],
+      ['/api/orders', { customer_id: customer.id, items: [{ product_id: dear.id, quantity: 1_001 }] }, 'items.0.quantity'],
+      ['/api/orders', { customer_id: customer.id, items: [{ product_id: dear.id, quantity: 1 }], delivery_price: 1_000_000_001 }, 'delivery_price'],
+      ['/api/orders', { customer_id: customer.id, items: [{ product_id: dear.id, quantity: 1 }], discount_price: 1_000_000_001 }, 'discount_price'],
+    ] as const;
+    for (const [path, body, field] of over) {
+      const problem = await expectProblem(await call(path, as(staff.access, 'POST', body)), 400, 'INPUT_VALIDATION_ERROR');
+      expect(problem.errors.map((e: any) => e.path)).toEqual([field]);
+    }
+  });
+
+  it('no stored figure can pass what a JSON number holds exactly: an order that would is a 409 and changes nothing', async () => {
+    const customer = await createUser();
+    const dear = await json(await call('/api/products', as(staff.access, 'POST', { name: 'Mould set', price: 1_000_000_000 })));
+    const big = { customer_id: customer.id, items: Array.from({ length: 100 }, () => ({ product_id: dear.id, quantity: 1_000 })), paid_at: '2023-06-01T05:00:00Z' };
+    // An hour holds at most 2^53 / 32 (its day's sum of 25 hours stays exact): two of these orders fit, the third does not.
+    expect((await call('/api/orders', as(staff.access, 'POST', big))).status).toBe(201);
+    expect((await call('/api/orders', as(staff.access, 'POST', big))).status).toBe(201);
+    const before = await json(await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)));
+    await expectProblem(await call('/api/orders', as(staff.access, 'POST', big)), 409, 'SALES_LIMIT_EXCEEDED');
+    const after = await json(await call('/api/dashboards/live-sales?start-date=2023-06-01T05:00:00Z&end-date=2023-06-01T05:00:00Z', as(staff.access)));
+    expect(after).toEqual(before);
+    expect(before.results[0].total_amount).toBe(200_000_000_000_000);
+    // A product's all-time amount stays ≤ 2^53 − 1: near it, an order that would pass it is refused whole.
+    await env.DB.prepare('UPDATE products SET sold_amount = ? WHERE id = ?').bind(Number.MAX_SAFE_INTEGER - 50_000_000_000_000, dear.id).run();
+    const orders = await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ?').bind(customer.id).first('n');
+    await expectProblem(await call('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })), 409, 'SALES_LIMIT_EXCEEDED');
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM orders WHERE customer_id = ?').bind(customer.id).first('n')).toBe(orders);
+    // Moving a pending order into the figures is checked the same way.
+    const pending = await newOrder({ ...big, status: 'PENDING', paid_at: '2023-06-03T05:00:00Z' });
+    await expectProblem(await setStatus(pending.id, 'PAID'), 409, 'SALES_LIMIT_EXCEEDED');
+    expect((await json(await call(`/api/orders/${pending.id}`, as(staff.access)))).status).toBe('PENDING');
+  });
+
   it('400 for bad bodies, a negative total, and 404 for an unknown customer or product', async () => {
     const customer = await createUser();
     const bad = await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }));
@@ -181,7 +225,12 @@ describe('orders', () => {
     const order = await newOrder({ customer_id: customer.id, status: 'PENDING' });
     const skip = await expectProblem(await setStatus(order.id, 'SHIPPING'), 400, 'INVALID_STATUS_TRANSITION');
     expect(skip).toMatchObject({ from: 'PENDING', to: 'SHIPPING' });
-    for (const status of ['PAID', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED']) expect((await setStatus(order.id, status)).status).toBe(200);
+    for (const status of ['PAID', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED']) {
+      const res = await setStatus(order.id, status);
+      expect({ code: res.status, status: (await json(res)).status }).toEqual({ code: 200, status });
+      // The change is stored, not only echoed.
+      expect((await json(await call(`/api/orders/${order.id}`, as(staff.access)))).status).toBe(status);
+    }
     await expectProblem(await setStatus(order.id, 'PAID'), 400, 'INVALID_STATUS_TRANSITION');
     await expectProblem(await call(`/api/orders/${order.id}`, as(staff.access, 'PATCH', { status: 'nope' })), 400, 'INPUT_VALIDATION_ERROR');
   });

@@ -5,7 +5,7 @@ import { pbkdf2Sync } from 'node:crypto';
 
 export const name = 'accounts';
 export const order = 0;
-export const options = { users: 0 };
+export const options = { users: [0, 'users user<N>@seed.example (password seed-password-123), plus staff@seed.example'] };
 export const SEED_PASSWORD = 'seed-password-123';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -7,9 +7,15 @@
 // For speed the FTS triggers and secondary indexes of the touched tables are dropped while rows go
 // in and recreated after (from their own SQL in sqlite_master), then the FTS index is rebuilt.
 
+import { UsageError } from '../lib.mjs';
+
 export const name = 'catalog';
 export const order = 10;
-export const options = { exams: 0, courses: 0, payments: 0 };
+export const options = {
+  exams: [0, 'exams, created over two years'],
+  courses: [0, 'courses, created over two years'],
+  payments: [0, 'payments with their registrations, by the seeded users (needs --users and --exams/--courses)'],
+};
 
 const DAY = 86_400_000;
 const SUBJECTS = ['Calculus', 'Algebra', 'Geometry', 'Statistics', 'Physics', 'Chemistry', 'Biology', 'History', 'Geography', 'Economics',
@@ -62,6 +68,7 @@ function insertItems(db, ctx, items, baseId, now) {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const chunk = 100_000;
   for (let lo = 0; lo < items.n; lo += chunk) {
+    ctx.progress(`catalog: ${items.kind}`, lo, items.n);
     ctx.tx(() => {
       for (let i = lo; i < Math.min(items.n, lo + chunk); i++) {
         const words = [];
@@ -103,6 +110,7 @@ function insertPayments(db, ctx, plan, baseIds, now) {
   const stamp = Date.now().toString(36);
   const chunk = 100_000;
   for (let lo = 0; lo < plan.length; lo += chunk) {
+    ctx.progress('catalog: payments', lo, plan.length);
     ctx.tx(() => {
       for (let k = lo; k < Math.min(plan.length, lo + chunk); k++) {
         const p = plan[k];
@@ -123,8 +131,8 @@ function insertPayments(db, ctx, plan, baseIds, now) {
 export async function seed(db, opts, ctx) {
   const kinds = [['exams', opts.exams], ['courses', opts.courses]].filter(([, n]) => n > 0);
   if (kinds.length === 0 && opts.payments === 0) return null;
-  if (opts.payments > 0 && !(ctx.userIds?.length > 0)) throw new Error('--payments needs seeded users (--users N)');
-  if (opts.payments > 0 && kinds.length === 0) throw new Error('--payments needs --exams and/or --courses');
+  if (opts.payments > 0 && !(ctx.userIds?.length > 0)) throw new UsageError('--payments needs seeded users (--users N)');
+  if (opts.payments > 0 && kinds.length === 0) throw new UsageError('--payments needs --exams and/or --courses');
   const now = Date.now();
   let t = Date.now();
   const lap = (what) => {

@@ -3,9 +3,14 @@
 // spread uniformly. Operations are written in time order, so ids and request times agree, and all
 // are finished (SUCCESS mostly, some REMOTEFAILED/INTERNALFAILED): MachineDO initialises itself from
 // the D1 row on first use, so seeded machines accept commands at once.
+import { UsageError } from '../lib.mjs';
+
 export const name = 'machines';
 export const order = 30;
-export const options = { machines: 0, operations: 0 };
+export const options = {
+  machines: [0, 'machines (a tenth owned by the first seeded user); needs --users'],
+  operations: [0, 'finished machine operations over 90 days; needs --users'],
+};
 
 const STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'];
 const COMMANDS = ['START', 'STOP', 'PAUSE', 'POWER_ON', 'POWER_OFF', 'RESET'];
@@ -14,7 +19,7 @@ const HALLS = ['Hall A', 'Hall B', 'Hall C', 'North wing', 'South wing', 'Annex'
 export async function seed(db, opts, ctx) {
   if (!opts.machines && !opts.operations) return null;
   const owners = ctx.userIds ?? [];
-  if (owners.length === 0) throw new Error('seed users first: --users N');
+  if (owners.length === 0) throw new UsageError('--machines and --operations need seeded users (--users N)');
   const pick = (list) => list[Math.floor(ctx.random() * list.length)];
   const now = Date.now();
   const done = [];
@@ -45,6 +50,7 @@ export async function seed(db, opts, ctx) {
     const span = 90 * 86_400_000;
     const chunk = 100_000;
     for (let from = 0; from < total; from += chunk) {
+      ctx.progress('machines: operations', from, total);
       ctx.tx(() => {
         for (let i = from; i < Math.min(total, from + chunk); i++) {
           const m = pick(machines);

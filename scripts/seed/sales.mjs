@@ -5,9 +5,15 @@
 // left them. Orders go in paid_at order, so ids grow with time. Existing orders are only replaced
 // with --fresh.
 
+import { UsageError } from '../lib.mjs';
+
 export const name = 'sales';
 export const order = 20;
-export const options = { products: 0, orders: 0, days: 90 };
+export const options = {
+  products: [0, 'products'],
+  orders: [0, 'orders over the last --days days, with the dashboards’ aggregates (needs --users and --products)'],
+  days: [90, 'the window the orders are spread over'],
+};
 
 const HOUR = 3_600_000;
 const GAPS = 25;
@@ -142,10 +148,10 @@ function generate(opts, ctx) {
 
 function seedOrders(db, opts, ctx) {
   const existing = db.prepare('SELECT count(*) AS n FROM orders').get().n;
-  if (existing > 0 && !opts.fresh) throw new Error(`${existing} orders exist already; add --fresh to replace them`);
+  if (existing > 0 && !opts.fresh) throw new UsageError(`${existing} orders exist already; add --fresh to replace them`);
   const customers = ctx.userIds ?? [];
   const catalogue = db.prepare('SELECT id, name, price FROM products ORDER BY id').all();
-  if (customers.length === 0 || catalogue.length === 0) throw new Error('--orders needs seeded users (--users N) and products (--products N)');
+  if (customers.length === 0 || catalogue.length === 0) throw new UsageError('--orders needs seeded users (--users N) and products (--products N)');
   const rnd = ctx.random;
   const { times, nowHour } = generate(opts, ctx);
   const agg = new Aggregates();
@@ -161,6 +167,7 @@ function seedOrders(db, opts, ctx) {
     // Checkpoints at every Seoul midnight of the window, as the API takes them at the default zone.
     let midnight = Math.ceil((Math.floor(times[0] / HOUR) + SEOUL) / 24) * 24 - SEOUL;
     for (let i = 0; i < times.length; i++) {
+      if (i % 100_000 === 0) ctx.progress('sales: orders', i, times.length);
       const id = i + 1;
       const paidAt = times[i];
       const h = Math.floor(paidAt / HOUR);

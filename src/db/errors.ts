@@ -15,3 +15,18 @@ export function uniqueViolation(err: unknown): string[] | null {
   }
   return null;
 }
+
+/**
+ * The name of the CHECK (or the guard trigger standing in for one on D1) a failed write hit, if it
+ * is one of `names`: SQLite says "CHECK constraint failed: name" or the trigger's RAISE message;
+ * Postgres gives code 23514 and the constraint.
+ */
+export function checkViolation(err: unknown, names: readonly string[]): string | null {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const pg = e as Error & { code?: string; constraint?: string };
+    if (pg.code === '23514' && pg.constraint && names.includes(pg.constraint)) return pg.constraint;
+    const named = names.find((n) => e instanceof Error && e.message.includes(n));
+    if (named) return named;
+  }
+  return null;
+}

@@ -14,7 +14,8 @@ import * as pgSchema from './pg/schema';
 import { PgSession } from './pg/session';
 import * as d1Schema from './schema';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect';
+import type { Dialect } from './dialect';
 export type Tables = typeof d1Schema;
 
 export interface Store {

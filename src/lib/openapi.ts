@@ -12,6 +12,24 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 }
 
 export const bearer = [{ bearerAuth: [] }];
+/** `security` of a route anyone may call: no credentials (tools otherwise assume the default). */
+export const publicRoute: [] = [];
+
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+/**
+ * Documents the rate-limit headers on every response of a rate-limited route: `RateLimit` and
+ * `RateLimit-Policy` on all of them, `Retry-After` on the 429 (whose codes the route lists).
+ */
+export function rateLimitedResponses<T extends Record<number, object>>(responses: T): T {
+  if (!(429 in responses)) throw new Error('a rate-limited route documents its 429 (list RATE_LIMITED)');
+  const out: Record<string, object> = {};
+  for (const [status, response] of Object.entries(responses)) {
+    const headers = { RateLimit: headerRef('RateLimit'), 'RateLimit-Policy': headerRef('RateLimit-Policy') };
+    out[status] = { ...response, headers: status === '429' ? { 'Retry-After': headerRef('Retry-After'), ...headers } : headers };
+  }
+  return out as T;
+}
 
 /** Zod issues → the `errors[]` member of INPUT_VALIDATION_ERROR, one entry per failing field. */
 export function fieldErrors(error: z.ZodError): FieldError[] {

@@ -179,31 +179,51 @@ export const ProblemSchema = z
   .passthrough()
   .openapi('Problem');
 
-const ALWAYS = ['INPUT_VALIDATION_ERROR', 'RATE_LIMITED', 'INTERNAL_ERROR'];
+const ALWAYS = ['INPUT_VALIDATION_ERROR', 'INTERNAL_ERROR'];
 const WITH_BODY = ['UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'];
 const AUTHED = ['TOKEN_NOT_FOUND', 'TOKEN_EXPIRED', 'INVALID_TOKEN'];
 
+/** Problem with `code` narrowed to the codes one status of one route can carry (an enum in OpenAPI). */
+function problemWithCodes(codes: [string, ...string[]]) {
+  return ProblemSchema.extend({ code: z.enum(codes) });
+}
+
+export interface ErrorResponse {
+  description: string;
+  content: { 'application/problem+json': { schema: ReturnType<typeof problemWithCodes> } };
+}
+
+/** Every status a code of the table has. */
+type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
+/**
+ * Typed as if every error status were present (at run time only the route's are): a route's
+ * responses spread this into a literal, and a `Record<number, …>` would vanish in the spread, leaving
+ * the typed client (AppType) without any error responses.
+ */
+type ErrorResponses = Record<ErrorStatus, ErrorResponse>;
+
 /**
  * The error part of a route's `responses`: one entry per status, describing every code that
- * status can carry. `auth` adds the bearer errors, `body` the media-type/size errors.
+ * status can carry, with `code` as an enum of them. `auth` adds the bearer errors, `body` the
+ * media-type/size errors. A route that can answer 429 lists `RATE_LIMITED` and wraps its responses
+ * in `rateLimitedResponses()` (src/lib/openapi.ts) for the headers.
  */
-export function errorResponses(
-  codes: string[],
-  opts: { auth?: boolean; body?: boolean } = {},
-): Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> {
+export function errorResponses(codes: string[], opts: { auth?: boolean; body?: boolean } = {}): ErrorResponses {
   const all = new Set([...ALWAYS, ...(opts.auth ? AUTHED : []), ...(opts.body ? WITH_BODY : []), ...codes]);
-  const byStatus = new Map<number, string[]>();
+  const byStatus = new Map<number, [string, ...string[]]>();
   for (const code of all) {
     const info = CODES[code];
     if (!info) throw new Error(`unknown error code ${code}`);
-    byStatus.set(info.status, [...(byStatus.get(info.status) ?? []), code]);
+    const list = byStatus.get(info.status);
+    if (list) list.push(code);
+    else byStatus.set(info.status, [code]);
   }
-  const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
+  const out: Record<number, ErrorResponse> = {};
   for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
     out[status] = {
       description: list.map((c) => `\`${c}\`: ${CODES[c]!.en}`).join('\n\n'),
-      content: { 'application/problem+json': { schema: ProblemSchema } },
+      content: { 'application/problem+json': { schema: problemWithCodes(list) } },
     };
   }
-  return out;
+  return out as ErrorResponses;
 }

@@ -45,6 +45,17 @@ export async function peek(db: D1Database, limit: Limit, now = Date.now()): Prom
   return { count: row.count, resetAt: row.window_start + windowMs };
 }
 
+/** Starts (or restarts) the window of `key` now, with count 1: a mark that lasts one window. */
+export async function mark(db: D1Database, key: string, now = Date.now()): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+       ON CONFLICT (key) DO UPDATE SET window_start = CAST(?2 AS BIGINT), count = 1`,
+    )
+    .bind(key, now)
+    .run();
+}
+
 export async function clear(db: D1Database, key: string): Promise<void> {
   await db.prepare('DELETE FROM rate_limits WHERE key = ?').bind(key).run();
 }

@@ -111,6 +111,9 @@ export const idempotencyKeys = sqliteTable(
     /** NULL while the first request runs. */
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
+    /** The payment this key's request created or cancelled, written in the same transaction: a
+     *  crash before the response was stored still replays it. */
+    paymentId: integer('payment_id'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },

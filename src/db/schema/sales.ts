@@ -1,11 +1,29 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { users } from './accounts';
 
 /** Statuses whose orders count as sales (and may hold `is_first_purchase`). */
 export const COUNTED_STATUSES = ['PAID', 'SHIPPING', 'COMPLETED'] as const;
 export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/**
+ * Every figure stays a number that JSON carries exactly (≤ 2^53 − 1): a product's all-time amount
+ * (the chart's cumulative rows are never larger), and an hour's sums, capped at 2^53 / 32 so that a
+ * day bucket (at most 25 hours) is exact too. CHECK constraints refuse the write of an order that
+ * would pass them, atomically with the rest of its batch.
+ */
+export const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+export const HOUR_AMOUNT_CAP = 2 ** 53 / 32;
+
+/** The hour cap on each of these columns, as one CHECK expression (shared with the Postgres schema). */
+export function hourCap(...columns: unknown[]) {
+  const cap = sql.raw(String(HOUR_AMOUNT_CAP));
+  return sql.join(
+    columns.map((c) => sql`${c} <= ${cap}`),
+    sql` AND `,
+  );
+}
 
 /** Widest gap (in hours) the distinct-customer columns distinguish: a DST day has 25 hours. */
 export const GAP_COLUMNS = 25;
@@ -14,6 +32,8 @@ export const GAP_COLUMNS = 25;
  * `sold_quantity` / `sold_amount`: all-time counted sales, kept with product_sales; they answer the
  * upper bound of a chart range that reaches past the latest sale without a seek.
  */
+// sold_amount ≤ MAX_EXACT: a trigger (migrations/0008), because SQLite adds a CHECK only by rebuilding
+// the table, which order_items' foreign key to products forbids on D1. Postgres: a CHECK.
 export const products = sqliteTable('products', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull(),
@@ -89,15 +109,19 @@ function gapColumns() {
  * hour s are then Σ_h c(h − s) (each customer is counted at its first hour inside the window).
  * `c0` alone is the hour's distinct customers.
  */
-export const salesHours = sqliteTable('sales_hours', {
-  hour: integer('hour').primaryKey(),
-  totalAmount: integer('total_amount').notNull().default(0),
-  orderCount: integer('order_count').notNull().default(0),
-  couponAmount: integer('coupon_amount').notNull().default(0),
-  firstPurchaseCount: integer('first_purchase_count').notNull().default(0),
-  firstPurchaseAmount: integer('first_purchase_amount').notNull().default(0),
-  ...gapColumns(),
-});
+export const salesHours = sqliteTable(
+  'sales_hours',
+  {
+    hour: integer('hour').primaryKey(),
+    totalAmount: integer('total_amount').notNull().default(0),
+    orderCount: integer('order_count').notNull().default(0),
+    couponAmount: integer('coupon_amount').notNull().default(0),
+    firstPurchaseCount: integer('first_purchase_count').notNull().default(0),
+    firstPurchaseAmount: integer('first_purchase_amount').notNull().default(0),
+    ...gapColumns(),
+  },
+  (t) => [check('sales_hours_amounts_exact', hourCap(t.totalAmount, t.couponAmount, t.firstPurchaseAmount))],
+);
 
 /** Counted orders per (customer, UTC hour): finds a customer's previous and next counted hour. */
 export const customerHours = sqliteTable(

@@ -89,14 +89,15 @@ export async function revokeSession(s: Store, sessionId: string, userId: number,
 }
 
 /**
- * Updates a user; `revokeOthers` also revokes every other live session of theirs in the same
- * atomic write (a password change signs a thief out).
+ * Updates a user; `revokeOthers` also revokes every other live session of theirs (all of them when
+ * `keepSessionId` is null) in the same atomic write: a password change signs a thief out, a
+ * deactivation signs everyone out.
  */
 export async function updateUser(
   s: Store,
   id: number,
   set: UserPatch,
-  revokeOthers?: { keepSessionId: string; now: number; reason: string },
+  revokeOthers?: { keepSessionId: string | null; now: number; reason: string },
 ): Promise<UserRow> {
   const { sessions, users } = s.t;
   const update = s.orm.update(users).set(set).where(eq(users.id, id)).returning();
@@ -106,7 +107,13 @@ export async function updateUser(
     s.orm
       .update(sessions)
       .set({ revokedAt: revokeOthers.now, revokeReason: revokeOthers.reason })
-      .where(and(eq(sessions.userId, id), ne(sessions.id, revokeOthers.keepSessionId), isNull(sessions.revokedAt))),
+      .where(
+        and(
+          eq(sessions.userId, id),
+          revokeOthers.keepSessionId === null ? undefined : ne(sessions.id, revokeOthers.keepSessionId),
+          isNull(sessions.revokedAt),
+        ),
+      ),
   ]);
   return updated[0]!;
 }

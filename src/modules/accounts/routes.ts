@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { auth, staffOnly } from '../../lib/auth';
-import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
+import { bearer, IdParam, jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import './codes';
 import {
@@ -19,38 +19,44 @@ import {
 const tags = ['accounts'];
 
 export const signupRoute = createRoute({
+  operationId: 'signUp',
   method: 'post',
   path: '/api/users/signup',
   tags,
+  security: publicRoute,
   summary: 'Sign up with email and/or username',
   description: `Public. Limited to SIGNUPS_PER_ADDRESS_PER_HOUR per client address.
 Checks, in order: schema → \`password_check\` → email taken → username taken.`,
   request: { body: jsonBody(SignupBody) },
-  responses: {
+  responses: rateLimitedResponses({
     201: jsonResponse(UserSchema, 'The new user.'),
-    ...errorResponses(['PASSWORD_NOT_MATCHED', 'ALREADY_SIGNED_UP_EMAIL', 'USER_ALREADY_EXISTS'], { body: true }),
-  },
+    ...errorResponses(['PASSWORD_NOT_MATCHED', 'ALREADY_SIGNED_UP_EMAIL', 'USER_ALREADY_EXISTS', 'RATE_LIMITED'], { body: true }),
+  }),
 });
 
 export const loginRoute = createRoute({
+  operationId: 'logIn',
   method: 'post',
   path: '/api/users/login',
   tags,
+  security: publicRoute,
   summary: 'Log in with email or username and password',
   description: `Public. The same 401 for an unknown user, a wrong password and an inactive user.
 Failures are limited per account (LOGIN_MAX_FAILURES_PER_ACCOUNT) and per client address
 (LOGIN_MAX_FAILURES_PER_ADDRESS) within LOGIN_WINDOW_SECONDS; a success resets the account's counter.`,
   request: { body: jsonBody(LoginBody) },
-  responses: {
+  responses: rateLimitedResponses({
     200: jsonResponse(LoginResultSchema, 'The user and a new session’s token pair.'),
-    ...errorResponses(['INVALID_CREDENTIALS'], { body: true }),
-  },
+    ...errorResponses(['INVALID_CREDENTIALS', 'RATE_LIMITED'], { body: true }),
+  }),
 });
 
 export const refreshRoute = createRoute({
+  operationId: 'refreshTokens',
   method: 'post',
   path: '/api/users/refresh',
   tags,
+  security: publicRoute,
   summary: 'Rotate a refresh token',
   description: `Public. Answers a new access token and a new refresh token; the old refresh token is spent.
 Presenting a spent refresh token again is treated as theft and revokes the whole session (every
@@ -63,6 +69,7 @@ token of it). Two concurrent refreshes of one token therefore leave one success 
 });
 
 export const logoutRoute = createRoute({
+  operationId: 'logOut',
   method: 'post',
   path: '/api/users/logout',
   tags,
@@ -79,9 +86,11 @@ export const logoutRoute = createRoute({
 });
 
 export const verifyRoute = createRoute({
+  operationId: 'verifyToken',
   method: 'post',
   path: '/api/users/verify',
   tags,
+  security: publicRoute,
   summary: 'Verify a token',
   description: 'Public. Checks signature, claims, the session and the user, for an access or a refresh token.',
   request: { body: jsonBody(VerifyBody) },
@@ -92,22 +101,26 @@ export const verifyRoute = createRoute({
 });
 
 export const getMeRoute = createRoute({
+  operationId: 'getMe',
   method: 'get',
   path: '/api/users/me',
   tags,
   security: bearer,
   middleware: [auth] as const,
   summary: 'The caller',
+  description: 'The caller’s account, as signup and login return it.',
   responses: { 200: jsonResponse(UserSchema, 'The caller.'), ...errorResponses([], { auth: true }) },
 });
 
 export const patchMeRoute = createRoute({
+  operationId: 'updateMe',
   method: 'patch',
   path: '/api/users/me',
   tags,
   security: bearer,
   middleware: [auth] as const,
   summary: 'Update the caller’s profile or password',
+  description: 'Partial update; `null` clears a profile field. A password change needs `current_password` and signs out every other session.',
   request: { body: jsonBody(PatchMeBody) },
   responses: {
     200: jsonResponse(UserSchema, 'The updated caller.'),
@@ -116,6 +129,7 @@ export const patchMeRoute = createRoute({
 });
 
 export const adminPatchUserRoute = createRoute({
+  operationId: 'updateUser',
   method: 'patch',
   path: '/api/users/{id}',
   tags,

@@ -39,14 +39,22 @@ const email = z
   .transform((s) => s.toLowerCase())
   .openapi({ example: 'ada@example.com' });
 
+/** Control characters and the ASCII punctuation a username may not contain (\x60 is the backtick). */
+export const USERNAME_DOC_PATTERN = String.raw`^[^\u0000-\u001F\u007F-\u009F!"#$%&'()*,/:;<=>?\[\\\]^\x60{|}~]+$`;
+
 const username = z
   .string()
   .trim()
   .min(1)
   .max(150)
   .regex(/^[\p{L}\p{N} _.@+-]+$/u, 'letters, digits, spaces and _ . @ + - only')
-  // zod would print the pattern with its `/u` flag, which is not a valid JSON Schema pattern.
-  .openapi({ example: 'ada', pattern: '^[\\p{L}\\p{N} _.@+-]+$' });
+  .openapi({
+    example: 'ada',
+    // The document's pattern must read the same with and without the regex `u` flag, so it cannot
+    // use \p{L}: it refuses what the server refuses in ASCII and leaves the rest to the description.
+    pattern: USERNAME_DOC_PATTERN,
+    description: 'Letters and digits of any script (Unicode L and N), spaces and `_ . @ + -`; 1–150 characters after trimming.',
+  });
 
 export const password = z
   .string()

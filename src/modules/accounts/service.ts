@@ -9,7 +9,7 @@ import { isoOrNull } from '../../lib/openapi';
 import { hashPassword, verifyPasswordOrDummy } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
 import { randomString, randomToken } from '../../lib/random';
-import { clear, consume, hit, type Limit } from '../../lib/rate-limit';
+import { clear, consume, hit, mark, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import { issuePair, newJti, verifyToken, type TokenPair } from '../../lib/tokens';
 import * as repo from './repository';
 
@@ -108,12 +108,29 @@ export async function startSession(env: Bindings, user: UserRow): Promise<TokenP
   return issuePair(env, user.id, sessionId, jti);
 }
 
-function loginLimits(env: Bindings, identifier: string, address: string): Limit[] {
+/**
+ * Login limits (SECURITY.md, "Login limits without a lockout button"). Every attempt is counted
+ * before the password is checked, so concurrent guesses cannot slip past a limit:
+ * - per client address (all accounts): LOGIN_MAX_FAILURES_PER_ADDRESS;
+ * - per account and address: LOGIN_MAX_FAILURES_PER_ACCOUNT, the limit a known address lives by;
+ * - per account (all addresses): LOGIN_MAX_FAILURES_PER_ACCOUNT too, but once it is spent only
+ *   addresses that logged into this account within LOGIN_KNOWN_ADDRESS_DAYS may still try. Guesses
+ *   spread over many addresses stay capped, and they cannot lock the owner out of its usual address.
+ * Accounts are keyed by id (email and username share one budget); an unknown identifier by itself.
+ */
+function addressLimit(env: Bindings, address: string): Limit {
   const cfg = config(env);
-  return [
-    { name: 'login-address', key: `login:addr:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: cfg.LOGIN_WINDOW_SECONDS },
-    { name: 'login-account', key: `login:acct:${identifier}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: cfg.LOGIN_WINDOW_SECONDS },
-  ];
+  return { name: 'login-address', key: `login:addr:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ADDRESS, windowSeconds: cfg.LOGIN_WINDOW_SECONDS };
+}
+
+function accountLimits(env: Bindings, account: string, address: string) {
+  const cfg = config(env);
+  const window = cfg.LOGIN_WINDOW_SECONDS;
+  return {
+    pair: { name: 'login-account-address', key: `login:pair:${account}:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
+    account: { name: 'login-account', key: `login:acct:${account}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
+    known: { name: 'login-known', key: `login:known:${account}:${address}`, max: 1, windowSeconds: cfg.LOGIN_KNOWN_ADDRESS_DAYS * 86_400 },
+  } satisfies Record<string, Limit>;
 }
 
 export async function login(
@@ -121,16 +138,24 @@ export async function login(
   input: { email?: string; username?: string; password: string },
   address: string,
 ): Promise<{ user: UserRow; token: TokenPair }> {
-  const identifier = input.email ? `e:${input.email.toLowerCase()}` : `u:${usernameKey(input.username ?? '')}`;
-  const [addressLimit, accountLimit] = loginLimits(env, identifier, address);
-  // Every attempt is counted before the password is checked, so concurrent guesses cannot slip
-  // past the limit; a success then takes its attempt back.
-  await consume(env.DB, addressLimit!);
-  await consume(env.DB, accountLimit!);
+  await consume(env.DB, addressLimit(env, address));
   const user = await repo.userBy(store(env), input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
+  const account = user ? `u${user.id}` : input.email ? `e:${input.email.toLowerCase()}` : `n:${usernameKey(input.username ?? '')}`;
+  const limits = accountLimits(env, account, address);
+  await consume(env.DB, limits.pair);
+  const spent = await hit(env.DB, limits.account);
+  if (spent.count > limits.account.max && (await peek(env.DB, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
   if (!ok || !user || !user.isActive) throw new ApiError('INVALID_CREDENTIALS');
-  await Promise.all([clear(env.DB, accountLimit!.key), hit(env.DB, addressLimit!, -1)]);
+  // A success takes its attempt back, clears this address's failures for the account and remembers
+  // the address. The account's failures from elsewhere keep counting: the owner's login must not
+  // refill an attacker's budget.
+  await Promise.all([
+    hit(env.DB, addressLimit(env, address), -1),
+    hit(env.DB, limits.account, -1),
+    clear(env.DB, limits.pair.key),
+    mark(env.DB, limits.known.key),
+  ]);
   return { user, token: await startSession(env, user) };
 }
 
@@ -211,5 +236,7 @@ export async function adminUpdateUser(
   if (patch.is_active !== undefined) set.isActive = patch.is_active;
   if (patch.is_staff !== undefined) set.isStaff = patch.is_staff;
   if (Object.keys(set).length === 0) return target;
-  return repo.updateUser(s, id, set);
+  // Deactivation ends every session in the same write, so a later reactivation revives no token.
+  const revoke = patch.is_active === false ? { keepSessionId: null, now: Date.now(), reason: 'deactivated' } : undefined;
+  return repo.updateUser(s, id, set, revoke);
 }

@@ -2,13 +2,14 @@ import { router } from '../../lib/openapi';
 import { KINDS, type KindConfig } from './kinds';
 import { catalogRoutes } from './routes';
 import * as service from './service';
+import { absoluteUrl, requestUrl } from '../../lib/links';
 
 function catalogRouter(k: KindConfig) {
   const r = catalogRoutes(k);
   const app = router();
 
   app.openapi(r.list, async (c) => {
-    const page = await service.listItems(c.env, k, c.get('auth').user.id, c.req.valid('query'), c.req.url);
+    const page = await service.listItems(c.env, k, c.get('auth').user.id, c.req.valid('query'), requestUrl(c));
     return c.json(page, 200);
   });
 
@@ -19,7 +20,7 @@ function catalogRouter(k: KindConfig) {
 
   app.openapi(r.create, async (c) => {
     const row = await service.createItem(c.env, k, c.req.valid('json'));
-    c.header('Location', `/api/${k.kind}/${row.id}`);
+    c.header('Location', absoluteUrl(c, `/api/${k.kind}/${row.id}`));
     return c.json(service.itemView(c.env, row), 201);
   });
 

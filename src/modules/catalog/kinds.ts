@@ -17,10 +17,11 @@ export interface KindConfig {
   noun: string;
 }
 
-export const KINDS: Record<Kind, KindConfig> = {
+// `as const`: each kind keeps its literal names, which give the routes literal path types.
+export const KINDS = {
   exams: { kind: 'exams', type: 'exam', table: 'exams', fts: 'exams_fts', action: 'apply', activeStatus: 'applied', label: 'Exam', noun: 'exam' },
   courses: { kind: 'courses', type: 'course', table: 'courses', fts: 'courses_fts', action: 'enroll', activeStatus: 'enrolled', label: 'Course', noun: 'course' },
-};
+} as const satisfies Record<Kind, KindConfig>;
 
 export const kindOfType = (type: 'exam' | 'course'): KindConfig => (type === 'exam' ? KINDS.exams : KINDS.courses);
 

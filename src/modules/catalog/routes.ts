@@ -7,13 +7,15 @@ import type { KindConfig } from './kinds';
 import { itemSchemas, ListQuery } from './schemas';
 
 /** The catalog routes of one kind; called once for exams and once for courses. */
-export function catalogRoutes(k: KindConfig) {
+export function catalogRoutes<K extends KindConfig>(k: K) {
   const s = itemSchemas(k);
   const tags = [k.kind];
-  const base = `/api/${k.kind}`;
-  const one = `${base}/{id}`;
+  // Literal path types (`/api/exams`), so the typed client (AppType) knows each URL.
+  const base = `/api/${k.kind}` as const;
+  const one = `${base}/{id}` as const;
   return {
     list: createRoute({
+      operationId: `list${k.label}s`,
       method: 'get',
       path: base,
       tags,
@@ -31,16 +33,19 @@ constant time at any depth, \`count\` omitted). \`is_registered\` is the caller'
       responses: { 200: jsonResponse(s.page, `A page of ${k.kind}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },
     }),
     get: createRoute({
+      operationId: `get${k.label}`,
       method: 'get',
       path: one,
       tags,
       security: bearer,
       middleware: [readAuth] as const,
       summary: `One ${k.noun}`,
+      description: `The ${k.noun} with its \`registration_count\` and the caller's \`is_registered\`.`,
       request: { params: IdParam },
       responses: { 200: jsonResponse(s.item, `The ${k.noun}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },
     }),
     create: createRoute({
+      operationId: `create${k.label}`,
       method: 'post',
       path: base,
       tags,
@@ -52,6 +57,7 @@ constant time at any depth, \`count\` omitted). \`is_registered\` is the caller'
       responses: { 201: jsonResponse(s.item, `The new ${k.noun}.`), ...errorResponses(['PERMISSION_DENIED'], { auth: true, body: true }) },
     }),
     update: createRoute({
+      operationId: `update${k.label}`,
       method: 'patch',
       path: one,
       tags,
@@ -67,6 +73,7 @@ amount they were made with (snapshot), so renaming or repricing is always allowe
       },
     }),
     remove: createRoute({
+      operationId: `delete${k.label}`,
       method: 'delete',
       path: one,
       tags,

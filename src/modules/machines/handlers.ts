@@ -2,21 +2,22 @@ import { router } from '../../lib/openapi';
 import { ApiError } from '../../lib/problem';
 import * as routes from './routes';
 import * as service from './service';
+import { absoluteUrl, requestUrl } from '../../lib/links';
 
 export const machines = router();
 
 // Before /api/machines/{id}: "history" is not an id.
 machines.openapi(routes.allHistoryRoute, async (c) => {
-  return c.json(await service.callerHistory(c.env, c.get('auth').user, c.req.valid('query'), c.req.url), 200);
+  return c.json(await service.callerHistory(c.env, c.get('auth').user, c.req.valid('query'), requestUrl(c)), 200);
 });
 
 machines.openapi(routes.listMachinesRoute, async (c) => {
-  return c.json(await service.listMachines(c.env, c.get('auth').user, c.req.valid('query'), c.req.url), 200);
+  return c.json(await service.listMachines(c.env, c.get('auth').user, c.req.valid('query'), requestUrl(c)), 200);
 });
 
 machines.openapi(routes.createMachineRoute, async (c) => {
   const machine = await service.createMachine(c.env, c.get('auth').user, c.req.valid('json'));
-  c.header('Location', new URL(`/api/machines/${machine.id}`, c.req.url).toString());
+  c.header('Location', absoluteUrl(c, `/api/machines/${machine.id}`));
   return c.json(service.machineView(machine), 201);
 });
 
@@ -40,13 +41,13 @@ machines.openapi(routes.deleteMachineRoute, async (c) => {
 machines.openapi(routes.commandRoute, async (c) => {
   const id = c.req.valid('param').id;
   const operation = await service.issueCommand(c.env, c.get('auth').user, id, c.req.valid('json').command);
-  c.header('Location', new URL(`/api/machines/${id}/operations/${operation.id}`, c.req.url).toString());
+  c.header('Location', absoluteUrl(c, `/api/machines/${id}/operations/${operation.id}`));
   return c.json(operation, 202);
 });
 
 machines.openapi(routes.machineHistoryRoute, async (c) => {
   const { id } = c.req.valid('param');
-  return c.json(await service.machineHistory(c.env, c.get('auth').user, id, c.req.valid('query'), c.req.url), 200);
+  return c.json(await service.machineHistory(c.env, c.get('auth').user, id, c.req.valid('query'), requestUrl(c)), 200);
 });
 
 machines.openapi(routes.operationRoute, async (c) => {

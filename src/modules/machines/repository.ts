@@ -3,6 +3,7 @@
 // database runs.
 import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
+import { contains } from '../../db/dialect';
 import type { Store } from '../../db/store';
 
 // ---- machines ------------------------------------------------------------------------------------
@@ -30,25 +31,12 @@ export interface NewMachine {
   controllerUrl: string | null;
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
-
-/**
- * SQLite's LIKE ignores (ASCII) case and Postgres' does not: ILIKE keeps the search
- * case-insensitive there. The escape character is the same on both.
- */
-function contains(s: Store, column: SQL | Parameters<typeof eq>[0], needle: string): SQL {
-  const op = sql.raw(s.dialect === 'postgres' ? 'ILIKE' : 'LIKE');
-  return sql`${column} ${op} ${`%${escapeLike(needle)}%`} ESCAPE '\\'`;
-}
-
 function machineWhere(s: Store, f: MachineFilter): SQL[] {
   const { machines } = s.t;
   const where: SQL[] = [];
   if (f.status) where.push(eq(machines.status, f.status));
   if (f.ownerId !== undefined) where.push(eq(machines.ownerId, f.ownerId));
-  if (f.search) where.push(or(contains(s, machines.name, f.search), contains(s, machines.location, f.search))!);
+  if (f.search) where.push(or(contains(s.dialect, machines.name, f.search), contains(s.dialect, machines.location, f.search))!);
   return where;
 }
 

@@ -25,6 +25,7 @@ const PERMISSIONS = `Every authenticated user reads machines; only the owner or 
 (403 \`PERMISSION_DENIED\` for others: machines are not private, so their existence is not hidden).`;
 
 export const listMachinesRoute = createRoute({
+  operationId: 'listMachines',
   ...common,
   middleware: [auth] as const,
   method: 'get',
@@ -37,6 +38,7 @@ of name or location). Paging by \`page\`/\`page_size\`, or by \`cursor\` (from \
 });
 
 export const createMachineRoute = createRoute({
+  operationId: 'createMachine',
   ...common,
   middleware: [auth] as const,
   method: 'post',
@@ -51,6 +53,7 @@ accepts \`http://\` and loopback); without one the built-in simulator executes c
 });
 
 export const allHistoryRoute = createRoute({
+  operationId: 'listMyMachineOperations',
   ...common,
   middleware: [auth] as const,
   method: 'get',
@@ -63,11 +66,13 @@ Filters: \`result\`, \`command\`, \`machine_id\`. Paging by \`page\`/\`page_size
 });
 
 export const getMachineRoute = createRoute({
+  operationId: 'getMachine',
   ...common,
   middleware: [auth] as const,
   method: 'get',
   path: '/api/machines/{id}',
   summary: 'One machine',
+  description: 'Every authenticated user may read any machine (machines are not private).',
   request: { params: IdParam },
   responses: { 200: jsonResponse(MachineSchema, 'The machine.'), ...errorResponses(['NOT_FOUND'], { auth: true }) },
 });
@@ -78,6 +83,7 @@ applied by the machine's Durable Object, the single writer of its status: a chan
 409 \`MACHINE_BUSY\`. Setting \`status\` directly bypasses the state machine (it is an administrative override).`;
 
 export const putMachineRoute = createRoute({
+  operationId: 'replaceMachine',
   ...common,
   middleware: [auth] as const,
   method: 'put',
@@ -92,6 +98,7 @@ export const putMachineRoute = createRoute({
 });
 
 export const patchMachineRoute = createRoute({
+  operationId: 'updateMachine',
   ...common,
   middleware: [auth] as const,
   method: 'patch',
@@ -103,6 +110,7 @@ export const patchMachineRoute = createRoute({
 });
 
 export const deleteMachineRoute = createRoute({
+  operationId: 'deleteMachine',
   ...common,
   middleware: [auth] as const,
   method: 'delete',
@@ -114,6 +122,7 @@ export const deleteMachineRoute = createRoute({
 });
 
 export const commandRoute = createRoute({
+  operationId: 'sendMachineCommand',
   ...common,
   middleware: [auth] as const,
   method: 'post',
@@ -141,6 +150,7 @@ controller receives it as \`Idempotency-Key\`.`,
 });
 
 export const machineHistoryRoute = createRoute({
+  operationId: 'listMachineOperations',
   ...common,
   middleware: [auth] as const,
   method: 'get',
@@ -155,6 +165,7 @@ export const machineHistoryRoute = createRoute({
 });
 
 export const operationRoute = createRoute({
+  operationId: 'getMachineOperation',
   ...common,
   middleware: [auth] as const,
   method: 'get',
@@ -166,6 +177,7 @@ export const operationRoute = createRoute({
 });
 
 export const liveRoute = createRoute({
+  operationId: 'watchMachine',
   tags,
   security: bearer,
   middleware: [requireAuth({ allowQueryToken: true })] as const,
@@ -186,7 +198,14 @@ Sending \`ping\` answers \`pong\` without waking the object.`,
     query: z.object({ access_token: z.string().optional().openapi({ description: 'The access token, for browsers.' }) }),
   },
   responses: {
-    101: { description: 'Switching protocols: the WebSocket.' },
+    101: {
+      description: 'Switching protocols: the connection is now the WebSocket (send `Upgrade: websocket`; anything else is 426).',
+      headers: z.object({
+        Upgrade: z.literal('websocket'),
+        Connection: z.literal('Upgrade'),
+        'Sec-WebSocket-Accept': z.string().openapi({ description: 'RFC 6455 handshake answer to Sec-WebSocket-Key.' }),
+      }),
+    },
     ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'UPGRADE_REQUIRED'], { auth: true }),
   },
 });

@@ -7,6 +7,7 @@ import { requestHash, type LedgerResult } from './idempotency';
 import { cancelRoute, historyRoute, paymentRoute, registrationRoutes } from './routes';
 import * as service from './service';
 import { ledger } from './user-ledger';
+import { requestUrl } from '../../lib/links';
 
 async function idempotencyOf(c: Context<AppEnv>, key: string | undefined, body: unknown) {
   return key === undefined ? undefined : { key, hash: await requestHash(c.req.method, c.req.path, body) };
@@ -44,7 +45,7 @@ export const payments = router()
   .route('/', registrationRouter(KINDS.courses));
 
 payments.openapi(historyRoute, async (c) => {
-  return c.json(await service.listPayments(c.env, c.get('auth').user.id, c.req.valid('query'), c.req.url), 200);
+  return c.json(await service.listPayments(c.env, c.get('auth').user.id, c.req.valid('query'), requestUrl(c)), 200);
 });
 
 payments.openapi(paymentRoute, async (c) => {

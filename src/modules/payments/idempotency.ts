@@ -43,17 +43,23 @@ export async function asResult(fn: () => Promise<{ status: number; body: unknown
   }
 }
 
+/**
+ * `recover` rebuilds the response of a request whose write committed (the key learnt its payment in
+ * the same transaction) but whose response was never stored: a crash in between. That key is never
+ * taken over as abandoned; it replays the payment.
+ */
 export async function idempotent(
   env: Bindings,
   userId: number,
   idem: IdempotencyKey | undefined,
   fn: () => Promise<LedgerResult>,
+  recover: (paymentId: number) => Promise<LedgerResult | null>,
   now = Date.now(),
 ): Promise<LedgerResult> {
   if (!idem) return fn();
   const s = store(env);
   const claim = { userId, key: idem.key, hash: idem.hash, now, expiresAt: now + IDEMPOTENCY_TTL_MS, abandonedBefore: now - ABANDONED_MS };
-  if (!(await repo.claimKey(s, claim))) return previous(env, userId, idem);
+  if (!(await repo.claimKey(s, claim))) return previous(env, userId, idem, recover);
 
   let result: LedgerResult;
   try {
@@ -67,10 +73,20 @@ export async function idempotent(
   return result;
 }
 
-async function previous(env: Bindings, userId: number, idem: IdempotencyKey): Promise<LedgerResult> {
-  const row = await repo.readKey(store(env), userId, idem.key);
+async function previous(
+  env: Bindings,
+  userId: number,
+  idem: IdempotencyKey,
+  recover: (paymentId: number) => Promise<LedgerResult | null>,
+): Promise<LedgerResult> {
+  const s = store(env);
+  const row = await repo.readKey(s, userId, idem.key);
   if (!row) return { status: 409, code: 'IDEMPOTENCY_IN_PROGRESS' }; // released between our two reads
   if (row.request_hash !== idem.hash) return { status: 422, code: 'IDEMPOTENCY_KEY_REUSED' };
-  if (row.response_status === null || row.response_body === null) return { status: 409, code: 'IDEMPOTENCY_IN_PROGRESS' };
-  return { ...(JSON.parse(row.response_body) as LedgerResult), replayed: true };
+  if (row.response_status !== null && row.response_body !== null) return { ...(JSON.parse(row.response_body) as LedgerResult), replayed: true };
+  const recovered = row.payment_id === null ? null : await recover(row.payment_id);
+  if (!recovered) return { status: 409, code: 'IDEMPOTENCY_IN_PROGRESS' };
+  // Stored now, so later replays answer exactly this.
+  await repo.saveResponse(s, userId, idem.key, recovered.status, JSON.stringify(recovered));
+  return { ...recovered, replayed: true };
 }

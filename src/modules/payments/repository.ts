@@ -2,7 +2,8 @@
 // hold together are one D1 batch (one transaction on D1 and on Postgres) whose statements share one
 // predicate, so a lost race changes zero rows everywhere. The SQL is shared; values whose type
 // Postgres cannot infer from their position (SELECT lists of INSERT … SELECT) are CAST, which is
-// valid SQL on both. The one dialect branch is case-insensitive LIKE.
+// valid SQL on both. The one dialect difference, substring search, comes from db/dialect.ts.
+import { containsAllRaw } from '../../db/dialect';
 import type { Store } from '../../db/store';
 import { ACTIVE_SQL, type KindConfig } from '../catalog/kinds';
 import type { PaymentMethod } from './schemas';
@@ -70,6 +71,8 @@ export interface NewRegistration {
   tx: string;
   metadata: string;
   now: number;
+  /** The request's Idempotency-Key: it learns the new payment's id in the same transaction. */
+  idemKey?: string;
 }
 
 /**
@@ -105,10 +108,23 @@ export async function insertRegistration(s: Store, k: KindConfig, n: NewRegistra
          RETURNING ${REGISTRATION_COLUMNS}`,
       )
       .bind(n.userId, n.itemId, n.now, n.tx),
+    ...(n.idemKey === undefined ? [] : [markKey(s, n.userId, n.idemKey, 'SELECT id FROM payments WHERE external_transaction_id = ?3', n.tx)]),
   ]);
   const payment = paid!.results[0] as PaymentRow | undefined;
   const registration = registered!.results[0] as RegistrationRow | undefined;
   return payment && registration ? { payment, registration } : null;
+}
+
+/** The registration a payment belongs to (by user, kind and item). */
+export function registrationOfPayment(s: Store, userId: number, paymentId: number): Promise<RegistrationRow | null> {
+  return s.sql
+    .prepare(
+      `SELECT r.id, r.kind, r.item_id, r.status, r.applied_at, r.completed_at, r.cancelled_at FROM payments p
+       JOIN registrations r ON r.user_id = p.user_id AND r.kind = p.payment_type AND r.item_id = p.target_id
+       WHERE p.id = ?1 AND p.user_id = ?2`,
+    )
+    .bind(paymentId, userId)
+    .first<RegistrationRow>();
 }
 
 // ---- complete --------------------------------------------------------------------------------
@@ -145,7 +161,12 @@ export function readPayment(s: Store, userId: number, paymentId: number): Promis
  * registration, guarded by "this payment is cancelled and the registration still points at it and
  * is active". False when the guard refused (nothing written).
  */
-export async function cancelPayment(s: Store, k: KindConfig, userId: number, paymentId: number, itemId: number, reason: string | null, now: number): Promise<boolean> {
+export async function cancelPayment(
+  s: Store,
+  k: KindConfig,
+  c: { userId: number; paymentId: number; itemId: number; reason: string | null; now: number; idemKey?: string },
+): Promise<boolean> {
+  const { userId, paymentId, itemId, reason, now } = c;
   // ?1 payment, ?2 user
   const live = `EXISTS (SELECT 1 FROM ${PAYMENT_JOIN} WHERE p.id = ?1 AND p.user_id = ?2 AND p.status = 'paid'
     AND r.payment_id = p.id AND r.status IN ('applied', 'enrolled'))`;
@@ -164,6 +185,10 @@ export async function cancelPayment(s: Store, k: KindConfig, userId: number, pay
            AND EXISTS (SELECT 1 FROM payments WHERE id = ?1 AND status = 'cancelled')`,
       )
       .bind(paymentId, userId, now),
+    // This batch's refund is the one cancelled at `now` (one user's cancels are serialised).
+    ...(c.idemKey === undefined
+      ? []
+      : [markKey(s, userId, c.idemKey, "SELECT id FROM payments WHERE id = ?3 AND status = 'cancelled' AND cancelled_at = ?4", paymentId, now)]),
   ]);
   return cancelled!.results.length === 1;
 }
@@ -192,12 +217,8 @@ function historyWhere(s: Store, userId: number, f: HistoryFilter): { where: stri
   if (f.payment_type) where.push(`p.payment_type = ${param(f.payment_type)}`);
   if (f.from !== undefined) where.push(`p.paid_at >= ${param(f.from)}`);
   if (f.to !== undefined) where.push(`p.paid_at < ${param(f.to)}`);
-  // Only the caller's rows (an index range) are searched, so LIKE per word is enough here. SQLite's
-  // LIKE ignores (ASCII) case; Postgres's does not, ILIKE does.
-  const like = s.dialect === 'postgres' ? 'ILIKE' : 'LIKE';
-  for (const word of f.words) {
-    where.push(`p.target_title ${like} ${param(`%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)} ESCAPE '\\'`);
-  }
+  // Only the caller's rows (an index range) are searched, so a substring test per row is enough.
+  if (f.words.length > 0) where.push(containsAllRaw(s.dialect, 'p.target_title', param(JSON.stringify(f.words))));
   return { where, binds, param };
 }
 
@@ -249,8 +270,9 @@ export async function claimKey(s: Store, c: KeyClaim): Promise<boolean> {
       .prepare(
         `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, response_status = NULL,
-           response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
-         WHERE idempotency_keys.expires_at <= ?4 OR (idempotency_keys.response_status IS NULL AND idempotency_keys.created_at <= ?6)
+           response_body = NULL, payment_id = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= ?4
+           OR (idempotency_keys.response_status IS NULL AND idempotency_keys.payment_id IS NULL AND idempotency_keys.created_at <= ?6)
          RETURNING key`,
       )
       .bind(c.userId, c.key, c.hash, c.now, c.expiresAt, c.abandonedBefore),
@@ -262,11 +284,20 @@ export interface KeyRecord {
   request_hash: string;
   response_status: number | null;
   response_body: string | null;
+  /** Set when the request's write committed (even if its response was never stored). */
+  payment_id: number | null;
+}
+
+/** The statement that records, inside a write's batch, which payment the key's request wrote. */
+function markKey(s: Store, userId: number, key: string, paymentSql: string, ...values: unknown[]): D1PreparedStatement {
+  return s.sql
+    .prepare(`UPDATE idempotency_keys SET payment_id = (${paymentSql}) WHERE user_id = ?1 AND key = ?2 AND EXISTS (${paymentSql})`)
+    .bind(userId, key, ...values);
 }
 
 export function readKey(s: Store, userId: number, key: string): Promise<KeyRecord | null> {
   return s.sql
-    .prepare('SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2')
+    .prepare('SELECT request_hash, response_status, response_body, payment_id FROM idempotency_keys WHERE user_id = ?1 AND key = ?2')
     .bind(userId, key)
     .first<KeyRecord>();
 }

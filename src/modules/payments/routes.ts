@@ -21,12 +21,13 @@ with another body or path is 422 \`IDEMPOTENCY_KEY_REUSED\`; a repeat while the 
 \`IDEMPOTENCY_IN_PROGRESS\`. Requests failing their schema are not stored.`;
 
 /** Apply (exams) or enroll (courses), and complete, for one kind. */
-export function registrationRoutes(k: KindConfig) {
+export function registrationRoutes<K extends KindConfig>(k: K) {
   const tags = [k.kind];
   return {
     register: createRoute({
+      operationId: k.action === 'apply' ? 'applyForExam' : 'enrollInCourse',
       method: 'post',
-      path: `/api/${k.kind}/{id}/${k.action}`,
+      path: `/api/${k.kind}/{id}/${k.action}` as const,
       tags,
       security: bearer,
       middleware: [auth] as const,
@@ -48,8 +49,9 @@ N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
       },
     }),
     complete: createRoute({
+      operationId: `complete${k.label}`,
       method: 'post',
-      path: `/api/${k.kind}/{id}/complete`,
+      path: `/api/${k.kind}/{id}/complete` as const,
       tags,
       security: bearer,
       middleware: [auth] as const,
@@ -68,6 +70,7 @@ can no longer be cancelled. No body.`,
 const tags = ['payments'];
 
 export const historyRoute = createRoute({
+  operationId: 'listMyPayments',
   method: 'get',
   path: '/api/me/payments',
   tags,
@@ -83,6 +86,7 @@ registration this payment paid for (\`cancelled\` once the payment is cancelled)
 });
 
 export const paymentRoute = createRoute({
+  operationId: 'getMyPayment',
   method: 'get',
   path: '/api/me/payments/{id}',
   tags,
@@ -95,6 +99,7 @@ export const paymentRoute = createRoute({
 });
 
 export const cancelRoute = createRoute({
+  operationId: 'cancelPayment',
   method: 'post',
   path: '/api/payments/{id}/cancel',
   tags,

@@ -84,17 +84,17 @@ function checkRegister(item: ItemState | null, input: RegisterInput, now: number
  * success means they all passed, and only a refusal (or a body outside the method's limits, which
  * is never written) pays for the read that names the first failing check in the contract's order.
  */
-export async function register(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now()) {
+export async function register(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
   const m = METHODS[input.payment_method];
   const writable = input.amount >= m.min && input.amount <= m.max;
-  const written = writable ? await writeRegistration(env, k, userId, itemId, input, now) : null;
+  const written = writable ? await writeRegistration(env, k, userId, itemId, input, now, idemKey) : null;
   if (written) return written;
   checkRegister(await repo.readItemState(store(env), k, userId, itemId), input, now);
   // Every check passes now although the write was refused: a concurrent change that is gone again.
   throw new ApiError('ALREADY_REGISTERED');
 }
 
-async function writeRegistration(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number) {
+async function writeRegistration(env: Bindings, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number, idemKey?: string) {
   const written = await repo.insertRegistration(store(env), k, {
     userId,
     itemId,
@@ -103,6 +103,7 @@ async function writeRegistration(env: Bindings, k: KindConfig, userId: number, i
     tx: `tx_${randomToken(18)}`,
     metadata: JSON.stringify(transactionMetadata(input.payment_method, input.amount)),
     now,
+    idemKey,
   });
   return written && { registration: registrationView(written.registration), payment: paymentView(env, written.payment) };
 }
@@ -136,17 +137,33 @@ function checkCancel(p: PaymentRow | null): asserts p is PaymentRow {
   if (p.registration_status === 'completed') throw new ApiError('REGISTRATION_COMPLETED');
 }
 
-export async function cancel(env: Bindings, userId: number, paymentId: number, reason: string | null, now = Date.now()) {
+export async function cancel(env: Bindings, userId: number, paymentId: number, reason: string | null, now = Date.now(), idemKey?: string) {
   const s = store(env);
   const before = await repo.readPayment(s, userId, paymentId);
   checkCancel(before);
-  const done = await repo.cancelPayment(s, kindOfType(before.payment_type), userId, paymentId, before.target_id, reason, now);
+  const done = await repo.cancelPayment(s, kindOfType(before.payment_type), { userId, paymentId, itemId: before.target_id, reason, now, idemKey });
   const after = await repo.readPayment(s, userId, paymentId);
   if (!done) {
     checkCancel(after);
     throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   }
   return paymentView(env, after!);
+}
+
+// ---- replays after a crash -------------------------------------------------------------------
+
+/** The 201 of an apply/enroll whose write committed but whose response was never stored. */
+export async function registeredResult(env: Bindings, userId: number, paymentId: number) {
+  const s = store(env);
+  const [payment, registration] = await Promise.all([repo.readPayment(s, userId, paymentId), repo.registrationOfPayment(s, userId, paymentId)]);
+  if (!payment || !registration) return null;
+  return { status: 201, body: { registration: registrationView(registration), payment: paymentView(env, payment) } };
+}
+
+/** The 200 of a cancel whose write committed but whose response was never stored. */
+export async function cancelledResult(env: Bindings, userId: number, paymentId: number) {
+  const payment = await repo.readPayment(store(env), userId, paymentId);
+  return payment && { status: 200, body: paymentView(env, payment) };
 }
 
 // ---- history ---------------------------------------------------------------------------------

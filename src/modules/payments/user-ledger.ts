@@ -15,11 +15,18 @@ export type LedgerOp =
   | { op: 'register'; kind: Kind; userId: number; itemId: number; input: RegisterInput }
   | { op: 'cancel'; userId: number; paymentId: number; reason: string | null };
 
-function execute(env: Bindings, op: LedgerOp): Promise<LedgerResult> {
+function execute(env: Bindings, op: LedgerOp, idemKey?: string): Promise<LedgerResult> {
   return asResult(async () => {
-    if (op.op === 'register') return { status: 201, body: await service.register(env, KINDS[op.kind], op.userId, op.itemId, op.input) };
-    return { status: 200, body: await service.cancel(env, op.userId, op.paymentId, op.reason) };
+    if (op.op === 'register') {
+      return { status: 201, body: await service.register(env, KINDS[op.kind], op.userId, op.itemId, op.input, Date.now(), idemKey) };
+    }
+    return { status: 200, body: await service.cancel(env, op.userId, op.paymentId, op.reason, Date.now(), idemKey) };
   });
+}
+
+/** The response of `op` rebuilt from the payment its committed write left (see idempotent()). */
+function recovered(env: Bindings, op: LedgerOp, paymentId: number): Promise<LedgerResult | null> {
+  return op.op === 'register' ? service.registeredResult(env, op.userId, paymentId) : service.cancelledResult(env, op.userId, paymentId);
 }
 
 export class UserLedger extends DurableObject<Bindings> {
@@ -36,7 +43,15 @@ export class UserLedger extends DurableObject<Bindings> {
    * once. Each call has its own database session (on Postgres, a connection opened and closed here).
    */
   async run(op: LedgerOp, idem?: IdempotencyKey): Promise<LedgerResult> {
-    return withStore(this.env, (env) => idempotent(env, op.userId, idem, () => this.serial(() => execute(env, op))));
+    return withStore(this.env, (env) =>
+      idempotent(
+        env,
+        op.userId,
+        idem,
+        () => this.serial(() => execute(env, op, idem?.key)),
+        (paymentId) => recovered(env, op, paymentId),
+      ),
+    );
   }
 }
 

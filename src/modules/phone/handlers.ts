@@ -3,16 +3,17 @@ import { router } from '../../lib/openapi';
 import { userView } from '../accounts/service';
 import * as routes from './routes';
 import { requestCode, verifyCode } from './service';
+import { absoluteUrl } from '../../lib/links';
 
 export const phone = router();
 
 phone.openapi(routes.phoneLoginRoute, async (c) => {
-  const verifyUrl = (token: string) => new URL(`/api/users/phone/verify/${token}`, c.req.url).toString();
+  const verifyUrl = (token: string) => absoluteUrl(c, `/api/users/phone/verify/${token}`);
   return c.json(await requestCode(c.env, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
 });
 
 phone.openapi(routes.phoneVerifyRoute, async (c) => {
   const { verification_token } = c.req.valid('param');
-  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code);
+  const result = await verifyCode(c.env, verification_token, c.req.valid('json').confirm_code, clientAddress(c));
   return c.json({ user: userView(result.user), token: result.token, created: result.created }, 200);
 });

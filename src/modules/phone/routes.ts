@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { jsonBody, jsonResponse } from '../../lib/openapi';
+import { jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import './codes';
 import { PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, VerifyParams } from './schemas';
@@ -7,9 +7,11 @@ import { PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, V
 const tags = ['phone login'];
 
 export const phoneLoginRoute = createRoute({
+  operationId: 'sendPhoneCode',
   method: 'post',
   path: '/api/users/phone/login',
   tags,
+  security: publicRoute,
   summary: 'Send a one-time code to a phone',
   description: `Public. Normalises the number to E.164 and sends a PHONE_CODE_LENGTH-digit code (default 4) that
 lives PHONE_CODE_TTL seconds (default 300). Limits: one send per PHONE_SEND_INTERVAL_SECONDS (60) and
@@ -17,24 +19,26 @@ PHONE_SENDS_PER_HOUR (5) per phone, PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per cl
 new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. \`dev_code\` appears only
 with SMS_PROVIDER=console (local development). A failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
   request: { body: jsonBody(PhoneLoginBody) },
-  responses: {
+  responses: rateLimitedResponses({
     200: jsonResponse(PhoneLoginResult, 'The code was sent.'),
-    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED'], { body: true }),
-  },
+    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED', 'RATE_LIMITED'], { body: true }),
+  }),
 });
 
 export const phoneVerifyRoute = createRoute({
+  operationId: 'verifyPhoneCode',
   method: 'post',
   path: '/api/users/phone/verify/{verification_token}',
   tags,
+  security: publicRoute,
   summary: 'Verify the code: log in (or sign up) by phone',
   description: `Public. A phone without a user gets one on its first successful verify (\`created: true\`).
 At most PHONE_MAX_ATTEMPTS (5) judged codes per token, then 429 \`TOO_MANY_ATTEMPTS\` even for the right
 code; a token works once. \`INVALID_CONFIRM_CODE\` carries \`remaining_attempts\`. The tokens are the same
 JWT pair as password login.`,
   request: { params: VerifyParams, body: jsonBody(PhoneVerifyBody) },
-  responses: {
+  responses: rateLimitedResponses({
     200: jsonResponse(PhoneVerifyResult, 'Logged in.'),
-    ...errorResponses(['VERIFICATION_EXPIRED', 'INVALID_CONFIRM_CODE', 'TOO_MANY_ATTEMPTS', 'INVALID_CREDENTIALS'], { body: true }),
-  },
+    ...errorResponses(['VERIFICATION_EXPIRED', 'INVALID_CONFIRM_CODE', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED', 'INVALID_CREDENTIALS'], { body: true }),
+  }),
 });

@@ -39,8 +39,21 @@ async function codeDigest(env: Bindings, tokenHash: string, code: string): Promi
 
 const kvKey = (tokenHash: string) => `phone-code:${tokenHash}`;
 
-function failureLimit(env: Bindings, phone: string): Limit {
-  return { name: 'phone-failures', key: `phone:fail:${phone}`, max: config(env).PHONE_MAX_FAILURES_PER_DAY, windowSeconds: 86_400 };
+/**
+ * Wrong-code budgets (SECURITY.md, "Phone codes without a lockout button"), each taken before a code
+ * is judged and given back when it was right, so concurrent guesses cannot pass them:
+ * - per phone and client address, PHONE_MAX_FAILURES_PER_DAY: spent, that address gets no code and
+ *   no verdict for that phone for the rest of the day;
+ * - per phone, PHONE_MAX_FAILURES_PER_DAY wrong SHORT codes: spent, a short code is not judged any
+ *   more and the phone's next codes have PHONE_ESCALATED_CODE_LENGTH digits. The owner still logs in;
+ *   an attacker's odds stay what 20 short guesses give (0.2 %), as each long guess is 10^-8.
+ */
+function failureLimits(env: Bindings, phone: string, address: string) {
+  const max = config(env).PHONE_MAX_FAILURES_PER_DAY;
+  return {
+    phone: { name: 'phone-failures', key: `phone:fail:${phone}`, max, windowSeconds: 86_400 },
+    address: { name: 'phone-failures-address', key: `phone:fail:addr:${phone}:${address}`, max, windowSeconds: 86_400 },
+  } satisfies Record<string, Limit>;
 }
 
 function sendLimits(env: Bindings, phone: string, address: string): Limit[] {
@@ -50,6 +63,14 @@ function sendLimits(env: Bindings, phone: string, address: string): Limit[] {
     { name: 'phone-send-interval', key: `phone:send:gap:${phone}`, max: 1, windowSeconds: cfg.PHONE_SEND_INTERVAL_SECONDS },
     { name: 'phone-send-hour', key: `phone:send:hour:${phone}`, max: cfg.PHONE_SENDS_PER_HOUR, windowSeconds: 3600 },
   ];
+}
+
+/** The stored value of a code: its length (what the phone was sent) and its HMAC. */
+const stored = (length: number, digest: Uint8Array) => `${length}:${hex(digest)}`;
+
+function parseStored(value: string): { length: number; digest: string } {
+  const [length, digest] = value.split(':');
+  return { length: Number(length), digest: digest! };
 }
 
 export interface CodeRequest {
@@ -64,20 +85,20 @@ export async function requestCode(env: Bindings, input: string, address: string,
   const cfg = config(env);
   const phone = normalisePhone(input, cfg.DEFAULT_PHONE_REGION);
   const provider = smsProvider(env);
-  // A phone whose daily wrong-code budget is spent gets no new codes: resending must not
-  // turn 5 tries per code into a brute force.
-  const failures = failureLimit(env, phone);
-  const spent = await peek(env.DB, failures);
-  if (spent.count >= failures.max) throw rateLimited(failures, spent.resetAt);
+  const failures = failureLimits(env, phone, address);
+  const [byAddress, byPhone] = await Promise.all([peek(env.DB, failures.address), peek(env.DB, failures.phone)]);
+  if (byAddress.count >= failures.address.max) throw rateLimited(failures.address, byAddress.resetAt);
   for (const limit of sendLimits(env, phone, address)) await consume(env.DB, limit);
 
   const token = randomToken(24);
   const tokenHash = await sha256Hex(token);
-  const code = randomDigits(Math.min(8, Math.max(4, cfg.PHONE_CODE_LENGTH)));
+  const short = Math.min(8, Math.max(4, cfg.PHONE_CODE_LENGTH));
+  const length = byPhone.count >= failures.phone.max ? Math.max(short, Math.min(8, cfg.PHONE_ESCALATED_CODE_LENGTH)) : short;
+  const code = randomDigits(length);
   const ttl = Math.max(60, cfg.PHONE_CODE_TTL); // KV's minimum expirationTtl is 60 s
   const now = Date.now();
   await Promise.all([
-    env.PHONE_CODES.put(kvKey(tokenHash), hex(await codeDigest(env, tokenHash, code)), { expirationTtl: ttl }),
+    env.PHONE_CODES.put(kvKey(tokenHash), stored(length, await codeDigest(env, tokenHash, code)), { expirationTtl: ttl }),
     repo.insertVerification(store(env), { tokenHash, phone, createdAt: now, expiresAt: now + ttl * 1000 }),
   ]);
   try {
@@ -114,6 +135,7 @@ export async function verifyCode(
   env: Bindings,
   token: string,
   code: string,
+  address: string,
 ): Promise<{ user: UserRow; token: TokenPair; created: boolean }> {
   const cfg = config(env);
   const s = store(env);
@@ -122,21 +144,19 @@ export async function verifyCode(
   const verification = await repo.findVerification(s, tokenHash);
   if (!verification || verification.usedAt !== null || verification.expiresAt <= now) throw new ApiError('VERIFICATION_EXPIRED');
 
-  const failures = failureLimit(env, verification.phone);
-  const spent = await peek(env.DB, failures, now);
-  if (spent.count >= failures.max) throw rateLimited(failures, spent.resetAt, now);
-
   // Claim one attempt: only PHONE_MAX_ATTEMPTS claims can ever succeed per token.
   const attempts = await repo.claimAttempt(s, tokenHash, now, cfg.PHONE_MAX_ATTEMPTS);
   if (attempts === null) throw await refusal(env, s, tokenHash, now);
 
-  const stored = await env.PHONE_CODES.get(kvKey(tokenHash));
-  if (!stored) throw new ApiError('VERIFICATION_EXPIRED');
+  const value = await env.PHONE_CODES.get(kvKey(tokenHash));
+  if (!value) throw new ApiError('VERIFICATION_EXPIRED');
+  const sent = parseStored(value);
+  const budgets = await takeBudgets(env, verification.phone, address, sent.length, now);
   const given = encoder.encode(hex(await codeDigest(env, tokenHash, code)));
-  if (!timingSafeEqual(given, encoder.encode(stored))) {
-    await hit(env.DB, failures, 1, now);
+  if (!timingSafeEqual(given, encoder.encode(sent.digest))) {
     throw new ApiError('INVALID_CONFIRM_CODE', { extras: { remaining_attempts: Math.max(0, cfg.PHONE_MAX_ATTEMPTS - attempts) } });
   }
+  await Promise.all(budgets.map((limit) => hit(env.DB, limit, -1, now)));
   // Single use: of two right answers racing, one marks the row used and the other is refused.
   const phone = await repo.markUsed(s, tokenHash, now);
   if (phone === null) throw new ApiError('VERIFICATION_EXPIRED');
@@ -145,6 +165,28 @@ export async function verifyCode(
   const { user, created } = await findOrCreatePhoneUser(env, s, phone);
   if (!user.isActive) throw new ApiError('INVALID_CREDENTIALS');
   return { user, token: await startSession(env, user), created };
+}
+
+/**
+ * Takes one wrong-code slot from each budget that applies (see failureLimits) before the code is
+ * judged; a spent budget refuses the attempt. Returns the budgets taken, to give back on a success.
+ */
+async function takeBudgets(env: Bindings, phone: string, address: string, codeLength: number, now: number): Promise<Limit[]> {
+  const failures = failureLimits(env, phone, address);
+  const short = codeLength < Math.min(8, config(env).PHONE_ESCALATED_CODE_LENGTH);
+  const limits = short ? [failures.address, failures.phone] : [failures.address];
+  const taken: Limit[] = [];
+  try {
+    for (const limit of limits) {
+      await consume(env.DB, limit, now);
+      taken.push(limit);
+    }
+  } catch (err) {
+    // The refused slot is spent (it counts); slots taken before it go back, as no code was judged.
+    await Promise.all(taken.map((limit) => hit(env.DB, limit, -1, now)));
+    throw err;
+  }
+  return taken;
 }
 
 async function findOrCreatePhoneUser(env: Bindings, s: Store, phone: string): Promise<{ user: UserRow; created: boolean }> {

@@ -2,6 +2,7 @@ import { router } from '../../lib/openapi';
 import { offsetPage } from '../../lib/pagination';
 import * as routes from './routes';
 import * as service from './service';
+import { requestUrl } from '../../lib/links';
 
 export const referrals = router();
 
@@ -15,5 +16,5 @@ referrals.openapi(routes.setReferralRoute, async (c) => {
 referrals.openapi(routes.referredUsersRoute, async (c) => {
   const q = c.req.valid('query');
   const { count, results } = await service.referredUsers(c.env, c.get('auth').user.id, q);
-  return c.json(offsetPage(c.req.url, q, count, results), 200);
+  return c.json(offsetPage(requestUrl(c), q, count, results), 200);
 });

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { auth } from '../../lib/auth';
-import { bearer, jsonBody, jsonResponse } from '../../lib/openapi';
+import { bearer, jsonBody, jsonResponse, rateLimitedResponses } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
 import './codes';
@@ -9,16 +9,19 @@ import { ProfileSchema, ReferredUsersPage, SetReferralBody } from './schemas';
 const tags = ['referrals'];
 
 export const getProfileRoute = createRoute({
+  operationId: 'getProfile',
   method: 'get',
   path: '/api/profile',
   tags,
   security: bearer,
   middleware: [auth] as const,
   summary: 'The caller’s referral profile',
+  description: 'The caller’s own invite code, the code they entered (if any), and the users who entered theirs.',
   responses: { 200: jsonResponse(ProfileSchema, 'The profile.'), ...errorResponses([], { auth: true }) },
 });
 
 export const setReferralRoute = createRoute({
+  operationId: 'setReferralCode',
   method: 'post',
   path: '/api/profile',
   tags,
@@ -30,13 +33,14 @@ case-sensitive. The code is set with one conditional update: of concurrent reque
 codes exactly one is kept. Unknown codes are limited to REFERRAL_GUESSES_PER_HOUR (10) per user
 (429 \`RATE_LIMITED\` afterwards), so codes cannot be enumerated.`,
   request: { body: jsonBody(SetReferralBody) },
-  responses: {
+  responses: rateLimitedResponses({
     200: jsonResponse(ProfileSchema, 'The updated profile.'),
-    ...errorResponses(['REFERRAL_CODE_ALREADY_SET', 'OWN_REFERRAL_CODE', 'REFERRAL_CODE_NOT_FOUND'], { auth: true, body: true }),
-  },
+    ...errorResponses(['REFERRAL_CODE_ALREADY_SET', 'OWN_REFERRAL_CODE', 'REFERRAL_CODE_NOT_FOUND', 'RATE_LIMITED'], { auth: true, body: true }),
+  }),
 });
 
 export const referredUsersRoute = createRoute({
+  operationId: 'listReferredUsers',
   method: 'get',
   path: '/api/profile/referred-users',
   tags,

@@ -15,6 +15,13 @@ defineCodes({
     ko: '조회 기간이 너무 깁니다. 한 번에 최대 1,000개 구간까지 조회할 수 있습니다.',
     ru: 'Слишком большой диапазон дат: не более 1000 интервалов за запрос.',
   },
+  SALES_LIMIT_EXCEEDED: {
+    status: 409,
+    title: 'Sales figures limit exceeded',
+    en: 'This order would take an hour of the dashboards or a product past the figures that stay exact; nothing was recorded.',
+    ko: '이 주문을 반영하면 대시보드의 시간대 합계 또는 상품 누적 금액이 정확히 표현할 수 있는 범위를 넘습니다. 저장되지 않았습니다.',
+    ru: 'Заказ вывел бы час на дашборде или товар за пределы точно представимых сумм; ничего не сохранено.',
+  },
   INVALID_STATUS_TRANSITION: {
     status: 400,
     title: 'Invalid status transition',

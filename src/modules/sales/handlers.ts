@@ -2,6 +2,7 @@ import { router } from '../../lib/openapi';
 import { offsetPage } from '../../lib/pagination';
 import * as routes from './routes';
 import * as service from './service';
+import { requestUrl } from '../../lib/links';
 
 export const sales = router();
 
@@ -12,7 +13,7 @@ sales.openapi(routes.createProductRoute, async (c) => {
 sales.openapi(routes.listProductsRoute, async (c) => {
   const q = c.req.valid('query');
   const { count, rows } = await service.listProducts(c.env, q);
-  return c.json(offsetPage(c.req.url, q, count, rows.map((p) => service.productView(c.env, p))), 200);
+  return c.json(offsetPage(requestUrl(c), q, count, rows.map((p) => service.productView(c.env, p))), 200);
 });
 
 sales.openapi(routes.patchProductRoute, async (c) => {

@@ -21,17 +21,20 @@ import {
 const DENIED = 'PERMISSION_DENIED';
 
 export const createProductRoute = createRoute({
+  operationId: 'createProduct',
   method: 'post',
   path: '/api/products',
   tags: ['sales'],
   security: bearer,
   middleware: [staffOnly] as const,
   summary: 'Create a product (staff only)',
+  description: 'A product sold in orders; its price is copied into each order item, so a later reprice does not change past orders.',
   request: { body: jsonBody(CreateProductBody) },
   responses: { 201: jsonResponse(ProductSchema, 'The new product.'), ...errorResponses([DENIED], { auth: true, body: true }) },
 });
 
 export const listProductsRoute = createRoute({
+  operationId: 'listProducts',
   method: 'get',
   path: '/api/products',
   tags: ['sales'],
@@ -44,6 +47,7 @@ export const listProductsRoute = createRoute({
 });
 
 export const patchProductRoute = createRoute({
+  operationId: 'updateProduct',
   method: 'patch',
   path: '/api/products/{id}',
   tags: ['sales'],
@@ -56,6 +60,7 @@ export const patchProductRoute = createRoute({
 });
 
 export const createOrderRoute = createRoute({
+  operationId: 'createOrder',
   method: 'post',
   path: '/api/orders',
   tags: ['sales'],
@@ -68,23 +73,31 @@ export const createOrderRoute = createRoute({
 Orders with status PAID, SHIPPING or COMPLETED count as sales in the UTC hour of \`paid_at\`.
 \`is_first_purchase\` is held by the customer's earliest counted order by \`paid_at\` (then id): recording an
 older order moves it there. A partial unique index keeps exactly one per customer under concurrent writes.
-The order, its items and every dashboard aggregate are written in one D1 batch (one transaction).`,
+The order, its items and every dashboard aggregate are written in one D1 batch (one transaction).
+
+Every figure is exact as a JSON number: prices, discounts and delivery are at most 1,000,000,000, quantities
+at most 1,000 and an order has at most 100 lines, so an order is at most 10^14. An hour's dashboard sums are
+capped at 2^53 / 32 (a day of 25 hours stays below 2^53) and a product's all-time amount at 2^53 − 1: an
+order (or a status change) that would pass a cap is 409 \`SALES_LIMIT_EXCEEDED\` and records nothing.`,
   request: { body: jsonBody(CreateOrderBody) },
-  responses: { 201: jsonResponse(OrderSchema, 'The recorded order.'), ...errorResponses([DENIED, 'NOT_FOUND'], { auth: true, body: true }) },
+  responses: { 201: jsonResponse(OrderSchema, 'The recorded order.'), ...errorResponses([DENIED, 'NOT_FOUND', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }) },
 });
 
 export const getOrderRoute = createRoute({
+  operationId: 'getOrder',
   method: 'get',
   path: '/api/orders/{id}',
   tags: ['sales'],
   security: bearer,
   middleware: [staffOnly] as const,
   summary: 'An order with its items (staff only)',
+  description: 'The order, its status and every item with the price it was sold at.',
   request: { params: IdParam },
   responses: { 200: jsonResponse(OrderSchema, 'The order.'), ...errorResponses([DENIED, 'NOT_FOUND'], { auth: true }) },
 });
 
 export const patchOrderRoute = createRoute({
+  operationId: 'updateOrder',
   method: 'patch',
   path: '/api/orders/{id}',
   tags: ['sales'],
@@ -101,7 +114,7 @@ atomically with the status change; concurrent changes are serialised by a condit
   request: { params: IdParam, body: jsonBody(PatchOrderBody) },
   responses: {
     200: jsonResponse(OrderSchema, 'The updated order.'),
-    ...errorResponses([DENIED, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION'], { auth: true, body: true }),
+    ...errorResponses([DENIED, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'SALES_LIMIT_EXCEEDED'], { auth: true, body: true }),
   },
 });
 
@@ -115,6 +128,7 @@ zone is 400 too. Only PAID, SHIPPING and COMPLETED orders count, at their \`paid
 pre-aggregated tables written in the same transaction as each order, never from a scan of the orders.`;
 
 export const liveSalesRoute = createRoute({
+  operationId: 'getLiveSales',
   method: 'get',
   path: '/api/dashboards/live-sales',
   tags: ['dashboards'],
@@ -138,6 +152,7 @@ of the orders flagged \`is_first_purchase\`.`,
 });
 
 export const salesChartRoute = createRoute({
+  operationId: 'getSalesChart',
   method: 'get',
   path: '/api/dashboards/sales-chart',
   tags: ['dashboards'],

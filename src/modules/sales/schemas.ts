@@ -3,7 +3,9 @@ import { ORDER_STATUSES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
 import { isValidTimeZone } from './dates';
 
-const money = z.number().int().min(0).max(1_000_000_000_000);
+// Bounds that keep every order exact as a JSON number: 100 lines × 1,000 × 1,000,000,000 = 10^14
+// (< 2^53), and one order always fits an hour's figures (src/db/schema/sales.ts, HOUR_AMOUNT_CAP).
+const money = z.number().int().min(0).max(1_000_000_000);
 const isoTime = z.string().openapi({ example: '2026-11-22T03:00:00.000Z' });
 
 export const ProductSchema = z
@@ -64,7 +66,7 @@ export const CreateOrderBody = z
   .object({
     customer_id: z.number().int().positive().openapi({ description: 'A user id (404 NOT_FOUND if there is no such user).' }),
     items: z
-      .array(z.object({ product_id: z.number().int().positive(), quantity: z.number().int().min(1).max(10_000) }))
+      .array(z.object({ product_id: z.number().int().positive(), quantity: z.number().int().min(1).max(1_000) }))
       .min(1)
       .max(100),
     discount_price: money.default(0),

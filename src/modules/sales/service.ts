@@ -11,6 +11,7 @@ import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } fro
 import './codes';
 import * as repo from './repository';
 import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
+import { checkViolation } from '../../db/errors';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -133,8 +134,18 @@ export async function createOrder(env: Bindings, input: CreateOrderInput) {
     updatedAt: now,
     rev: newRev(),
   };
-  const saved = await repo.insertOrder(s, row, items, counted ? figures(env, row, items) : null);
+  const saved = await exactFigures(repo.insertOrder(s, row, items, counted ? figures(env, row, items) : null));
   return orderView(env, saved, items);
+}
+
+/** The checks that keep every stored figure exact (src/db/schema/sales.ts) refused the whole batch. */
+async function exactFigures<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (checkViolation(err, ['sales_hours_amounts_exact', 'products_sold_amount_exact'])) throw new ApiError('SALES_LIMIT_EXCEEDED');
+    throw err;
+  }
 }
 
 /**
@@ -169,7 +180,7 @@ export async function changeOrderStatus(env: Bindings, id: number, status: Order
     const will = isCounted(status);
     const now = Date.now();
     const move = was === will ? null : { figures: figures(env, current, items), sign: will ? (1 as const) : (-1 as const) };
-    const saved = await repo.changeStatus(s, current, { status, counted: will, updatedAt: now, rev: newRev(), move });
+    const saved = await exactFigures(repo.changeStatus(s, current, { status, counted: will, updatedAt: now, rev: newRev(), move }));
     if (saved) return orderView(env, saved, items);
   }
   throw new Error(`order ${id}: status change lost the race 5 times`);

@@ -88,6 +88,9 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     responseStatus: bigint('response_status', { mode: 'number' }),
     responseBody: text('response_body'),
+    /** The payment this key's request created or cancelled, written in the same transaction: a
+     *  crash before the response was stored still replays it. */
+    paymentId: bigint('payment_id', { mode: 'number' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
   },

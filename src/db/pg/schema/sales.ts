@@ -2,22 +2,26 @@
 // fails when they drift). Integers are bigint (SQLite integers are 64-bit; times are epoch ms), booleans
 // stay 0/1 integers so raw SQL is the same on both backends.
 import { sql } from 'drizzle-orm';
-import { index, bigint, primaryKey, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, bigint, primaryKey, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { intBool } from './types';
 import { users } from './accounts';
-import { COUNTED_STATUSES, ORDER_STATUSES, GAP_COLUMNS } from '../../schema/sales';
+import { COUNTED_STATUSES, ORDER_STATUSES, GAP_COLUMNS, MAX_EXACT, hourCap } from '../../schema/sales';
 
 
 
-export const products = pgTable('products', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
-  name: text('name').notNull(),
-  price: bigint('price', { mode: 'number' }).notNull(),
-  soldQuantity: bigint('sold_quantity', { mode: 'number' }).notNull().default(0),
-  soldAmount: bigint('sold_amount', { mode: 'number' }).notNull().default(0),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
-});
+export const products = pgTable(
+  'products',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    name: text('name').notNull(),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    soldQuantity: bigint('sold_quantity', { mode: 'number' }).notNull().default(0),
+    soldAmount: bigint('sold_amount', { mode: 'number' }).notNull().default(0),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [check('products_sold_amount_exact', sql`${t.soldAmount} <= ${sql.raw(String(MAX_EXACT))}`)],
+);
 
 export const orders = pgTable(
   'orders',
@@ -69,15 +73,19 @@ function gapColumns() {
   return cols as Record<`c${number}`, ReturnType<typeof bigint>>;
 }
 
-export const salesHours = pgTable('sales_hours', {
-  hour: bigint('hour', { mode: 'number' }).primaryKey(),
-  totalAmount: bigint('total_amount', { mode: 'number' }).notNull().default(0),
-  orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
-  couponAmount: bigint('coupon_amount', { mode: 'number' }).notNull().default(0),
-  firstPurchaseCount: bigint('first_purchase_count', { mode: 'number' }).notNull().default(0),
-  firstPurchaseAmount: bigint('first_purchase_amount', { mode: 'number' }).notNull().default(0),
-  ...gapColumns(),
-});
+export const salesHours = pgTable(
+  'sales_hours',
+  {
+    hour: bigint('hour', { mode: 'number' }).primaryKey(),
+    totalAmount: bigint('total_amount', { mode: 'number' }).notNull().default(0),
+    orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
+    couponAmount: bigint('coupon_amount', { mode: 'number' }).notNull().default(0),
+    firstPurchaseCount: bigint('first_purchase_count', { mode: 'number' }).notNull().default(0),
+    firstPurchaseAmount: bigint('first_purchase_amount', { mode: 'number' }).notNull().default(0),
+    ...gapColumns(),
+  },
+  (t) => [check('sales_hours_amounts_exact', hourCap(t.totalAmount, t.couponAmount, t.firstPurchaseAmount))],
+);
 
 export const customerHours = pgTable(
   'customer_hours',

@@ -1,0 +1,2 @@
+ALTER TABLE "products" ADD CONSTRAINT "products_sold_amount_exact" CHECK ("products"."sold_amount" <= 9007199254740991);--> statement-breakpoint
+ALTER TABLE "sales_hours" ADD CONSTRAINT "sales_hours_amounts_exact" CHECK ("sales_hours"."total_amount" <= 281474976710656 AND "sales_hours"."coupon_amount" <= 281474976710656 AND "sales_hours"."first_purchase_amount" <= 281474976710656);
