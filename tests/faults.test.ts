@@ -10,8 +10,6 @@ import { call, createUser, expectProblem, json, withVars, scopedEnv } from './he
 import { DEVICE, accepted, command, deferred, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 import { db, failWrites, sql } from './db';
 
-const postgres = env.DB_BACKEND === 'postgres';
-
 const rows = (query: ReturnType<typeof sql>) => db.rows(query);
 
 describe('a database failure mid-write', () => {
