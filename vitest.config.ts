@@ -50,8 +50,9 @@ export default defineConfig(async () => {
       globalSetup: backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [],
       include: ['tests/**/*.test.ts'],
       testTimeout: 30_000,
-      // The console SMS provider logs every code; keep test output readable.
-      onConsoleLog: (log: string) => !log.includes('sms (console provider)'),
+      // The console SMS provider logs every code, the request log every request: keep test output
+      // readable (tests/log-guard.ts still checks every line).
+      onConsoleLog: (log: string) => !log.includes('sms (console provider)') && !log.includes('"msg":"request"'),
       hookTimeout: 30_000,
     },
   };

@@ -1,6 +1,15 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import pg from 'pg';
+import { afterEach } from 'vitest';
+import { installLogGuard, takeFindings } from './log-guard';
+
+// No log line of any test may carry a secret (tests/log-guard.ts; SECURITY.md).
+installLogGuard();
+afterEach(() => {
+  const { found } = takeFindings();
+  if (found.length > 0) throw new Error(`log lines carry secrets:\n${found.join('\n')}`);
+});
 
 const vars = env as unknown as Record<string, unknown>;
 
