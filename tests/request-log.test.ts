@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json, PASSWORD, randomIp, randomPhone, uniq, withVars } from './helpers';
-import { scanOnly, violations } from './log-guard';
+import { scanOnly, takeFindings, violations } from './log-guard';
 import { DEVICE, newMachine, run, stubController } from './machines-helpers';
 
 interface Line {
@@ -149,6 +149,16 @@ describe('request log', () => {
 
 describe('log guard', () => {
   afterEach(() => vi.restoreAllMocks());
+
+  it('is installed on the console every test uses: a line with a secret is caught for the afterEach', () => {
+    expect(takeFindings().found).toEqual([]);
+    const before = takeFindings().lines;
+    console.log(JSON.stringify({ msg: 'leak on purpose', refresh: 'not-a-real-token' }));
+    const { found, lines } = takeFindings(); // taken here, so this test's afterEach stays green
+    expect(lines).toBe(before + 1);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^secret field: .*leak on purpose/);
+  });
 
   it('flags every kind of secret and passes a clean request line', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
