@@ -55,6 +55,11 @@ describe('request log', () => {
     ]);
   });
 
+  it("names Smart Placement's routing of the request when Cloudflare sends it (cf-placement)", async () => {
+    const { lines } = await captured(() => call('/health', { headers: { 'cf-placement': 'remote-LHR' } }));
+    expect(requestLines(lines)).toEqual([expect.objectContaining({ route: '/health', status: 200, placement: 'remote-LHR' })]);
+  });
+
   it('4xx are warnings, an unknown path has no route, and the path itself is never logged', async () => {
     const token = uniq('secretlookingpath');
     const { lines } = await captured(async () => {

@@ -1,7 +1,7 @@
 // The request log: one JSON line per request, after its response is built, for `wrangler tail` and
 // Workers Logs (docs/operations.md shows the filters):
 //   {"level":"info","msg":"request","method":"GET","route":"/api/exams/:id","status":200,"ms":12,
-//    "request_id":"…","user_id":7,"colo":"ICN","sample_rate":1}
+//    "request_id":"…","user_id":7,"colo":"ICN","placement":"remote-NRT","sample_rate":1}
 // `route` is the pattern of the route that answered, never the path: paths carry ids and, on phone
 // verify, the verification token. Nothing from the headers, the query or the body is logged, so no
 // token, password, code or phone number can reach a line. A share REQUEST_LOG_SAMPLE_RATE (0..1) of
@@ -44,6 +44,9 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     request_id: c.get('requestId'),
     user_id: userId(c),
     colo: cf?.colo,
+    // Smart Placement's routing of this request (`remote-XXX`: run near the database; `local-XXX`:
+    // where it arrived), a request header Cloudflare adds while placement is on; absent locally.
+    placement: c.req.header('cf-placement'),
     sample_rate: rate,
   });
 };
