@@ -58,6 +58,9 @@ describe('request log', () => {
   it("names Smart Placement's routing of the request when Cloudflare sends it (cf-placement)", async () => {
     const { lines } = await captured(() => call('/health', { headers: { 'cf-placement': 'remote-LHR' } }));
     expect(requestLines(lines)).toEqual([expect.objectContaining({ route: '/health', status: 200, placement: 'remote-LHR' })]);
+    // Anything else in that header is not Cloudflare's, and not logged.
+    const forged = await captured(() => call('/health', { headers: { 'cf-placement': 'remote-LHR","admin":true' } }));
+    expect(requestLines(forged.lines)[0]).not.toHaveProperty('placement');
   });
 
   it('4xx are warnings, an unknown path has no route, and the path itself is never logged', async () => {

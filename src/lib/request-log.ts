@@ -22,6 +22,12 @@ export function routePattern(c: Context<AppEnv>): string {
   return NO_ROUTE;
 }
 
+/** The cf-placement header when it has Cloudflare's shape (a client's own header value is not logged). */
+function placementOf(c: Context<AppEnv>): string | undefined {
+  const value = c.req.header('cf-placement');
+  return value && /^(local|remote)-[A-Z]{3}$/.test(value) ? value : undefined;
+}
+
 const levelOf = (status: number): Level => (status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info');
 
 /** The caller's id once authentication has read it (deferred checks expose only the id). */
@@ -46,7 +52,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     colo: cf?.colo,
     // Smart Placement's routing of this request (`remote-XXX`: run near the database; `local-XXX`:
     // where it arrived), a request header Cloudflare adds while placement is on; absent locally.
-    placement: c.req.header('cf-placement'),
+    placement: placementOf(c),
     sample_rate: rate,
   });
 };
