@@ -33,7 +33,7 @@ export const TAGS = [
   { name: 'sales', description: 'Products and orders (staff).' },
   { name: 'dashboards', description: 'Sales dashboards over the orders (staff).' },
   { name: 'machines', description: 'Injection-moulding machines: CRUD, asynchronous commands, history, a live WebSocket.' },
-  { name: 'operations', description: 'Health of the service for load balancers and monitors.' },
+  { name: 'operations', description: 'Health and readiness of the service for load balancers, monitors and operators.' },
 ];
 
 // A variable, not a literal: `identifier` is OpenAPI 3.1, which the generator's (3.0) types lack.
@@ -46,6 +46,12 @@ function registerComponents(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'An access token from /api/users/login (or phone verify).',
+  });
+  registry.registerComponent('securitySchemes', 'operatorKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Operator-Key',
+    description: 'The OPERATOR_KEY secret of the deployment: readiness details for operators (docs/operations.md).',
   });
   registry.registerComponent('headers', 'RateLimit', {
     description:
