@@ -1,10 +1,8 @@
-// The app shell: problem+json for every failure, headers, docs, health, the web console's wiring.
-import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import headers from '../dist/web/_headers?raw';
 import indexHtml from '../dist/web/index.html?raw';
 import wranglerToml from '../wrangler.toml?raw';
-import { call, expectProblem, json, withVars } from './helpers';
+import { call, expectProblem, json, withDatabaseDown } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 
@@ -147,23 +145,7 @@ describe('operations', () => {
   it('/health answers 503 when the database fails', async () => {
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
-      if (env.DB_BACKEND === 'postgres') {
-        // A database that does not exist: the connection itself fails.
-        await withVars({ PG_DATABASE: 'edge_no_such_database' }, async () => {
-          await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
-        });
-      } else {
-        // Every query runs in a D1 session (read replication): a session whose queries all fail.
-        const down = () => {
-          throw new Error('D1 down');
-        };
-        const spy = vi.spyOn(env.DB, 'withSession').mockImplementation(() => ({ prepare: down, batch: down, getBookmark: () => null }));
-        try {
-          await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
-        } finally {
-          spy.mockRestore();
-        }
-      }
+      await withDatabaseDown(async () => expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE'));
     } finally {
       log.mockRestore();
     }

@@ -1,6 +1,6 @@
 // HTTP fixtures: every test talks to the worker through exports.default.fetch.
 import { env, exports } from 'cloudflare:workers';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { db, sql } from './db';
 
 export const BASE = 'http://api.test';
@@ -138,4 +138,21 @@ export function scopedEnv<E extends object>(base: E, replace: Record<string, unk
   const scoped = Object.create(base) as E;
   for (const [key, value] of Object.entries(replace)) Object.defineProperty(scoped, key, { value, enumerable: true });
   return scoped;
+}
+
+/**
+ * Runs `fn` while the database does not answer: on Postgres a database that does not exist (the
+ * connection itself fails), on D1 sessions whose every query throws (every query runs in a session).
+ */
+export async function withDatabaseDown<T>(fn: () => Promise<T>): Promise<T> {
+  if (env.DB_BACKEND === 'postgres') return withVars({ PG_DATABASE: 'edge_no_such_database' }, fn);
+  const down = () => {
+    throw new Error('D1 down');
+  };
+  const spy = vi.spyOn(env.DB, 'withSession').mockImplementation(() => ({ prepare: down, batch: down, getBookmark: () => null }));
+  try {
+    return await fn();
+  } finally {
+    spy.mockRestore();
+  }
 }

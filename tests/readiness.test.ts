@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import d1Journal from '../migrations/meta/_journal.json';
 import pgJournal from '../migrations-pg/meta/_journal.json';
 import { db, sql } from './db';
-import { call, createUser, expectProblem, json, withVars } from './helpers';
+import { call, createUser, expectProblem, json, withDatabaseDown, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 
 const postgres = env.DB_BACKEND === 'postgres';
@@ -142,18 +142,7 @@ describe('GET /health/ready', () => {
         expect(checks.database.ok).toBe(false);
         expect(checks.migrations.ok).toBe(false);
       };
-      if (postgres) {
-        await withVars({ PG_DATABASE: 'edge_no_such_database' }, down);
-      } else {
-        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
-          throw new Error('D1 down');
-        });
-        try {
-          await down();
-        } finally {
-          spy.mockRestore();
-        }
-      }
+      await withDatabaseDown(down);
     } finally {
       log.mockRestore();
       warn.mockRestore();
