@@ -1,5 +1,5 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { DEFAULT_PG_URL } from './scripts/pg-migrate.mjs';
 
 // DB_BACKEND=postgres (npm run test:pg) runs the same suite against the local Postgres through the
@@ -49,6 +49,8 @@ export default defineConfig(async () => {
       setupFiles: ['./tests/setup.ts'],
       globalSetup: backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [],
       include: ['tests/**/*.test.ts'],
+      // Browser tests run in Node against wrangler dev: npm run test:browser (tests/browser/vitest.config.ts).
+      exclude: [...configDefaults.exclude, 'tests/browser/**'],
       testTimeout: 30_000,
       // The console SMS provider logs every code; keep test output readable.
       onConsoleLog: (log: string) => !log.includes('sms (console provider)'),

@@ -40,6 +40,10 @@ percentage of the /health floor of the same run (also in bench/results/).`,
     duration: [10, 'seconds per scenario'],
     connections: [10, 'concurrent connections'],
     port: [8799, 'port of the wrangler dev server it starts'],
+    against: [
+      '',
+      'another checkout (e.g. a git worktree of an older commit, seeded the same): bench both, interleaved scenario by scenario, and print before/after',
+    ],
   },
   check: (o) => {
     if (!BACKEND_SETS[o.backend]) throw new UsageError('--backend is d1, postgres or both');
@@ -47,7 +51,9 @@ percentage of the /health floor of the same run (also in bench/results/).`,
 });
 const BACKENDS = BACKEND_SETS[opts.backend];
 const LABEL = { d1: 'D1', postgres: 'Postgres' };
-const base = `http://127.0.0.1:${opts.port}`;
+/** A server to bench: this checkout, or (--against) another one on the next port. */
+const HERE = { root: ROOT, port: opts.port, base: `http://127.0.0.1:${opts.port}` };
+const THERE = opts.against ? { root: opts.against, port: opts.port + 1, base: `http://127.0.0.1:${opts.port + 1}` } : null;
 /** The floor the percentages are of, and the targets of the issue (docs/performance.md). */
 const FLOOR = 'floor: GET /health (one trivial database query)';
 const FLOOR_AGAIN = 'floor: GET /health again, after the scenarios';
@@ -61,26 +67,27 @@ function percentile(sorted, p) {
 
 const round = (ms) => Math.round(ms * 10) / 10;
 
-async function up() {
+async function up(t) {
   try {
-    return (await fetch(`${base}/health`)).ok;
+    return (await fetch(`${t.base}/health`)).ok;
   } catch {
     return false;
   }
 }
 
-async function startServer(backend) {
+async function startServer(backend, t) {
   ensureDevVars();
-  if (await up()) throw new Error(`something already answers on port ${opts.port}; pick another with --port`);
+  if (await up(t)) throw new Error(`something already answers on port ${t.port}; pick another with --port`);
   // The worker's Hyperdrive binding leads to the pooler; seeding and migrations use PostgreSQL itself.
-  const pgSetup = backend === 'postgres' ? pgWranglerSetup(opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url']) : { env: {}, args: [] };
+  const pgSetup =
+    backend === 'postgres' ? pgWranglerSetup(opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url'], [], t.root) : { env: {}, args: [] };
   const child = spawn(
     'npx',
     [
       'wrangler',
       'dev',
       '--port',
-      String(opts.port),
+      String(t.port),
       '--ip',
       '127.0.0.1',
       '--log-level',
@@ -92,10 +99,10 @@ async function startServer(backend) {
       'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000',
       ...pgSetup.args,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
+    { cwd: t.root, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
   );
   for (let i = 0; i < 120; i++) {
-    if (await up()) return child;
+    if (await up(t)) return child;
     await new Promise((r) => setTimeout(r, 500));
   }
   process.kill(-child.pid);
@@ -103,15 +110,23 @@ async function startServer(backend) {
 }
 
 /** Stops the server's whole process group and waits until the port is free for the next backend. */
-async function stopServer(child) {
+async function stopServer(child, t) {
   const exited = new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r()));
   process.kill(-child.pid, 'SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  for (let i = 0; i < 20 && (await up()); i++) await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 20 && (await up(t)); i++) await new Promise((r) => setTimeout(r, 500));
 }
 
-async function fetchJson(path, { method = 'GET', body, token } = {}) {
-  const res = await fetch(base + path, {
+/** What scenarios use to talk to one server. */
+function client(t) {
+  const fetchJson = (path, o) => fetchJsonAt(t, path, o);
+  const login = (email) => loginAt(fetchJson, email);
+  const userTokens = (n, from) => userTokensAt(login, n, from);
+  return { base: t.base, fetchJson, login, userTokens };
+}
+
+async function fetchJsonAt(t, path, { method = 'GET', body, token } = {}) {
+  const res = await fetch(t.base + path, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -120,14 +135,14 @@ async function fetchJson(path, { method = 'GET', body, token } = {}) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-async function login(email) {
+async function loginAt(fetchJson, email) {
   const res = await fetchJson('/api/users/login', { method: 'POST', body: { email, password: SEED_PASSWORD } });
   if (res.status !== 200) throw new Error(`login ${email} failed (${res.status}); did you run npm run seed (with --backend postgres for Postgres)?`);
   return res.body.token.access;
 }
 
 /** Access tokens of seeded users user<from>..user<from+n-1>, logged in a few at a time. */
-async function userTokens(n, from = 0) {
+async function userTokensAt(login, n, from = 0) {
   const out = [];
   for (let i = 0; i < n; i += 8) {
     const batch = Array.from({ length: Math.min(8, n - i) }, (_, k) => login(`user${from + i + k}@seed.example`));
@@ -136,7 +151,7 @@ async function userTokens(n, from = 0) {
   return out;
 }
 
-function load(scenario) {
+function load(scenario, base) {
   return new Promise((resolve, reject) => {
     const latencies = [];
     let errors = 0;
@@ -168,7 +183,7 @@ function load(scenario) {
 /** Runs one scenario and returns its row. */
 async function measure(backend, scenario, ctx) {
   const started = Date.now();
-  const r = scenario.run ? await scenario.run(ctx) : await load(scenario);
+  const r = scenario.run ? await scenario.run(ctx) : await load(scenario, ctx.base);
   const seconds = r.seconds ?? (Date.now() - started) / 1000;
   const sorted = [...r.latencies].sort((a, b) => a - b);
   const isFloor = scenario.name.startsWith('floor:');
@@ -188,42 +203,103 @@ async function measure(backend, scenario, ctx) {
   return row;
 }
 
+/** The scenario modules' scenarios for one server, in file order (a module whose setup fails is skipped). */
+async function scenariosFor(backend, ctx, rows) {
+  const out = [];
+  const files = readdirSync(new URL('./scenarios/', import.meta.url))
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
+  for (const file of files) {
+    const make = (await import(new URL(`./scenarios/${file}`, import.meta.url))).default;
+    try {
+      out.push(...(await make(ctx)));
+    } catch (err) {
+      // One module's setup failing (e.g. a small seed without the users a scenario logs in) should
+      // not lose the other modules' numbers; with --only it is probably not a scenario asked for.
+      console.error(`[${backend}] setup of ${file} failed: ${err.message}`);
+      if (!opts.only) rows.push({ scenario: `${file}: setup failed`, failed: true });
+    }
+  }
+  return out.filter((sc) => !opts.only || sc.name.includes(opts.only) || sc.name.startsWith('floor:'));
+}
+
+/** A server on `backend` for `t`, ready for scenarios: its context, and how to stop it. */
+async function serve(backend, t) {
+  const server = await startServer(backend, t);
+  const c = client(t);
+  // A failed staff login fails only the scenario modules that need the token (in their setup).
+  const staffToken = await c.login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
+  return { ctx: { ...c, staffToken, opts, backend }, stop: () => stopServer(server, t) };
+}
+
 /** Runs every scenario (filtered by --only) against a server on `backend`; rows in run order. */
 async function runAll(backend) {
   if (backend === 'postgres') await preparePg(opts['pg-url']); // creates/migrates only; the seed fills it
-  const server = await startServer(backend);
+  const here = await serve(backend, HERE);
   const rows = [];
   try {
-    // A failed staff login fails only the scenario modules that need the token (in their setup).
-    const staffToken = await login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
-    const ctx = { base, fetchJson, login, userTokens, staffToken, opts, backend };
-    const files = readdirSync(new URL('./scenarios/', import.meta.url))
-      .filter((f) => f.endsWith('.mjs'))
-      .sort();
-    for (const file of files) {
-      const make = (await import(new URL(`./scenarios/${file}`, import.meta.url))).default;
-      let scenarios;
-      try {
-        scenarios = await make(ctx);
-      } catch (err) {
-        // One module's setup failing (e.g. a small seed without the users a scenario logs in) should
-        // not lose the other modules' numbers; with --only it is probably not a scenario asked for.
-        console.error(`[${backend}] setup of ${file} failed: ${err.message}`);
-        if (!opts.only) rows.push({ scenario: `${file}: setup failed`, failed: true });
-        continue;
-      }
-      for (const scenario of scenarios) {
-        if (opts.only && !scenario.name.includes(opts.only) && !scenario.name.startsWith('floor:')) continue;
-        rows.push(await measure(backend, scenario, ctx));
-      }
-    }
+    for (const scenario of await scenariosFor(backend, here.ctx, rows)) rows.push(await measure(backend, scenario, here.ctx));
     // The floor once more at the end: the percentages use the mean of both (a shared machine's load
     // drifts over a run; the two rows show by how much).
-    rows.push(await measure(backend, { name: FLOOR_AGAIN, path: '/health' }, ctx));
+    rows.push(await measure(backend, { name: FLOOR_AGAIN, path: '/health' }, here.ctx));
   } finally {
-    await stopServer(server);
+    await here.stop();
   }
   return rows;
+}
+
+/**
+ * --against: this checkout and another one side by side, every scenario measured on both back to
+ * back (alternating which goes first), so a drifting machine load falls on both alike.
+ */
+async function compareAll(backend) {
+  if (backend === 'postgres') await preparePg(opts['pg-url']);
+  const [here, there] = [await serve(backend, HERE), await serve(backend, THERE)];
+  const rows = [];
+  try {
+    const mine = await scenariosFor(backend, here.ctx, rows);
+    const theirs = await scenariosFor(backend, there.ctx, []);
+    for (const [i, scenario] of mine.entries()) {
+      const other = theirs.find((sc) => sc.name === scenario.name);
+      if (!other) continue;
+      const pair =
+        i % 2 === 0
+          ? [
+              ['before', other, there],
+              ['after', scenario, here],
+            ]
+          : [
+              ['after', scenario, here],
+              ['before', other, there],
+            ];
+      const row = { scenario: scenario.name };
+      for (const [side, sc, srv] of pair) row[side] = await measure(`${backend} ${side}`, sc, srv.ctx);
+      rows.push(row);
+    }
+  } finally {
+    await Promise.all([here.stop(), there.stop()]);
+  }
+  return rows;
+}
+
+/** The before/after table of --against. */
+function comparison(results) {
+  const lines = [];
+  for (const b of BACKENDS) {
+    lines.push(
+      `### ${LABEL[b]}\n`,
+      '| scenario | before p50 ms | before p95 ms | before req/s | after p50 ms | after p95 ms | after req/s | after / before req/s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...results[b]
+        .filter((r) => r.before)
+        .map(
+          (r) =>
+            `| ${r.scenario} | ${r.before.p50} | ${r.before.p95} | ${r.before.rps.toFixed(0)} | ${r.after.p50} | ${r.after.p95} | ${r.after.rps.toFixed(0)} | ${(r.after.rps / r.before.rps).toFixed(2)} |`,
+        ),
+      '',
+    );
+  }
+  return lines.join('\n');
 }
 
 async function pgVersion() {
@@ -240,13 +316,21 @@ const loadAtStart = loadavg()[0];
 const results = {};
 for (const backend of BACKENDS) {
   try {
-    results[backend] = await runAll(backend);
+    results[backend] = THERE ? await compareAll(backend) : await runAll(backend);
   } catch (err) {
     // With `both`, a backend that cannot run still leaves the other's column.
     console.error(`[${backend}] bench failed: ${err.stack ?? err}`);
     results[backend] = [];
     process.exitCode = 1;
   }
+}
+
+if (THERE) {
+  const report = `Before: ${THERE.root}; after: ${HERE.root}. Measured ${new Date().toISOString().slice(0, 10)}, ${opts.connections} connections, ${opts.duration} s per scenario, each scenario on both back to back; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.\n\n${comparison(results)}`;
+  console.log(`\n${report}`);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}-compare.md`, import.meta.url), report);
+  process.exit(process.exitCode ?? 0);
 }
 
 const pgVer = BACKENDS.includes('postgres') ? await pgVersion().catch(() => '?') : '';

@@ -23,12 +23,12 @@ export const PG_CONFIG = '.wrangler-postgres.toml';
  * (gitignored, beside it so its relative paths hold); a wrangler.toml that has one (a Postgres
  * deploy) is used as it is, with the local connection string from the env.
  */
-export function pgWranglerSetup(url, args = []) {
-  const config = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+export function pgWranglerSetup(url, args = [], root = ROOT) {
+  const config = readFileSync(join(root, 'wrangler.toml'), 'utf8');
   const configArgs = [];
   if (!/^\[\[hyperdrive\]\]/m.test(config)) {
     const binding = `\n# Added by scripts/pg-dev.mjs for local Postgres runs.\n[[hyperdrive]]\nbinding = "HYPERDRIVE"\nid = "local"\nlocalConnectionString = ${JSON.stringify(url)}\n`;
-    writeFileSync(join(ROOT, PG_CONFIG), `# Generated from wrangler.toml by scripts/pg-dev.mjs; do not edit.\n${config}${binding}`);
+    writeFileSync(join(root, PG_CONFIG), `# Generated from wrangler.toml by scripts/pg-dev.mjs; do not edit.\n${config}${binding}`);
     configArgs.push('--config', PG_CONFIG);
   }
   return {

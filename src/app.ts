@@ -1,5 +1,4 @@
 // Builds the API: cross-cutting middleware, the module routers, the docs and the error handling.
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -10,6 +9,7 @@ import { pickLang } from './lib/i18n';
 import { documentApi } from './lib/api-doc';
 import { noStoreByDefault } from './lib/cache-control';
 import { requestUnitOfWork } from './lib/unit-of-work';
+import { docsPage } from './lib/docs-page';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
 import { accounts } from './modules/accounts';
@@ -184,8 +184,8 @@ export function buildApp() {
   app.route('/', payments);
 
   documentApi(app);
-  app.get('/swagger', swaggerUI({ url: '/openapi.json' }));
-  app.get('/api/docs', swaggerUI({ url: '/openapi.json' }));
+  app.get('/swagger', docsPage);
+  app.get('/api/docs', docsPage);
 
   // 405 for a known path with another method, 404 otherwise; both as problem+json.
   let matchers: { method: string; re: RegExp }[] | null = null;

@@ -8,29 +8,7 @@ import { ledgerName } from '../src/modules/payments/user-ledger';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
 import { DEVICE, accepted, command, deferred, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
-import { db, sql } from './db';
-
-const postgres = env.DB_BACKEND === 'postgres';
-
-/**
- * Makes every `event` (INSERT, UPDATE) on `table` fail inside the database until the returned
- * function is called: a SQLite trigger that RAISEs, or on Postgres a plpgsql trigger function that
- * raises. Either aborts the statement and with it the whole batch/transaction it is part of.
- */
-async function failWrites(table: string, event: 'INSERT' | 'UPDATE' | `UPDATE OF ${string}` = 'INSERT'): Promise<() => Promise<void>> {
-  const name = `inject_fault_${table}_${event.toLowerCase().replace(/\W+/g, '_')}`;
-  const ddl = (text: string) => db.run(sql.raw(text));
-  if (postgres) {
-    await ddl(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`);
-    await ddl(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
-    return async () => {
-      await ddl(`DROP TRIGGER ${name} ON ${table}`);
-      await ddl(`DROP FUNCTION ${name}()`);
-    };
-  }
-  await ddl(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`);
-  return async () => void (await ddl(`DROP TRIGGER ${name}`));
-}
+import { db, failWrites, sql } from './db';
 
 const rows = (query: ReturnType<typeof sql>) => db.rows(query);
 

@@ -87,44 +87,66 @@ export interface NewRegistration {
   idemKey?: string;
 }
 
+export interface Written {
+  payment: PaymentRow;
+  registration: RegistrationRow;
+}
+
 /**
- * Counts, pays and registers in one transaction, if the item exists, its price is the amount, it is
- * open now and the user is not registered: the same predicate guards the count and the payment, and
- * the registration is written only if this batch's payment exists (found by its transaction id).
- * Null when the guard refused (nothing written).
+ * Counts, pays and registers, if the item exists, its price is the amount, it is open now and the
+ * user is not registered: the same predicate guards the count and the payment, and the registration
+ * is written only if this registration's payment exists (found by its transaction id). The three
+ * (four, with an Idempotency-Key) statements of one registration; `read` takes their results.
  */
-export async function insertRegistration(
-  s: Store,
-  k: KindConfig,
-  n: NewRegistration,
-): Promise<{ payment: PaymentRow; registration: RegistrationRow } | null> {
+function registrationStatements(k: KindConfig, n: NewRegistration) {
   const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
     AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
       AND r.status IN ${active})`;
-  const [, paid, registered] = await s.write(
-    [
-      raw(sql`UPDATE ${table(k)} AS i SET registration_count = registration_count + 1 WHERE ${guard}`),
-      raw<PaymentRow>(sql`INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
-          external_transaction_id, transaction_metadata, paid_at)
-        SELECT CAST(${n.userId} AS bigint), ${k.type}, i.id, i.title, i.price, CAST(${n.method} AS text), 'paid', CAST(${n.tx} AS text),
-          CAST(${n.metadata} AS text), CAST(${n.now} AS bigint)
-        FROM ${table(k)} i WHERE ${guard}
-        RETURNING id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
-          transaction_metadata, paid_at, cancelled_at, refund_reason, ${k.activeStatus} AS registration_status`),
-      raw<RegistrationRow>(sql`INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at)
-        SELECT CAST(${n.userId} AS bigint), ${k.type}, CAST(${n.itemId} AS bigint), ${k.activeStatus}, p.id, CAST(${n.now} AS bigint)
-        FROM payments p WHERE p.external_transaction_id = ${n.tx}
-        ON CONFLICT (user_id, kind, item_id) DO UPDATE SET status = excluded.status, payment_id = excluded.payment_id,
-          applied_at = excluded.applied_at, completed_at = NULL, cancelled_at = NULL
-        WHERE registrations.status = 'cancelled'
-        RETURNING ${REGISTRATION_COLUMNS}`),
-      ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
-    ],
-    userLock(n.userId),
+  const items = [
+    raw(sql`UPDATE ${table(k)} AS i SET registration_count = registration_count + 1 WHERE ${guard}`),
+    raw<PaymentRow>(sql`INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
+        external_transaction_id, transaction_metadata, paid_at)
+      SELECT CAST(${n.userId} AS bigint), ${k.type}, i.id, i.title, i.price, CAST(${n.method} AS text), 'paid', CAST(${n.tx} AS text),
+        CAST(${n.metadata} AS text), CAST(${n.now} AS bigint)
+      FROM ${table(k)} i WHERE ${guard}
+      RETURNING id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
+        transaction_metadata, paid_at, cancelled_at, refund_reason, ${k.activeStatus} AS registration_status`),
+    raw<RegistrationRow>(sql`INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at)
+      SELECT CAST(${n.userId} AS bigint), ${k.type}, CAST(${n.itemId} AS bigint), ${k.activeStatus}, p.id, CAST(${n.now} AS bigint)
+      FROM payments p WHERE p.external_transaction_id = ${n.tx}
+      ON CONFLICT (user_id, kind, item_id) DO UPDATE SET status = excluded.status, payment_id = excluded.payment_id,
+        applied_at = excluded.applied_at, completed_at = NULL, cancelled_at = NULL
+      WHERE registrations.status = 'cancelled'
+      RETURNING ${REGISTRATION_COLUMNS}`),
+    ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
+  ];
+  const read = (results: unknown[]): Written | null => {
+    const payment = (results[1] as PaymentRow[])[0];
+    const registration = (results[2] as RegistrationRow[])[0];
+    return payment && registration ? { payment, registration } : null;
+  };
+  return { items, read };
+}
+
+/**
+ * Several registrations of one user in one write (one D1 batch; one Postgres transaction under the
+ * user's lock), in order: each keeps its own guard, so each is written whole or refused on its own
+ * (a refusal changes zero rows), and a later one sees the earlier ones (two of one item: the second is
+ * refused). Null for a refused one. A statement that fails outright fails them all; callers retry
+ * each alone then.
+ */
+export async function insertRegistrations(s: Store, userId: number, writes: { k: KindConfig; n: NewRegistration }[]): Promise<(Written | null)[]> {
+  const parts = writes.map(({ k, n }) => registrationStatements(k, n));
+  const results = await s.write(
+    parts.flatMap((p) => p.items),
+    userLock(userId),
   );
-  const payment = paid[0];
-  const registration = registered[0];
-  return payment && registration ? { payment, registration } : null;
+  let at = 0;
+  return parts.map((p) => {
+    const mine = results.slice(at, at + p.items.length);
+    at += p.items.length;
+    return p.read(mine);
+  });
 }
 
 /** The registration a payment belongs to (by user, kind and item). */

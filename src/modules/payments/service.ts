@@ -5,6 +5,7 @@
 import type { Ctx } from '../../env';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
+import { settle, unwrap, type Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
 import { randomToken } from '../../lib/random';
 import { kindOfType, type KindConfig } from '../catalog';
@@ -77,33 +78,70 @@ function checkRegister(item: ItemState | null, input: RegisterInput, now: number
   }
 }
 
-/**
- * The fast path writes first: the batch's guard is exactly the checks that need the database, so a
- * success means they all passed, and only a refusal (or a body outside the method's limits, which
- * is never written) pays for the read that names the first failing check in the contract's order.
- */
-export async function register(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
-  const m = METHODS[input.payment_method];
-  const writable = input.amount >= m.min && input.amount <= m.max;
-  const written = writable ? await writeRegistration(ctx, k, userId, itemId, input, now, idemKey) : null;
-  if (written) return written;
-  checkRegister(await repo.readItemState(ctx.store, k, userId, itemId), input, now);
-  // Every check passes now although the write was refused: a concurrent change that is gone again.
-  throw new ApiError('ALREADY_REGISTERED');
+export interface RegisterRequest {
+  k: KindConfig;
+  userId: number;
+  itemId: number;
+  input: RegisterInput;
+  now: number;
+  /** The request's Idempotency-Key (the write records its payment on it). */
+  idemKey?: string;
 }
 
-async function writeRegistration(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now: number, idemKey?: string) {
-  const written = await repo.insertRegistration(ctx.store, k, {
-    userId,
-    itemId,
-    amount: input.amount,
-    method: input.payment_method,
+export type RegisterResult = { registration: ReturnType<typeof registrationView>; payment: ReturnType<typeof paymentView> };
+
+const writable = ({ input }: RegisterRequest) => {
+  const m = METHODS[input.payment_method];
+  return input.amount >= m.min && input.amount <= m.max;
+};
+
+function newRegistration(r: RegisterRequest): repo.NewRegistration {
+  return {
+    userId: r.userId,
+    itemId: r.itemId,
+    amount: r.input.amount,
+    method: r.input.payment_method,
     tx: `tx_${randomToken(18)}`,
-    metadata: JSON.stringify(transactionMetadata(input.payment_method, input.amount)),
-    now,
-    idemKey,
-  });
-  return written && { registration: registrationView(written.registration), payment: paymentView(ctx, written.payment) };
+    metadata: JSON.stringify(transactionMetadata(r.input.payment_method, r.input.amount)),
+    now: r.now,
+    idemKey: r.idemKey,
+  };
+}
+
+/**
+ * Registrations of one user, queued together (UserLedger), in one write: the fast path writes first,
+ * as the write's guard is exactly the checks that need the database. A success means they all passed;
+ * only a refusal (or a body outside the method's limits, which is never written) pays for the read
+ * that names the first failing check in the contract's order. Each request keeps its own result; a
+ * write that fails outright (a fault, not a refusal) throws for all of them (the caller then runs
+ * each alone, so one request's fault never becomes another's).
+ */
+export async function registerMany(ctx: Ctx, requests: RegisterRequest[]): Promise<Outcome<RegisterResult>[]> {
+  const toWrite = requests.filter(writable);
+  const written = toWrite.length
+    ? await repo.insertRegistrations(
+        ctx.store,
+        requests[0]!.userId,
+        toWrite.map((r) => ({ k: r.k, n: newRegistration(r) })),
+      )
+    : [];
+  const byRequest = new Map(toWrite.map((r, i) => [r, written[i] ?? null]));
+  return Promise.all(
+    requests.map((r) =>
+      settle(async () => {
+        const done = byRequest.get(r);
+        if (done) return { registration: registrationView(done.registration), payment: paymentView(ctx, done.payment) };
+        checkRegister(await repo.readItemState(ctx.store, r.k, r.userId, r.itemId), r.input, r.now);
+        // Every check passes now although the write was refused: a concurrent change that is gone again.
+        throw new ApiError('ALREADY_REGISTERED');
+      }),
+    ),
+  );
+}
+
+/** One registration (the same path as a group of one). */
+export async function register(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
+  return unwrap((await registerMany(ctx, [{ k, userId, itemId, input, now, idemKey }]))[0]!);
 }
 
 // ---- complete --------------------------------------------------------------------------------

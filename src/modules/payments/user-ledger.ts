@@ -1,58 +1,134 @@
 // UserLedger: one Durable Object per user through which every apply, enroll and cancel of that user
-// passes. A Durable Object still interleaves requests while one awaits the database, so operations
-// are chained explicitly: each starts after the previous one of the same user has finished. The
-// write transaction's conditional statements (and, on Postgres, the user's advisory lock) and the
-// unique registration row remain the last line of defence. Each call is its own unit of work.
+// passes, in arrival order. A Durable Object still interleaves requests while one awaits the
+// database, so operations wait in a queue: one group runs at a time. Registrations that are waiting
+// together form one group and commit in one write (service.registerMany: one D1 batch, or one
+// Postgres transaction), each with its own checks, result and all-or-nothing effect; a cancel runs
+// alone, in its place in the order. The write's conditional statements (and, on Postgres, the user's
+// advisory lock) and the unique registration row remain the last line of defence. Each group is its
+// own unit of work.
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings, Ctx } from '../../env';
+import { settle, unwrap, type Outcome } from '../../lib/outcome';
 import { withUnitOfWork } from '../../lib/unit-of-work';
 import { KINDS, type Kind } from '../catalog';
-import { idempotent, type IdempotencyKey, type Operation, type Replayable } from './idempotency';
+import { idempotent, type IdempotencyKey, type Replayable } from './idempotency';
 import type { RegisterInput } from './schemas';
 import * as service from './service';
 
-export type RegisterResult = Awaited<ReturnType<typeof service.register>>;
+export type RegisterResult = service.RegisterResult;
 export type PaymentView = ReturnType<typeof service.paymentView>;
 
-function registerOp(ctx: Ctx, kind: Kind, userId: number, itemId: number, input: RegisterInput): Operation<RegisterResult> {
-  return {
-    status: 201,
-    run: (idemKey) => service.register(ctx, KINDS[kind], userId, itemId, input, Date.now(), idemKey),
-    recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
-  };
-}
+/** At most this many registrations commit together (a D1 batch of 4 statements each). */
+const MAX_GROUP = 32;
 
-function cancelOp(ctx: Ctx, userId: number, paymentId: number, reason: string | null): Operation<PaymentView> {
-  return {
-    status: 200,
-    run: (idemKey) => service.cancel(ctx, userId, paymentId, reason, Date.now(), idemKey),
-    recover: (id) => service.cancelledResult(ctx, userId, id),
-  };
+interface Waiting<T> {
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
 }
+type RegisterJob = { type: 'register'; request: service.RegisterRequest } & Waiting<RegisterResult>;
+type CancelJob = { type: 'cancel'; userId: number; paymentId: number; reason: string | null; idemKey?: string } & Waiting<PaymentView>;
+type Job = RegisterJob | CancelJob;
 
 export class UserLedger extends DurableObject<Bindings> {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
+  private jobs: Job[] = [];
+  private draining = false;
 
   /** The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at once. */
-  private run<T>(userId: number, idem: IdempotencyKey | undefined, op: (ctx: Ctx) => Operation<T>): Promise<Replayable<T>> {
-    return withUnitOfWork(this.env, (ctx) => {
-      const operation = op(ctx);
-      return idempotent(ctx, userId, idem, { ...operation, run: (key) => this.serial(() => operation.run(key)) });
-    });
-  }
-
   register(kind: Kind, userId: number, itemId: number, input: RegisterInput, idem?: IdempotencyKey): Promise<Replayable<RegisterResult>> {
-    return this.run(userId, idem, (ctx) => registerOp(ctx, kind, userId, itemId, input));
+    return withUnitOfWork(this.env, (ctx) =>
+      idempotent(ctx, userId, idem, {
+        status: 201,
+        run: (idemKey) =>
+          new Promise<RegisterResult>((resolve, reject) =>
+            this.submit({ type: 'register', request: { k: KINDS[kind], userId, itemId, input, now: Date.now(), idemKey }, resolve, reject }),
+          ),
+        recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
+      }),
+    );
   }
 
   cancel(userId: number, paymentId: number, reason: string | null, idem?: IdempotencyKey): Promise<Replayable<PaymentView>> {
-    return this.run(userId, idem, (ctx) => cancelOp(ctx, userId, paymentId, reason));
+    return withUnitOfWork(this.env, (ctx) =>
+      idempotent(ctx, userId, idem, {
+        status: 200,
+        run: (idemKey) =>
+          new Promise<PaymentView>((resolve, reject) => this.submit({ type: 'cancel', userId, paymentId, reason, idemKey, resolve, reject })),
+        recover: (id) => service.cancelledResult(ctx, userId, id),
+      }),
+    );
+  }
+
+  private submit(job: Job): void {
+    this.jobs.push(job);
+    void this.drain();
+  }
+
+  /** Runs the queue, one group at a time, in arrival order. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.jobs.length > 0) await this.runGroup(this.takeGroup());
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The registrations waiting at the head of the queue (up to MAX_GROUP), or the one cancel there. */
+  private takeGroup(): Job[] {
+    if (this.jobs[0]!.type === 'cancel') return this.jobs.splice(0, 1);
+    const end = this.jobs.findIndex((j, i) => j.type !== 'register' || i >= MAX_GROUP);
+    return this.jobs.splice(0, end === -1 ? this.jobs.length : end);
+  }
+
+  /** One group in its own unit of work; every job learns its own outcome (an error: all of them). */
+  private async runGroup(group: Job[]): Promise<void> {
+    try {
+      await withUnitOfWork(this.env, async (ctx) => {
+        const registers = group.filter((j): j is RegisterJob => j.type === 'register');
+        const cancels = group.filter((j): j is CancelJob => j.type === 'cancel');
+        if (registers.length) await registerGroup(ctx, registers);
+        for (const j of cancels) deliver(j, await settle(() => service.cancel(ctx, j.userId, j.paymentId, j.reason, Date.now(), j.idemKey)));
+      });
+    } catch (err) {
+      for (const job of group) job.reject(err);
+    }
+  }
+}
+
+/**
+ * Registrations in one write; if that write fails outright (a fault in one of them), each runs
+ * alone, in order, so the fault stays with the request that caused it.
+ */
+async function registerGroup(ctx: Ctx, jobs: RegisterJob[]): Promise<void> {
+  let outcomes: Outcome<RegisterResult>[] | null = null;
+  try {
+    outcomes = await service.registerMany(
+      ctx,
+      jobs.map((j) => j.request),
+    );
+  } catch (err) {
+    if (jobs.length === 1) throw err;
+  }
+  if (outcomes) {
+    for (const [i, j] of jobs.entries()) deliver(j, outcomes[i]!);
+    return;
+  }
+  for (const j of jobs) {
+    try {
+      deliver(j, (await service.registerMany(ctx, [j.request]))[0]!);
+    } catch (err) {
+      j.reject(err);
+    }
+  }
+}
+
+/** Settles a job's promise with its outcome (a refusal as the ApiError it is). */
+function deliver<T>(job: Waiting<T>, outcome: Outcome<T>): void {
+  try {
+    job.resolve(unwrap(outcome));
+  } catch (err) {
+    job.reject(err);
   }
 }
 

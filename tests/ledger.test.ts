@@ -1,0 +1,88 @@
+// One user's applies that arrive together commit together (UserLedger groups them into one write),
+// and each still gets its own checks, its own result and its own all-or-nothing effect.
+import { describe, expect, it, vi } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { KINDS as CFG } from '../src/modules/catalog/kinds';
+import { registerMany } from '../src/modules/payments/service';
+import { withUnitOfWork } from '../src/lib/unit-of-work';
+import { createItem, iso } from './catalog-helpers';
+import { db, failWrites, sql } from './db';
+import { call, createUser, expectProblem, json } from './helpers';
+
+const apply = (token: string, id: number, amount = 10_000) => call(`/api/exams/${id}/apply`, { token, body: { amount, payment_method: 'card' } });
+
+describe('a burst of applies by one user', () => {
+  it('16 concurrent applies to 16 exams: 16 payments, each counted once', async () => {
+    const user = await createUser();
+    const exams = await Promise.all(Array.from({ length: 16 }, () => createItem('exams', { price: 10_000 })));
+    const responses = await Promise.all(exams.map((e) => apply(user.access, e.id)));
+    expect(responses.map((r) => r.status)).toEqual(Array(16).fill(201));
+    const bodies = await Promise.all(responses.map((r) => json(r)));
+    expect(new Set(bodies.map((b) => b.payment.id)).size).toBe(16);
+    expect(bodies.map((b) => b.payment.target_id)).toEqual(exams.map((e) => e.id));
+    const counts = await db.rows(sql`SELECT registration_count AS n FROM exams WHERE id IN ${exams.map((e) => e.id)}`);
+    expect(counts.map((c) => c.n)).toEqual(Array(16).fill(1));
+    expect(await db.value(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`, 'n')).toBe(16);
+  });
+
+  it('each request keeps its own result in a mixed burst', async () => {
+    const user = await createUser();
+    const now = Date.now();
+    const open = await Promise.all(Array.from({ length: 4 }, () => createItem('exams', { price: 10_000 })));
+    const closed = await createItem('exams', { price: 10_000, start_at: iso(now - 7200_000), end_at: iso(now - 3600_000) });
+    const responses = await Promise.all([
+      apply(user.access, open[0].id),
+      apply(user.access, open[1].id, 20_000), // wrong amount
+      apply(user.access, closed.id),
+      apply(user.access, open[2].id),
+      apply(user.access, open[2].id), // the same exam twice: one wins
+      apply(user.access, open[3].id),
+      apply(user.access, 999_999_999),
+    ]);
+    expect(responses[0]!.status).toBe(201);
+    await expectProblem(responses[1]!, 400, 'AMOUNT_MISMATCH');
+    await expectProblem(responses[2]!, 400, 'NOT_IN_PERIOD');
+    expect([responses[3]!.status, responses[4]!.status].sort()).toEqual([201, 409]);
+    expect(responses[5]!.status).toBe(201);
+    await expectProblem(responses[6]!, 404, 'NOT_FOUND');
+    expect(await db.value(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`, 'n')).toBe(3);
+    const count = async (id: number) => db.value(sql`SELECT registration_count AS n FROM exams WHERE id = ${id}`, 'n');
+    expect(await Promise.all([...open, closed].map((e) => count(e.id)))).toEqual([1, 0, 1, 1, 0]);
+  });
+
+  it("a fault in one request's write fails that request only", async () => {
+    const user = await createUser();
+    const exams = await Promise.all(Array.from({ length: 6 }, () => createItem('exams', { price: 10_000 })));
+    const doomed = exams[3]!.id;
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const restore = await failWrites('payments', 'INSERT', `NEW.target_id = ${doomed}`);
+    let statuses: number[];
+    try {
+      statuses = (await Promise.all(exams.map((e) => apply(user.access, e.id)))).map((r) => r.status);
+    } finally {
+      await restore();
+      log.mockRestore();
+    }
+    expect(statuses).toEqual(exams.map((e) => (e.id === doomed ? 500 : 201)));
+    const paid = await db.rows(sql`SELECT target_id FROM payments WHERE user_id = ${user.id} ORDER BY target_id`);
+    const expected = exams.filter((e) => e.id !== doomed).map((e) => e.id);
+    expect(paid.map((p) => p.target_id)).toEqual(expected.sort((a, b) => a - b));
+    expect(await db.value(sql`SELECT registration_count AS n FROM exams WHERE id = ${doomed}`, 'n')).toBe(0);
+  });
+
+  it('registrations queued together commit in one write', async () => {
+    const user = await createUser();
+    const exams = await Promise.all(Array.from({ length: 5 }, () => createItem('exams', { price: 10_000 })));
+    const writes = await withUnitOfWork(env, async (ctx) => {
+      const spy = vi.spyOn(ctx.store, 'write');
+      const input = { amount: 10_000, payment_method: 'card' as const };
+      const outcomes = await registerMany(
+        ctx,
+        exams.map((e) => ({ k: CFG.exams, userId: user.id, itemId: e.id, input, now: Date.now() })),
+      );
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      return spy.mock.calls.length;
+    });
+    expect(writes).toBe(1);
+  });
+});
