@@ -10,7 +10,7 @@ import { contains, jsonTable } from '../src/db/dialect/sql';
 import { openStore } from '../src/db/store';
 import { KINDS } from '../src/modules/catalog/kinds';
 import { choosePlan, type SearchPlan } from '../src/modules/catalog/plan';
-import { listPage, type PageRequest } from '../src/modules/catalog/repository';
+import { listPage, type PageRequest, searchFrequency } from '../src/modules/catalog/repository';
 import { parseSearch } from '../src/modules/catalog/search';
 import { db, sql } from './db';
 import { call, createUser, json, type TestUser } from './helpers';
@@ -93,6 +93,25 @@ describe('catalog search plans', () => {
     // This file's fixture: `common` and `bunched` are walked, by a page of 10 (11 rows with a cursor).
     expect(choosePlan({ total: N, hits: 100 }, 11)).toEqual({ kind: 'walk', budget: 200 });
     expect(choosePlan({ total: N, hits: 67 }, 11)).toEqual({ kind: 'match' });
+  });
+
+  it('measures how common the words are: counted up to the cap on D1, estimated by the planner on Postgres', async () => {
+    const s = openStore(env);
+    try {
+      const common = await searchFrequency(s, courses, parseSearch('common')!, 50);
+      const absent = await searchFrequency(s, courses, parseSearch('nothing')!, 50);
+      expect(common.total).toBe(N);
+      if (dialect === 'sqlite') {
+        expect([common.hits, absent.hits]).toEqual([50, 0]);
+        expect((await searchFrequency(s, courses, parseSearch('rare')!, 50)).hits).toBe(2);
+      } else {
+        // An estimate (EXPLAIN), capped like the count.
+        expect(common.hits).toBeGreaterThan(0);
+        expect(common.hits).toBeLessThanOrEqual(50);
+      }
+    } finally {
+      await s.close();
+    }
   });
 
   // Each plan, forced, against the brute-force answer: first page, a later offset page and a keyset

@@ -15,11 +15,12 @@ import type { Frequency, SearchPlan } from './plan';
 import {
   forUpdate,
   type FullText,
-  fullTextCountUpTo,
+  fullTextHits,
   fullTextProbe,
   fullTextSource,
   fullTextStreamsById,
   matchFirstPage,
+  walkedPage,
   type SearchGroups,
 } from '../../db/dialect/sql';
 
@@ -130,7 +131,7 @@ function pageIds(s: Store, k: KindConfig, r: PageRequest): SQL {
     const probe = fullTextProbe(s.dialect, fullText(k), r.search, 'c');
     const rows = sql`SELECT ${table(k)}.id, ${table(k)}.registration_count${probe.columns} FROM ${table(k)}
       ${where(itemTerms(k, r, sql`${table(k)}.id`))} ${pageClause(r, r.plan.budget, 0)}`;
-    return sql`SELECT id FROM (${rows}) c WHERE ${probe.test} ${pageClause(r)}`;
+    return walkedPage(s.dialect, rows, probe.test, ORDER[r.sort].by, r.limit, r.offset);
   }
   const m = fullTextSource(s.dialect, fullText(k), r.search);
   const matches = sql`SELECT ${m.id} AS id, ${table(k)}.registration_count AS registration_count FROM ${m.from}
@@ -172,12 +173,11 @@ export async function countSearch(s: Store, k: KindConfig, search: SearchGroups,
 /** Match-first already stops after one page in this order (FTS5 newest first): no plan to choose. */
 export const searchStreamsInOrder = (s: Store, sort: PageRequest['sort']): boolean => sort === 'created' && fullTextStreamsById(s.dialect);
 
-/** The kind's number of items, and the number of matches of a search counted no further than `cap`. */
+/** The kind's number of items, and how many of them match a search (up to `cap`; see fullTextHits). */
 export async function searchFrequency(s: Store, k: KindConfig, search: SearchGroups, cap: number): Promise<Frequency> {
-  const [row] = await s.rows<{ total: number | null; hits: number }>(
-    sql`SELECT (SELECT total FROM catalog_stats WHERE kind = ${k.kind}) AS total, (${fullTextCountUpTo(s.dialect, fullText(k), search, cap)}) AS hits`,
-  );
-  return { total: row?.total ?? 0, hits: row?.hits ?? 0 };
+  const hits = fullTextHits(s.dialect, fullText(k), search, cap);
+  const [stats, probe] = await s.read([raw<{ total: number }>(sql`SELECT total FROM catalog_stats WHERE kind = ${k.kind}`), raw(hits.query)]);
+  return { total: Number(stats[0]?.total ?? 0), hits: hits.read(probe[0]) };
 }
 
 /**
