@@ -172,6 +172,17 @@ describe('catalog search plans', () => {
   });
 });
 
+describe('search plans in the OpenAPI document', () => {
+  it('says what a catalog count is, how a search page is read, and what a short machines search does', async () => {
+    const doc: any = await (await call('/openapi.json')).json();
+    for (const page of ['CoursePage', 'ExamPage'])
+      expect(doc.components.schemas[page].properties.count.description).toMatch(/once per catalog version/);
+    const param = (path: string) => doc.paths[path].get.parameters.find((p: any) => p.name === 'search').description;
+    expect(param('/api/courses')).toMatch(/walks the order/);
+    expect(param('/api/machines')).toMatch(/trigram index; a search of 1 or 2 characters/);
+  });
+});
+
 // ---- machines ----------------------------------------------------------------------------------
 
 describe('machines search through the trigram index', () => {

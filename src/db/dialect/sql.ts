@@ -113,9 +113,9 @@ export interface FullText {
 }
 
 /** Postgres's document of a row of `ft` under `alias`: exactly the `<table>_fts` index expression. */
-const tsDocument = (ft: FullText, alias: string) =>
-  sql.raw(`to_tsvector('simple', ${ft.columns.map((c) => `${alias}.${c}`).join(" || ' ' || ")})`);
-const tsMatch = (ft: FullText, alias: string, search: SearchGroups) => sql`${tsDocument(ft, alias)} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
+const tsDocument = (ft: FullText, alias: string) => sql.raw(`to_tsvector('simple', ${ft.columns.map((c) => `${alias}.${c}`).join(" || ' ' || ")})`);
+const tsMatch = (ft: FullText, alias: string, search: SearchGroups) =>
+  sql`${tsDocument(ft, alias)} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
 const ftsMatchOf = (ft: FullText, search: SearchGroups) => sql`${sql.raw(ft.fts)} MATCH ${ftsMatch(search)}`;
 
 /**
@@ -197,7 +197,12 @@ export function walkedPage(dialect: Dialect, rows: SQL, test: SQL, order: SQL, l
  *   heap to recheck it (0.9 s cold for 10,000 rows of a million).
  * Either figure only chooses a plan (./catalog plan.ts), never the rows of a page.
  */
-export function fullTextHits(dialect: Dialect, ft: FullText, search: SearchGroups, cap: number): { query: SQL; read: (row: Record<string, unknown> | undefined) => number } {
+export function fullTextHits(
+  dialect: Dialect,
+  ft: FullText,
+  search: SearchGroups,
+  cap: number,
+): { query: SQL; read: (row: Record<string, unknown> | undefined) => number } {
   if (dialect === 'postgres') {
     return {
       query: sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${sql.raw(ft.table)} WHERE ${tsMatch(ft, ft.table, search)}`,

@@ -87,7 +87,12 @@ export const MachineListQuery = CursorQuery.extend({
     .trim()
     .max(100)
     .optional()
-    .openapi({ description: 'Case-insensitive substring of the name or the location (empty: no filter).' }),
+    .openapi({
+      description:
+        'Case-insensitive substring of the name or the location (empty: no filter; case folds for ASCII letters on D1, for every letter on Postgres). ' +
+        'From 3 characters on it is looked up in a trigram index; a search of 1 or 2 characters has no trigram and ' +
+        'scans the machines the other filters (`owner`, `status`) select, newest first, so combine it with them.',
+    }),
 });
 
 export const HistoryQuery = CursorQuery.extend({ result: result.optional(), command: command.optional() });
