@@ -179,7 +179,7 @@ describe('search plans in the OpenAPI document', () => {
       expect(doc.components.schemas[page].properties.count.description).toMatch(/once per catalog version/);
     const param = (path: string) => doc.paths[path].get.parameters.find((p: any) => p.name === 'search').description;
     expect(param('/api/courses')).toMatch(/walks the order/);
-    expect(param('/api/machines')).toMatch(/trigram index; a search of 1 or 2 characters/);
+    expect(param('/api/machines')).toMatch(/trigram index.*A search of 1 or 2 characters/);
   });
 });
 
@@ -238,23 +238,31 @@ describe('machines search through the trigram index', () => {
     for (const [name, location] of MACHINES) made.push((await newMachine(owner.access, { name, location })).id);
   });
 
+  // Both ways the search is answered: through the trigram index (no `owner`) and by a scan of the
+  // owner's machines (`owner=me`). Without `owner` every machine in the database is a candidate.
+  const SCOPES = [
+    { name: 'all machines (trigram index)', query: '', mine: false },
+    { name: 'owner=me (scan of the owner’s machines)', query: '&owner=me', mine: true },
+  ];
+
   /** Today's semantics, evaluated by the database: contains() on name or location, newest first. */
-  async function reference(needle: string): Promise<number[]> {
+  async function reference(needle: string, mine = true, status?: string): Promise<number[]> {
+    const scope = sql.join([...(mine ? [sql`owner_id = ${owner.id} AND`] : []), ...(status ? [sql`status = ${status} AND`] : [])], sql` `);
     const rows = await db.rows<{ id: number }>(
-      sql`SELECT id FROM machines WHERE owner_id = ${owner.id} AND (${contains(dialect, sql.raw('name'), needle)} OR ${contains(dialect, sql.raw('location'), needle)}) ORDER BY id DESC`,
+      sql`SELECT id FROM machines WHERE ${scope} (${contains(dialect, sql.raw('name'), needle)} OR ${contains(dialect, sql.raw('location'), needle)}) ORDER BY id DESC`,
     );
     return rows.map((r) => r.id);
   }
 
-  async function found(needle: string, extra = ''): Promise<{ ids: number[]; count: number }> {
-    const body = await json(await call(`/api/machines?owner=me&page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
+  async function found(needle: string, extra = '&owner=me'): Promise<{ ids: number[]; count: number }> {
+    const body = await json(await call(`/api/machines?page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
     return { ids: body.results.map((r: any) => r.id), count: body.count };
   }
 
-  it('finds exactly what a substring scan finds, for short and long needles, any case, any character', async () => {
+  it.each(SCOPES)('finds exactly what a substring scan finds, for short and long needles, any case, any character: $name', async (scope) => {
     for (const needle of NEEDLES) {
-      const ids = await reference(needle);
-      expect({ needle, ...(await found(needle)) }).toEqual({ needle, ids, count: ids.length });
+      const ids = await reference(needle, scope.mine);
+      expect({ needle, ...(await found(needle, scope.query)) }).toEqual({ needle, ids: ids.slice(0, 100), count: ids.length });
     }
     // The fixture really tells the semantics apart (a test that cannot fail is a defect).
     expect(await reference('line 17')).toEqual([made[1], made[0]]);
@@ -274,21 +282,24 @@ describe('machines search through the trigram index', () => {
       cursor = body.next_cursor;
     } while (cursor);
     expect(seen).toEqual(all);
-    const poweroff = await found('line', '&status=POWEROFF');
+    const poweroff = await found('line', '&owner=me&status=POWEROFF');
     expect(poweroff.ids).toEqual(await reference('line'));
-    expect((await found('line', '&status=RUNNING')).ids).toEqual([]);
+    expect((await found('line', '&owner=me&status=RUNNING')).ids).toEqual([]);
+    // The same through the index (no owner).
+    expect((await found('line', '&status=POWEROFF')).ids).toEqual((await reference('line', false, 'POWEROFF')).slice(0, 100));
+    expect((await found('line', '&status=RUNNING')).ids).toEqual((await reference('line', false, 'RUNNING')).slice(0, 100));
   });
 
   it('follows renames, moves and deletes (the index is kept in sync)', async () => {
-    const m = await newMachine(owner.access, { name: 'Quartz mill', location: 'Basement' });
-    expect((await found('quartz')).ids).toEqual([m.id]);
-    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { name: 'Granite mill' } })).status).toBe(200);
-    expect((await found('quartz')).ids).toEqual([]);
-    expect((await found('granite')).ids).toEqual([m.id]);
+    const m = await newMachine(owner.access, { name: 'Quartzite mill', location: 'Basement vault' });
+    // Through the index (no owner): is the machine found by `needle`?
+    const hit = async (needle: string) => (await found(needle, '')).ids.includes(m.id);
+    expect(await hit('quartzite')).toBe(true);
+    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { name: 'Granitoid mill' } })).status).toBe(200);
+    expect([await hit('quartzite'), await hit('granitoid')]).toEqual([false, true]);
     expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { location: 'Roof deck' } })).status).toBe(200);
-    expect((await found('basement')).ids).toEqual([]);
-    expect((await found('roof d')).ids).toEqual([m.id]);
+    expect([await hit('basement vault'), await hit('roof d')]).toEqual([false, true]);
     expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: owner.access })).status).toBe(204);
-    expect((await found('granite')).ids).toEqual([]);
+    expect(await hit('granitoid')).toBe(false);
   });
 });

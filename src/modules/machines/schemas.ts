@@ -90,8 +90,9 @@ export const MachineListQuery = CursorQuery.extend({
     .openapi({
       description:
         'Case-insensitive substring of the name or the location (empty: no filter; case folds for ASCII letters on D1, for every letter on Postgres). ' +
-        'From 3 characters on it is looked up in a trigram index; a search of 1 or 2 characters has no trigram and ' +
-        'scans the machines the other filters (`owner`, `status`) select, newest first, so combine it with them.',
+        'Without `owner`, a search of 3 characters or more is looked up in a trigram index; with `owner` the owner’s ' +
+        'machines are scanned (fewer rows). A search of 1 or 2 characters has no trigram and scans the machines the ' +
+        'other filters (`owner`, `status`) select, newest first, so combine it with them.',
     }),
 });
 
