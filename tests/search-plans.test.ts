@@ -188,7 +188,7 @@ describe('search plans in the OpenAPI document', () => {
 describe('machines search through the trigram index', () => {
   let owner: TestUser;
   const made: number[] = [];
-  // Upper and lower case, non-ASCII letters (SQLite's lower() folds ASCII only, the trigram index
+  // Upper and lower case, Hangul, non-ASCII letters (SQLite's lower() folds ASCII only, the trigram index
   // every letter, and U+212A KELVIN SIGN folds to an ASCII k there), LIKE and FTS syntax, quotes.
   const MACHINES = [
     ['Press ALPHA', 'Hall A, line 17'],
@@ -201,6 +201,8 @@ describe('machines search through the trigram index', () => {
     ['%_\\ rig', 'wing "north"'],
     ["it's", 'line 1'],
     ['ab', 'x'],
+    ['서울 공장 프레스 A', '부산 2공장, 라인 3'],
+    ['대구 공장', '라인 17'],
   ];
   const NEEDLES = [
     'a',
@@ -231,6 +233,14 @@ describe('machines search through the trigram index', () => {
     'e a',
     'nothing like it',
     'a, line 17',
+    '공장',
+    '공장 프레스',
+    '2공장',
+    '라인 17',
+    '라인',
+    '프레스 a',
+    '서울 공장 프레스 A',
+    '대구 공장 없음',
   ];
 
   beforeAll(async () => {
@@ -267,6 +277,8 @@ describe('machines search through the trigram index', () => {
     // The fixture really tells the semantics apart (a test that cannot fail is a defect).
     expect(await reference('line 17')).toEqual([made[1], made[0]]);
     expect((await reference('kelvin')).length).toBeGreaterThan(0);
+    expect(await reference('공장')).toEqual([made[11], made[10]]);
+    expect(await reference('라인 17')).toEqual([made[11]]);
   });
 
   it('pages by cursor and combines with the status filter', async () => {
