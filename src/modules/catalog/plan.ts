@@ -34,7 +34,8 @@ export interface Frequency {
 export function choosePlan(f: Frequency, need: number): SearchPlan {
   if (f.hits < need) return { kind: 'match' };
   // Rows the walk expects to test: matches are taken to be spread evenly over the order (and over
-  // the available items); `hits` is a lower bound of the matches, so this errs towards match-first.
+  // the available items). On D1 `hits` is a lower bound (capped), so this errs towards match-first;
+  // on Postgres it is an estimate, and a wrong one costs time, never rows (the budget bounds a walk).
   const expected = Math.ceil((need * Math.max(f.total, f.hits)) / f.hits);
   if (expected * PROBE_COST > f.hits) return { kind: 'match' };
   return { kind: 'walk', budget: Math.max(MIN_BUDGET, expected * BUDGET_FACTOR) };
