@@ -163,8 +163,8 @@ export function buildApp() {
         const allowed = (c as Context<AppEnv>).var.ctx.config.CORS_ORIGINS.split(',').map((s) => s.trim());
         return allowed.includes(origin) ? origin : null;
       },
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id', 'X-D1-Bookmark'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'X-D1-Bookmark'],
       maxAge: 600,
     }),
   );

@@ -152,9 +152,11 @@ describe('operations', () => {
           await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
         });
       } else {
-        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+        // Every query runs in a D1 session (read replication): a session whose queries all fail.
+        const down = () => {
           throw new Error('D1 down');
-        });
+        };
+        const spy = vi.spyOn(env.DB, 'withSession').mockImplementation(() => ({ prepare: down, batch: down, getBookmark: () => null }));
         try {
           await expectProblem(await call('/health'), 503, 'SERVICE_UNAVAILABLE');
         } finally {

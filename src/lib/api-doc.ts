@@ -14,7 +14,13 @@ documents the \`code\` values its status can carry. A trailing slash is optional
 over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text containing U+0000 (in the body, the
 path or the query) is refused with 400 on every backend; every response carries \`X-Request-Id\`, and a
 500 names it as \`instance\`. Responses are \`Cache-Control: no-store\` (they carry tokens or the
-caller's data); this document itself is \`no-cache\` with an \`ETag\`.`;
+caller's data); this document itself is \`no-cache\` with an \`ETag\`.
+
+Read-your-writes (D1 read replicas): a response that touched the database carries \`X-D1-Bookmark\`;
+send the newest one you have received back as \`X-D1-Bookmark\` and the request reads at least
+everything you have seen, your own writes included. Without it, a GET may be served by a replica a
+moment behind; writes always decide on the latest data. A malformed bookmark is ignored. On Postgres
+there is no bookmark: every read sees every committed write.`;
 
 /** Every tag an operation uses, in the order a reader meets them. */
 export const TAGS = [
