@@ -1406,7 +1406,7 @@ export interface components {
             }[];
         };
         ExamPage: {
-            /** @description Total number of items (omitted when paging by cursor). */
+            /** @description Exact number of items matching `status` and `search` (omitted when paging by cursor). Without `search` it is kept with the catalog; with `search` it is counted once per catalog version (any create, update or delete of an item starts a new one; with `status=available` also whenever an item opens or closes) and then reused, so only the first page of a new search after a change pays for counting every match. */
             count?: number;
             next: string | null;
             previous: string | null;
@@ -1475,7 +1475,7 @@ export interface components {
             end_at?: string;
         };
         CoursePage: {
-            /** @description Total number of items (omitted when paging by cursor). */
+            /** @description Exact number of items matching `status` and `search` (omitted when paging by cursor). Without `search` it is kept with the catalog; with `search` it is counted once per catalog version (any create, update or delete of an item starts a new one; with `status=available` also whenever an item opens or closes) and then reused, so only the first page of a new search after a change pays for counting every match. */
             count?: number;
             next: string | null;
             previous: string | null;
@@ -3269,7 +3269,7 @@ export interface operations {
                 status?: "POWEROFF" | "READY" | "RUNNING" | "PAUSE" | "ERROR";
                 /** @description `me` for the caller’s machines, or an owner id. */
                 owner?: "me" | number;
-                /** @description Case-insensitive substring of the name or the location (empty: no filter). */
+                /** @description Case-insensitive substring of the name or the location (empty: no filter; case folds for ASCII letters on D1, for every letter on Postgres). Without `owner`, a search of 3 characters or more is looked up in a trigram index; with `owner` the owner’s machines are scanned (fewer rows). A search of 1 or 2 characters has no trigram and scans the machines the other filters (`owner`, `status`) select, newest first, so combine it with them. */
                 search?: string;
             };
             header?: never;
@@ -5324,7 +5324,7 @@ export interface operations {
                 cursor?: string;
                 /** @description `available`: now is within start_at..end_at. */
                 status?: "available";
-                /** @description Full-text over title and description: all words match; `OR` between words matches either. */
+                /** @description Full-text over title and description: all words match; `OR` between words matches either. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
                 search?: string;
                 /** @description `created` (newest first) or `popular` (registration_count desc, then newest). */
                 sort?: "created" | "popular";
@@ -5857,7 +5857,7 @@ export interface operations {
                 cursor?: string;
                 /** @description `available`: now is within start_at..end_at. */
                 status?: "available";
-                /** @description Full-text over title and description: all words match; `OR` between words matches either. */
+                /** @description Full-text over title and description: all words match; `OR` between words matches either. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
                 search?: string;
                 /** @description `created` (newest first) or `popular` (registration_count desc, then newest). */
                 sort?: "created" | "popular";

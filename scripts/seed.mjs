@@ -117,6 +117,11 @@ for (const m of modules) {
   const did = await m.seed(db, opts, ctx);
   if (did) ctx.log(`${m.name}: ${did} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
+// Merge every FTS5 index into one segment: bulk inserts leave many, and each query (the catalog
+// search's walk plan probes once per row) seeks every segment (migrations/0010_search_indexes.sql).
+for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'").all()) {
+  db.exec(`INSERT INTO "${name}"("${name}") VALUES ('optimize')`);
+}
 db.exec('PRAGMA optimize; ANALYZE;');
 db.close();
 ctx.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`);

@@ -16,10 +16,11 @@ export const CursorQuery = PageQuery.extend({
     .openapi({ description: 'Opaque `next_cursor` of a previous page: constant-time deep paging (then `count` is omitted).' }),
 });
 
-export function pageSchema<T extends z.ZodType>(item: T, name: string) {
+/** A page of `item`; `count` says how that list's count is computed, where it says more than "total". */
+export function pageSchema<T extends z.ZodType>(item: T, name: string, count = 'Total number of items (omitted when paging by cursor).') {
   return z
     .object({
-      count: z.number().int().optional().openapi({ description: 'Total number of items (omitted when paging by cursor).' }),
+      count: z.number().int().optional().openapi({ description: count }),
       next: z.string().nullable(),
       previous: z.string().nullable(),
       next_cursor: z.string().nullable().optional(),

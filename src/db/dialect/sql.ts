@@ -3,12 +3,13 @@
 // table. Repositories call these and stay dialect-blind. (Upserts and booleans need nothing here: both dialects take
 // `ON CONFLICT … DO UPDATE` with qualified columns, and booleans are 0/1 integers in both schemas.)
 //
-// Substring search: no LIKE. D1 caps a LIKE pattern at 50 bytes (`LIKE or GLOB pattern too complex`)
-// and an expression tree at depth 100, so `col LIKE '%…%'` per word failed for a 60-character word
-// or 100 words. `instr`/`strpos` on lower-cased text has no pattern limit and needs no escaping, and
-// "every word occurs" is one NOT EXISTS over a JSON array of the words, whose depth does not grow
-// with their number. Case folding: SQLite's lower() folds ASCII only (as its LIKE did); Postgres's
-// folds every letter.
+// Substring search: no LIKE on D1. D1 caps a LIKE pattern at 50 bytes (`LIKE or GLOB pattern too
+// complex`) and an expression tree at depth 100, so `col LIKE '%…%'` per word failed for a
+// 60-character word or 100 words. `instr`/`strpos` on lower-cased text has no pattern limit and needs
+// no escaping, and "every word occurs" is one NOT EXISTS over a JSON array of the words, whose depth
+// does not grow with their number. Case folding: SQLite's lower() folds ASCII only (as its LIKE did);
+// Postgres's folds every letter. Those tests scan; substringIndexMatch adds a trigram index's answer
+// in front of them (FTS5 `trigram` on D1, where a MATCH string has no such limit; pg_trgm on Postgres).
 import { sql, type SQL } from 'drizzle-orm';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,6 +25,37 @@ export function containsAll(dialect: Dialect, column: SQL | unknown, words: stri
   return dialect === 'postgres'
     ? sql`NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(${list} AS jsonb)) AS w(v) WHERE strpos(lower(${column}), lower(w.v)) = 0)`
     : sql`NOT EXISTS (SELECT 1 FROM json_each(${list}) AS w WHERE instr(lower(${column}), lower(w.value)) = 0)`;
+}
+
+/** Where a table's substring index lives: an FTS5 trigram table on D1, pg_trgm GIN indexes over `lower(column)` on Postgres. */
+export interface SubstringIndex {
+  table: string;
+  /** The FTS5 trigram table (D1), external content over `table`. */
+  fts: string;
+  columns: string[];
+}
+
+/**
+ * A condition the substring index answers, true for every row where one of `ix.columns` contains
+ * `needle` ignoring case, and maybe for a few more: AND it with contains() for the exact answer. Null
+ * when the index cannot serve the needle, so the caller scans (bounded by its other filters):
+ * - fewer than 3 characters: a trigram index has no trigram to look up;
+ * - a NUL character (D1): FTS5 would read the query string only up to it.
+ * D1: an FTS5 phrase of the needle's trigrams (quotes doubled), within one column; the trigram
+ * tokenizer folds case for every letter, one character to one, so it finds every row instr(lower())
+ * finds. Postgres: `lower(column) LIKE '%needle%'` with LIKE's wildcards escaped, the exact test
+ * itself (pg_trgm rechecks every candidate), served by the `lower(column)` trigram indexes.
+ */
+export function substringIndexMatch(dialect: Dialect, ix: SubstringIndex, needle: string): SQL | null {
+  if ([...needle].length < 3) return null;
+  if (dialect === 'postgres') {
+    const pattern = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const likes = ix.columns.map((c) => sql`lower(${sql.raw(`${ix.table}.${c}`)}) LIKE lower(${pattern})`);
+    return sql`(${sql.join(likes, sql` OR `)})`;
+  }
+  if (needle.includes('\0')) return null;
+  const fts = sql.raw(ix.fts);
+  return sql`${sql.raw(ix.table)}.id IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ${`"${needle.replace(/"/g, '""')}"`})`;
 }
 
 // ---- full-text search ----------------------------------------------------------------------------
@@ -80,17 +112,111 @@ export interface FullText {
   columns: string[];
 }
 
+/** Postgres's document of a row of `ft` under `alias`: exactly the `<table>_fts` index expression. */
+const tsDocument = (ft: FullText, alias: string) => sql.raw(`to_tsvector('simple', ${ft.columns.map((c) => `${alias}.${c}`).join(" || ' ' || ")})`);
+const tsMatch = (ft: FullText, alias: string, search: SearchGroups) =>
+  sql`${tsDocument(ft, alias)} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
+const ftsMatchOf = (ft: FullText, search: SearchGroups) => sql`${sql.raw(ft.fts)} MATCH ${ftsMatch(search)}`;
+
 /**
  * "This row of `ft.table` matches the search". On Postgres the expression is exactly the one of the
  * `<table>_fts` GIN index (to_tsvector('simple', title || ' ' || description)), or the index is
  * not used.
  */
 export function fullTextMatch(dialect: Dialect, ft: FullText, search: SearchGroups): SQL {
+  if (dialect === 'postgres') return tsMatch(ft, ft.table, search);
+  return sql`${sql.raw(ft.table)}.id IN (SELECT rowid FROM ${sql.raw(ft.fts)} WHERE ${ftsMatchOf(ft, search)})`;
+}
+
+// Two plans read a page of matches (src/modules/catalog/repository.ts chooses between them):
+// - match first: the index lists every match, the page is cut from them (cost grows with the
+//   number of matches; the only plan for a rare word);
+// - walk: the order's own index is walked and each row tested against the search, stopping after
+//   one page (cost grows with rows per match; the plan for a common word).
+
+/**
+ * The matching rows of `ft.table` as a FROM clause and its condition, for a match-first plan.
+ * `id` is the row id to order and compare by: on D1 it is the FTS5 rowid (= the item's id), since
+ * FTS5 hands its matches over in rowid order and an ORDER BY on it walks the FTS index itself and
+ * stops after a page; on Postgres the GIN index gives a bitmap of all matches.
+ */
+export function fullTextSource(dialect: Dialect, ft: FullText, search: SearchGroups): { from: SQL; where: SQL; id: SQL } {
+  const table = sql.raw(ft.table);
+  if (dialect === 'postgres') return { from: table, where: tsMatch(ft, ft.table, search), id: sql`${table}.id` };
+  const fts = sql.raw(ft.fts);
+  return { from: sql`${fts} JOIN ${table} ON ${table}.id = ${fts}.rowid`, where: ftsMatchOf(ft, search), id: sql`${fts}.rowid` };
+}
+
+/** FTS5 streams matches in id order, so on D1 newest-first search needs no other plan than match-first. */
+export const fullTextStreamsById = (dialect: Dialect): boolean => dialect === 'sqlite';
+
+/**
+ * A match-first page: `select` (the matches' `id` and sort columns) cut by `page` (ORDER BY the
+ * selected names, LIMIT, OFFSET). On Postgres the matches are MATERIALIZED, which keeps the planner
+ * on the GIN index: left alone it may walk the order's index instead, which is a whole-table scan
+ * for a rare or absent word (choosing that walk is the caller's decision, see fullTextProbe). On D1
+ * the query streams, so an order by id follows the FTS index.
+ */
+export function matchFirstPage(dialect: Dialect, select: SQL, page: SQL): SQL {
+  return dialect === 'postgres' ? sql`WITH m AS MATERIALIZED (${select}) SELECT id FROM m ${page}` : sql`SELECT id FROM (${select}) ${page}`;
+}
+
+/**
+ * A per-row test of the search for the walk plan, on a row source aliased `alias` that carries
+ * `columns` (to add to its SELECT list). D1: a probe of the FTS5 index at the row's id (a seek per
+ * FTS segment, no scan of the word's matches); Postgres: the document computed from the row itself.
+ */
+export function fullTextProbe(dialect: Dialect, ft: FullText, search: SearchGroups, alias: string): { columns: SQL; test: SQL } {
+  if (dialect === 'postgres') return { columns: sql.raw(ft.columns.map((c) => `, ${ft.table}.${c}`).join('')), test: tsMatch(ft, alias, search) };
+  const fts = sql.raw(ft.fts);
+  return { columns: sql``, test: sql`EXISTS (SELECT 1 FROM ${fts} WHERE ${ftsMatchOf(ft, search)} AND ${fts}.rowid = ${sql.raw(alias)}.id)` };
+}
+
+/**
+ * The walk plan's page: the budgeted rows of the order's index (`rows`, in page order), those that
+ * pass `test`, cut by `limit` and `offset`. Postgres keeps a subquery's order as its own, so the
+ * outer ORDER BY costs no Sort node and the walk stops after one page. SQLite re-sorts a subquery's
+ * rows for an outer ORDER BY (a temp B-tree, so every budgeted row would be probed: 160 ms instead
+ * of 2 ms for a word in 10% of a million items), while it hands them over in the subquery's order
+ * (a co-routine) without one; the caller orders the page's rows again anyway.
+ * tests/search-plans.test.ts compares every walked page with the brute-force answer.
+ */
+export function walkedPage(dialect: Dialect, rows: SQL, test: SQL, order: SQL, limit: number, offset: number): SQL {
+  const reorder = dialect === 'postgres' ? sql`ORDER BY ${order}` : sql``;
+  return sql`SELECT id FROM (${rows}) c WHERE ${test} ${reorder} LIMIT ${limit} OFFSET ${offset}`;
+}
+
+/**
+ * How many rows of `ft.table` match a search, cheaply: a query and the reading of its one row.
+ * - D1: the matches counted no further than `cap` (FTS5 reads the words' doclists and nothing else:
+ *   about 1 ms for 10,000 matches).
+ * - Postgres: the planner's estimate (`EXPLAIN`, which plans and reads nothing), taken from the
+ *   statistics ANALYZE keeps on the `<table>_fts` expression index: the most common lexemes with
+ *   their frequencies, combined for AND/OR. A word not among them is estimated rare (0.5% at most),
+ *   which is what it is. Counting from the GIN index instead would fetch every counted row from the
+ *   heap to recheck it (0.9 s cold for 10,000 rows of a million).
+ * Either figure only chooses a plan (./catalog plan.ts), never the rows of a page.
+ */
+export function fullTextHits(
+  dialect: Dialect,
+  ft: FullText,
+  search: SearchGroups,
+  cap: number,
+): { query: SQL; read: (row: Record<string, unknown> | undefined) => number } {
   if (dialect === 'postgres') {
-    const doc = sql.raw(`to_tsvector('simple', ${ft.columns.map((c) => `${ft.table}.${c}`).join(" || ' ' || ")})`);
-    return sql`${doc} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
+    return {
+      query: sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${sql.raw(ft.table)} WHERE ${tsMatch(ft, ft.table, search)}`,
+      read: (row) => {
+        const plan = row?.['QUERY PLAN'];
+        const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: { 'Plan Rows': number } }[];
+        return Math.min(cap, Math.round(parsed[0]!.Plan['Plan Rows']));
+      },
+    };
   }
-  return sql`${sql.raw(ft.table)}.id IN (SELECT rowid FROM ${sql.raw(ft.fts)} WHERE ${sql.raw(ft.fts)} MATCH ${ftsMatch(search)})`;
+  return {
+    query: sql`SELECT count(*) AS hits FROM (SELECT 1 FROM ${sql.raw(ft.fts)} WHERE ${ftsMatchOf(ft, search)} LIMIT ${cap}) AS capped`,
+    read: (row) => Number(row?.hits ?? 0),
+  };
 }
 
 /** Locks the rows a SELECT reads until the transaction ends (Postgres); D1 has one writer anyway. */

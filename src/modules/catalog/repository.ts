@@ -1,8 +1,9 @@
 // Catalog data access for both backends, as drizzle `sql` templates: each list is one round trip on
 // D1 (a batch of the page and its counters) with the indexes described in src/db/schema/catalog.ts.
 // Table names come from KINDS (constants); every value is a bound parameter. The SQL is shared except
-// full-text search: FTS5 (D1) or the `<kind>_fts` GIN expression index (Postgres). Values whose type
-// Postgres cannot infer from their position are CAST (valid SQL on both).
+// full-text search: FTS5 (D1) or the `<kind>_fts` GIN expression index (Postgres), whose pieces come
+// from src/db/dialect/sql.ts. Values whose type Postgres cannot infer from their position are CAST
+// (valid SQL on both).
 //
 // Consistency on Postgres: a write takes the item's row lock with its first statement (the stats
 // row is the kind's own lock for the counters), so a delete and a registration of one item never
@@ -10,7 +11,18 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { raw, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from './kinds';
-import { forUpdate, fullTextMatch, ftsMatch, type SearchGroups } from '../../db/dialect/sql';
+import type { Frequency, SearchPlan } from './plan';
+import {
+  forUpdate,
+  type FullText,
+  fullTextHits,
+  fullTextProbe,
+  fullTextSource,
+  fullTextStreamsById,
+  matchFirstPage,
+  walkedPage,
+  type SearchGroups,
+} from '../../db/dialect/sql';
 
 export interface ItemRow {
   id: number;
@@ -34,7 +46,6 @@ export interface Stats {
 }
 
 const table = (k: KindConfig) => sql.raw(k.table);
-const fts = (k: KindConfig) => sql.raw(k.fts);
 const active = sql.raw(`(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(',')})`);
 
 /** `is_registered` as a correlated probe of the unique (user_id, kind, item_id) index: no N+1. */
@@ -75,50 +86,57 @@ export interface PageRequest {
   limit: number;
   offset: number;
   now: number;
+  /** How a search page is read (see SearchPlan); ignored without search. */
+  plan: SearchPlan;
 }
 
 const where = (terms: SQL[]) => (terms.length ? sql`WHERE ${sql.join(terms, sql` AND `)}` : sql``);
 
-/** "This row of `k.table` matches the search." */
-const matchTerm = (s: Store, k: KindConfig, search: SearchGroups) =>
-  fullTextMatch(s.dialect, { table: k.table, fts: k.fts, columns: ['title', 'description'] }, search);
+const fullText = (k: KindConfig): FullText => ({ table: k.table, fts: k.fts, columns: ['title', 'description'] });
 
 const availableTerm = (k: KindConfig, now: number) => sql`${table(k)}.start_at <= ${now} AND ${table(k)}.end_at >= ${now}`;
 
+/** "After the keyset position" in the order of `sort`, with `id` as the row's id expression. */
+function afterTerm(k: KindConfig, r: PageRequest, id: SQL): SQL {
+  const key = r.sort === 'created' ? [id] : [sql`${table(k)}.registration_count`, id];
+  return sql`(${sql.join(key, sql`, `)}) < (${sql.join(
+    r.after!.map((v) => sql`${v}`),
+    sql`, `,
+  )})`;
+}
+
+/** The filters every plan applies to the item table (availability, keyset position). */
+function itemTerms(k: KindConfig, r: PageRequest, id: SQL): SQL[] {
+  const terms: SQL[] = r.available ? [availableTerm(k, r.now)] : [];
+  if (r.after) terms.push(afterTerm(k, r, id));
+  return terms;
+}
+
+const pageClause = (r: PageRequest, limit = r.limit, offset = r.offset) => sql`ORDER BY ${ORDER[r.sort].by} LIMIT ${limit} OFFSET ${offset}`;
+
 /**
  * The ids of one page, in order. Without search: a walk of `<kind>_created` (id order) or
- * `<kind>_popular`, filtering the period inside the index. Search, newest first: on D1, FTS5
- * streams its matches by descending rowid, so the walk stops after one page; on Postgres the GIN
- * index gives all matches (a bitmap) and the top-N by id is sorted out of them. Search by
- * popularity has to sort all matches on both (cost grows with their number).
+ * `<kind>_popular`, filtering the period inside the index, that stops after one page. With search,
+ * one of two plans (./plan.ts chooses by how common the words are):
+ * - match first: every match from the full-text index, the page cut from them. Newest first on D1
+ *   this too stops after a page (FTS5 streams matches by descending rowid = id); otherwise its cost
+ *   grows with the number of matches.
+ * - walk: the order's index as without search, each (available) row tested against the search
+ *   (fullTextProbe), at most `budget` rows: its cost grows with the rows per match, not with the
+ *   matches.
  */
 function pageIds(s: Store, k: KindConfig, r: PageRequest): SQL {
-  const order = ORDER[r.sort];
-  const terms: SQL[] = r.available ? [availableTerm(k, r.now)] : [];
-  if (r.search !== null && r.sort === 'created' && s.dialect === 'sqlite') {
-    terms.unshift(sql`${fts(k)} MATCH ${ftsMatch(r.search)}`);
-    if (r.after) terms.push(sql`${fts(k)}.rowid < ${r.after[0]}`);
-    const join = r.available ? sql`JOIN ${table(k)} ON ${table(k)}.id = ${fts(k)}.rowid` : sql``;
-    return sql`SELECT ${fts(k)}.rowid FROM ${fts(k)} ${join} ${where(terms)} ORDER BY ${fts(k)}.rowid DESC LIMIT ${r.limit} OFFSET ${r.offset}`;
+  if (r.search === null) return sql`SELECT id FROM ${table(k)} ${where(itemTerms(k, r, sql`id`))} ${pageClause(r)}`;
+  if (r.plan.kind === 'walk') {
+    const probe = fullTextProbe(s.dialect, fullText(k), r.search, 'c');
+    const rows = sql`SELECT ${table(k)}.id, ${table(k)}.registration_count${probe.columns} FROM ${table(k)}
+      ${where(itemTerms(k, r, sql`${table(k)}.id`))} ${pageClause(r, r.plan.budget, 0)}`;
+    return walkedPage(s.dialect, rows, probe.test, ORDER[r.sort].by, r.limit, r.offset);
   }
-  if (r.search !== null) terms.push(matchTerm(s, k, r.search));
-  if (r.after) {
-    terms.push(
-      sql`(${sql.raw(order.key.join(', '))}) < (${sql.join(
-        r.after.map((v) => sql`${v}`),
-        sql`, `,
-      )})`,
-    );
-  }
-  const page = sql`ORDER BY ${order.by} LIMIT ${r.limit} OFFSET ${r.offset}`;
-  if (r.search !== null && s.dialect === 'postgres') {
-    // MATERIALIZED keeps the planner on the GIN index. Left alone it may walk the id index backwards
-    // and run to_tsvector on every row until a page of matches is found: fast for a common word,
-    // a whole-table scan for a rare or absent one. From the index the cost is bounded by the
-    // number of matches (as the search count already is).
-    return sql`WITH m AS MATERIALIZED (SELECT id, registration_count FROM ${table(k)} ${where(terms)}) SELECT id FROM m ${page}`;
-  }
-  return sql`SELECT id FROM ${table(k)} ${where(terms)} ${page}`;
+  const m = fullTextSource(s.dialect, fullText(k), r.search);
+  const matches = sql`SELECT ${m.id} AS id, ${table(k)}.registration_count AS registration_count FROM ${m.from}
+    WHERE ${sql.join([m.where, ...itemTerms(k, r, m.id)], sql` AND `)}`;
+  return matchFirstPage(s.dialect, matches, pageClause(r));
 }
 
 /** The outer query reads whole rows only for the page's ids. */
@@ -126,9 +144,13 @@ function pageQuery(s: Store, k: KindConfig, r: PageRequest): SQL {
   return sql`SELECT ${columns(k, r.userId)} FROM ${table(k)} i WHERE i.id IN (${pageIds(s, k, r)}) ORDER BY ${ORDER[r.sort].by}`;
 }
 
+/** A walk that came back short may have run out of budget before the page was full: the answer is then the match-first page. */
+const walkFellShort = (r: PageRequest, rows: ItemRow[]) => r.search !== null && r.plan.kind === 'walk' && rows.length < r.limit;
+
 /** One keyset page (no counters). */
-export function listPage(s: Store, k: KindConfig, r: PageRequest): Promise<ItemRow[]> {
-  return s.rows<ItemRow>(pageQuery(s, k, r));
+export async function listPage(s: Store, k: KindConfig, r: PageRequest): Promise<ItemRow[]> {
+  const rows = await s.rows<ItemRow>(pageQuery(s, k, r));
+  return walkFellShort(r, rows) ? s.rows<ItemRow>(pageQuery(s, k, { ...r, plan: { kind: 'match' } })) : rows;
 }
 
 /** One offset page and the kind's counters, read in one snapshot. */
@@ -137,17 +159,25 @@ export async function listPageWithStats(s: Store, k: KindConfig, r: PageRequest)
     raw<Stats>(sql`SELECT total, version, available_count, available_until FROM catalog_stats WHERE kind = ${k.kind}`),
     raw<ItemRow>(pageQuery(s, k, r)),
   ]);
-  return { stats: stats[0], rows };
+  return { stats: stats[0], rows: walkFellShort(r, rows) ? await listPage(s, k, { ...r, plan: { kind: 'match' } }) : rows };
 }
 
 /** The number of items matching a search (every match is read: callers memoise it). */
 export async function countSearch(s: Store, k: KindConfig, search: SearchGroups, available: boolean, now: number): Promise<number> {
-  const onFts = s.dialect === 'sqlite';
-  const terms = [onFts ? sql`${fts(k)} MATCH ${ftsMatch(search)}` : matchTerm(s, k, search)];
-  if (available) terms.push(availableTerm(k, now));
-  const from = !onFts ? table(k) : available ? sql`${fts(k)} JOIN ${table(k)} ON ${table(k)}.id = ${fts(k)}.rowid` : fts(k);
-  const [row] = await s.rows<{ n: number }>(sql`SELECT count(*) AS n FROM ${from} ${where(terms)}`);
+  const m = fullTextSource(s.dialect, fullText(k), search);
+  const terms = [m.where, ...(available ? [availableTerm(k, now)] : [])];
+  const [row] = await s.rows<{ n: number }>(sql`SELECT count(*) AS n FROM ${m.from} ${where(terms)}`);
   return row!.n;
+}
+
+/** Match-first already stops after one page in this order (FTS5 newest first): no plan to choose. */
+export const searchStreamsInOrder = (s: Store, sort: PageRequest['sort']): boolean => sort === 'created' && fullTextStreamsById(s.dialect);
+
+/** The kind's number of items, and how many of them match a search (up to `cap`; see fullTextHits). */
+export async function searchFrequency(s: Store, k: KindConfig, search: SearchGroups, cap: number): Promise<Frequency> {
+  const hits = fullTextHits(s.dialect, fullText(k), search, cap);
+  const [stats, probe] = await s.read([raw<{ total: number }>(sql`SELECT total FROM catalog_stats WHERE kind = ${k.kind}`), raw(hits.query)]);
+  return { total: Number(stats[0]?.total ?? 0), hits: hits.read(probe[0]) };
 }
 
 /**

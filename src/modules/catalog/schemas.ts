@@ -42,13 +42,27 @@ export const ListQuery = CursorQuery.extend({
     .string()
     .max(200)
     .optional()
-    .openapi({ description: 'Full-text over title and description: all words match; `OR` between words matches either.' }),
+    .openapi({
+      description:
+        'Full-text over title and description: all words match; `OR` between words matches either. ' +
+        'A page costs about the same for common and rare words: for words that match many items the server walks the ' +
+        'order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. ' +
+        'The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on ' +
+        'Postgres) and never changes which items a page holds or their order.',
+    }),
   sort: z
     .enum(['created', 'popular'])
     .default('created')
     .openapi({ description: '`created` (newest first) or `popular` (registration_count desc, then newest).' }),
 });
 export type ListQueryInput = z.output<typeof ListQuery>;
+
+/** What a list's `count` is (service.countOf): exact, counted once per catalog version. */
+const LIST_COUNT =
+  'Exact number of items matching `status` and `search` (omitted when paging by cursor). Without `search` it is kept ' +
+  'with the catalog; with `search` it is counted once per catalog version (any create, update or delete of an item ' +
+  'starts a new one; with `status=available` also whenever an item opens or closes) and then reused, so only the ' +
+  'first page of a new search after a change pays for counting every match.';
 
 export function itemSchemas(k: KindConfig) {
   const item = z
@@ -68,5 +82,5 @@ export function itemSchemas(k: KindConfig) {
     .openapi(k.label);
   const create = CreateItemBody.openapi(`${k.label}Create`);
   const patch = PatchItemBody.openapi(`${k.label}Update`);
-  return { item, page: pageSchema(item, `${k.label}Page`), create, patch };
+  return { item, page: pageSchema(item, `${k.label}Page`, LIST_COUNT), create, patch };
 }

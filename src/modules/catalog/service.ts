@@ -6,6 +6,7 @@ import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import type { KindConfig } from './kinds';
+import { choosePlan, FREQUENCY_CAP, type Frequency, type SearchPlan } from './plan';
 import * as repo from './repository';
 import { ORDER, type ItemRow, type Stats } from './repository';
 import type { CreateItemInput, ListQueryInput, PatchItemInput } from './schemas';
@@ -72,6 +73,25 @@ async function countOf(
   return n;
 }
 
+/**
+ * How common a search's words are (the kind's size and its matches up to FREQUENCY_CAP), memoised
+ * per isolate for a few minutes. It only chooses the plan, and a plan changes the speed of a page,
+ * never its rows, so a figure from before the latest catalog write is good enough.
+ */
+const frequencies = new BoundedMap<string, { at: number; f: Frequency }>(2000);
+const FREQUENCY_TTL_MS = 5 * 60_000;
+
+async function planOf(ctx: Ctx, k: KindConfig, q: ListQueryInput, search: SearchGroups | null, need: number, now: number): Promise<SearchPlan> {
+  if (search === null || repo.searchStreamsInOrder(ctx.store, q.sort)) return { kind: 'match' };
+  const key = `${k.kind}|${JSON.stringify(search)}`;
+  let known = frequencies.get(key);
+  if (!known || now - known.at >= FREQUENCY_TTL_MS || now < known.at) {
+    known = { at: now, f: await repo.searchFrequency(ctx.store, k, search, FREQUENCY_CAP) };
+    frequencies.set(key, known);
+  }
+  return choosePlan(known.f, need);
+}
+
 export async function listItems(ctx: Ctx, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
   const searching = q.search !== undefined && q.search.trim() !== '';
   const search = searching ? parseSearch(q.search!) : null;
@@ -80,16 +100,10 @@ export async function listItems(ctx: Ctx, k: KindConfig, userId: number, q: List
     return q.cursor ? cursorPage(url, q.page_size, [], () => []) : { ...offsetPage(url, q, 0, []), next_cursor: null };
   const order = ORDER[q.sort];
   const after = q.cursor ? decodeCursor(q.cursor, order.key.length) : null;
-  const request: repo.PageRequest = {
-    userId,
-    sort: q.sort,
-    available: q.status === 'available',
-    search,
-    after,
-    limit: after ? q.page_size + 1 : q.page_size,
-    offset: after ? 0 : offsetOf(q),
-    now,
-  };
+  const limit = after ? q.page_size + 1 : q.page_size;
+  const offset = after ? 0 : offsetOf(q);
+  const plan = await planOf(ctx, k, q, search, offset + limit, now);
+  const request: repo.PageRequest = { userId, sort: q.sort, available: q.status === 'available', search, after, limit, offset, now, plan };
   const s = ctx.store;
 
   if (after) {

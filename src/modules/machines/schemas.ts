@@ -87,7 +87,13 @@ export const MachineListQuery = CursorQuery.extend({
     .trim()
     .max(100)
     .optional()
-    .openapi({ description: 'Case-insensitive substring of the name or the location (empty: no filter).' }),
+    .openapi({
+      description:
+        'Case-insensitive substring of the name or the location (empty: no filter; case folds for ASCII letters on D1, for every letter on Postgres). ' +
+        'Without `owner`, a search of 3 characters or more is looked up in a trigram index; with `owner` the owner’s ' +
+        'machines are scanned (fewer rows). A search of 1 or 2 characters has no trigram and scans the machines the ' +
+        'other filters (`owner`, `status`) select, newest first, so combine it with them.',
+    }),
 });
 
 export const HistoryQuery = CursorQuery.extend({ result: result.optional(), command: command.optional() });

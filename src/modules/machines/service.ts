@@ -81,7 +81,7 @@ export async function getManagedMachine(ctx: Ctx, user: UserRow, id: number): Pr
   return row;
 }
 
-/** Newest first. `search` is a substring scan of name/location (bounded by the other filters). */
+/** Newest first. `search` is a substring of name/location, through a trigram index (see repository.machineWhere). */
 export async function listMachines(ctx: Ctx, user: UserRow, q: MachineListInput, url: string) {
   const s = ctx.store;
   const filter: repo.MachineFilter = {

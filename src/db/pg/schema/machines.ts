@@ -1,6 +1,7 @@
 // Postgres mirror of src/db/schema/machines.ts: same tables, columns and index names (tests/schema-parity.test.ts
 // fails when they drift). Integers are bigint (SQLite integers are 64-bit; times are epoch ms), booleans
 // stay 0/1 integers so raw SQL is the same on both backends.
+import { sql } from 'drizzle-orm';
 import { index, bigint, pgTable, text } from 'drizzle-orm/pg-core';
 import { users } from './accounts';
 import { MACHINE_STATUSES, MACHINE_COMMANDS, OPERATION_RESULTS } from '../../schema/machines';
@@ -19,7 +20,15 @@ export const machines = pgTable(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
-  (t) => [index('machines_owner_id').on(t.ownerId, t.id), index('machines_status_id').on(t.status, t.id)],
+  (t) => [
+    index('machines_owner_id').on(t.ownerId, t.id),
+    index('machines_status_id').on(t.status, t.id),
+    // `search` (a substring of name or location, case-insensitive): pg_trgm GIN indexes over the
+    // lower-cased text, which serve `lower(col) LIKE '%…%'` (src/db/dialect/sql.ts substringIndexMatch).
+    // D1's counterpart is the FTS5 trigram table `machines_fts` (migration search_indexes).
+    index('machines_name_trgm').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+    index('machines_location_trgm').using('gin', sql`lower(${t.location}) gin_trgm_ops`),
+  ],
 );
 
 export const machineOperations = pgTable(

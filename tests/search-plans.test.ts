@@ -1,0 +1,317 @@
+// Search plans (issue 14): a catalog search page is read either match-first or by walking the
+// order's index and testing each row (src/modules/catalog/plan.ts chooses by how common the words
+// are), and the machines `search` goes through a trigram index. Neither may change a single row or
+// its place: every page of every plan is compared with a brute-force answer over a fixture of
+// common, rare and bunched-up words (catalog), and with today's contains() test evaluated by the
+// database itself (machines). Runs on both backends (`npm test`, `npm run test:pg`).
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contains, jsonTable } from '../src/db/dialect/sql';
+import { openStore } from '../src/db/store';
+import { KINDS } from '../src/modules/catalog/kinds';
+import { choosePlan, type SearchPlan } from '../src/modules/catalog/plan';
+import { listPage, type PageRequest, searchFrequency } from '../src/modules/catalog/repository';
+import { parseSearch } from '../src/modules/catalog/search';
+import { db, sql } from './db';
+import { call, createUser, json, type TestUser } from './helpers';
+import { newMachine } from './machines-helpers';
+
+const dialect = env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+const now = Date.now();
+
+// ---- catalog ---------------------------------------------------------------------------------
+
+const N = 200;
+interface Fixture {
+  words: string[];
+  registrations: number;
+  available: boolean;
+}
+
+/** Item i (oldest first): `common` in every 2nd, `frequent` in every 3rd (all open now), `rare` twice, `bunched` in the oldest half. */
+function fixture(i: number): Fixture {
+  const words = [`item${i}`];
+  if (i % 2 === 0) words.push('common');
+  if (i % 3 === 0) words.push('frequent');
+  if (i === 37 || i === 151) words.push('rare');
+  if (i < N / 2) words.push('bunched');
+  return { words, registrations: (i * 37) % 13, available: i % 3 !== 2 };
+}
+
+interface Item extends Fixture {
+  id: number;
+}
+let items: Item[] = [];
+
+/** The catalog's answer by brute force: AND of groups, each an OR of words (the fixture has one token per word). */
+function expected(q: string, sort: 'created' | 'popular', available: boolean): number[] {
+  const groups = parseSearch(q)!;
+  const hits = items.filter((it) => (!available || it.available) && groups.every((g) => g.some((w) => it.words.includes(w.toLowerCase()))));
+  const order = sort === 'created' ? (a: Item, b: Item) => b.id - a.id : (a: Item, b: Item) => b.registrations - a.registrations || b.id - a.id;
+  return hits.sort(order).map((it) => it.id);
+}
+
+const QUERIES = ['common', 'frequent', 'rare', 'bunched', 'common frequent', 'rare OR frequent', 'bunched OR rare', 'nothing'];
+const SORTS = ['created', 'popular'] as const;
+const courses = KINDS.courses;
+
+beforeAll(async () => {
+  const rows = Array.from({ length: N }, (_, i) => {
+    const f = fixture(i);
+    const [start, end] = f.available ? [now - HOUR, now + DAY] : [now - 2 * DAY, now - DAY];
+    return [`Course ${f.words.join(' ')}`, i % 5 === 0 ? 'Extra words about the subject' : '', start, end, f.registrations];
+  });
+  const source = jsonTable(dialect, JSON.stringify(rows), [
+    ['title', 'text'],
+    ['description', 'text'],
+    ['start_at', 'bigint'],
+    ['end_at', 'bigint'],
+    ['registration_count', 'bigint'],
+  ]);
+  // Ids follow the source order (one INSERT … SELECT … ORDER BY), as items created one after another.
+  await db.batch([
+    sql`INSERT INTO courses (title, description, price, start_at, end_at, created_at, updated_at, registration_count)
+      SELECT title, description, 10000, start_at, end_at, ${now}, ${now}, registration_count FROM ${source} AS s ORDER BY s.ord`,
+    sql`UPDATE catalog_stats SET total = (SELECT count(*) FROM courses), version = version + 1, available_until = 0 WHERE kind = 'courses'`,
+  ]);
+  const ids = await db.rows<{ id: number; title: string }>(sql`SELECT id, title FROM courses ORDER BY id`);
+  expect(ids).toHaveLength(N);
+  items = ids.map((r, i) => ({ id: r.id, ...fixture(i) }));
+  expect(items.every((it, i) => ids[i]!.title === `Course ${it.words.join(' ')}`)).toBe(true);
+});
+
+describe('catalog search plans', () => {
+  it('choose the walk for common words and match-first for rare ones, deep pages and few matches', () => {
+    expect(choosePlan({ total: 1_000_000, hits: 10_000 }, 20)).toEqual({ kind: 'walk', budget: 8000 });
+    expect(choosePlan({ total: 1_000_000, hits: 2_500 }, 20)).toEqual({ kind: 'match' });
+    expect(choosePlan({ total: 1_000_000, hits: 10_000 }, 1000)).toEqual({ kind: 'match' });
+    expect(choosePlan({ total: 400, hits: 200 }, 20)).toEqual({ kind: 'walk', budget: 200 });
+    expect(choosePlan({ total: 400, hits: 100 }, 20)).toEqual({ kind: 'match' });
+    expect(choosePlan({ total: 400, hits: 3 }, 5)).toEqual({ kind: 'match' });
+    // This file's fixture: `common` and `bunched` are walked, by a page of 10 (11 rows with a cursor).
+    expect(choosePlan({ total: N, hits: 100 }, 11)).toEqual({ kind: 'walk', budget: 200 });
+    expect(choosePlan({ total: N, hits: 67 }, 11)).toEqual({ kind: 'match' });
+  });
+
+  it('measures how common the words are: counted up to the cap on D1, estimated by the planner on Postgres', async () => {
+    const s = openStore(env);
+    try {
+      const common = await searchFrequency(s, courses, parseSearch('common')!, 50);
+      const absent = await searchFrequency(s, courses, parseSearch('nothing')!, 50);
+      expect(common.total).toBe(N);
+      if (dialect === 'sqlite') {
+        expect([common.hits, absent.hits]).toEqual([50, 0]);
+        expect((await searchFrequency(s, courses, parseSearch('rare')!, 50)).hits).toBe(2);
+      } else {
+        // An estimate (EXPLAIN), capped like the count.
+        expect(common.hits).toBeGreaterThan(0);
+        expect(common.hits).toBeLessThanOrEqual(50);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  // Each plan, forced, against the brute-force answer: first page, a later offset page and a keyset
+  // page. A walk with a budget of 7 rows runs out on nearly every page and must fall back to match-first.
+  const plans: SearchPlan[] = [{ kind: 'match' }, { kind: 'walk', budget: 10_000 }, { kind: 'walk', budget: 7 }];
+  it.each(plans)('%o returns the same rows in the same order as brute force', async (plan) => {
+    const s = openStore(env);
+    try {
+      for (const q of QUERIES) {
+        for (const sort of SORTS) {
+          for (const available of [false, true]) {
+            const all = expected(q, sort, available);
+            const base: PageRequest = { userId: 0, sort, available, search: parseSearch(q), after: null, limit: 5, offset: 0, now, plan };
+            const ids = async (r: Partial<PageRequest>) => (await listPage(s, courses, { ...base, ...r })).map((row) => row.id);
+            const what = { q, sort, available, plan };
+            expect({ ...what, ids: await ids({}) }).toEqual({ ...what, ids: all.slice(0, 5) });
+            expect({ ...what, ids: await ids({ offset: 10 }) }).toEqual({ ...what, ids: all.slice(10, 15) });
+            const fifth = items.find((it) => it.id === all[4]);
+            if (!fifth) continue;
+            const after = sort === 'created' ? [fifth.id] : [fifth.registrations, fifth.id];
+            expect({ ...what, ids: await ids({ after, limit: 6 }) }).toEqual({ ...what, ids: all.slice(5, 11) });
+          }
+        }
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('pages over HTTP by page and by cursor, with exact counts, whichever plan is chosen', { timeout: 180_000 }, async () => {
+    const user = await createUser();
+    const size = 10;
+    for (const q of QUERIES) {
+      for (const sort of SORTS) {
+        for (const status of ['', '&status=available']) {
+          const all = expected(q, sort, status !== '');
+          const path = `/api/courses?search=${encodeURIComponent(q)}&sort=${sort}&page_size=${size}${status}`;
+          const last = Math.max(1, Math.ceil(all.length / size));
+          for (const page of new Set([1, last])) {
+            const body = await json(await call(`${path}&page=${page}`, { token: user.access }));
+            const ids = body.results.map((r: any) => r.id);
+            const want = all.slice((page - 1) * size, page * size);
+            expect({ q, sort, status, page, count: body.count, ids }).toEqual({ q, sort, status, page, count: all.length, ids: want });
+          }
+          // Every page by cursor where the walk is chosen (a cursor page starts the walk at its position).
+          if (q !== 'common' && q !== 'bunched') continue;
+          const byCursor: number[] = [];
+          let next: string | null = path;
+          while (next) {
+            const body: any = await json(await call(next, { token: user.access }));
+            byCursor.push(...body.results.map((r: any) => r.id));
+            next = body.next_cursor ? `${path}&cursor=${body.next_cursor}` : null;
+          }
+          expect({ q, sort, status, byCursor }).toEqual({ q, sort, status, byCursor: all });
+        }
+      }
+    }
+  });
+});
+
+describe('search plans in the OpenAPI document', () => {
+  it('says what a catalog count is, how a search page is read, and what a short machines search does', async () => {
+    const doc: any = await (await call('/openapi.json')).json();
+    for (const page of ['CoursePage', 'ExamPage'])
+      expect(doc.components.schemas[page].properties.count.description).toMatch(/once per catalog version/);
+    const param = (path: string) => doc.paths[path].get.parameters.find((p: any) => p.name === 'search').description;
+    expect(param('/api/courses')).toMatch(/walks the order/);
+    expect(param('/api/machines')).toMatch(/trigram index.*A search of 1 or 2 characters/);
+  });
+});
+
+// ---- machines ----------------------------------------------------------------------------------
+
+describe('machines search through the trigram index', () => {
+  let owner: TestUser;
+  const made: number[] = [];
+  // Upper and lower case, Hangul, non-ASCII letters (SQLite's lower() folds ASCII only, the trigram index
+  // every letter, and U+212A KELVIN SIGN folds to an ASCII k there), LIKE and FTS syntax, quotes.
+  const MACHINES = [
+    ['Press ALPHA', 'Hall A, line 17'],
+    ['press alpha', 'hall a, line 171'],
+    ['ÉCLAIR oven', 'Café annex'],
+    ['éclair oven', 'CAFÉ ANNEX'],
+    ['\u212Aelvin probe', 'Lab K'],
+    ['Kelvin probe', 'lab k'],
+    ['Straße 5', 'STRASSE 5'],
+    ['%_\\ rig', 'wing "north"'],
+    ["it's", 'line 1'],
+    ['ab', 'x'],
+    ['서울 공장 프레스 A', '부산 2공장, 라인 3'],
+    ['대구 공장', '라인 17'],
+  ];
+  const NEEDLES = [
+    'a',
+    'AB',
+    'ab',
+    'line 17',
+    'LINE 1',
+    'line',
+    'press alpha',
+    'ÉCLAIR',
+    'éclair',
+    'clair',
+    'café',
+    'CAFÉ',
+    'kelvin',
+    'KELVIN',
+    '\u212Aelvin',
+    'elvin',
+    'straße',
+    'STRASSE',
+    '%_\\',
+    '%',
+    '_',
+    '"north"',
+    'wing "',
+    "it's",
+    "'",
+    'e a',
+    'nothing like it',
+    'a, line 17',
+    '공장',
+    '공장 프레스',
+    '2공장',
+    '라인 17',
+    '라인',
+    '프레스 a',
+    '서울 공장 프레스 A',
+    '대구 공장 없음',
+  ];
+
+  beforeAll(async () => {
+    owner = await createUser();
+    for (const [name, location] of MACHINES) made.push((await newMachine(owner.access, { name, location })).id);
+  });
+
+  // Both ways the search is answered: through the trigram index (no `owner`) and by a scan of the
+  // owner's machines (`owner=me`). Without `owner` every machine in the database is a candidate.
+  const SCOPES = [
+    { name: 'all machines (trigram index)', query: '', mine: false },
+    { name: 'owner=me (scan of the owner’s machines)', query: '&owner=me', mine: true },
+  ];
+
+  /** Today's semantics, evaluated by the database: contains() on name or location, newest first. */
+  async function reference(needle: string, mine = true, status?: string): Promise<number[]> {
+    const scope = sql.join([...(mine ? [sql`owner_id = ${owner.id} AND`] : []), ...(status ? [sql`status = ${status} AND`] : [])], sql` `);
+    const rows = await db.rows<{ id: number }>(
+      sql`SELECT id FROM machines WHERE ${scope} (${contains(dialect, sql.raw('name'), needle)} OR ${contains(dialect, sql.raw('location'), needle)}) ORDER BY id DESC`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async function found(needle: string, extra = '&owner=me'): Promise<{ ids: number[]; count: number }> {
+    const body = await json(await call(`/api/machines?page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
+    return { ids: body.results.map((r: any) => r.id), count: body.count };
+  }
+
+  it.each(SCOPES)('finds exactly what a substring scan finds, for short and long needles, any case, any character: $name', async (scope) => {
+    for (const needle of NEEDLES) {
+      const ids = await reference(needle, scope.mine);
+      expect({ needle, ...(await found(needle, scope.query)) }).toEqual({ needle, ids: ids.slice(0, 100), count: ids.length });
+    }
+    // The fixture really tells the semantics apart (a test that cannot fail is a defect).
+    expect(await reference('line 17')).toEqual([made[1], made[0]]);
+    expect((await reference('kelvin')).length).toBeGreaterThan(0);
+    expect(await reference('공장')).toEqual([made[11], made[10]]);
+    expect(await reference('라인 17')).toEqual([made[11]]);
+  });
+
+  it('pages by cursor and combines with the status filter', async () => {
+    const all = await reference('e');
+    expect(all.length).toBeGreaterThan(4);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const body: any = await json(
+        await call(`/api/machines?owner=me&page_size=3&search=e${cursor ? `&cursor=${cursor}` : ''}`, { token: owner.access }),
+      );
+      seen.push(...body.results.map((r: any) => r.id));
+      cursor = body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    const poweroff = await found('line', '&owner=me&status=POWEROFF');
+    expect(poweroff.ids).toEqual(await reference('line'));
+    expect((await found('line', '&owner=me&status=RUNNING')).ids).toEqual([]);
+    // The same through the index (no owner).
+    expect((await found('line', '&status=POWEROFF')).ids).toEqual((await reference('line', false, 'POWEROFF')).slice(0, 100));
+    expect((await found('line', '&status=RUNNING')).ids).toEqual((await reference('line', false, 'RUNNING')).slice(0, 100));
+  });
+
+  it('follows renames, moves and deletes (the index is kept in sync)', async () => {
+    const m = await newMachine(owner.access, { name: 'Quartzite mill', location: 'Basement vault' });
+    // Through the index (no owner): is the machine found by `needle`?
+    const hit = async (needle: string) => (await found(needle, '')).ids.includes(m.id);
+    expect(await hit('quartzite')).toBe(true);
+    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { name: 'Granitoid mill' } })).status).toBe(200);
+    expect([await hit('quartzite'), await hit('granitoid')]).toEqual([false, true]);
+    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { location: 'Roof deck' } })).status).toBe(200);
+    expect([await hit('basement vault'), await hit('roof d')]).toEqual([false, true]);
+    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: owner.access })).status).toBe(204);
+    expect(await hit('granitoid')).toBe(false);
+  });
+});
