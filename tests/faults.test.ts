@@ -84,7 +84,7 @@ describe('a crash between the payment and the stored response', () => {
   it.each([
     ['exams', 'apply'],
     ['courses', 'enroll'],
-  ])('%s: a retry with the same key replays the committed payment', async (kind, action) => {
+  ] as const)('%s: a retry with the same key replays the committed payment', async (kind, action) => {
     const user = await createUser();
     const item = await createItem(kind, { price: 10_000 });
     const key = `crash-${kind}-${user.id}`;

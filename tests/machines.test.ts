@@ -24,7 +24,7 @@ describe('machine CRUD', () => {
     const u = await createUser();
     const bad = await call('/api/machines', { token: u.access, body: { name: 'x'.repeat(65), location: '', status: 'BROKEN' } });
     const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
-    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['location', 'name', 'status']);
+    expect(body.errors!.map((e: { path: string }) => e.path).sort()).toEqual(['location', 'name', 'status']);
     for (const url of [
       'http://device.example.com',
       'https://127.0.0.1/x',
@@ -37,7 +37,7 @@ describe('machine CRUD', () => {
     ]) {
       const res = await call('/api/machines', { token: u.access, body: { name: 'n', location: 'l', controller_url: url } });
       const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
-      expect(problem.errors[0].path).toBe('controller_url');
+      expect(problem.errors![0]!.path).toBe('controller_url');
     }
     const ok = await newMachine(u.access, { controller_url: 'https://gateway.example.com/devices/1', status: 'READY' });
     expect(ok).toMatchObject({ controller_url: 'https://gateway.example.com/devices/1', status: 'READY' });
@@ -64,7 +64,7 @@ describe('machine CRUD', () => {
     expect(hist.results.map((o: any) => [o.machine_id, o.machine_owner_id])).toEqual([[m.id, b.id]]);
     expect((await json(await call('/api/machines/history', { token: a.access }))).count).toBe(0);
     const unknown = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: 99_999_999 } });
-    expect((await expectProblem(unknown, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('owner_id');
+    expect((await expectProblem(unknown, 400, 'INPUT_VALIDATION_ERROR')).errors![0]!.path).toBe('owner_id');
   });
 
   it('a transfer racing commands: once it has committed, every operation (pending ones too) belongs to the new owner', async () => {

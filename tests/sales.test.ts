@@ -68,7 +68,7 @@ describe('products', () => {
 
   it('validates bodies and answers 404 for unknown products and pages', async () => {
     const bad = await expectProblem(await call('/api/products', as(staff.access, 'POST', { name: '', price: -1 })), 400, 'INPUT_VALIDATION_ERROR');
-    expect(bad.errors.map((e: any) => e.path).sort()).toEqual(['name', 'price']);
+    expect(bad.errors!.map((e: any) => e.path).sort()).toEqual(['name', 'price']);
     await expectProblem(await call('/api/products/1', as(staff.access, 'PATCH', {})), 400, 'INPUT_VALIDATION_ERROR');
     await expectProblem(await call('/api/products/999999', as(staff.access, 'PATCH', { price: 1 })), 404, 'NOT_FOUND');
     await expectProblem(await call('/api/products?page=9999', as(staff.access)), 404, 'NOT_FOUND');
@@ -161,7 +161,7 @@ describe('orders', () => {
     ] as const;
     for (const [path, body, field] of over) {
       const problem = await expectProblem(await call(path, as(staff.access, 'POST', body)), 400, 'INPUT_VALIDATION_ERROR');
-      expect(problem.errors.map((e: any) => e.path)).toEqual([field]);
+      expect(problem.errors!.map((e: any) => e.path)).toEqual([field]);
     }
   });
 
@@ -207,13 +207,13 @@ describe('orders', () => {
       as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 0 }], status: 'LOST' }),
     );
     const body = await expectProblem(bad, 400, 'INPUT_VALIDATION_ERROR');
-    expect(body.errors.map((e: any) => e.path).sort()).toEqual(['items.0.quantity', 'status']);
+    expect(body.errors!.map((e: any) => e.path).sort()).toEqual(['items.0.quantity', 'status']);
     await expectProblem(await call('/api/orders', as(staff.access, 'POST', { customer_id: customer.id, items: [] })), 400, 'INPUT_VALIDATION_ERROR');
     const negative = await call(
       '/api/orders',
       as(staff.access, 'POST', { customer_id: customer.id, items: [{ product_id: product.id, quantity: 1 }], discount_price: 20_000 }),
     );
-    expect((await expectProblem(negative, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('discount_price');
+    expect((await expectProblem(negative, 400, 'INPUT_VALIDATION_ERROR')).errors![0]!.path).toBe('discount_price');
     await expectProblem(
       await call('/api/orders', as(staff.access, 'POST', { customer_id: 99_999_999, items: [{ product_id: product.id, quantity: 1 }] })),
       404,
@@ -329,7 +329,7 @@ describe('dashboard parameters', () => {
       [await chart('start-date=2026-03-01&limit=101'), 'limit'],
       [await chart('start-date=2026-03-01&timezone=Asia/Kolkata'), 'timezone'],
     ];
-    for (const [res, path] of cases) expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe(path);
+    for (const [res, path] of cases) expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors![0]!.path).toBe(path);
   });
 
   it('accepts date-times with Z, offsets or none (wall-clock in the zone) and a trailing slash', async () => {
