@@ -365,7 +365,7 @@ describe("one user's slow controllers", () => {
     const mine = await newMachine(b.access);
     const roundTrips = async () => {
       const times: number[] = [];
-      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF']) {
+      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF'] as const) {
         const started = Date.now();
         expect((await run(b.access, mine.id, cmd)).result).toBe('SUCCESS');
         times.push(Date.now() - started);
