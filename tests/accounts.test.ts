@@ -32,7 +32,10 @@ function claimsOf(token: string): Claims {
 describe('signup', () => {
   it('creates a user with a lower-cased email and a 6-character invite code, never exposing the hash', async () => {
     const email = `${uniq('Mixed')}@Example.COM`;
-    const res = await api.users.signup.$post({ json: { email, password: PASSWORD, password_check: PASSWORD, name: 'Ada', nickname: 'ada' } }, fromIp());
+    const res = await api.users.signup.$post(
+      { json: { email, password: PASSWORD, password_check: PASSWORD, name: 'Ada', nickname: 'ada' } },
+      fromIp(),
+    );
     const user = await bodyOf(res, 201);
     expect(user).toMatchObject({
       email: email.toLowerCase(),
@@ -102,9 +105,7 @@ describe('signup', () => {
   it('concurrent signups of one email: exactly one 201', async () => {
     const email = `${uniq()}@example.com`;
     const results = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        raw('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }),
-      ),
+      Array.from({ length: 6 }, () => raw('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } })),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
@@ -180,7 +181,11 @@ describe('login', () => {
   });
 
   it('INPUT_VALIDATION_ERROR without email or username', async () => {
-    await expectProblem(await raw('/api/users/login', { body: { password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(
+      await raw('/api/users/login', { body: { password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }),
+      400,
+      'INPUT_VALIDATION_ERROR',
+    );
   });
 
   it('locks an account after 10 failures (even the right password), with Retry-After', async () => {
@@ -491,7 +496,9 @@ describe('PATCH /api/users/{id} (staff)', () => {
     for (const refresh of [u.refresh, second.token.refresh]) {
       await expectProblem(await raw('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
     }
-    const sessions = await db.rows<{ revoke_reason: string | null }>(sql`SELECT revoke_reason FROM sessions WHERE user_id = ${u.id}`).then((results) => ({ results }));
+    const sessions = await db
+      .rows<{ revoke_reason: string | null }>(sql`SELECT revoke_reason FROM sessions WHERE user_id = ${u.id}`)
+      .then((results) => ({ results }));
     expect(sessions.results.map((r) => r.revoke_reason)).toEqual(['deactivated', 'deactivated']);
     // A fresh login works again.
     expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);

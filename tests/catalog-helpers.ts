@@ -30,7 +30,7 @@ export async function createItem(kind: Kind, fields: ItemFields = {}) {
   return bodyOf(res, 201);
 }
 
-type RegisterJson = InferRequestType<typeof api.exams[':id']['apply']['$post']>['json'];
+type RegisterJson = InferRequestType<(typeof api.exams)[':id']['apply']['$post']>['json'];
 
 /** Applies to an exam or enrolls in a course (the kind's action) as `token`; the typed response, unchecked. */
 export function register(kind: Kind, id: number, token: string, json: RegisterJson, idempotencyKey?: string) {

@@ -12,7 +12,7 @@ import { db, sql } from './db';
 const HOUR = 3600_000;
 type ListQuery = InferRequestType<typeof api.exams.$get>['query'];
 
-describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
+describe.each(KINDS)('$kind catalog', ({ kind }) => {
   /** One page of the listing, as `token` sees it (asserts 200). */
   const list = async (token: string, query: ListQuery) => bodyOf(await api[kind].$get({ query }, authed(token)), 200);
 
@@ -54,9 +54,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
     it('PATCH answers is_registered for the caller (staff can register too)', async () => {
       const staff = await staffUser();
       const item = await createItem(kind, { price: 10_000 });
-      expect(
-        (await register(kind, item.id, staff.access, { amount: 10_000, payment_method: 'card' })).status,
-      ).toBe(201);
+      expect((await register(kind, item.id, staff.access, { amount: 10_000, payment_method: 'card' })).status).toBe(201);
       const patched = await api[kind][':id'].$patch({ param: { id: String(item.id) }, json: { description: 'changed' } }, authed(staff.access));
       expect(await patched.json()).toMatchObject({ is_registered: true, registration_count: 1, description: 'changed' });
     });
@@ -163,9 +161,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
         expect((await register(kind, a.id, u.access, { amount: 5000, payment_method: 'card' })).status).toBe(201);
       }
       const u = await createUser();
-      expect((await register(kind, b.id, u.access, { amount: 5000, payment_method: 'kakaopay' })).status).toBe(
-        201,
-      );
+      expect((await register(kind, b.id, u.access, { amount: 5000, payment_method: 'kakaopay' })).status).toBe(201);
       const page = await list(u.access, { search: tag, sort: 'popular' });
       expect(page.results.map((r) => [r.id, r.registration_count, r.is_registered])).toEqual([
         [a.id, 2, false],
@@ -194,7 +190,9 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       const count = async () => (await list(user.access, { status: 'available', page_size: 1 })).count;
       const base = await count();
       const t = Date.now();
-      expect(base).toBe((await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.raw(kind)} WHERE start_at <= ${t} AND end_at >= ${t}`))!.n);
+      expect(base).toBe(
+        (await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.raw(kind)} WHERE start_at <= ${t} AND end_at >= ${t}`))!.n,
+      );
       const extra = await createItem(kind, { title: `${tag} extra` });
       expect(await count()).toBe(base! + 1);
       await raw(`/api/${kind}/${extra.id}`, {
@@ -212,8 +210,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       const tag = uniq('s');
       const alpha = await createItem(kind, { title: `${tag} Advanced Calculus`, description: 'Limits and DERIVATIVES' });
       const beta = await createItem(kind, { title: `${tag} Basic Algebra`, description: 'equations' });
-      const ids = async (q: string) =>
-        (await list(user.access, { search: q })).results.map((r) => r.id);
+      const ids = async (q: string) => (await list(user.access, { search: q })).results.map((r) => r.id);
       expect(await ids(`${tag} calculus`)).toEqual([alpha.id]);
       expect(await ids(`${tag.toUpperCase()} derivatives`)).toEqual([alpha.id]);
       expect(await ids(`${tag} calculus equations`)).toEqual([]);
@@ -268,8 +265,7 @@ describe.each(KINDS)('$kind catalog', ({ kind, action }) => {
       const user = await createUser();
       const tag = uniq('tok');
       const item = await createItem(kind, { title: `${tag} e-mail cafe`, description: "Don't panic" });
-      const ids = async (q: string) =>
-        (await list(user.access, { search: q })).results.map((r) => r.id);
+      const ids = async (q: string) => (await list(user.access, { search: q })).results.map((r) => r.id);
       for (const q of [`${tag} mail`, `${tag} E-Mail`, `${tag} e.mail`, `${tag} café`, `${tag} don't`, `${tag} DON'T panic`, `${tag} "panic"`]) {
         expect(await ids(q), q).toEqual([item.id]);
       }

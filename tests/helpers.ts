@@ -5,7 +5,7 @@ import type { InferRequestType, InferResponseType } from 'hono/client';
 import { expect } from 'vitest';
 import type { z } from 'zod';
 import type { ProblemSchema } from '../src/lib/problem';
-import { api, BASE, bodyOf, fromIp, type RawOptions, randomIp, raw } from './client';
+import { api, bodyOf, fromIp, type RawOptions, randomIp, raw } from './client';
 import { db, sql } from './db';
 
 export { api, authed, BASE, type BodyOf, bodyOf, fromIp, randomIp, raw } from './client';
@@ -30,7 +30,11 @@ export async function json<T = any>(res: { json(): Promise<unknown> }): Promise<
 export type Problem = z.infer<typeof ProblemSchema>;
 
 /** Asserts a problem+json answer with the given status and code, and returns its body. */
-export async function expectProblem(res: { status: number; headers: Headers; json(): Promise<unknown> }, status: number, code: string): Promise<Problem> {
+export async function expectProblem(
+  res: { status: number; headers: Headers; json(): Promise<unknown> },
+  status: number,
+  code: string,
+): Promise<Problem> {
   const body = (await res.json()) as Problem;
   expect({ status: res.status, code: body.code }).toEqual({ status, code });
   expect(res.headers.get('content-type')).toContain('application/problem+json');
@@ -128,7 +132,10 @@ export async function requestPhoneCode(phone: string, ip = randomIp()) {
 
 /** Sends a confirmation code; the typed response, unchecked. */
 export async function verifyPhone(token: string, code: string, ip?: string) {
-  return api.users.phone.verify[':verification_token'].$post({ param: { verification_token: token }, json: { confirm_code: code } }, ip ? fromIp(ip) : {});
+  return api.users.phone.verify[':verification_token'].$post(
+    { param: { verification_token: token }, json: { confirm_code: code } },
+    ip ? fromIp(ip) : {},
+  );
 }
 
 /** A logged-in phone user (signs up on first verify). */

@@ -27,6 +27,7 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 
 // The handler itself (a MessageBatch cannot cross the exports.default RPC boundary).
 import worker from '../src/index';
+import type { CommandMessage } from '../src/modules/machines/controller';
 import { db, sql } from './db';
 
 /**
@@ -34,8 +35,10 @@ import { db, sql } from './db';
  * the test then delivers, delays or loses each message itself.
  */
 async function holdSends(machineId: number) {
-  const sent: { body: any; delaySeconds?: number }[] = [];
-  const queue = { send: async (body: unknown, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }) };
+  const sent: { body: CommandMessage; delaySeconds?: number }[] = [];
+  const queue = {
+    send: async (body: CommandMessage, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }),
+  };
   const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(machineId))) as unknown as DurableObjectStub;
   await runInDurableObject(stubDo, (instance: DurableObject) => {
     const self = instance as unknown as { env: typeof env };
@@ -78,7 +81,7 @@ describe('controller', () => {
     expect((await run(u.access, m.id, 'RESET')).result).toBe('SUCCESS');
     expect((await machine(u.access, m.id)).status).toBe('READY');
     const failed = await json(await call(`/api/machines/${m.id}/history?result=REMOTEFAILED`, { token: u.access }));
-    expect(failed.results.map((o: any) => o.command)).toEqual(['START']);
+    expect(failed.results.map((o: { command: string }) => o.command)).toEqual(['START']);
   });
 
   it('a redirect is not followed and counts as a refusal', async () => {

@@ -7,7 +7,8 @@ import { db, sql } from './db';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** A page of machines, of my machines' operations, and of one machine's operations (each asserts 200). */
-const machines = async (token: string, query: InferRequestType<typeof api.machines.$get>['query']) => bodyOf(await api.machines.$get({ query }, authed(token)), 200);
+const machines = async (token: string, query: InferRequestType<typeof api.machines.$get>['query']) =>
+  bodyOf(await api.machines.$get({ query }, authed(token)), 200);
 const myHistory = async (token: string, query: InferRequestType<typeof api.machines.history.$get>['query'] = {}) =>
   bodyOf(await api.machines.history.$get({ query }, authed(token)), 200);
 const historyOf = async (token: string, id: number, query: InferRequestType<(typeof api.machines)[':id']['history']['$get']>['query'] = {}) =>
@@ -121,7 +122,10 @@ describe('machine CRUD', () => {
     const m = await newMachine(u.access, { controller_url: 'https://gw.example.com/1' });
     const missing = await raw(`/api/machines/${m.id}`, { method: 'PUT', token: u.access, body: { name: 'only' } });
     await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR');
-    const put = await api.machines[':id'].$put({ param: { id: String(m.id) }, json: { name: 'P', location: 'L', status: 'READY' } }, authed(u.access));
+    const put = await api.machines[':id'].$put(
+      { param: { id: String(m.id) }, json: { name: 'P', location: 'L', status: 'READY' } },
+      authed(u.access),
+    );
     expect(await put.json()).toMatchObject({ name: 'P', location: 'L', status: 'READY', controller_url: null });
     const patch = await patchMachine(u.access, m.id, { location: 'L2' });
     expect(await patch.json()).toMatchObject({ name: 'P', location: 'L2', status: 'READY' });

@@ -92,7 +92,9 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     );
     expect(limit).toMatchObject({ payment_method: 'kakaopay', min: 100, max: 50_000_000 });
     expect(await dbCount(kind, cheap.id)).toBe(0);
-    const noPayments = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`);
+    const noPayments = await db.first<{ n: number }>(
+      sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`,
+    );
     expect(noPayments!.n).toBe(0);
   });
 
@@ -158,12 +160,17 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     await expectProblem(await raw(`/api/me/payments/${pid}`, { token: other.access }), 404, 'NOT_FOUND');
     await expectProblem(await raw(`/api/payments/999999999/cancel`, { token: user.access, body: {} }), 404, 'NOT_FOUND');
 
-    const res = await api.payments[':id'].cancel.$post({ param: { id: String(pid) }, header: {}, json: { reason: 'changed my mind' } }, authed(user.access));
+    const res = await api.payments[':id'].cancel.$post(
+      { param: { id: String(pid) }, header: {}, json: { reason: 'changed my mind' } },
+      authed(user.access),
+    );
     const cancelled = await bodyOf(res, 200);
     expect(cancelled).toMatchObject({ id: pid, status: 'cancelled', refund_reason: 'changed my mind', registration_status: 'cancelled' });
     expect(cancelled.cancelled_at).toMatch(/Z$/);
     expect(await dbCount(kind, item.id)).toBe(0);
-    const row = await db.first<{ status: string; cancelled_at: unknown }>(sql`SELECT status, cancelled_at FROM registrations WHERE id = ${first.registration.id}`);
+    const row = await db.first<{ status: string; cancelled_at: unknown }>(
+      sql`SELECT status, cancelled_at FROM registrations WHERE id = ${first.registration.id}`,
+    );
     expect(row!.status).toBe('cancelled');
     expect(row!.cancelled_at).toBeGreaterThan(0);
     await expectProblem(await raw(`/api/payments/${pid}/cancel`, { token: user.access, method: 'POST' }), 409, 'PAYMENT_ALREADY_CANCELLED');
@@ -208,9 +215,7 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     await register(item.id, (await createUser()).access); // someone else stays registered
     const { payment } = await bodyOf(await register(item.id, user.access), 201);
     expect(await dbCount(kind, item.id)).toBe(2);
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () => raw(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })),
-    );
+    const responses = await Promise.all(Array.from({ length: 8 }, () => raw(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })));
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of responses) if (r.status !== 200) await expectProblem(r, 409, 'PAYMENT_ALREADY_CANCELLED');
     expect(await dbCount(kind, item.id)).toBe(1);

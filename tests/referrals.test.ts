@@ -81,8 +81,8 @@ describe('referral profile', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => postCode(me.access, (i % 2 ? a : b).user.invite_referral_code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'REFERRAL_CODE_ALREADY_SET');
-    const counts = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);
-    expect(counts.n).toBe(1);
+    const counts = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);
+    expect(counts!.n).toBe(1);
   });
 
   it('referred_users holds the 100 most recent, referred_count all; the list pages', async () => {
@@ -106,7 +106,7 @@ describe('referral profile', () => {
     expect(page1.previous).toBeNull();
     expect(page1.next).toBe('http://api.test/api/profile/referred-users?page_size=50&page=2');
     const page3 = await json(await call('/api/profile/referred-users?page_size=50&page=3', { token: owner.access }));
-    expect(page3.results.map((r: any) => r.email)).toEqual([0, 1, 2, 3, 4].reverse().map((i) => `ref${i}-${owner.id}@example.com`));
+    expect(page3.results.map((r: { email: string }) => r.email)).toEqual([0, 1, 2, 3, 4].reverse().map((i) => `ref${i}-${owner.id}@example.com`));
     expect(page3.next).toBeNull();
     expect(page3.previous).toBe('http://api.test/api/profile/referred-users?page_size=50&page=2');
     await expectProblem(await call('/api/profile/referred-users?page_size=50&page=4', { token: owner.access }), 404, 'NOT_FOUND');

@@ -73,7 +73,10 @@ describe('products', () => {
     expect(page.count).toBeGreaterThanOrEqual(2);
     expect(page.results).toHaveLength(1);
     expect(page.previous).toContain('page=1');
-    const patched = await bodyOf(await api.products[':id'].$patch({ param: { id: String(pen.id) }, json: { price: 1_700 } }, authed(staff.access)), 200);
+    const patched = await bodyOf(
+      await api.products[':id'].$patch({ param: { id: String(pen.id) }, json: { price: 1_700 } }, authed(staff.access)),
+      200,
+    );
     expect(patched).toMatchObject({ id: pen.id, name: 'Pen', price: 1_700 });
   });
 
@@ -120,9 +123,7 @@ describe('orders', () => {
   it('records an order of 100 lines (the maximum) with its items in order, names as snapshotted', async () => {
     const customer = await createUser();
     const names = ['Tea "Earl" Grey', 'Café au lait', '찻잔 ☕'];
-    const products = await Promise.all(
-      names.map((name, i) => newProduct(name, 1_000 * (i + 1))),
-    );
+    const products = await Promise.all(names.map((name, i) => newProduct(name, 1_000 * (i + 1))));
     const items = Array.from({ length: 100 }, (_, i) => ({ product_id: products[i % 3]!.id, quantity: 1 + (i % 7) }));
     // Paid long ago: clear of the ranges the brute-force chart checks below.
     const order = await newOrder({ customer_id: customer.id, items, paid_at: '2024-01-01T00:00:00Z' });
@@ -195,11 +196,7 @@ describe('orders', () => {
     // A product's all-time amount stays ≤ 2^53 − 1: near it, an order that would pass it is refused whole.
     await db.run(sql`UPDATE products SET sold_amount = ${Number.MAX_SAFE_INTEGER - 50_000_000_000_000} WHERE id = ${dear.id}`);
     const orders = await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n');
-    await expectProblem(
-      await raw('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })),
-      409,
-      'SALES_LIMIT_EXCEEDED',
-    );
+    await expectProblem(await raw('/api/orders', as(staff.access, 'POST', { ...big, paid_at: '2023-06-02T05:00:00Z' })), 409, 'SALES_LIMIT_EXCEEDED');
     expect(await db.value(sql`SELECT count(*) AS n FROM orders WHERE customer_id = ${customer.id}`, 'n')).toBe(orders);
     // Moving a pending order into the figures is checked the same way.
     const pending = await newOrder({ ...big, status: 'PENDING', paid_at: '2023-06-03T05:00:00Z' });
@@ -372,9 +369,14 @@ describe('aggregates match a brute-force count after random writes', () => {
       }
     }
     const ids = customers.map((c) => c.id);
-    const rows = await db.rows<{ customer_id: number; status: string; total_price: number; discount_price: number; is_first_purchase: number; paid_at: number }>(
-      sql`SELECT customer_id, status, total_price, discount_price, is_first_purchase, paid_at FROM orders WHERE customer_id IN ${ids}`,
-    );
+    const rows = await db.rows<{
+      customer_id: number;
+      status: string;
+      total_price: number;
+      discount_price: number;
+      is_first_purchase: number;
+      paid_at: number;
+    }>(sql`SELECT customer_id, status, total_price, discount_price, is_first_purchase, paid_at FROM orders WHERE customer_id IN ${ids}`);
     const counted = rows.filter((r) => COUNTED.has(r.status));
     expect(counted.length).toBeGreaterThan(20);
     expect(rows.length - counted.length).toBeGreaterThan(3);

@@ -70,7 +70,7 @@ describe('text search within its limits never fails', () => {
     }
     for (const q of ['a'.repeat(60), HANGUL, '%_\\', 'A'.repeat(49), 'HALL']) {
       const body = await json(await call(`/api/machines?search=${encodeURIComponent(q)}&owner=me`, { token: user.access }));
-      expect({ q, ids: body.results.map((r: any) => r.id) }).toEqual({ q, ids: [m.id] });
+      expect({ q, ids: body.results.map((r: { id: number }) => r.id) }).toEqual({ q, ids: [m.id] });
     }
     for (const q of ['%%', 'b_', 'a'.repeat(61)]) {
       const body = await json(await call(`/api/machines?search=${encodeURIComponent(q)}&owner=me`, { token: user.access }));
