@@ -3,19 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { randomDigits } from '../src/lib/random';
-import {
-  api,
-  authed,
-  bodyOf,
-  expectProblem,
-  phoneUser,
-  randomIp,
-  randomPhone,
-  raw,
-  requestPhoneCode,
-  verifyPhone,
-  withVars,
-} from './helpers';
+import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
 import { db, sql } from './db';
 
 async function sha256hex(text: string): Promise<string> {
