@@ -10,7 +10,7 @@ import {
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
+import { api, authed, bodyOf, call, createUser, expectProblem, withVars, scopedEnv } from './helpers';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
 let restore: (() => void) | null = null;
@@ -47,6 +47,11 @@ async function holdSends(machineId: number) {
   return sent;
 }
 
+/** One machine's operations, newest first (asserts 200). */
+async function historyOf(token: string, id: number) {
+  return bodyOf(await api.machines[':id'].history.$get({ param: { id: String(id) }, query: {} }, authed(token)), 200);
+}
+
 async function deliver(queue: string, body: unknown, attempts = 1) {
   const batch = createMessageBatch(queue, [{ id: crypto.randomUUID(), timestamp: new Date(), attempts, body }]);
   const ctx = createExecutionContext();
@@ -80,8 +85,11 @@ describe('controller', () => {
     answer = 204;
     expect((await run(u.access, m.id, 'RESET')).result).toBe('SUCCESS');
     expect((await machine(u.access, m.id)).status).toBe('READY');
-    const failed = await json(await call(`/api/machines/${m.id}/history?result=REMOTEFAILED`, { token: u.access }));
-    expect(failed.results.map((o: { command: string }) => o.command)).toEqual(['START']);
+    const failed = await bodyOf(
+      await api.machines[':id'].history.$get({ param: { id: String(m.id) }, query: { result: 'REMOTEFAILED' } }, authed(u.access)),
+      200,
+    );
+    expect(failed.results.map((o) => o.command)).toEqual(['START']);
   });
 
   it('a redirect is not followed and counts as a refusal', async () => {
@@ -212,11 +220,11 @@ describe('retries and the dead-letter queue', () => {
     const body = { operation_id: op.id, machine_id: m.id, command: 'POWER_ON' };
     const r1 = await deliver('machine-commands-dlq', body);
     expect(r1.explicitAcks).toHaveLength(1);
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     await deliver('machine-commands-dlq', body);
     gate.resolve(); // the in-flight delivery now reports SUCCESS, which must not apply
     await new Promise((r) => setTimeout(r, 100));
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     expect((await machine(u.access, m.id)).status).toBe('POWEROFF');
   });
 });
@@ -242,7 +250,7 @@ describe('idempotency', () => {
     const after = await deliver('machine-commands', body, 2);
     expect(after.explicitAcks).toHaveLength(1);
     expect(s.calls).toHaveLength(1);
-    const history = await json(await call(`/api/machines/${m.id}/history`, { token: u.access }));
+    const history = await historyOf(u.access, m.id);
     expect(history.count).toBe(1);
     expect((await machine(u.access, m.id)).status).toBe('RUNNING');
   });
@@ -261,7 +269,7 @@ describe('idempotency', () => {
     await getQueueResult(batch, ctx);
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     expect((await machine(u.access, m.id)).status).toBe('PAUSE');
-    expect((await json(await call(`/api/machines/${m.id}/history`, { token: u.access }))).count).toBe(1);
+    expect((await historyOf(u.access, m.id)).count).toBe(1);
   });
 
   it('a malformed message is acknowledged and dropped', async () => {
@@ -288,7 +296,7 @@ describe('MACHINE_BUSY', () => {
     });
     await expectProblem(put, 409, 'MACHINE_BUSY');
     const rename = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { name: 'Renamed', status: 'POWEROFF' } });
-    expect(await json(rename)).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
+    expect(await rename.json()).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
     gate.resolve();
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     expect(await machine(u.access, m.id)).toMatchObject({ name: 'Renamed', status: 'READY' });
@@ -314,7 +322,7 @@ describe('watchdog', () => {
     const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id))) as unknown as DurableObjectStub;
     // Not due yet: the alarm only re-arms itself.
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'PENDING' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
     // Pretend it was queued an hour ago.
     await runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
       const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
@@ -323,7 +331,7 @@ describe('watchdog', () => {
       (instance as unknown as { state?: unknown }).state = undefined; // drop the cached copy
     });
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    const failed = await json(await call(new URL(op.location).pathname, { token: u.access }));
+    const failed = await (await call(new URL(op.location).pathname, { token: u.access })).json();
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });
     // the late message is ignored
     expect((await deliver('machine-commands', sent[0]!.body)).explicitAcks).toHaveLength(1);
