@@ -52,8 +52,9 @@ export default defineConfig(async () => {
       // Browser tests run in Node against wrangler dev: npm run test:browser (tests/browser/vitest.config.ts).
       exclude: [...configDefaults.exclude, 'tests/browser/**'],
       testTimeout: 30_000,
-      // The console SMS provider logs every code; keep test output readable.
-      onConsoleLog: (log: string) => !log.includes('sms (console provider)'),
+      // The console SMS provider logs every code, the request log every request: keep test output
+      // readable (tests/log-guard.ts still checks every line).
+      onConsoleLog: (log: string) => !log.includes('sms (console provider)') && !log.includes('"msg":"request"'),
       hookTimeout: 30_000,
     },
   };

@@ -24,6 +24,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: database, KV, queue binding and migrations
+         * @description For load balancers and operators. Checks that the database and KV answer, that the queue binding is
+         *     present and that the database has applied every migration of this build. Anyone gets `{ "status": "ready" }`
+         *     or a 503 `SERVICE_UNAVAILABLE` problem; a staff access token or the `X-Operator-Key` header (the
+         *     `OPERATOR_KEY` secret) adds `checks`, on the 200 and as a member of the 503 problem. The operator key works
+         *     when the database is down, a staff token needs the database to be checked; a wrong key gets the public answer.
+         *     Each check gives up after 3 s.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/signup": {
         parameters: {
             query?: never;
@@ -963,6 +988,49 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready";
+            checks?: components["schemas"]["ReadinessChecks"];
+        };
+        /** @description Only for staff or with `X-Operator-Key`. */
+        ReadinessChecks: {
+            /** @description A round trip to the database. */
+            database: {
+                ok: boolean;
+                /** @description How long the check took. */
+                ms: number;
+                /** @description Why it failed (an error name and message). */
+                error?: string;
+                /** @enum {string} */
+                backend: "d1" | "postgres";
+            };
+            /** @description A read from the PHONE_CODES namespace. */
+            kv: {
+                ok: boolean;
+                /** @description How long the check took. */
+                ms: number;
+                /** @description Why it failed (an error name and message). */
+                error?: string;
+            };
+            /** @description The MACHINE_QUEUE producer binding is present. */
+            queue: {
+                ok: boolean;
+            };
+            migrations: {
+                ok: boolean;
+                /** @description How long the check took. */
+                ms: number;
+                /** @description Why it failed (an error name and message). */
+                error?: string;
+                /** @description Migrations this build was made with. */
+                expected: number;
+                /** @description Migrations the database records as applied. */
+                applied: number;
+                /** @description Expected migrations the database has not applied (D1: file names; Postgres: journal times). */
+                missing: string[];
+            };
+        };
         User: {
             id: number;
             email: string | null;
@@ -1580,6 +1648,100 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: The service is temporarily unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PERMISSION_DENIED`: You do not have permission to perform this action. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PERMISSION_DENIED";
                     } & {
                         [key: string]: unknown;
                     });

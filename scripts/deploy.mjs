@@ -74,7 +74,9 @@ async function ensurePostgres(url) {
   await migratePg(url);
   if (/^\[\[hyperdrive\]\]/m.test(config())) return;
   step(`Hyperdrive config ${opts.name}`);
-  const out = wrangler(['hyperdrive', 'create', opts.name, `--connection-string=${url}`], { capture: true });
+  // Query caching off: Hyperdrive would otherwise answer a repeated SELECT (a session check, a rate
+  // limit, a balance) from a cache up to 60 s old, so a revoked session or a new payment could go unseen.
+  const out = wrangler(['hyperdrive', 'create', opts.name, `--connection-string=${url}`, '--caching-disabled'], { capture: true });
   const id = idIn(out, /\b[0-9a-f]{32}\b/, 'Hyperdrive config');
   const block = `\n# Added by npm run deploy -- --postgres: the database behind DB_BACKEND = "postgres".\n[[hyperdrive]]\nbinding = "HYPERDRIVE"\nid = "${id}"\n`;
   write(config().replace('DB_BACKEND = "d1"', 'DB_BACKEND = "postgres"') + block);

@@ -8,6 +8,8 @@ import type { AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { documentApi } from './lib/api-doc';
 import { noStoreByDefault } from './lib/cache-control';
+import { errorText, logLine } from './lib/log';
+import { requestLog, routePattern } from './lib/request-log';
 import { requestUnitOfWork } from './lib/unit-of-work';
 import { docsPage } from './lib/docs-page';
 import { router } from './lib/openapi';
@@ -125,17 +127,9 @@ function onError(err: unknown, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId') ?? crypto.randomUUID();
   const known = toApiError(err);
   if (known) return problemResponse(known, c.get('lang') ?? 'en', requestId);
-  // The log line carries the details; the client only gets the request id.
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'unhandled error',
-      request_id: requestId,
-      method: c.req.method,
-      path: c.req.path,
-      error: err instanceof Error ? `${err.name}: ${err.message}\n${err.stack}` : String(err),
-    }),
-  );
+  // The log line carries the details; the client only gets the request id. The route's pattern, not
+  // the path: a path can hold a secret (the phone verification token).
+  logLine('error', 'unhandled error', { request_id: requestId, method: c.req.method, route: routePattern(c), error: errorText(err) });
   return problemResponse(new ApiError('INTERNAL_ERROR'), c.get('lang') ?? 'en', requestId);
 }
 
@@ -153,6 +147,7 @@ export function buildApp() {
   const app = router();
 
   app.use('*', requestContext);
+  app.use('*', requestLog);
   app.use('*', noStoreByDefault);
   app.use('*', requestUnitOfWork);
   app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
@@ -163,8 +158,8 @@ export function buildApp() {
         const allowed = (c as Context<AppEnv>).var.ctx.config.CORS_ORIGINS.split(',').map((s) => s.trim());
         return allowed.includes(origin) ? origin : null;
       },
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id', 'X-D1-Bookmark'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'X-D1-Bookmark'],
       maxAge: 600,
     }),
   );

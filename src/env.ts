@@ -15,6 +15,8 @@ declare global {
       HYPERDRIVE?: Hyperdrive;
       /** Tests only: another database on the Hyperdrive server (one per test file). */
       PG_DATABASE?: string;
+      /** Secret (optional): `X-Operator-Key` with this value sees the readiness details (docs/operations.md). */
+      OPERATOR_KEY?: string;
     }
   }
 }
@@ -28,6 +30,8 @@ export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PHONE_
 }
 
 const count = (fallback: number) => z.coerce.number().int().min(0).catch(fallback);
+const positive = (fallback: number) => z.coerce.number().int().min(1).catch(fallback).default(fallback);
+const fraction = (fallback: number) => z.coerce.number().min(0).max(1).catch(fallback).default(fallback);
 const text = (fallback: string) => z.string().catch(fallback).default(fallback);
 const flag = (fallback: boolean) =>
   z
@@ -73,6 +77,23 @@ const ConfigSchema = z.object({
   /** Backoff of a controller that cannot be reached: base × 2^(attempt−1) seconds (0 in tests). */
   MACHINE_RETRY_BASE_SECONDS: count(2).default(2),
   MACHINE_CONTROLLER_TIMEOUT_MS: count(10_000).default(10_000),
+  // The scheduled purge (docs/operations.md). Retention = days a row is kept after it ended.
+  /** Sessions (refresh families) after they expired or were revoked (their revoke reason is audit). */
+  SESSION_RETENTION_DAYS: count(30).default(30),
+  /** Phone verification rows after they expired. */
+  PHONE_VERIFICATION_RETENTION_DAYS: count(1).default(1),
+  /** Idempotency records after they expired (24 h after their request). */
+  IDEMPOTENCY_RETENTION_DAYS: count(0).default(0),
+  /** Finished machine operations (command history users read): 0 keeps them forever. */
+  MACHINE_HISTORY_RETENTION_DAYS: count(0).default(0),
+  /** Rows one purge statement deletes at most. */
+  PURGE_BATCH_SIZE: positive(1000),
+  /** Statements one purge run sends at most (a free-plan invocation may make 50 D1 queries). */
+  PURGE_MAX_STATEMENTS: positive(40),
+  /** A purge run starts no statement after this long. */
+  PURGE_TIME_BUDGET_MS: positive(20_000),
+  /** Share of requests written to the request log (0..1); responses ≥ 500 are always logged. */
+  REQUEST_LOG_SAMPLE_RATE: fraction(1),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

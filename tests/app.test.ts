@@ -5,6 +5,7 @@ import headers from '../dist/web/_headers?raw';
 import indexHtml from '../dist/web/index.html?raw';
 import wranglerToml from '../wrangler.toml?raw';
 import { expectProblem, openapiDoc, raw, withVars } from './helpers';
+import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 
 describe('problem+json errors', () => {
@@ -96,7 +97,7 @@ describe('problem+json errors', () => {
     const spy = vi.spyOn(crypto.subtle, 'deriveBits').mockImplementation(() => {
       throw new Error('SQLITE secret internals: SELECT * FROM users');
     });
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
       const res = await raw('/api/users/login', { body: { email: 'a@example.com', password: 'whatever1' } });
       const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
@@ -144,7 +145,7 @@ describe('operations', () => {
   });
 
   it('/health answers 503 when the database fails', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
       if (env.DB_BACKEND === 'postgres') {
         // A database that does not exist: the connection itself fails.
@@ -152,9 +153,11 @@ describe('operations', () => {
           await expectProblem(await raw('/health'), 503, 'SERVICE_UNAVAILABLE');
         });
       } else {
-        const spy = vi.spyOn(env.DB, 'prepare').mockImplementation(() => {
+        // Every query runs in a D1 session (read replication): a session whose queries all fail.
+        const down = () => {
           throw new Error('D1 down');
-        });
+        };
+        const spy = vi.spyOn(env.DB, 'withSession').mockImplementation(() => ({ prepare: down, batch: down, getBookmark: () => null }));
         try {
           await expectProblem(await raw('/health'), 503, 'SERVICE_UNAVAILABLE');
         } finally {

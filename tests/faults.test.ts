@@ -7,6 +7,7 @@ import worker from '../src/index';
 import { ledgerName } from '../src/modules/payments/user-ledger';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
+import { scanOnly } from './log-guard';
 import { DEVICE, accepted, command, deferred, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 import { db, failWrites, sql } from './db';
 
@@ -16,7 +17,7 @@ describe('a database failure mid-write', () => {
   it('apply: the payment insert fails after the registration statement → 500 with a request id, nothing written', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('payments');
     try {
       const res = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
@@ -43,7 +44,7 @@ describe('a database failure mid-write', () => {
       await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
     );
     const restore = await failWrites('registrations', 'UPDATE');
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
       await expectProblem(await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} }), 500, 'INTERNAL_ERROR');
     } finally {
@@ -61,7 +62,7 @@ describe('a database failure mid-write', () => {
     const customer = await createUser();
     const product = await json(await call('/api/products', { token: staff.access, body: { name: 'Widget', price: 5_000 } }));
     const before = await rows(sql`SELECT * FROM sales_hours ORDER BY hour`);
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('order_items');
     try {
       const res = await call('/api/orders', {
@@ -94,7 +95,7 @@ describe('a crash between the payment and the stored response', () => {
         body: { amount: 10_000, payment_method: 'card' },
         headers: { 'idempotency-key': key },
       });
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
       await expectProblem(await attempt(), 500, 'INTERNAL_ERROR');
@@ -130,7 +131,7 @@ describe('a crash between the payment and the stored response', () => {
         body: { reason: 'plans changed' },
         headers: { 'idempotency-key': 'crash-cancel' },
       });
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
       await expectProblem(await attempt(), 500, 'INTERNAL_ERROR');

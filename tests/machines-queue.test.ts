@@ -11,6 +11,7 @@ import {
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, authed, bodyOf, call, createUser, expectProblem, withVars, scopedEnv } from './helpers';
+import { scanOnly } from './log-guard';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
 let restore: (() => void) | null = null;
@@ -186,7 +187,7 @@ describe('retries and the dead-letter queue', () => {
     const m = await newMachine(u.access);
     const body = { operation_id: 1, machine_id: m.id, command: 'POWER_ON' };
     // getQueueResult does not report a retry's delay: read it from the consumer's log line.
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
     const broken = {
       ...env,
       MACHINE_RETRY_BASE_SECONDS: '2',

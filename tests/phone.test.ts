@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { randomDigits } from '../src/lib/random';
 import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
+import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 
 async function sha256hex(text: string): Promise<string> {
@@ -126,7 +127,7 @@ describe('SMS providers', () => {
   });
 
   it('webhook failure (error status or network error) → 502 SMS_DELIVERY_FAILED, not a silent success', async () => {
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     for (const failure of [async () => new Response('no', { status: 500 }), async () => Promise.reject(new TypeError('network down'))]) {
       const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(failure);
       try {

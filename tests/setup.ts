@@ -1,6 +1,18 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import pg from 'pg';
+import { afterAll, afterEach } from 'vitest';
+import { installLogGuard, takeFindings } from './log-guard';
+
+// No log line of any test may carry a secret (tests/log-guard.ts; SECURITY.md). Checked after each
+// test, and once more after the file for lines that came later (a waitUntil, a Durable Object alarm).
+installLogGuard();
+const failOnFindings = () => {
+  const { found } = takeFindings();
+  if (found.length > 0) throw new Error(`log lines carry secrets:\n${found.join('\n')}`);
+};
+afterEach(failOnFindings);
+afterAll(failOnFindings);
 
 const vars = env as unknown as Record<string, unknown>;
 

@@ -15,6 +15,12 @@
 //                       locks the repository names for its invariant: see Lock)
 //   s.defer(check)      a check (the session check of a read route) that rides in the same D1
 //                       batch as the unit's first read; nothing is read out before it has passed
+//   s.bookmark()        D1: the bookmark of everything this unit has read or written (Sessions
+//                       API); s.observe(b) moves the unit past a write made elsewhere (a Durable
+//                       Object's). Postgres: null and a no-op (one primary; see docs/operations.md)
+//
+// On D1 every store is a D1 session (read replication): its first query goes where `start` says
+// (a bookmark, any replica, or the primary), and later ones see everything earlier ones saw.
 //
 // D1 has a single writer, so its batches need no locks. Postgres runs transactions side by side;
 // repositories say per write which aggregate it must be alone on (a user, a machine, the sales
@@ -23,12 +29,13 @@ import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Bindings } from '../env';
 import { Raw, raw, type Row } from './raw';
-import { d1Batch, type D1Item } from './dialect/d1';
+import { d1Batch, d1Session, type D1Item, type SessionStart } from './dialect/d1';
 import { PgConnection, pgDrizzle } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
 import * as d1Schema from './schema';
 
 export type { Dialect } from './dialect/sql';
+export { BOOKMARK, newer, type SessionStart } from './dialect/d1';
 export type Tables = typeof d1Schema;
 export type Db = DrizzleD1Database;
 export { Raw, raw, type Row } from './raw';
@@ -58,7 +65,18 @@ export interface Store {
   defer(check: Raw, onRows: (rows: Row[]) => void): void;
   /** Resolves once a deferred check has passed (running it alone if no read carried it). */
   settled(): Promise<void>;
+  /** The D1 bookmark this unit has reached (null on Postgres, or before the first query). */
+  bookmark(): string | null;
+  /** Makes later reads of this unit see at least what `bookmark` saw (D1; no-op on Postgres). */
+  observe(bookmark: string | null | undefined): void;
   close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** D1: where the session's first query goes (default: the primary). */
+  start?: SessionStart;
+  /** D1: told the unit's bookmark after each of its queries. */
+  onBookmark?: (bookmark: string) => void;
 }
 
 interface Deferred {
@@ -67,22 +85,27 @@ interface Deferred {
   done: Promise<void> | null;
 }
 
-// One drizzle instance per binding (the binding is the same for every request of an isolate).
-const d1Drizzle = new WeakMap<D1Database, Db>();
-
-function d1Store(binding: D1Database): Store {
-  const db = d1Drizzle.get(binding) ?? drizzleD1(binding);
-  d1Drizzle.set(binding, db);
+function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreOptions): Store {
+  const session = d1Session(d1, start);
+  const binding = session.client;
+  const db = drizzleD1(binding);
   let deferred: Deferred | null = null;
+  /** Runs one call to D1, then reports the bookmark it reached. */
+  const tracked = async <T>(call: Promise<T>): Promise<T> => {
+    const out = await call;
+    const b = onBookmark && session.bookmark();
+    if (b) onBookmark(b);
+    return out;
+  };
 
   /** Sends `items` in one batch, with the deferred check in front when it has not gone out yet. */
   async function batch(items: readonly D1Item[], reading: boolean): Promise<unknown[]> {
     if (!deferred || deferred.done || !reading) {
       await settle();
-      return items.length === 1 ? [await alone(items[0]!)] : d1Batch(binding, db, items);
+      return tracked(items.length === 1 ? alone(items[0]!).then((r) => [r]) : d1Batch(binding, db, items));
     }
     const d = deferred;
-    const sent = d1Batch(binding, db, [d.check, ...items]);
+    const sent = tracked(d1Batch(binding, db, [d.check, ...items]));
     d.done = sent.then(([rows]) => d.onRows(rows as Row[]));
     const [, ...rest] = await sent;
     await d.done;
@@ -92,7 +115,7 @@ function d1Store(binding: D1Database): Store {
   function settle(): Promise<void> {
     if (!deferred) return Promise.resolve();
     const d = deferred;
-    return (d.done ??= d1Batch(binding, db, [d.check]).then(([rows]) => d.onRows(rows as Row[])));
+    return (d.done ??= tracked(d1Batch(binding, db, [d.check])).then(([rows]) => d.onRows(rows as Row[])));
   }
 
   // One query on its own runs as drizzle runs it (rows as arrays: a join whose columns share a name
@@ -109,7 +132,7 @@ function d1Store(binding: D1Database): Store {
     run: (query) => one(query, false) as never,
     changes: async (query) => {
       await settle();
-      const result = await ('toSQL' in query ? db.run(query as never) : db.run(query));
+      const result = await tracked('toSQL' in query ? db.run(query as never) : db.run(query));
       return result.meta.changes;
     },
     read: (items) => batch(items, true) as never,
@@ -118,6 +141,8 @@ function d1Store(binding: D1Database): Store {
       deferred = { check, onRows, done: null };
     },
     settled: settle,
+    bookmark: session.bookmark,
+    observe: session.observe,
     close: async () => {},
   };
 }
@@ -161,6 +186,8 @@ function pgStore(conn: PgConnection): Store {
       deferred = { check, onRows, done: null };
     },
     settled: settle,
+    bookmark: () => null,
+    observe: () => {},
     close: () => conn.close(),
   };
 }
@@ -171,8 +198,8 @@ export function backendOf(env: Bindings): Dialect {
 }
 
 /** Opens the store of one unit of work; close() it when the unit ends (Postgres: the connection). */
-export function openStore(env: Bindings): Store {
-  if (backendOf(env) === 'sqlite') return d1Store(env.DB);
+export function openStore(env: Bindings, options: StoreOptions = {}): Store {
+  if (backendOf(env) === 'sqlite') return d1Store(env.DB, options);
   const hyperdrive = env.HYPERDRIVE;
   if (!hyperdrive) throw new Error('DB_BACKEND=postgres needs the HYPERDRIVE binding');
   return pgStore(new PgConnection({ connectionString: hyperdrive.connectionString, database: env.PG_DATABASE || undefined }));

@@ -14,7 +14,13 @@ documents the \`code\` values its status can carry. A trailing slash is optional
 over MAX_BODY_BYTES (64 KiB) answer 413, non-JSON bodies 415; text containing U+0000 (in the body, the
 path or the query) is refused with 400 on every backend; every response carries \`X-Request-Id\`, and a
 500 names it as \`instance\`. Responses are \`Cache-Control: no-store\` (they carry tokens or the
-caller's data); this document itself is \`no-cache\` with an \`ETag\`.`;
+caller's data); this document itself is \`no-cache\` with an \`ETag\`.
+
+Read-your-writes (D1 read replicas): a response that touched the database carries \`X-D1-Bookmark\`;
+send the newest one you have received back as \`X-D1-Bookmark\` and the request reads at least
+everything you have seen, your own writes included. Without it, a GET may be served by a replica a
+moment behind; writes always decide on the latest data. A malformed bookmark is ignored. On Postgres
+there is no bookmark: every read sees every committed write.`;
 
 /** Every tag an operation uses, in the order a reader meets them. */
 export const TAGS = [
@@ -27,7 +33,7 @@ export const TAGS = [
   { name: 'sales', description: 'Products and orders (staff).' },
   { name: 'dashboards', description: 'Sales dashboards over the orders (staff).' },
   { name: 'machines', description: 'Injection-moulding machines: CRUD, asynchronous commands, history, a live WebSocket.' },
-  { name: 'operations', description: 'Health of the service for load balancers and monitors.' },
+  { name: 'operations', description: 'Health and readiness of the service for load balancers, monitors and operators.' },
 ];
 
 // A variable, not a literal: `identifier` is OpenAPI 3.1, which the generator's (3.0) types lack.
@@ -40,6 +46,12 @@ function registerComponents(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'An access token from /api/users/login (or phone verify).',
+  });
+  registry.registerComponent('securitySchemes', 'operatorKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Operator-Key',
+    description: 'The OPERATOR_KEY secret of the deployment: readiness details for operators (docs/operations.md).',
   });
   registry.registerComponent('headers', 'RateLimit', {
     description:

@@ -1,11 +1,13 @@
 // One result type for what crosses a Durable Object's RPC boundary (UserLedger, MachineDO): a value,
 // or an API error carried as data. RPC hands plain data across; an ApiError thrown inside an object
 // would arrive as a bare Error. The object wraps its work with `settle`, the caller `unwrap`s, and
-// the error is thrown again as the same ApiError: one conversion each way, no casts.
+// the error is thrown again as the same ApiError: one conversion each way, no casts. An object's
+// outcome also carries the D1 bookmark of its writes, which the caller's store `receive`s.
+import type { Store } from '../db/store';
 import type { ErrorCode } from '../errors';
 import { ApiError } from './problem';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; extras?: Record<string, unknown> };
+export type Outcome<T> = ({ ok: true; value: T } | { ok: false; code: ErrorCode; extras?: Record<string, unknown> }) & { bookmark?: string };
 
 /** Runs `fn`; its ApiError becomes a failed outcome (anything else still throws: a 500). */
 export async function settle<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
@@ -21,4 +23,10 @@ export async function settle<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
   throw new ApiError(outcome.code, { extras: outcome.extras });
+}
+
+/** The value of a Durable Object's outcome, after moving the caller's store past the object's writes. */
+export function receive<T>(store: Store, outcome: Outcome<T>): T {
+  store.observe(outcome.bookmark);
+  return unwrap(outcome);
 }

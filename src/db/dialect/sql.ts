@@ -1,6 +1,6 @@
 // The SQL that differs between SQLite (D1) and Postgres, in one place: substring search, full-text
-// search, JSON tables and aggregation, the database clock, row locks, collation. Repositories call
-// these and stay dialect-blind. (Upserts and booleans need nothing here: both dialects take
+// search, JSON tables and aggregation, the database clock, row locks, collation, the migrations
+// table. Repositories call these and stay dialect-blind. (Upserts and booleans need nothing here: both dialects take
 // `ON CONFLICT … DO UPDATE` with qualified columns, and booleans are 0/1 integers in both schemas.)
 //
 // Substring search: no LIKE. D1 caps a LIKE pattern at 50 bytes (`LIKE or GLOB pattern too complex`)
@@ -139,3 +139,13 @@ export const clockMs = (dialect: Dialect): SQL =>
 
 /** Text ordered by code point on both (SQLite's BINARY; Postgres would use the database's locale). */
 export const binaryOrder = (dialect: Dialect, text: SQL): SQL => (dialect === 'postgres' ? sql`${text} COLLATE "C"` : text);
+
+// ---- migrations ----------------------------------------------------------------------------------
+
+/**
+ * One row per migration this database has applied, as `id`: D1 records the file name in
+ * `d1_migrations` (wrangler and the tests' applyD1Migrations), drizzle's Postgres migrator the
+ * journal's `when` in `drizzle.__drizzle_migrations.created_at`.
+ */
+export const appliedMigrations = (dialect: Dialect): SQL =>
+  dialect === 'postgres' ? sql`SELECT created_at AS id FROM drizzle.__drizzle_migrations` : sql`SELECT name AS id FROM d1_migrations`;

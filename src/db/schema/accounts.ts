@@ -56,12 +56,27 @@ export const sessions = sqliteTable(
     revokedAt: integer('revoked_at'),
     revokeReason: text('revoke_reason'),
   },
-  (t) => [index('sessions_user').on(t.userId)],
+  (t) => [
+    index('sessions_user').on(t.userId),
+    // The scheduled purge finds ended sessions by these (src/modules/system/purge.ts).
+    index('sessions_expires').on(t.expiresAt),
+    index('sessions_revoked').on(t.revokedAt),
+  ],
 );
 
-/** Fixed-window counters behind every rate limit (strongly consistent, unlike KV). */
-export const rateLimits = sqliteTable('rate_limits', {
-  key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  count: integer('count').notNull(),
-});
+/**
+ * Fixed-window counters behind every rate limit (strongly consistent, unlike KV). `expires_at` is
+ * the end of the row's current window (its start + the window length of the limit that wrote it):
+ * past it the row counts as absent, so the scheduled purge may delete it. NULL only on a row that a
+ * worker version older than the column wrote (never purged; its next write stamps it).
+ */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    windowStart: integer('window_start').notNull(),
+    count: integer('count').notNull(),
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [index('rate_limits_expires').on(t.expiresAt)],
+);

@@ -60,6 +60,8 @@ export const machineOperations = sqliteTable(
     // The result and command filters of "my history": covering counts and ordered pages.
     index('machine_operations_owner_result').on(t.machineOwnerId, t.result, t.id),
     index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
+    // Finished operations by age, for an opt-in retention (MACHINE_OPERATION_RETENTION_DAYS).
+    index('machine_operations_completed').on(t.completedAt),
   ],
 );
 

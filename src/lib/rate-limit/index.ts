@@ -47,7 +47,7 @@ export async function peek(ctx: Ctx, limit: Limit, now = Date.now()): Promise<Hi
 
 /** Starts the limit's window now with count 1 (a mark that lasts one window, e.g. "known address"). */
 export async function mark(ctx: Ctx, limit: Limit, now = Date.now()): Promise<void> {
-  await repo.mark(ctx.store, limit.key, now);
+  await repo.mark(ctx.store, limit.key, now, limit.windowSeconds * 1000);
 }
 
 export async function clear(ctx: Ctx, limit: Limit): Promise<void> {

@@ -1,6 +1,8 @@
 // The counters behind every rate limit: one row per key in `rate_limits`, a fixed window each.
 // Every change is one upsert (ON CONFLICT on the key), atomic on both backends, so concurrent hits
-// are counted exactly without any lock.
+// are counted exactly without any lock. Each write stamps `expires_at`, the end of the window it
+// leaves, with the window length of its own limit: the scheduled purge deletes a row only past it
+// (a 30-day "known address" mark lives 30 days, a 15-minute login counter 15 minutes).
 import { eq, sql } from 'drizzle-orm';
 import type { Store } from '../../db/store';
 
@@ -16,12 +18,13 @@ export async function add(s: Store, key: string, amount: number, now: number, wi
   const [row] = await s.run(
     s.db
       .insert(r)
-      .values({ key, windowStart: now, count: amount })
+      .values({ key, windowStart: now, count: amount, expiresAt: now + windowMs })
       .onConflictDoUpdate({
         target: r.key,
         set: {
           count: sql`CASE WHEN ${expired} THEN ${amount} ELSE ${r.count} + ${amount} END`,
           windowStart: sql`CASE WHEN ${expired} THEN ${now} ELSE ${r.windowStart} END`,
+          expiresAt: sql`CASE WHEN ${expired} THEN ${now + windowMs} ELSE ${r.windowStart} + ${windowMs} END`,
         },
       })
       .returning({ count: r.count, windowStart: r.windowStart }),
@@ -36,13 +39,13 @@ export async function read(s: Store, key: string): Promise<Window | undefined> {
 }
 
 /** Starts (or restarts) the key's window now with count 1: a mark that lasts one window. */
-export async function mark(s: Store, key: string, now: number): Promise<void> {
+export async function mark(s: Store, key: string, now: number, windowMs: number): Promise<void> {
   const { rateLimits: r } = s.t;
   await s.run(
     s.db
       .insert(r)
-      .values({ key, windowStart: now, count: 1 })
-      .onConflictDoUpdate({ target: r.key, set: { windowStart: now, count: 1 } }),
+      .values({ key, windowStart: now, count: 1, expiresAt: now + windowMs })
+      .onConflictDoUpdate({ target: r.key, set: { windowStart: now, count: 1, expiresAt: now + windowMs } }),
   );
 }
 

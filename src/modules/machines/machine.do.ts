@@ -27,7 +27,7 @@ import type { Store } from '../../db/store';
 import { parseConfig, type Bindings, type Config } from '../../env';
 import { settle, type Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
-import { withUnitOfWork } from '../../lib/unit-of-work';
+import { ObjectUnits } from '../../lib/unit-of-work';
 import { execute, executionMs, retryDelaySeconds, type Execution } from './controller';
 import {
   deleteMachineRow,
@@ -99,6 +99,8 @@ export class MachineDO extends DurableObject<Bindings> {
   private lock: Promise<unknown> = Promise.resolve();
   /** The execution under way in this instance (an object identity per execution). */
   private running: { id: number } | null = null;
+  /** Each call's unit of work (on the primary; results carry the D1 bookmark of its writes). */
+  private readonly units: ObjectUnits;
 
   /** The configuration, parsed per use (tests change [vars] between calls). */
   private config(): Config {
@@ -107,6 +109,7 @@ export class MachineDO extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
+    this.units = new ObjectUnits(env);
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
@@ -117,7 +120,7 @@ export class MachineDO extends DurableObject<Bindings> {
    * before the next call starts.
    */
   private serial<T>(fn: (s: Store) => Promise<T>): Promise<T> {
-    const body = () => withUnitOfWork(this.env, (ctx) => fn(ctx.store));
+    const body = () => this.units.run((ctx) => fn(ctx.store));
     const run = this.lock.then(body, body);
     this.lock = run.catch(() => undefined);
     return run;
@@ -155,8 +158,8 @@ export class MachineDO extends DurableObject<Bindings> {
 
   // ---- RPC: called by the service and the consumers ---------------------------------------------
 
-  command(input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<Outcome<OperationView>> {
-    return settle(() => this.serial((s) => this.accept(s, input)));
+  async command(input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<Outcome<OperationView>> {
+    return this.units.stamp(await settle(() => this.serial((s) => this.accept(s, input))));
   }
 
   private async accept(s: Store, input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<OperationView> {
@@ -217,8 +220,8 @@ export class MachineDO extends DurableObject<Bindings> {
    * moves with the history, one after it is checked against the new owner; the old owner's sockets
    * close at once.
    */
-  updateMachine(machineId: number, fields: MachineFields, status?: MachineStatus): Promise<Outcome<MachineView>> {
-    return settle(() =>
+  async updateMachine(machineId: number, fields: MachineFields, status?: MachineStatus): Promise<Outcome<MachineView>> {
+    const outcome = await settle(() =>
       this.serial(async (s) => {
         const st = await this.load(s, machineId);
         if (!st) throw new ApiError('NOT_FOUND');
@@ -234,24 +237,28 @@ export class MachineDO extends DurableObject<Bindings> {
         return machineView(row);
       }),
     );
+    return this.units.stamp(outcome);
   }
 
   /** DELETE: removes the row (its history cascades), this object's storage and its sockets. */
-  destroy(machineId: number) {
-    return this.serial(async (s) => {
-      await deleteMachineRow(s, machineId);
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
-      this.state = undefined;
-      for (const ws of this.ctx.getWebSockets()) {
-        try {
-          ws.send(JSON.stringify({ type: 'deleted', machine_id: machineId }));
-          ws.close(1000, 'machine deleted');
-        } catch {
-          // already closing
+  async destroy(machineId: number): Promise<Outcome<void>> {
+    const outcome = await settle(() =>
+      this.serial(async (s) => {
+        await deleteMachineRow(s, machineId);
+        await this.ctx.storage.deleteAlarm();
+        await this.ctx.storage.deleteAll();
+        this.state = undefined;
+        for (const ws of this.ctx.getWebSockets()) {
+          try {
+            ws.send(JSON.stringify({ type: 'deleted', machine_id: machineId }));
+            ws.close(1000, 'machine deleted');
+          } catch {
+            // already closing
+          }
         }
-      }
-    });
+      }),
+    );
+    return this.units.stamp(outcome);
   }
 
   // ---- executions ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { isoOrNull, validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
-import { unwrap } from '../../lib/outcome';
+import { receive } from '../../lib/outcome';
 import { machineStub } from './stub';
 import * as repo from './repository';
 import type { MachineFields } from './repository';
@@ -142,7 +142,7 @@ export async function updateMachine(ctx: Ctx, user: UserRow, id: number, input: 
     ownerId: await resolveOwner(ctx, user, input.owner_id, row.ownerId),
   };
   if (input.status !== undefined || fields.ownerId !== undefined) {
-    return unwrap(await machineStub(ctx.env, id).updateMachine(id, fields, input.status));
+    return receive(ctx.store, await machineStub(ctx.env, id).updateMachine(id, fields, input.status));
   }
   const updated = await repo.updateMachineRow(ctx.store, id, fields);
   if (!updated) throw new ApiError('NOT_FOUND');
@@ -151,7 +151,7 @@ export async function updateMachine(ctx: Ctx, user: UserRow, id: number, input: 
 
 export async function deleteMachine(ctx: Ctx, user: UserRow, id: number): Promise<void> {
   await getManagedMachine(ctx, user, id);
-  await machineStub(ctx.env, id).destroy(id);
+  receive(ctx.store, await machineStub(ctx.env, id).destroy(id));
 }
 
 /**
@@ -160,7 +160,7 @@ export async function deleteMachine(ctx: Ctx, user: UserRow, id: number): Promis
  */
 export async function issueCommand(ctx: Ctx, user: UserRow, id: number, command: MachineCommand): Promise<OperationView> {
   await getManagedMachine(ctx, user, id);
-  return unwrap(await machineStub(ctx.env, id).command({ machineId: id, workerId: user.id, isStaff: user.isStaff, command }));
+  return receive(ctx.store, await machineStub(ctx.env, id).command({ machineId: id, workerId: user.id, isStaff: user.isStaff, command }));
 }
 
 // ---- history -------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { router } from '../../lib/openapi';
-import { unwrap } from '../../lib/outcome';
+import { receive } from '../../lib/outcome';
 import { KINDS, type KindConfig } from '../catalog';
 import { requestHash, type Replayable } from './idempotency';
 import { cancelRoute, historyRoute, paymentRoute, registrationRoutes } from './routes';
@@ -16,7 +16,7 @@ async function idempotencyOf(c: Context<AppEnv>, key: string | undefined, body: 
 /** A ledger outcome as the HTTP answer (a replay says so); its error is thrown like everywhere else. */
 function answer<T>(c: Context<AppEnv>, r: Replayable<T>): T {
   if (r.replayed) c.header('Idempotent-Replayed', 'true');
-  return unwrap(r);
+  return receive(c.var.ctx.store, r);
 }
 
 function registrationRouter(k: KindConfig) {

@@ -9,7 +9,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings, Ctx } from '../../env';
 import { settle, unwrap, type Outcome } from '../../lib/outcome';
-import { withUnitOfWork } from '../../lib/unit-of-work';
+import { ObjectUnits } from '../../lib/unit-of-work';
 import { KINDS, type Kind } from '../catalog';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency';
 import type { RegisterInput } from './schemas';
@@ -32,10 +32,12 @@ type Job = RegisterJob | CancelJob;
 export class UserLedger extends DurableObject<Bindings> {
   private jobs: Job[] = [];
   private draining = false;
+  /** Each group's and each call's unit of work (results carry the D1 bookmark of the writes). */
+  private readonly units = new ObjectUnits(this.env);
 
   /** The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at once. */
-  register(kind: Kind, userId: number, itemId: number, input: RegisterInput, idem?: IdempotencyKey): Promise<Replayable<RegisterResult>> {
-    return withUnitOfWork(this.env, (ctx) =>
+  async register(kind: Kind, userId: number, itemId: number, input: RegisterInput, idem?: IdempotencyKey): Promise<Replayable<RegisterResult>> {
+    const outcome = await this.units.run((ctx) =>
       idempotent(ctx, userId, idem, {
         status: 201,
         run: (idemKey) =>
@@ -45,10 +47,11 @@ export class UserLedger extends DurableObject<Bindings> {
         recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
       }),
     );
+    return this.units.stamp(outcome);
   }
 
-  cancel(userId: number, paymentId: number, reason: string | null, idem?: IdempotencyKey): Promise<Replayable<PaymentView>> {
-    return withUnitOfWork(this.env, (ctx) =>
+  async cancel(userId: number, paymentId: number, reason: string | null, idem?: IdempotencyKey): Promise<Replayable<PaymentView>> {
+    const outcome = await this.units.run((ctx) =>
       idempotent(ctx, userId, idem, {
         status: 200,
         run: (idemKey) =>
@@ -56,6 +59,7 @@ export class UserLedger extends DurableObject<Bindings> {
         recover: (id) => service.cancelledResult(ctx, userId, id),
       }),
     );
+    return this.units.stamp(outcome);
   }
 
   private submit(job: Job): void {
@@ -84,7 +88,7 @@ export class UserLedger extends DurableObject<Bindings> {
   /** One group in its own unit of work; every job learns its own outcome (an error: all of them). */
   private async runGroup(group: Job[]): Promise<void> {
     try {
-      await withUnitOfWork(this.env, async (ctx) => {
+      await this.units.run(async (ctx) => {
         const registers = group.filter((j): j is RegisterJob => j.type === 'register');
         const cancels = group.filter((j): j is CancelJob => j.type === 'cancel');
         if (registers.length) await registerGroup(ctx, registers);

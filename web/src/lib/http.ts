@@ -38,19 +38,33 @@ export function withQuery(path: string, query: CallOptions['query'] = {}): strin
   return qs ? `${path}?${qs}` : path;
 }
 
+/**
+ * The newest D1 bookmark this tab has received (docs/replication.md): sent with every request, so
+ * a page read after a write shows that write even when a replica serves it. Bookmarks sort as strings.
+ */
+let bookmark = '';
+
+function remember(res: Response): void {
+  const seen = res.headers.get('x-d1-bookmark');
+  if (seen && seen > bookmark) bookmark = seen;
+}
+
 /** One HTTP round trip; a fetch that never reaches the server becomes a NETWORK_ERROR problem. */
 export async function send(path: string, opts: CallOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', 'accept-language': acceptLanguage() };
+  if (bookmark) headers['x-d1-bookmark'] = bookmark;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
   try {
-    return await fetch(withQuery(path, opts.query), {
+    const res = await fetch(withQuery(path, opts.query), {
       method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       cache: 'no-store',
     });
+    remember(res);
+    return res;
   } catch {
     throw new ApiProblem(0, 'NETWORK_ERROR', message('network'));
   }

@@ -50,11 +50,16 @@ export const sessions = pgTable(
     revokedAt: bigint('revoked_at', { mode: 'number' }),
     revokeReason: text('revoke_reason'),
   },
-  (t) => [index('sessions_user').on(t.userId)],
+  (t) => [index('sessions_user').on(t.userId), index('sessions_expires').on(t.expiresAt), index('sessions_revoked').on(t.revokedAt)],
 );
 
-export const rateLimits = pgTable('rate_limits', {
-  key: text('key').primaryKey(),
-  windowStart: bigint('window_start', { mode: 'number' }).notNull(),
-  count: bigint('count', { mode: 'number' }).notNull(),
-});
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    windowStart: bigint('window_start', { mode: 'number' }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }),
+  },
+  (t) => [index('rate_limits_expires').on(t.expiresAt)],
+);

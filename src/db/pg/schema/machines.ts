@@ -42,5 +42,6 @@ export const machineOperations = pgTable(
     index('machine_operations_owner_id').on(t.machineOwnerId, t.id),
     index('machine_operations_owner_result').on(t.machineOwnerId, t.result, t.id),
     index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
+    index('machine_operations_completed').on(t.completedAt),
   ],
 );
