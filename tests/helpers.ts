@@ -22,7 +22,7 @@ export type CallOptions = RawOptions;
 export const call = raw;
 
 /** @deprecated reads a body as `any`; use the typed client's `bodyOf(res, status)` (or `await res.json()`: unknown). */
-// biome-ignore lint/suspicious/noExplicitAny: the untyped reader of the files listed in biome.jsonc's tests override
+// biome-ignore lint/suspicious/noExplicitAny: kept for files not yet on the typed client (faults, ledger, sales-figures, bookmarks, purge, readiness, request-log)
 export async function json<T = any>(res: { json(): Promise<unknown> }): Promise<T> {
   return (await res.json()) as T;
 }
