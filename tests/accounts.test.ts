@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS, hashPassword, verifyPassword } from '../src/lib/password';
-import { call, createUser, expectProblem, json, login, PASSWORD, randomIp, signup, uniq } from './helpers';
+import { api, authed, bodyOf, createUser, expectProblem, fromIp, login, PASSWORD, randomIp, raw, signup, uniq } from './helpers';
 import { db, sql } from './db';
 
 const SECRET = new TextEncoder().encode(env.JWT_SECRET as string);
@@ -15,19 +15,28 @@ async function forge(claims: Record<string, unknown>, opts: { key?: Uint8Array; 
     .sign(opts.key ?? SECRET);
 }
 
-function claimsOf(token: string): Record<string, any> {
+/** The claims of our tokens that the tests read (jose checks the rest). */
+interface Claims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  [claim: string]: unknown;
+}
+
+function claimsOf(token: string): Claims {
   return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
 }
 
 describe('signup', () => {
   it('creates a user with a lower-cased email and a 6-character invite code, never exposing the hash', async () => {
     const email = `${uniq('Mixed')}@Example.COM`;
-    const res = await call('/api/users/signup', {
-      body: { email, password: PASSWORD, password_check: PASSWORD, name: 'Ada', nickname: 'ada' },
-      headers: { 'cf-connecting-ip': randomIp() },
-    });
-    expect(res.status).toBe(201);
-    const user = await json(res);
+    const res = await api.users.signup.$post(
+      { json: { email, password: PASSWORD, password_check: PASSWORD, name: 'Ada', nickname: 'ada' } },
+      fromIp(),
+    );
+    const user = await bodyOf(res, 201);
     expect(user).toMatchObject({
       email: email.toLowerCase(),
       name: 'Ada',
@@ -57,24 +66,24 @@ describe('signup', () => {
   });
 
   it('PASSWORD_NOT_MATCHED when password_check differs', async () => {
-    const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD, password_check: 'something else' } });
+    const res = await raw('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD, password_check: 'something else' } });
     await expectProblem(res, 400, 'PASSWORD_NOT_MATCHED');
   });
 
   it('ALREADY_SIGNED_UP_EMAIL, case-insensitively', async () => {
     const email = `${uniq()}@example.com`;
     await signup({ email });
-    const res = await call('/api/users/signup', { body: { email: email.toUpperCase(), password: PASSWORD } });
+    const res = await raw('/api/users/signup', { body: { email: email.toUpperCase(), password: PASSWORD } });
     const body = await expectProblem(res, 400, 'ALREADY_SIGNED_UP_EMAIL');
     expect(body.detail).toBe('This email is already registered.');
-    const ko = await call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'accept-language': 'ko' } });
+    const ko = await raw('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'accept-language': 'ko' } });
     expect((await expectProblem(ko, 400, 'ALREADY_SIGNED_UP_EMAIL')).detail).toBe('이미 가입된 이메일입니다.');
   });
 
   it('USER_ALREADY_EXISTS for a taken username, case-insensitively', async () => {
     const username = uniq('Name');
     await signup({ email: undefined, username });
-    const res = await call('/api/users/signup', { body: { username: username.toLowerCase(), password: PASSWORD } });
+    const res = await raw('/api/users/signup', { body: { username: username.toLowerCase(), password: PASSWORD } });
     await expectProblem(res, 400, 'USER_ALREADY_EXISTS');
   });
 
@@ -88,17 +97,15 @@ describe('signup', () => {
       [{ email: `${uniq()}@example.com`, password: 12345678 }, 'password'],
     ];
     for (const [body, path] of cases) {
-      const problem = await expectProblem(await call('/api/users/signup', { body }), 400, 'INPUT_VALIDATION_ERROR');
-      expect(problem.errors.map((e: any) => e.path)).toContain(path);
+      const problem = await expectProblem(await raw('/api/users/signup', { body }), 400, 'INPUT_VALIDATION_ERROR');
+      expect(problem.errors!.map((e) => e.path)).toContain(path);
     }
   });
 
   it('concurrent signups of one email: exactly one 201', async () => {
     const email = `${uniq()}@example.com`;
     const results = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        call('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }),
-      ),
+      Array.from({ length: 6 }, () => raw('/api/users/signup', { body: { email, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } })),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 400, 400, 400, 400, 400]);
@@ -109,13 +116,13 @@ describe('signup', () => {
   it('is limited per client address (SIGNUPS_PER_ADDRESS_PER_HOUR = 30) with Retry-After and RateLimit headers', async () => {
     const ip = randomIp();
     for (let i = 0; i < 30; i++) {
-      const res = await call('/api/users/signup', {
+      const res = await raw('/api/users/signup', {
         body: { email: `${uniq()}@example.com`, password: PASSWORD },
         headers: { 'cf-connecting-ip': ip },
       });
       expect(res.status).toBe(201);
     }
-    const res = await call('/api/users/signup', {
+    const res = await raw('/api/users/signup', {
       body: { email: `${uniq()}@example.com`, password: PASSWORD },
       headers: { 'cf-connecting-ip': ip },
     });
@@ -132,9 +139,7 @@ describe('login', () => {
     const email = `${uniq()}@example.com`;
     await signup({ email, username });
     for (const creds of [{ email: email.toUpperCase() }, { username: username.toUpperCase() }]) {
-      const res = await login({ ...creds, password: PASSWORD });
-      expect(res.status).toBe(200);
-      const body = await json(res);
+      const body = await bodyOf(await login({ ...creds, password: PASSWORD }), 200);
       expect(body.user.email).toBe(email);
       expect(body.user.last_login).not.toBeNull();
       expect(body.token).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
@@ -176,7 +181,11 @@ describe('login', () => {
   });
 
   it('INPUT_VALIDATION_ERROR without email or username', async () => {
-    await expectProblem(await login({ password: PASSWORD }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(
+      await raw('/api/users/login', { body: { password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } }),
+      400,
+      'INPUT_VALIDATION_ERROR',
+    );
   });
 
   it('locks an account after 10 failures (even the right password), with Retry-After', async () => {
@@ -202,7 +211,7 @@ describe('login', () => {
     const u = await createUser();
     const laptop = randomIp();
     const from = (ip: string, password: string) =>
-      call('/api/users/login', { body: { email: u.email, password }, headers: { 'cf-connecting-ip': ip } });
+      raw('/api/users/login', { body: { email: u.email, password }, headers: { 'cf-connecting-ip': ip } });
     for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
     expect((await from(laptop, PASSWORD)).status).toBe(200);
     for (let i = 0; i < 9; i++) await expectProblem(await from(laptop, 'wrong password'), 401, 'INVALID_CREDENTIALS');
@@ -215,7 +224,7 @@ describe('login', () => {
     const email = `${uniq()}@example.com`;
     await signup({ email });
     const home = randomIp();
-    const from = (ip: string, password: string) => call('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+    const from = (ip: string, password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
     expect((await from(home, PASSWORD)).status).toBe(200);
     // An attacker spreads 30 wrong guesses over 30 addresses: 10 are judged, the rest refused.
     const attack = [];
@@ -233,7 +242,7 @@ describe('login', () => {
     const email = `${uniq()}@example.com`;
     await signup({ email });
     const home = randomIp();
-    const from = (password: string) => call('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': home } });
+    const from = (password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': home } });
     expect((await from(PASSWORD)).status).toBe(200);
     for (let i = 0; i < 10; i++) await expectProblem(await from('wrong password'), 401, 'INVALID_CREDENTIALS');
     const res = await from(PASSWORD);
@@ -255,7 +264,7 @@ describe('login', () => {
   it('limits failures per client address (100 per window)', async () => {
     const ip = randomIp();
     const attempt = (i: number) =>
-      call('/api/users/login', { body: { email: `nobody${i}@example.com`, password: 'wrong password' }, headers: { 'cf-connecting-ip': ip } });
+      raw('/api/users/login', { body: { email: `nobody${i}@example.com`, password: 'wrong password' }, headers: { 'cf-connecting-ip': ip } });
     for (let i = 0; i < 100; i += 10) {
       const batch = await Promise.all(Array.from({ length: 10 }, (_, k) => attempt(i + k)));
       expect(batch.every((r) => r.status === 401)).toBe(true);
@@ -269,31 +278,29 @@ describe('login', () => {
 describe('refresh, logout and verify', () => {
   it('refresh rotates; the old token replayed revokes the whole family', async () => {
     const u = await createUser();
-    const first = await call('/api/users/refresh', { body: { refresh: u.refresh } });
-    expect(first.status).toBe(200);
-    const pair = await json(first);
+    const pair = await bodyOf(await api.users.refresh.$post({ json: { refresh: u.refresh } }), 200);
     expect(pair).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
     expect(pair.refresh).not.toBe(u.refresh);
-    expect((await call('/api/users/me', { token: pair.access })).status).toBe(200);
+    expect((await raw('/api/users/me', { token: pair.access })).status).toBe(200);
 
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
     // The thief's replay killed the family: the legitimate newest token and its access token too.
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: pair.refresh } }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/me', { token: pair.access }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: pair.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/me', { token: pair.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
   });
 
   it('concurrent refreshes of one token: exactly one succeeds', async () => {
     const u = await createUser();
-    const results = await Promise.all(Array.from({ length: 8 }, () => call('/api/users/refresh', { body: { refresh: u.refresh } })));
+    const results = await Promise.all(Array.from({ length: 8 }, () => raw('/api/users/refresh', { body: { refresh: u.refresh } })));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 401, 'INVALID_TOKEN');
   });
 
   it('an access token is not a refresh token, and the reverse', async () => {
     const u = await createUser();
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.access } }), 401, 'INVALID_TOKEN');
-    const res = await call('/api/users/me', { token: u.refresh });
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: u.access } }), 401, 'INVALID_TOKEN');
+    const res = await raw('/api/users/me', { token: u.refresh });
     await expectProblem(res, 401, 'INVALID_TOKEN');
     expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });
@@ -302,53 +309,51 @@ describe('refresh, logout and verify', () => {
     const u = await createUser();
     const c = claimsOf(u.refresh);
     const expired = await forge({ sub: c.sub, sid: c.sid, jti: c.jti, typ: 'refresh', iat: c.iat - 10_000, exp: Math.floor(Date.now() / 1000) - 5 });
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: expired } }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: expired } }), 401, 'TOKEN_EXPIRED');
   });
 
   it('logout revokes the family; its access token is refused at once', async () => {
     const u = await createUser();
-    const res = await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access });
+    const res = await raw('/api/users/logout', { body: { refresh: u.refresh }, token: u.access });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
-    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
     const row = await db.first(sql`SELECT revoke_reason FROM sessions WHERE id = ${claimsOf(u.refresh).sid}`);
     expect(row).toEqual({ revoke_reason: 'logout' });
   });
 
   it('logout leaves the user’s other sessions alive', async () => {
     const u = await createUser();
-    const other = await json(await login({ email: u.email, password: PASSWORD }));
-    expect((await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access })).status).toBe(204);
-    expect((await call('/api/users/me', { token: other.token.access })).status).toBe(200);
+    const other = await bodyOf(await login({ email: u.email, password: PASSWORD }), 200);
+    expect((await raw('/api/users/logout', { body: { refresh: u.refresh }, token: u.access })).status).toBe(204);
+    expect((await raw('/api/users/me', { token: other.token.access })).status).toBe(200);
   });
 
   it('logout refuses someone else’s refresh token, an unknown one, a revoked one, and no bearer', async () => {
     const a = await createUser();
     const b = await createUser();
-    await expectProblem(await call('/api/users/logout', { body: { refresh: b.refresh }, token: a.access }), 401, 'INVALID_TOKEN');
-    expect((await call('/api/users/refresh', { body: { refresh: b.refresh } })).status).toBe(200); // b's session untouched
-    await expectProblem(await call('/api/users/logout', { body: { refresh: 'garbage' }, token: a.access }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/logout', { body: { refresh: a.refresh } }), 401, 'TOKEN_NOT_FOUND');
-    const second = await json(await login({ email: a.email, password: PASSWORD }));
-    expect((await call('/api/users/logout', { body: { refresh: a.refresh }, token: a.access })).status).toBe(204);
-    await expectProblem(await call('/api/users/logout', { body: { refresh: a.refresh }, token: second.token.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/logout', { body: { refresh: b.refresh }, token: a.access }), 401, 'INVALID_TOKEN');
+    expect((await raw('/api/users/refresh', { body: { refresh: b.refresh } })).status).toBe(200); // b's session untouched
+    await expectProblem(await raw('/api/users/logout', { body: { refresh: 'garbage' }, token: a.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/logout', { body: { refresh: a.refresh } }), 401, 'TOKEN_NOT_FOUND');
+    const second = await bodyOf(await login({ email: a.email, password: PASSWORD }), 200);
+    expect((await raw('/api/users/logout', { body: { refresh: a.refresh }, token: a.access })).status).toBe(204);
+    await expectProblem(await raw('/api/users/logout', { body: { refresh: a.refresh }, token: second.token.access }), 401, 'INVALID_TOKEN');
   });
 
   it('verify answers the token facts, TOKEN_NOT_FOUND when empty, TOKEN_EXPIRED, INVALID_TOKEN', async () => {
     const u = await createUser();
-    const res = await call('/api/users/verify', { body: { token: u.access } });
-    expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await bodyOf(await api.users.verify.$post({ json: { token: u.access } }), 200);
     expect(body).toEqual({ valid: true, user_id: u.id, token_type: 'access', expires_at: new Date(claimsOf(u.access).exp * 1000).toISOString() });
-    expect((await json(await call('/api/users/verify', { body: { token: u.refresh } }))).token_type).toBe('refresh');
-    await expectProblem(await call('/api/users/verify', { body: { token: '' } }), 401, 'TOKEN_NOT_FOUND');
-    await expectProblem(await call('/api/users/verify', { body: {} }), 401, 'TOKEN_NOT_FOUND');
-    await expectProblem(await call('/api/users/verify', { body: { token: 'a.b.c' } }), 401, 'INVALID_TOKEN');
+    expect((await bodyOf(await api.users.verify.$post({ json: { token: u.refresh } }), 200)).token_type).toBe('refresh');
+    await expectProblem(await raw('/api/users/verify', { body: { token: '' } }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await raw('/api/users/verify', { body: {} }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await raw('/api/users/verify', { body: { token: 'a.b.c' } }), 401, 'INVALID_TOKEN');
     const c = claimsOf(u.access);
     const expired = await forge({ sub: c.sub, sid: c.sid, typ: 'access', exp: Math.floor(Date.now() / 1000) - 1 });
-    await expectProblem(await call('/api/users/verify', { body: { token: expired } }), 401, 'TOKEN_EXPIRED');
-    await expectProblem(await call('/api/users/me', { token: expired }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await raw('/api/users/verify', { body: { token: expired } }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await raw('/api/users/me', { token: expired }), 401, 'TOKEN_EXPIRED');
   });
 
   it('a token accepted once (and remembered as verified) is refused from the second it expires', async () => {
@@ -357,24 +362,24 @@ describe('refresh, logout and verify', () => {
     // Expires at the next whole second; jose and the verified-token memo both refuse exp <= now.
     const exp = Math.floor(Date.now() / 1000) + 2;
     const short = await forge({ sub: c.sub, sid: c.sid, jti: 'short-lived', typ: 'access', exp });
-    expect((await call('/api/users/me', { token: short })).status).toBe(200);
-    expect((await call('/api/users/me', { token: short })).status).toBe(200);
+    expect((await raw('/api/users/me', { token: short })).status).toBe(200);
+    expect((await raw('/api/users/me', { token: short })).status).toBe(200);
     await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 20));
-    await expectProblem(await call('/api/users/me', { token: short }), 401, 'TOKEN_EXPIRED');
-    await expectProblem(await call('/api/exams', { token: short }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await raw('/api/users/me', { token: short }), 401, 'TOKEN_EXPIRED');
+    await expectProblem(await raw('/api/exams', { token: short }), 401, 'TOKEN_EXPIRED');
   });
 
   it('verify refuses a spent refresh token and a logged-out session', async () => {
     const u = await createUser();
-    const rotated = await json(await call('/api/users/refresh', { body: { refresh: u.refresh } }));
-    await expectProblem(await call('/api/users/verify', { body: { token: u.refresh } }), 401, 'INVALID_TOKEN');
+    const rotated = await bodyOf(await api.users.refresh.$post({ json: { refresh: u.refresh } }), 200);
+    await expectProblem(await raw('/api/users/verify', { body: { token: u.refresh } }), 401, 'INVALID_TOKEN');
     // The live pair verifies until its session logs out; then neither does.
-    expect((await call('/api/users/verify', { body: { token: rotated.access } })).status).toBe(200);
-    expect((await call('/api/users/verify', { body: { token: rotated.refresh } })).status).toBe(200);
-    const out = await call('/api/users/logout', { token: rotated.access, body: { refresh: rotated.refresh } });
+    expect((await raw('/api/users/verify', { body: { token: rotated.access } })).status).toBe(200);
+    expect((await raw('/api/users/verify', { body: { token: rotated.refresh } })).status).toBe(200);
+    const out = await raw('/api/users/logout', { token: rotated.access, body: { refresh: rotated.refresh } });
     expect(out.status).toBe(204);
-    await expectProblem(await call('/api/users/verify', { body: { token: rotated.access } }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/verify', { body: { token: rotated.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/verify', { body: { token: rotated.access } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/verify', { body: { token: rotated.refresh } }), 401, 'INVALID_TOKEN');
   });
 });
 
@@ -409,49 +414,49 @@ describe('forged and malformed tokens', () => {
       'not a token',
     ];
     for (const token of forged) {
-      const res = await call('/api/users/me', { token });
+      const res = await raw('/api/users/me', { token });
       await expectProblem(res, 401, 'INVALID_TOKEN');
     }
     // The genuine token still works.
-    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
+    expect((await raw('/api/users/me', { token: u.access })).status).toBe(200);
   });
 
   it('no bearer → TOKEN_NOT_FOUND with WWW-Authenticate: Bearer', async () => {
-    const res = await call('/api/users/me');
+    const res = await raw('/api/users/me');
     await expectProblem(res, 401, 'TOKEN_NOT_FOUND');
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
-    await expectProblem(await call('/api/users/me', { headers: { authorization: 'Basic abc' } }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await raw('/api/users/me', { headers: { authorization: 'Basic abc' } }), 401, 'TOKEN_NOT_FOUND');
   });
 });
 
 describe('/api/users/me', () => {
   it('GET answers the caller; PATCH updates the profile and ignores privilege fields', async () => {
     const u = await createUser();
-    expect((await json(await call('/api/users/me', { token: u.access }))).id).toBe(u.id);
-    const res = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { name: 'New', last_name: 'Name', is_staff: true } });
+    expect((await bodyOf(await api.users.me.$get(undefined, authed(u.access)), 200)).id).toBe(u.id);
+    const res = await raw('/api/users/me', { method: 'PATCH', token: u.access, body: { name: 'New', last_name: 'Name', is_staff: true } });
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ name: 'New', last_name: 'Name', is_staff: false });
+    expect(await res.json()).toMatchObject({ name: 'New', last_name: 'Name', is_staff: false });
   });
 
   it('a password change needs the right current_password and revokes the other sessions', async () => {
     const u = await createUser();
-    const other = await json(await login({ email: u.email, password: PASSWORD }));
-    const missing = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password' } });
-    expect((await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR')).errors[0].path).toBe('current_password');
-    const wrong = await call('/api/users/me', {
+    const other = await bodyOf(await login({ email: u.email, password: PASSWORD }), 200);
+    const missing = await raw('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'a brand new password' } });
+    expect((await expectProblem(missing, 400, 'INPUT_VALIDATION_ERROR')).errors![0]!.path).toBe('current_password');
+    const wrong = await raw('/api/users/me', {
       method: 'PATCH',
       token: u.access,
       body: { password: 'a brand new password', current_password: 'nope nope' },
     });
     await expectProblem(wrong, 401, 'INVALID_CREDENTIALS');
-    const ok = await call('/api/users/me', {
+    const ok = await raw('/api/users/me', {
       method: 'PATCH',
       token: u.access,
       body: { password: 'a brand new password', current_password: PASSWORD },
     });
     expect(ok.status).toBe(200);
-    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
-    await expectProblem(await call('/api/users/me', { token: other.token.access }), 401, 'INVALID_TOKEN');
+    expect((await raw('/api/users/me', { token: u.access })).status).toBe(200);
+    await expectProblem(await raw('/api/users/me', { token: other.token.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
     expect((await login({ email: u.email, password: 'a brand new password' })).status).toBe(200);
   });
@@ -462,37 +467,38 @@ describe('PATCH /api/users/{id} (staff)', () => {
     const u = await createUser();
     const target = await createUser();
     await expectProblem(
-      await call(`/api/users/${target.id}`, { method: 'PATCH', token: u.access, body: { is_active: false } }),
+      await raw(`/api/users/${target.id}`, { method: 'PATCH', token: u.access, body: { is_active: false } }),
       403,
       'PERMISSION_DENIED',
     );
     const staff = await createUser({ staff: true });
-    await expectProblem(await call('/api/users/abc', { method: 'PATCH', token: staff.access, body: {} }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call('/api/users/99999999', { method: 'PATCH', token: staff.access, body: { is_active: false } }), 404, 'NOT_FOUND');
+    await expectProblem(await raw('/api/users/abc', { method: 'PATCH', token: staff.access, body: {} }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/users/99999999', { method: 'PATCH', token: staff.access, body: { is_active: false } }), 404, 'NOT_FOUND');
   });
 
   it('deactivating a user stops its tokens at once', async () => {
     const staff = await createUser({ staff: true });
     const u = await createUser();
-    const res = await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } });
-    expect(res.status).toBe(200);
-    expect((await json(res)).is_active).toBe(false);
-    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    const res = await api.users[':id'].$patch({ param: { id: String(u.id) }, json: { is_active: false } }, authed(staff.access));
+    expect((await bodyOf(res, 200)).is_active).toBe(false);
+    await expectProblem(await raw('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
     await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
   });
 
   it('deactivation revokes every session: reactivating does not revive old tokens', async () => {
     const staff = await createUser({ staff: true });
     const u = await createUser();
-    const second = await json(await login({ email: u.email, password: PASSWORD }));
-    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status).toBe(200);
-    expect((await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: true } })).status).toBe(200);
-    for (const access of [u.access, second.token.access]) await expectProblem(await call('/api/users/me', { token: access }), 401, 'INVALID_TOKEN');
+    const second = await bodyOf(await login({ email: u.email, password: PASSWORD }), 200);
+    expect((await raw(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status).toBe(200);
+    expect((await raw(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_active: true } })).status).toBe(200);
+    for (const access of [u.access, second.token.access]) await expectProblem(await raw('/api/users/me', { token: access }), 401, 'INVALID_TOKEN');
     for (const refresh of [u.refresh, second.token.refresh]) {
-      await expectProblem(await call('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
+      await expectProblem(await raw('/api/users/refresh', { body: { refresh } }), 401, 'INVALID_TOKEN');
     }
-    const sessions = await db.rows(sql`SELECT revoke_reason FROM sessions WHERE user_id = ${u.id}`).then((results) => ({ results }));
+    const sessions = await db
+      .rows<{ revoke_reason: string | null }>(sql`SELECT revoke_reason FROM sessions WHERE user_id = ${u.id}`)
+      .then((results) => ({ results }));
     expect(sessions.results.map((r) => r.revoke_reason)).toEqual(['deactivated', 'deactivated']);
     // A fresh login works again.
     expect((await login({ email: u.email, password: PASSWORD })).status).toBe(200);
@@ -503,17 +509,17 @@ describe('PATCH /api/users/{id} (staff)', () => {
     const root = await createUser({ superuser: true });
     const u = await createUser();
     await expectProblem(
-      await call(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_staff: true } }),
+      await raw(`/api/users/${u.id}`, { method: 'PATCH', token: staff.access, body: { is_staff: true } }),
       403,
       'PERMISSION_DENIED',
     );
     await expectProblem(
-      await call(`/api/users/${root.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } }),
+      await raw(`/api/users/${root.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } }),
       403,
       'PERMISSION_DENIED',
     );
-    const res = await call(`/api/users/${u.id}`, { method: 'PATCH', token: root.access, body: { is_staff: true } });
-    expect((await json(res)).is_staff).toBe(true);
+    const res = await api.users[':id'].$patch({ param: { id: String(u.id) }, json: { is_staff: true } }, authed(root.access));
+    expect((await bodyOf(res, 200)).is_staff).toBe(true);
   });
 });
 
@@ -540,12 +546,12 @@ describe('password hashing', () => {
 describe('common passwords', () => {
   it('are refused at signup and at password change', async () => {
     for (const pw of ['password', 'Password', '12345678', 'qwertyuiop', 'iloveyou']) {
-      const res = await call('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: pw } });
+      const res = await raw('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: pw } });
       const body = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
-      expect(body.errors[0]).toMatchObject({ path: 'password', message: expect.stringContaining('common') });
+      expect(body.errors![0]).toMatchObject({ path: 'password', message: expect.stringContaining('common') });
     }
     const u = await createUser();
-    const res = await call('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'sunshine', current_password: PASSWORD } });
+    const res = await raw('/api/users/me', { method: 'PATCH', token: u.access, body: { password: 'sunshine', current_password: PASSWORD } });
     await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
   });
 });
@@ -554,8 +560,8 @@ describe('tokens of users that are gone', () => {
   it('a deleted user’s tokens are INVALID_TOKEN', async () => {
     const u = await createUser();
     await db.run(sql`DELETE FROM users WHERE id = ${u.id}`);
-    await expectProblem(await call('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
-    await expectProblem(await call('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/me', { token: u.access }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/refresh', { body: { refresh: u.refresh } }), 401, 'INVALID_TOKEN');
   });
 
   it('a token without exp is refused', async () => {
@@ -565,6 +571,6 @@ describe('tokens of users that are gone', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuedAt()
       .sign(SECRET);
-    await expectProblem(await call('/api/users/me', { token: noExp }), 401, 'INVALID_TOKEN');
+    await expectProblem(await raw('/api/users/me', { token: noExp }), 401, 'INVALID_TOKEN');
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, type TestUser } from './helpers';
-import { createItem } from './catalog-helpers';
+import { api, authed, bodyOf, call, createUser, expectProblem, type TestUser } from './helpers';
+import { createItem, register } from './catalog-helpers';
 import { run, newMachine } from './machines-helpers';
 import { db, sql } from './db';
 
@@ -104,9 +104,7 @@ describe('authorization matrix', () => {
     const m = await newMachine(a.access);
     const op = await run(a.access, m.id, 'POWER_ON');
     const exam = await createItem('exams', { price: 20_000 });
-    const applied = await call(`/api/exams/${exam.id}/apply`, { token: a.access, body: { amount: 20_000, payment_method: 'card' } });
-    expect(applied.status).toBe(201);
-    const { payment } = await applied.json<any>();
+    const { payment } = await bodyOf(await register('exams', exam.id, a.access, { amount: 20_000, payment_method: 'card' }), 201);
     f = { a, b, machineId: m.id, operationId: op.id, examId: exam.id, paymentId: payment.id };
   });
 
@@ -123,15 +121,11 @@ describe('authorization matrix', () => {
   }
 
   it('lists of A’s things are not visible to B', async () => {
-    const history = await call('/api/machines/history', { token: f.b.access });
-    expect((await history.json<any>()).results).toEqual([]);
-    const referred = await call('/api/profile/referred-users', { token: f.b.access });
-    expect((await referred.json<any>()).count).toBe(0);
-    const payments = await call('/api/me/payments', { token: f.b.access });
-    expect((await payments.json<any>()).results).toEqual([]);
-    const exam = await call(`/api/exams/${f.examId}`, { token: f.b.access });
-    expect((await exam.json<any>()).is_registered).toBe(false);
-    const profile = await call('/api/profile', { token: f.b.access });
-    expect((await profile.json<any>()).id).toBe(f.b.id);
+    const b = authed(f.b.access);
+    expect((await bodyOf(await api.machines.history.$get({ query: {} }, b), 200)).results).toEqual([]);
+    expect((await bodyOf(await api.profile['referred-users'].$get({ query: {} }, b), 200)).count).toBe(0);
+    expect((await bodyOf(await api.me.payments.$get({ query: {} }, b), 200)).results).toEqual([]);
+    expect((await bodyOf(await api.exams[':id'].$get({ param: { id: String(f.examId) } }, b), 200)).is_registered).toBe(false);
+    expect((await bodyOf(await api.profile.$get(undefined, b), 200)).id).toBe(f.b.id);
   });
 });

@@ -15,11 +15,11 @@ async function withDb<T>(fn: (s: ReturnType<typeof openStore>) => Promise<T>): P
 
 export const db = {
   /** The rows of one statement (writes with RETURNING too). */
-  rows: <T = any>(query: SQL): Promise<T[]> => withDb((s) => s.write([raw<T>(query)]).then(([rows]) => rows)),
+  rows: <T = Record<string, unknown>>(query: SQL): Promise<T[]> => withDb((s) => s.write([raw<T>(query)]).then(([rows]) => rows)),
   /** The first row, or undefined. */
-  first: async <T = any>(query: SQL): Promise<T | undefined> => (await db.rows<T>(query))[0],
+  first: async <T = Record<string, unknown>>(query: SQL): Promise<T | undefined> => (await db.rows<T>(query))[0],
   /** One column of the first row. */
-  value: async <T = any>(query: SQL, column: string): Promise<T | undefined> => (await db.first<Record<string, T>>(query))?.[column],
+  value: async <T = unknown>(query: SQL, column: string): Promise<T | undefined> => (await db.first<Record<string, T>>(query))?.[column],
   /** Runs one statement; the number of rows it changed. */
   run: (query: SQL): Promise<number> => withDb((s) => s.changes(query)),
   /** Several statements in one store write (one batch / transaction). */

@@ -85,7 +85,7 @@ describe('a crash between the payment and the stored response', () => {
   it.each([
     ['exams', 'apply'],
     ['courses', 'enroll'],
-  ])('%s: a retry with the same key replays the committed payment', async (kind, action) => {
+  ] as const)('%s: a retry with the same key replays the committed payment', async (kind, action) => {
     const user = await createUser();
     const item = await createItem(kind, { price: 10_000 });
     const key = `crash-${kind}-${user.id}`;
@@ -366,7 +366,7 @@ describe("one user's slow controllers", () => {
     const mine = await newMachine(b.access);
     const roundTrips = async () => {
       const times: number[] = [];
-      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF']) {
+      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF'] as const) {
         const started = Date.now();
         expect((await run(b.access, mine.id, cmd)).result).toBe('SUCCESS');
         times.push(Date.now() - started);

@@ -13,14 +13,14 @@ describe('Cache-Control', () => {
     const login = await call('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': randomIp() } });
     expect(login.status).toBe(200);
     expect(login.headers.get('cache-control')).toBe('no-store');
-    const { token } = await login.json<any>();
+    const { token } = await login.json<{ token: { refresh: string } }>();
     const refresh = await call('/api/users/refresh', { body: { refresh: token.refresh } });
     expect(refresh.status).toBe(200);
     expect(refresh.headers.get('cache-control')).toBe('no-store');
     // phoneUser asserts its own statuses; the verify answer is checked here.
     const sent = await call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': randomIp() } });
     expect(sent.headers.get('cache-control')).toBe('no-store');
-    const { verification_token, dev_code } = await sent.json<any>();
+    const { verification_token, dev_code } = await sent.json<{ verification_token: string; dev_code: string }>();
     const verify = await call(`/api/users/phone/verify/${verification_token}`, { body: { confirm_code: dev_code } });
     expect(verify.status).toBe(200);
     expect(verify.headers.get('cache-control')).toBe('no-store');

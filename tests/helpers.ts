@@ -1,9 +1,14 @@
-// HTTP fixtures: every test talks to the worker through exports.default.fetch.
-import { env, exports } from 'cloudflare:workers';
+// HTTP fixtures: every test talks to the worker through the typed client of ./client (or its `raw`
+// path for malformed requests).
+import { env } from 'cloudflare:workers';
+import type { InferRequestType, InferResponseType } from 'hono/client';
 import { expect, vi } from 'vitest';
+import type { z } from 'zod';
+import type { ProblemSchema } from '../src/lib/problem';
+import { api, bodyOf, fromIp, type RawOptions, randomIp, raw } from './client';
 import { db, sql } from './db';
 
-export const BASE = 'http://api.test';
+export { api, authed, BASE, type BodyOf, bodyOf, fromIp, randomIp, raw } from './client';
 let counter = 0;
 
 export function uniq(prefix = 'u'): string {
@@ -11,38 +16,26 @@ export function uniq(prefix = 'u'): string {
   return `${prefix}${Date.now().toString(36)}${counter}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-/** A random client address, so signup/login limits of one test do not leak into another. */
-export function randomIp(): string {
-  const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2]}`;
-}
+/** @deprecated the old name of `raw`, kept for files not yet on the typed client. */
+export type CallOptions = RawOptions;
+/** @deprecated the old name of `raw`, kept for files not yet on the typed client. */
+export const call = raw;
 
-export interface CallOptions {
-  method?: string;
-  body?: unknown;
-  token?: string;
-  headers?: Record<string, string>;
-  rawBody?: BodyInit;
-}
-
-export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: BodyInit | undefined = opts.rawBody;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['content-type'] ??= 'application/json';
-  }
-  return exports.default.fetch(new Request(BASE + path, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body }));
-}
-
-export async function json<T = any>(res: Response): Promise<T> {
+/** @deprecated reads a body as `any`; use the typed client's `bodyOf(res, status)` (or `await res.json()`: unknown). */
+// biome-ignore lint/suspicious/noExplicitAny: kept for files not yet on the typed client (faults, ledger, sales-figures, bookmarks, purge, readiness, request-log)
+export async function json<T = any>(res: { json(): Promise<unknown> }): Promise<T> {
   return (await res.json()) as T;
 }
 
+export type Problem = z.infer<typeof ProblemSchema>;
+
 /** Asserts a problem+json answer with the given status and code, and returns its body. */
-export async function expectProblem(res: Response, status: number, code: string): Promise<any> {
-  const body = await res.json<any>();
+export async function expectProblem(
+  res: { status: number; headers: Headers; json(): Promise<unknown> },
+  status: number,
+  code: string,
+): Promise<Problem> {
+  const body = (await res.json()) as Problem;
   expect({ status: res.status, code: body.code }).toEqual({ status, code });
   expect(res.headers.get('content-type')).toContain('application/problem+json');
   expect(body.status).toBe(status);
@@ -51,27 +44,49 @@ export async function expectProblem(res: Response, status: number, code: string)
   return body;
 }
 
+/** The parts of /openapi.json the tests read (a loose view: operations by path, then method). */
+export interface OpenApiDoc {
+  openapi: string;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+export interface OpenApiOperation {
+  operationId?: string;
+  security?: unknown[];
+  responses: Record<string, { description: string; content?: Record<string, { schema?: unknown }> }>;
+}
+
+/** The document the worker serves. */
+export async function openapiDoc(): Promise<OpenApiDoc> {
+  return (await raw('/openapi.json')).json();
+}
+
 export const PASSWORD = 'correct horse battery staple';
+
+export type User = InferResponseType<typeof api.users.me.$get, 200>;
+type SignupJson = InferRequestType<typeof api.users.signup.$post>['json'];
+type LoginJson = InferRequestType<typeof api.users.login.$post>['json'];
 
 export interface TestUser {
   id: number;
   email: string;
   access: string;
   refresh: string;
-  user: any;
+  user: User;
 }
 
-export async function signup(fields: Record<string, unknown> = {}): Promise<any> {
-  const res = await call('/api/users/signup', {
-    body: { email: `${uniq()}@example.com`, password: PASSWORD, ...fields },
-    headers: { 'cf-connecting-ip': randomIp() },
-  });
-  expect(res.status).toBe(201);
-  return res.json();
+/**
+ * Signs up a fresh user (a random email unless given; `email: undefined` drops it) and returns the
+ * 201 body. Privilege fields are allowed here: the tests check the server ignores them.
+ */
+export async function signup(fields: Partial<SignupJson> & { is_staff?: boolean; is_superuser?: boolean; is_active?: boolean } = {}) {
+  const res = await api.users.signup.$post({ json: { email: `${uniq()}@example.com`, password: PASSWORD, ...fields } }, fromIp());
+  return bodyOf(res, 201);
 }
 
-export async function login(credentials: Record<string, unknown>): Promise<Response> {
-  return call('/api/users/login', { body: credentials, headers: { 'cf-connecting-ip': randomIp() } });
+/** Logs in from a fresh client address; the typed response, unchecked. */
+export async function login(credentials: LoginJson) {
+  return api.users.login.$post({ json: credentials }, fromIp());
 }
 
 /** Signs up and logs in a fresh user; `staff`/`superuser` are set directly in D1. */
@@ -83,9 +98,7 @@ export async function createUser(opts: { staff?: boolean; superuser?: boolean } 
       sql`UPDATE users SET is_staff = ${opts.staff || opts.superuser ? 1 : 0}, is_superuser = ${opts.superuser ? 1 : 0} WHERE id = ${created.id}`,
     );
   }
-  const res = await login({ email, password: PASSWORD });
-  expect(res.status).toBe(200);
-  const body = await res.json<any>();
+  const body = await bodyOf(await login({ email, password: PASSWORD }), 200);
   return { id: created.id, email, access: body.token.access, refresh: body.token.refresh, user: body.user };
 }
 
@@ -111,22 +124,24 @@ export function randomPhone(): string {
 }
 
 /** Requests a code for a phone from a fresh address and returns the 200 body. */
-export async function requestPhoneCode(phone: string, ip = randomIp()): Promise<any> {
-  const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': ip } });
-  expect(res.status).toBe(200);
-  return res.json();
+export async function requestPhoneCode(phone: string, ip = randomIp()) {
+  const body = await bodyOf(await api.users.phone.login.$post({ json: { phone } }, fromIp(ip)), 200);
+  // The tests' SMS provider is the console one, which answers the code (the schema has it optional).
+  return body as typeof body & { dev_code: string };
 }
 
-export async function verifyPhone(token: string, code: string, ip?: string): Promise<Response> {
-  return call(`/api/users/phone/verify/${token}`, { body: { confirm_code: code }, headers: ip ? { 'cf-connecting-ip': ip } : {} });
+/** Sends a confirmation code; the typed response, unchecked. */
+export async function verifyPhone(token: string, code: string, ip?: string) {
+  return api.users.phone.verify[':verification_token'].$post(
+    { param: { verification_token: token }, json: { confirm_code: code } },
+    ip ? fromIp(ip) : {},
+  );
 }
 
 /** A logged-in phone user (signs up on first verify). */
-export async function phoneUser(phone = randomPhone()): Promise<{ phone: string; access: string; refresh: string; user: any }> {
+export async function phoneUser(phone = randomPhone()): Promise<{ phone: string; access: string; refresh: string; user: User }> {
   const sent = await requestPhoneCode(phone);
-  const res = await verifyPhone(sent.verification_token, sent.dev_code);
-  expect(res.status).toBe(200);
-  const body = await res.json<any>();
+  const body = await bodyOf(await verifyPhone(sent.verification_token, sent.dev_code), 200);
   return { phone: sent.phone, access: body.token.access, refresh: body.token.refresh, user: body.user };
 }
 

@@ -31,12 +31,12 @@ describe('a burst of applies by one user', () => {
     const open = await Promise.all(Array.from({ length: 4 }, () => createItem('exams', { price: 10_000 })));
     const closed = await createItem('exams', { price: 10_000, start_at: iso(now - 7200_000), end_at: iso(now - 3600_000) });
     const responses = await Promise.all([
-      apply(user.access, open[0].id),
-      apply(user.access, open[1].id, 20_000), // wrong amount
+      apply(user.access, open[0]!.id),
+      apply(user.access, open[1]!.id, 20_000), // wrong amount
       apply(user.access, closed.id),
-      apply(user.access, open[2].id),
-      apply(user.access, open[2].id), // the same exam twice: one wins
-      apply(user.access, open[3].id),
+      apply(user.access, open[2]!.id),
+      apply(user.access, open[2]!.id), // the same exam twice: one wins
+      apply(user.access, open[3]!.id),
       apply(user.access, 999_999_999),
     ]);
     expect(responses[0]!.status).toBe(201);

@@ -25,15 +25,21 @@ function links(values: (string | null | undefined)[]): string[] {
   return values.filter((v): v is string => typeof v === 'string');
 }
 
+/** The links of a page of a list (the rest is typed elsewhere). */
+interface Page {
+  next: string | null;
+  previous: string | null;
+}
+
 describe('absolute links', () => {
   it('use PUBLIC_ORIGIN when it is set, whatever the Host', async () => {
     const user = await createUser();
     const staff = await staffUser();
     for (let i = 0; i < 3; i++) await createItem('exams');
     await withVars({ PUBLIC_ORIGIN: `${PUBLIC}/ignored-path` }, async () => {
-      const page = await (await evil('/api/exams?page_size=1&page=2', { token: user.access })).json<any>();
+      const page = await (await evil('/api/exams?page_size=1&page=2', { token: user.access })).json<Page>();
       const machine = await evil('/api/machines', { token: user.access, body: { name: 'Press', location: 'Hall' } });
-      const command = await evil(`/api/machines/${(await machine.clone().json<any>()).id}/operation`, {
+      const command = await evil(`/api/machines/${(await machine.clone().json<{ id: number }>()).id}/operation`, {
         token: user.access,
         body: { command: 'POWER_ON' },
       });
@@ -47,7 +53,7 @@ describe('absolute links', () => {
           end_at: new Date(Date.now() + 3600_000).toISOString(),
         },
       });
-      const phone = await (await evil('/api/users/phone/login', { body: { phone: randomPhone() } })).json<any>();
+      const phone = await (await evil('/api/users/phone/login', { body: { phone: randomPhone() } })).json<{ next: string }>();
       const all = links([
         page.next,
         page.previous,
@@ -67,7 +73,7 @@ describe('absolute links', () => {
     const user = await createUser();
     await createItem('exams');
     await createItem('exams');
-    const page = await (await evil('/api/exams?page_size=1', { token: user.access })).json<any>();
+    const page = await (await evil('/api/exams?page_size=1', { token: user.access })).json<Page>();
     expect(page.next).toBe('http://evil.example/api/exams?page_size=1&page=2');
   });
 });

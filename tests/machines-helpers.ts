@@ -1,48 +1,51 @@
 // Fixtures for the machine tests: machines, commands, polling, and a stubbed device controller.
+import type { InferRequestType, InferResponseType } from 'hono/client';
 import { expect } from 'vitest';
-import { call, json } from './helpers';
+import { api, authed, bodyOf, raw } from './helpers';
 
 export const DEVICE = 'https://device.example.com';
 
-export async function newMachine(token: string, body: Record<string, unknown> = {}) {
-  const res = await call('/api/machines', { token, body: { name: 'Press', location: 'Hall A', ...body } });
-  expect(res.status).toBe(201);
-  return json(res);
+type MachineJson = InferRequestType<typeof api.machines.$post>['json'];
+export type Command = InferRequestType<(typeof api.machines)[':id']['operation']['$post']>['json']['command'];
+export type Operation = InferResponseType<(typeof api.machines)[':id']['operations'][':operation_id']['$get'], 200>;
+
+export async function newMachine(token: string, body: Partial<MachineJson> = {}) {
+  return bodyOf(await api.machines.$post({ json: { name: 'Press', location: 'Hall A', ...body } }, authed(token)), 201);
 }
 
+/** Sends a command, typed or not (tests send unknown ones too); the raw response. */
 export async function command(token: string, id: number, cmd: string): Promise<Response> {
-  return call(`/api/machines/${id}/operation`, { token, body: { command: cmd } });
+  return raw(`/api/machines/${id}/operation`, { token, body: { command: cmd } });
 }
 
 /** Sends a command, expects 202, and returns the PENDING operation with its Location. */
-export async function accepted(token: string, id: number, cmd: string) {
-  const res = await command(token, id, cmd);
-  expect(res.status).toBe(202);
-  const op = await json(res);
+export async function accepted(token: string, id: number, cmd: Command) {
+  const res = await api.machines[':id'].operation.$post({ param: { id: String(id) }, json: { command: cmd } }, authed(token));
+  const op = await bodyOf(res, 202);
   expect(op).toMatchObject({ machine_id: id, command: cmd, result: 'PENDING', completed_at: null });
   return { ...op, location: res.headers.get('location')! };
 }
 
 /** Polls the operation (the 202's Location) until it is no longer PENDING. */
-export async function waitDone(token: string, location: string, timeoutMs = 15_000) {
+export async function waitDone(token: string, location: string, timeoutMs = 15_000): Promise<Operation> {
   const started = Date.now();
   for (;;) {
-    const res = await call(new URL(location).pathname, { token });
+    const res = await raw(new URL(location).pathname, { token });
     expect(res.status).toBe(200);
-    const op = await json(res);
+    const op: Operation = await res.json();
     if (op.result !== 'PENDING') return op;
     if (Date.now() - started > timeoutMs) throw new Error(`operation still PENDING: ${JSON.stringify(op)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
-export async function run(token: string, id: number, cmd: string) {
+export async function run(token: string, id: number, cmd: Command) {
   const op = await accepted(token, id, cmd);
   return waitDone(token, op.location);
 }
 
 export async function machine(token: string, id: number) {
-  return json(await call(`/api/machines/${id}`, { token }));
+  return bodyOf(await api.machines[':id'].$get({ param: { id: String(id) } }, authed(token)), 200);
 }
 
 export interface ControllerCall {

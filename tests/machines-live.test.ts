@@ -5,20 +5,29 @@ import { describe, expect, it } from 'vitest';
 import { BASE, call, createUser, expectProblem, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
 
+/** One message of the live socket (status, operation and deleted events, or the pong). */
+interface LiveEvent {
+  type: string;
+  status?: string;
+  previous?: string | null;
+  operation?: { id: number; result: string; [field: string]: unknown };
+}
+
 async function connect(path: string, headers: Record<string, string> = {}) {
   const res = await exports.default.fetch(new Request(BASE + path, { headers: { upgrade: 'websocket', ...headers } }));
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
-  const events: any[] = [];
+  const events: LiveEvent[] = [];
   const waiters: (() => void)[] = [];
   ws.addEventListener('message', (e) => {
-    events.push(typeof e.data === 'string' ? (e.data === 'pong' ? 'pong' : JSON.parse(e.data)) : e.data);
+    // The server sends text only: JSON events, and 'pong' for a 'ping' (kept as { type: 'pong' }).
+    events.push(e.data === 'pong' ? { type: 'pong' } : JSON.parse(String(e.data)));
     for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.addEventListener('close', (e) => r({ code: e.code, reason: e.reason })));
   ws.accept();
   /** Resolves when an event matching pred has arrived. */
-  async function next(pred: (e: any) => boolean, timeoutMs = 10_000): Promise<any> {
+  async function next(pred: (e: LiveEvent) => boolean, timeoutMs = 10_000): Promise<LiveEvent> {
     const started = Date.now();
     for (;;) {
       const found = events.find(pred);
@@ -41,14 +50,14 @@ describe('GET /api/machines/{id}/live', () => {
     const hello = await live.next((e) => e.type === 'status');
     expect(hello).toMatchObject({ type: 'status', machine_id: m.id, status: 'POWEROFF', pending_operations: [] });
     const op = await accepted(u.access, m.id, 'POWER_ON');
-    const result = await live.next((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'SUCCESS');
+    const result = await live.next((e) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'SUCCESS');
     expect(result.operation).toMatchObject({ command: 'POWER_ON', machine_id: m.id });
     const change = await live.next((e) => e.type === 'status' && e.status === 'READY');
     expect(change).toMatchObject({ previous: 'POWEROFF', machine_id: m.id });
-    expect(live.events.some((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'PENDING')).toBe(true);
+    expect(live.events.some((e) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'PENDING')).toBe(true);
     // ping/pong and an on-demand status
     live.ws.send('ping');
-    await live.next((e) => e === 'pong');
+    await live.next((e) => e.type === 'pong');
     live.ws.send('status');
     await live.next((e) => e.type === 'status' && e.previous === null && e.status === 'READY');
     live.ws.close(1000, 'done');
@@ -106,7 +115,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
   async function expectCutOff(live: Awaited<ReturnType<typeof connect>>, staffToken: string, machineId: number, code: number) {
     const op = await run(staffToken, machineId, 'POWER_ON');
     expect(await closedWithin(live, 5_000)).toMatchObject({ code });
-    expect(live.events.filter((e) => e.type === 'operation' && e.operation.id === op.id)).toEqual([]);
+    expect(live.events.filter((e) => e.type === 'operation' && e.operation?.id === op.id)).toEqual([]);
   }
 
   it('closes after its session logs out (4401)', async () => {
@@ -151,9 +160,9 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     expect(res.status).toBe(200);
     const op = await run(heir.access, m.id, 'POWER_ON');
     expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403 });
-    expect(live.events.filter((e) => e.type === 'operation' && e.operation.id === op.id)).toEqual([]);
+    expect(live.events.filter((e) => e.type === 'operation' && e.operation?.id === op.id)).toEqual([]);
     // staff may watch every machine: its socket stays and sees the new owner's command
-    await watcher.next((e) => e.type === 'operation' && e.operation.id === op.id && e.operation.result === 'SUCCESS');
+    await watcher.next((e) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'SUCCESS');
     expect(await closedWithin(watcher, 100)).toBeNull();
     watcher.ws.close(1000, 'done');
   });

@@ -10,7 +10,7 @@ import {
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
+import { api, authed, bodyOf, call, createUser, expectProblem, withVars, scopedEnv } from './helpers';
 import { scanOnly } from './log-guard';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
@@ -28,6 +28,7 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 
 // The handler itself (a MessageBatch cannot cross the exports.default RPC boundary).
 import worker from '../src/index';
+import type { CommandMessage } from '../src/modules/machines/controller';
 import { db, sql } from './db';
 
 /**
@@ -35,14 +36,21 @@ import { db, sql } from './db';
  * the test then delivers, delays or loses each message itself.
  */
 async function holdSends(machineId: number) {
-  const sent: { body: any; delaySeconds?: number }[] = [];
-  const queue = { send: async (body: unknown, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }) };
+  const sent: { body: CommandMessage; delaySeconds?: number }[] = [];
+  const queue = {
+    send: async (body: CommandMessage, opts?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: opts?.delaySeconds }),
+  };
   const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(machineId))) as unknown as DurableObjectStub;
   await runInDurableObject(stubDo, (instance: DurableObject) => {
     const self = instance as unknown as { env: typeof env };
     self.env = scopedEnv(self.env, { MACHINE_QUEUE: queue });
   });
   return sent;
+}
+
+/** One machine's operations, newest first (asserts 200). */
+async function historyOf(token: string, id: number) {
+  return bodyOf(await api.machines[':id'].history.$get({ param: { id: String(id) }, query: {} }, authed(token)), 200);
 }
 
 async function deliver(queue: string, body: unknown, attempts = 1) {
@@ -78,8 +86,11 @@ describe('controller', () => {
     answer = 204;
     expect((await run(u.access, m.id, 'RESET')).result).toBe('SUCCESS');
     expect((await machine(u.access, m.id)).status).toBe('READY');
-    const failed = await json(await call(`/api/machines/${m.id}/history?result=REMOTEFAILED`, { token: u.access }));
-    expect(failed.results.map((o: any) => o.command)).toEqual(['START']);
+    const failed = await bodyOf(
+      await api.machines[':id'].history.$get({ param: { id: String(m.id) }, query: { result: 'REMOTEFAILED' } }, authed(u.access)),
+      200,
+    );
+    expect(failed.results.map((o) => o.command)).toEqual(['START']);
   });
 
   it('a redirect is not followed and counts as a refusal', async () => {
@@ -210,11 +221,11 @@ describe('retries and the dead-letter queue', () => {
     const body = { operation_id: op.id, machine_id: m.id, command: 'POWER_ON' };
     const r1 = await deliver('machine-commands-dlq', body);
     expect(r1.explicitAcks).toHaveLength(1);
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     await deliver('machine-commands-dlq', body);
     gate.resolve(); // the in-flight delivery now reports SUCCESS, which must not apply
     await new Promise((r) => setTimeout(r, 100));
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     expect((await machine(u.access, m.id)).status).toBe('POWEROFF');
   });
 });
@@ -240,7 +251,7 @@ describe('idempotency', () => {
     const after = await deliver('machine-commands', body, 2);
     expect(after.explicitAcks).toHaveLength(1);
     expect(s.calls).toHaveLength(1);
-    const history = await json(await call(`/api/machines/${m.id}/history`, { token: u.access }));
+    const history = await historyOf(u.access, m.id);
     expect(history.count).toBe(1);
     expect((await machine(u.access, m.id)).status).toBe('RUNNING');
   });
@@ -259,7 +270,7 @@ describe('idempotency', () => {
     await getQueueResult(batch, ctx);
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     expect((await machine(u.access, m.id)).status).toBe('PAUSE');
-    expect((await json(await call(`/api/machines/${m.id}/history`, { token: u.access }))).count).toBe(1);
+    expect((await historyOf(u.access, m.id)).count).toBe(1);
   });
 
   it('a malformed message is acknowledged and dropped', async () => {
@@ -286,7 +297,7 @@ describe('MACHINE_BUSY', () => {
     });
     await expectProblem(put, 409, 'MACHINE_BUSY');
     const rename = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { name: 'Renamed', status: 'POWEROFF' } });
-    expect(await json(rename)).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
+    expect(await rename.json()).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
     gate.resolve();
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     expect(await machine(u.access, m.id)).toMatchObject({ name: 'Renamed', status: 'READY' });
@@ -312,7 +323,7 @@ describe('watchdog', () => {
     const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id))) as unknown as DurableObjectStub;
     // Not due yet: the alarm only re-arms itself.
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    expect(await json(await call(new URL(op.location).pathname, { token: u.access }))).toMatchObject({ result: 'PENDING' });
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
     // Pretend it was queued an hour ago.
     await runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
       const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
@@ -321,7 +332,7 @@ describe('watchdog', () => {
       (instance as unknown as { state?: unknown }).state = undefined; // drop the cached copy
     });
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    const failed = await json(await call(new URL(op.location).pathname, { token: u.access }));
+    const failed = await (await call(new URL(op.location).pathname, { token: u.access })).json();
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });
     // the late message is ignored
     expect((await deliver('machine-commands', sent[0]!.body)).explicitAcks).toHaveLength(1);

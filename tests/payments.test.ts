@@ -2,8 +2,9 @@
 // idempotency and snapshots.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createItem, iso, KINDS, staffUser } from './catalog-helpers';
-import { call, createUser, expectProblem, json, uniq } from './helpers';
+import type { InferRequestType } from 'hono/client';
+import { createItem, iso, KINDS, register as registerFor, staffUser } from './catalog-helpers';
+import { api, authed, type BodyOf, bodyOf, createUser, expectProblem, raw, uniq } from './helpers';
 import { db, sql } from './db';
 
 const HOUR = 3600_000;
@@ -20,16 +21,20 @@ async function activeRegistrations(type: string, id: number): Promise<number> {
   return row!.n;
 }
 
+type RegisterJson = InferRequestType<(typeof api.exams)[':id']['apply']['$post']>['json'];
+
 describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
-  const register = (id: number, token: string, body: unknown = { amount: 10_000, payment_method: 'card' }, headers?: Record<string, string>) =>
-    call(`/api/${kind}/${id}/${action}`, { token, body, headers });
+  const register = (id: number, token: string, body: RegisterJson = { amount: 10_000, payment_method: 'card' }) => registerFor(kind, id, token, body);
+  /** For bodies the schema refuses. */
+  const registerRaw = (id: number, token: string, body: unknown) => raw(`/api/${kind}/${id}/${action}`, { token, body });
+  const getItem = (id: number, token: string) => api[kind][':id'].$get({ param: { id: String(id) } }, authed(token));
+  const myPayment = async (id: number, token: string) => bodyOf(await api.me.payments[':id'].$get({ param: { id: String(id) } }, authed(token)), 200);
 
   it('writes a paid payment, an active registration and increments registration_count', async () => {
     const user = await createUser();
     const item = await createItem(kind, { title: uniq('Paid item'), price: 30_000 });
     const res = await register(item.id, user.access, { amount: 30_000, payment_method: 'kakaopay' });
-    expect(res.status).toBe(201);
-    const { registration, payment } = await json(res);
+    const { registration, payment } = await bodyOf(res, 201);
     expect(registration).toMatchObject({ kind: type, item_id: item.id, status: active, completed_at: null, cancelled_at: null });
     expect(payment).toMatchObject({
       payment_type: type,
@@ -46,9 +51,9 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     });
     expect(payment.external_transaction_id).toMatch(/^tx_/);
     expect(payment.paid_at).toMatch(/Z$/);
-    const got = await json(await call(`/api/${kind}/${item.id}`, { token: user.access }));
+    const got = await bodyOf(await getItem(item.id, user.access), 200);
     expect(got).toMatchObject({ registration_count: 1, is_registered: true });
-    expect((await json(await call(`/api/${kind}/${item.id}`, { token: (await createUser()).access }))).is_registered).toBe(false);
+    expect((await bodyOf(await getItem(item.id, (await createUser()).access), 200)).is_registered).toBe(false);
     expect(await dbCount(kind, item.id)).toBe(1);
   });
 
@@ -56,16 +61,16 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const user = await createUser();
     const now = Date.now();
     // schema first, even for a missing item
-    await expectProblem(await register(999_999_999, user.access, { amount: 'x', payment_method: 'cash' }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await register(999_999_999, user.access, { amount: 10_000 }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call(`/api/${kind}/1/${action}`, { body: { amount: 1, payment_method: 'card' } }), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await registerRaw(999_999_999, user.access, { amount: 'x', payment_method: 'cash' }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await registerRaw(999_999_999, user.access, { amount: 10_000 }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw(`/api/${kind}/1/${action}`, { body: { amount: 1, payment_method: 'card' } }), 401, 'TOKEN_NOT_FOUND');
     // missing item before anything about the body's values
     await expectProblem(await register(999_999_999, user.access, { amount: 1, payment_method: 'card' }), 404, 'NOT_FOUND');
     // already registered wins over a closed period and a wrong amount
     const item = await createItem(kind);
     expect((await register(item.id, user.access)).status).toBe(201);
     await expectProblem(await register(item.id, user.access, { amount: 1, payment_method: 'card' }), 409, 'ALREADY_REGISTERED');
-    await call(`/api/${kind}/${item.id}`, {
+    await raw(`/api/${kind}/${item.id}`, {
       method: 'PATCH',
       token: (await staffUser()).access,
       body: { end_at: iso(now - 1000), start_at: iso(now - HOUR) },
@@ -87,8 +92,10 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     );
     expect(limit).toMatchObject({ payment_method: 'kakaopay', min: 100, max: 50_000_000 });
     expect(await dbCount(kind, cheap.id)).toBe(0);
-    const noPayments = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`);
-    expect(noPayments.n).toBe(0);
+    const noPayments = await db.first<{ n: number }>(
+      sql`SELECT count(*) AS n FROM payments WHERE target_id = ${cheap.id} AND payment_type = ${type}`,
+    );
+    expect(noPayments!.n).toBe(0);
   });
 
   it('an amount other than the price is refused even inside the method limits, and nothing is written', async () => {
@@ -99,13 +106,13 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
       expect(problem.price).toBe(10_000);
     }
     expect(await dbCount(kind, item.id)).toBe(0);
-    const paid = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`);
-    expect(paid.n).toBe(0);
+    const paid = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`);
+    expect(paid!.n).toBe(0);
     expect((await register(item.id, user.access, { amount: 10_000, payment_method: 'card' })).status).toBe(201);
   });
 
   it('applies the per-method limits at their edges', async () => {
-    const cases: [number, string, boolean][] = [
+    const cases: [number, RegisterJson['payment_method'], boolean][] = [
       [100, 'kakaopay', true],
       [99, 'kakaopay', false],
       [50_000_000, 'kakaopay', true],
@@ -130,16 +137,15 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
   it('complete: REGISTRATION_NOT_FOUND, then completed, ALREADY_COMPLETED, and no cancel after it', async () => {
     const user = await createUser();
     const item = await createItem(kind);
-    await expectProblem(await call(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 404, 'REGISTRATION_NOT_FOUND');
-    const { payment } = await json(await register(item.id, user.access));
-    const done = await call(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' });
-    expect(done.status).toBe(200);
-    const reg = await json(done);
+    await expectProblem(await raw(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 404, 'REGISTRATION_NOT_FOUND');
+    const { payment } = await bodyOf(await register(item.id, user.access), 201);
+    const done = await api[kind][':id'].complete.$post({ param: { id: String(item.id) } }, authed(user.access));
+    const reg = await bodyOf(done, 200);
     expect(reg).toMatchObject({ status: 'completed', item_id: item.id, kind: type });
     expect(reg.completed_at).toMatch(/Z$/);
-    await expectProblem(await call(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 409, 'ALREADY_COMPLETED');
-    await expectProblem(await call(`/api/payments/${payment.id}/cancel`, { token: user.access, method: 'POST' }), 409, 'REGISTRATION_COMPLETED');
-    expect((await json(await call(`/api/me/payments/${payment.id}`, { token: user.access }))).registration_status).toBe('completed');
+    await expectProblem(await raw(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 409, 'ALREADY_COMPLETED');
+    await expectProblem(await raw(`/api/payments/${payment.id}/cancel`, { token: user.access, method: 'POST' }), 409, 'REGISTRATION_COMPLETED');
+    expect((await myPayment(payment.id, user.access)).registration_status).toBe('completed');
     expect(await dbCount(kind, item.id)).toBe(1); // completed still counts
     await expectProblem(await register(item.id, user.access), 409, 'ALREADY_REGISTERED');
   });
@@ -148,32 +154,36 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const user = await createUser();
     const other = await createUser();
     const item = await createItem(kind);
-    const first = await json(await register(item.id, user.access));
+    const first = await bodyOf(await register(item.id, user.access), 201);
     const pid = first.payment.id;
-    await expectProblem(await call(`/api/payments/${pid}/cancel`, { token: other.access, body: {} }), 404, 'NOT_FOUND');
-    await expectProblem(await call(`/api/me/payments/${pid}`, { token: other.access }), 404, 'NOT_FOUND');
-    await expectProblem(await call(`/api/payments/999999999/cancel`, { token: user.access, body: {} }), 404, 'NOT_FOUND');
+    await expectProblem(await raw(`/api/payments/${pid}/cancel`, { token: other.access, body: {} }), 404, 'NOT_FOUND');
+    await expectProblem(await raw(`/api/me/payments/${pid}`, { token: other.access }), 404, 'NOT_FOUND');
+    await expectProblem(await raw(`/api/payments/999999999/cancel`, { token: user.access, body: {} }), 404, 'NOT_FOUND');
 
-    const res = await call(`/api/payments/${pid}/cancel`, { token: user.access, body: { reason: 'changed my mind' } });
-    expect(res.status).toBe(200);
-    const cancelled = await json(res);
+    const res = await api.payments[':id'].cancel.$post(
+      { param: { id: String(pid) }, header: {}, json: { reason: 'changed my mind' } },
+      authed(user.access),
+    );
+    const cancelled = await bodyOf(res, 200);
     expect(cancelled).toMatchObject({ id: pid, status: 'cancelled', refund_reason: 'changed my mind', registration_status: 'cancelled' });
     expect(cancelled.cancelled_at).toMatch(/Z$/);
     expect(await dbCount(kind, item.id)).toBe(0);
-    const row = await db.first<any>(sql`SELECT status, cancelled_at FROM registrations WHERE id = ${first.registration.id}`);
-    expect(row.status).toBe('cancelled');
-    expect(row.cancelled_at).toBeGreaterThan(0);
-    await expectProblem(await call(`/api/payments/${pid}/cancel`, { token: user.access, method: 'POST' }), 409, 'PAYMENT_ALREADY_CANCELLED');
-    await expectProblem(await call(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 409, 'REGISTRATION_CANCELLED');
-    expect((await json(await call(`/api/${kind}/${item.id}`, { token: user.access }))).is_registered).toBe(false);
+    const row = await db.first<{ status: string; cancelled_at: unknown }>(
+      sql`SELECT status, cancelled_at FROM registrations WHERE id = ${first.registration.id}`,
+    );
+    expect(row!.status).toBe('cancelled');
+    expect(row!.cancelled_at).toBeGreaterThan(0);
+    await expectProblem(await raw(`/api/payments/${pid}/cancel`, { token: user.access, method: 'POST' }), 409, 'PAYMENT_ALREADY_CANCELLED');
+    await expectProblem(await raw(`/api/${kind}/${item.id}/complete`, { token: user.access, method: 'POST' }), 409, 'REGISTRATION_CANCELLED');
+    expect((await bodyOf(await getItem(item.id, user.access), 200)).is_registered).toBe(false);
 
-    const again = await json(await register(item.id, user.access));
+    const again = await bodyOf(await register(item.id, user.access), 201);
     expect(again.registration).toMatchObject({ id: first.registration.id, status: active, cancelled_at: null });
     expect(again.payment.id).not.toBe(pid);
     expect(await dbCount(kind, item.id)).toBe(1);
     // The old payment stays cancelled; the new one is the registration's.
-    expect((await json(await call(`/api/me/payments/${pid}`, { token: user.access }))).registration_status).toBe('cancelled');
-    expect((await json(await call(`/api/me/payments/${again.payment.id}`, { token: user.access }))).registration_status).toBe(active);
+    expect((await myPayment(pid, user.access)).registration_status).toBe('cancelled');
+    expect((await myPayment(again.payment.id, user.access)).registration_status).toBe(active);
   });
 
   it('15 concurrent identical requests: exactly one 201, 14 × 409, one payment, count 1', async () => {
@@ -186,8 +196,8 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     for (const r of responses) if (r.status === 409) await expectProblem(r, 409, 'ALREADY_REGISTERED');
     expect(await dbCount(kind, item.id)).toBe(1);
     expect(await activeRegistrations(type, item.id)).toBe(1);
-    const paid = await db.first<any>(sql`SELECT count(*) AS n FROM payments WHERE payment_type = ${type} AND target_id = ${item.id}`);
-    expect(paid.n).toBe(1);
+    const paid = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM payments WHERE payment_type = ${type} AND target_id = ${item.id}`);
+    expect(paid!.n).toBe(1);
   });
 
   it('concurrent applies of different users are all counted exactly', async () => {
@@ -203,11 +213,9 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     const user = await createUser();
     const item = await createItem(kind);
     await register(item.id, (await createUser()).access); // someone else stays registered
-    const { payment } = await json(await register(item.id, user.access));
+    const { payment } = await bodyOf(await register(item.id, user.access), 201);
     expect(await dbCount(kind, item.id)).toBe(2);
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () => call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })),
-    );
+    const responses = await Promise.all(Array.from({ length: 8 }, () => raw(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })));
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of responses) if (r.status !== 200) await expectProblem(r, 409, 'PAYMENT_ALREADY_CANCELLED');
     expect(await dbCount(kind, item.id)).toBe(1);
@@ -235,36 +243,36 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
   it('payments keep the title and amount they were made with', async () => {
     const user = await createUser();
     const item = await createItem(kind, { title: 'Original title', price: 12_000 });
-    const { payment } = await json(await register(item.id, user.access, { amount: 12_000, payment_method: 'bank_transfer' }));
+    const { payment } = await bodyOf(await register(item.id, user.access, { amount: 12_000, payment_method: 'bank_transfer' }), 201);
     expect(payment.transaction_metadata).toEqual({
       payment_gateway: 'bank_transfer',
       supports_refund: true,
       processing_fee_rate: 0.005,
       estimated_fee: 60,
     });
-    await call(`/api/${kind}/${item.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { title: 'New title', price: 99_000 } });
-    const after = await json(await call(`/api/me/payments/${payment.id}`, { token: user.access }));
+    await raw(`/api/${kind}/${item.id}`, { method: 'PATCH', token: (await staffUser()).access, body: { title: 'New title', price: 99_000 } });
+    const after = await myPayment(payment.id, user.access);
     expect(after).toMatchObject({ target_title: 'Original title', amount: 12_000 });
     expect(after).toEqual(payment);
   });
 });
 
 describe('Idempotency-Key', () => {
-  const body = { amount: 10_000, payment_method: 'card' };
+  const body = { amount: 10_000, payment_method: 'card' } as const;
 
   it('replays the first response (status and body) for the same request', async () => {
     const user = await createUser();
     const item = await createItem('exams');
     const key = uniq('key');
-    const first = await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } });
+    const first = await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } });
     expect(first.status).toBe(201);
-    const again = await call(`/api/exams/${item.id}/apply/`, { token: user.access, body, headers: { 'idempotency-key': key } });
+    const again = await raw(`/api/exams/${item.id}/apply/`, { token: user.access, body, headers: { 'idempotency-key': key } });
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(await json(again)).toEqual(await json(first));
+    expect(await again.json()).toEqual(await first.json());
     expect(await dbCount('exams', item.id)).toBe(1);
     // Without the key the same request is a new one: 409.
-    await expectProblem(await call(`/api/exams/${item.id}/apply`, { token: user.access, body }), 409, 'ALREADY_REGISTERED');
+    await expectProblem(await raw(`/api/exams/${item.id}/apply`, { token: user.access, body }), 409, 'ALREADY_REGISTERED');
   });
 
   it('replays errors too, and keys are scoped per user', async () => {
@@ -274,18 +282,18 @@ describe('Idempotency-Key', () => {
     const key = uniq('key');
     const wrong = { amount: 1, payment_method: 'card' };
     await expectProblem(
-      await call(`/api/courses/${item.id}/enroll`, { token: user.access, body: wrong, headers: { 'idempotency-key': key } }),
+      await raw(`/api/courses/${item.id}/enroll`, { token: user.access, body: wrong, headers: { 'idempotency-key': key } }),
       400,
       'AMOUNT_MISMATCH',
     );
-    const replay = await call(`/api/courses/${item.id}/enroll`, {
+    const replay = await raw(`/api/courses/${item.id}/enroll`, {
       token: user.access,
       body: wrong,
       headers: { 'idempotency-key': key, 'accept-language': 'ko' },
     });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect((await expectProblem(replay, 400, 'AMOUNT_MISMATCH')).detail).toBe('결제 금액이 가격과 일치하지 않습니다.');
-    const res = await call(`/api/courses/${item.id}/enroll`, { token: other.access, body, headers: { 'idempotency-key': key } });
+    const res = await raw(`/api/courses/${item.id}/enroll`, { token: other.access, body, headers: { 'idempotency-key': key } });
     expect(res.status).toBe(201);
   });
 
@@ -293,8 +301,8 @@ describe('Idempotency-Key', () => {
     const user = await createUser();
     const item = await createItem('exams');
     const key = uniq('key');
-    expect((await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
-    const changed = await call(`/api/exams/${item.id}/apply`, {
+    expect((await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
+    const changed = await raw(`/api/exams/${item.id}/apply`, {
       token: user.access,
       body: { ...body, payment_method: 'kakaopay' },
       headers: { 'idempotency-key': key },
@@ -302,7 +310,7 @@ describe('Idempotency-Key', () => {
     await expectProblem(changed, 422, 'IDEMPOTENCY_KEY_REUSED');
     const other = await createItem('exams');
     await expectProblem(
-      await call(`/api/exams/${other.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      await raw(`/api/exams/${other.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
       422,
       'IDEMPOTENCY_KEY_REUSED',
     );
@@ -319,17 +327,17 @@ describe('Idempotency-Key', () => {
       sql`INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) VALUES (${user.id}, ${key}, ${hash}, ${now}, ${now + 86_400_000})`,
     );
     await expectProblem(
-      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
       409,
       'IDEMPOTENCY_IN_PROGRESS',
     );
     await db.run(sql`UPDATE idempotency_keys SET created_at = ${now - 120_000} WHERE user_id = ${user.id} AND key = ${key}`);
-    expect((await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
+    expect((await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })).status).toBe(201);
 
     // Expired after 24 h: the key is free again (here the new request is a plain duplicate: 409).
     await db.run(sql`UPDATE idempotency_keys SET expires_at = ${now - 1} WHERE user_id = ${user.id} AND key = ${key}`);
     await expectProblem(
-      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
+      await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } }),
       409,
       'ALREADY_REGISTERED',
     );
@@ -340,7 +348,7 @@ describe('Idempotency-Key', () => {
     const item = await createItem('exams');
     const key = uniq('key');
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })),
+      Array.from({ length: 5 }, () => raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': key } })),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
@@ -353,40 +361,41 @@ describe('Idempotency-Key', () => {
     const user = await createUser();
     const item = await createItem('exams');
     await expectProblem(
-      await call(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': 'k'.repeat(256) } }),
+      await raw(`/api/exams/${item.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': 'k'.repeat(256) } }),
       400,
       'INPUT_VALIDATION_ERROR',
     );
-    const { payment } = await json(await call(`/api/exams/${item.id}/apply`, { token: user.access, body }));
+    const { payment } = await bodyOf(await registerFor('exams', item.id, user.access, body), 201);
     const key = uniq('cancel');
-    const a = await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'x' }, headers: { 'idempotency-key': key } });
-    const b = await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'x' }, headers: { 'idempotency-key': key } });
+    const a = await raw(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'x' }, headers: { 'idempotency-key': key } });
+    const b = await raw(`/api/payments/${payment.id}/cancel`, { token: user.access, body: { reason: 'x' }, headers: { 'idempotency-key': key } });
     expect([a.status, b.status]).toEqual([200, 200]);
-    expect(await json(b)).toEqual(await json(a));
+    expect(await b.json()).toEqual(await a.json());
   });
 });
 
 describe('payment history', () => {
+  type History = BodyOf<Awaited<ReturnType<typeof api.me.payments.$get>>, 200>;
+  const history = async (token: string, query: InferRequestType<typeof api.me.payments.$get>['query']) =>
+    bodyOf(await api.me.payments.$get({ query }, authed(token)), 200);
   it('filters by status, type, dates and title words; pages newest first; cursor; only the caller’s', async () => {
     const user = await createUser();
     const tag = uniq('Hist');
     const exam = await createItem('exams', { title: `${tag} Korean History exam` });
     const course = await createItem('courses', { title: `${tag} World history course` });
     const exam2 = await createItem('exams', { title: `${tag} Math exam` });
-    const p1 = (await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
-      .payment;
-    const p2 = (await json(await call(`/api/courses/${course.id}/enroll`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
-      .payment;
-    const p3 = (await json(await call(`/api/exams/${exam2.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })))
-      .payment;
-    await call(`/api/payments/${p3.id}/cancel`, { token: user.access, body: {} });
+    const p1 = (await bodyOf(await registerFor('exams', exam.id, user.access, { amount: 10_000, payment_method: 'card' }), 201)).payment;
+    const p2 = (await bodyOf(await registerFor('courses', course.id, user.access, { amount: 10_000, payment_method: 'card' }), 201)).payment;
+    const p3 = (await bodyOf(await registerFor('exams', exam2.id, user.access, { amount: 10_000, payment_method: 'card' }), 201)).payment;
+    await raw(`/api/payments/${p3.id}/cancel`, { token: user.access, body: {} });
     // someone else's payment never shows
-    await call(`/api/exams/${exam.id}/apply`, { token: (await createUser()).access, body: { amount: 10_000, payment_method: 'card' } });
+    await raw(`/api/exams/${exam.id}/apply`, { token: (await createUser()).access, body: { amount: 10_000, payment_method: 'card' } });
 
     const ids = async (qs: string) => {
-      const res = await call(`/api/me/payments?${qs}`, { token: user.access });
+      const res = await raw(`/api/me/payments?${qs}`, { token: user.access });
       expect(res.status, qs).toBe(200);
-      return (await json(res)).results.map((p: any) => p.id);
+      const page: History = await res.json();
+      return page.results.map((p) => p.id);
     };
     expect(await ids('')).toEqual([p3.id, p2.id, p1.id]);
     expect(await ids('status=paid')).toEqual([p2.id, p1.id]);
@@ -400,20 +409,20 @@ describe('payment history', () => {
     expect(await ids(`from=${today}&to=${today}`)).toEqual([p3.id, p2.id, p1.id]);
     expect(await ids('to=2020-01-01')).toEqual([]);
     expect(await ids('from=2999-01-01')).toEqual([]);
-    await expectProblem(await call('/api/me/payments?from=2026-02-01&to=2026-01-01', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call('/api/me/payments?from=yesterday', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call('/api/me/payments?status=refunded', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/me/payments?from=2026-02-01&to=2026-01-01', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/me/payments?from=yesterday', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/me/payments?status=refunded', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
 
-    const page1 = await json(await call('/api/me/payments?page_size=2', { token: user.access }));
+    const page1 = await history(user.access, { page_size: 2 });
     expect(page1.count).toBe(3);
-    expect(page1.results[0].currency).toBe('KRW');
-    const byCursor = await json(await call(`/api/me/payments?page_size=2&cursor=${page1.next_cursor}`, { token: user.access }));
-    expect(byCursor.results.map((p: any) => p.id)).toEqual([p1.id]);
+    expect(page1.results[0]!.currency).toBe('KRW');
+    const byCursor = await history(user.access, { page_size: 2, cursor: page1.next_cursor! });
+    expect(byCursor.results.map((p) => p.id)).toEqual([p1.id]);
     expect(byCursor.next_cursor).toBeNull();
-    await expectProblem(await call('/api/me/payments?page=3&page_size=2', { token: user.access }), 404, 'NOT_FOUND');
-    await expectProblem(await call('/api/me/payments?cursor=xyz', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call('/api/me/payments'), 401, 'TOKEN_NOT_FOUND');
-    const empty = await json(await call('/api/me/payments', { token: (await createUser()).access }));
+    await expectProblem(await raw('/api/me/payments?page=3&page_size=2', { token: user.access }), 404, 'NOT_FOUND');
+    await expectProblem(await raw('/api/me/payments?cursor=xyz', { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/me/payments'), 401, 'TOKEN_NOT_FOUND');
+    const empty = await history((await createUser()).access, {});
     expect(empty).toMatchObject({ count: 0, results: [], next: null, previous: null });
   });
 });

@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { randomDigits } from '../src/lib/random';
-import { call, expectProblem, json, phoneUser, randomIp, randomPhone, requestPhoneCode, verifyPhone, withVars } from './helpers';
+import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 
@@ -24,9 +24,7 @@ const normalised = (phone: string) => `+82${phone.replace(/-/g, '').slice(1)}`;
 
 describe('POST /api/users/phone/login', () => {
   it('normalises to E.164 and answers a token, the verify URL and (console provider) dev_code', async () => {
-    const res = await call('/api/users/phone/login', { body: { phone: '010-2345-6789' } });
-    expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-2345-6789' } }), 200);
     expect(body.phone).toBe('+821023456789');
     expect(body.expires_in).toBe(300);
     expect(body.verification_token).toMatch(/^[A-Za-z0-9_-]{32,}$/); // 192 bits
@@ -44,23 +42,25 @@ describe('POST /api/users/phone/login', () => {
     const stored = await env.PHONE_CODES.getWithMetadata(`phone-code:${tokenHash}`);
     expect(stored.value).toMatch(/^4:[0-9a-f]{64}$/); // the code length (what was sent) and the HMAC
     expect(stored.value).not.toContain(body.dev_code);
-    const row = await db.first<any>(sql`SELECT * FROM phone_verifications WHERE token_hash = ${tokenHash}`);
-    expect(row.phone).toBe(body.phone);
-    expect(row.expires_at - row.created_at).toBe(300_000);
+    const row = await db.first<{ phone: string; expires_at: number; created_at: number }>(
+      sql`SELECT * FROM phone_verifications WHERE token_hash = ${tokenHash}`,
+    );
+    expect(row!.phone).toBe(body.phone);
+    expect(row!.expires_at - row!.created_at).toBe(300_000);
     expect(JSON.stringify(row)).not.toContain(body.verification_token);
   });
 
   it('INVALID_PHONE for numbers that are not valid; INPUT_VALIDATION_ERROR without phone', async () => {
     for (const phone of ['abc', '123', '010-1234', '+1 555 0000', '+82 02 0000 0000']) {
-      await expectProblem(await call('/api/users/phone/login', { body: { phone } }), 400, 'INVALID_PHONE');
+      await expectProblem(await raw('/api/users/phone/login', { body: { phone } }), 400, 'INVALID_PHONE');
     }
-    await expectProblem(await call('/api/users/phone/login', { body: {} }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await raw('/api/users/phone/login', { body: {} }), 400, 'INPUT_VALIDATION_ERROR');
   });
 
   it('one send per 60 s per phone → 429 with Retry-After and RateLimit headers', async () => {
     const phone = randomPhone();
     await requestPhoneCode(phone);
-    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    const res = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
     await expectProblem(res, 429, 'RATE_LIMITED');
     const retry = Number(res.headers.get('retry-after'));
     expect(retry).toBeGreaterThan(0);
@@ -76,7 +76,7 @@ describe('POST /api/users/phone/login', () => {
       await requestPhoneCode(phone);
     }
     await openSendInterval(e164);
-    const res = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    const res = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
     await expectProblem(res, 429, 'RATE_LIMITED');
     expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-hour";q=5;w=3600');
   });
@@ -85,11 +85,11 @@ describe('POST /api/users/phone/login', () => {
     const ip = randomIp();
     for (let i = 0; i < 50; i += 10) {
       const batch = await Promise.all(
-        Array.from({ length: 10 }, () => call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } })),
+        Array.from({ length: 10 }, () => raw('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } })),
       );
       expect(batch.map((r) => r.status)).toEqual(Array(10).fill(200));
     }
-    const res = await call('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } });
+    const res = await raw('/api/users/phone/login', { body: { phone: randomPhone() }, headers: { 'cf-connecting-ip': ip } });
     await expectProblem(res, 429, 'RATE_LIMITED');
     expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-address";q=50;w=3600');
   });
@@ -105,16 +105,14 @@ describe('POST /api/users/phone/login', () => {
 
 describe('SMS providers', () => {
   it('webhook: POSTs {phone, code} and never returns dev_code', async () => {
-    const calls: { url: string; body: any }[] = [];
+    const calls: { url: string; body: { phone: string; code: string } }[] = [];
     const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
       calls.push({ url: String(input), body: JSON.parse(String(init?.body)) });
       return new Response('ok', { status: 200 });
     });
     try {
       await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
-        const res = await call('/api/users/phone/login', { body: { phone: '010-3456-7890' } });
-        expect(res.status).toBe(200);
-        const body = await json(res);
+        const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-3456-7890' } }), 200);
         expect(body).not.toHaveProperty('dev_code');
         expect(JSON.stringify(body)).not.toContain(calls[0]!.body.code);
         expect(calls).toHaveLength(1);
@@ -134,7 +132,7 @@ describe('SMS providers', () => {
       const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(failure);
       try {
         await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
-          const res = await call('/api/users/phone/login', { body: { phone: randomPhone() } });
+          const res = await raw('/api/users/phone/login', { body: { phone: randomPhone() } });
           const body = await expectProblem(res, 502, 'SMS_DELIVERY_FAILED');
           expect(body).not.toHaveProperty('dev_code');
         });
@@ -150,24 +148,22 @@ describe('POST /api/users/phone/verify/{token}', () => {
   it('creates the user on first verify, logs in afterwards; tokens work like password login', async () => {
     const phone = randomPhone();
     const first = await requestPhoneCode(phone);
-    const res = await verifyPhone(first.verification_token, first.dev_code);
-    expect(res.status).toBe(200);
-    const body = await json(res);
+    const body = await bodyOf(await verifyPhone(first.verification_token, first.dev_code), 200);
     expect(body.created).toBe(true);
     expect(body.user).toMatchObject({ phone: first.phone, email: null, is_staff: false });
     expect(body.user.invite_referral_code).toMatch(/^[A-Za-z0-9]{6}$/);
     expect(body.token).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
-    expect((await json(await call('/api/users/me', { token: body.token.access }))).phone).toBe(first.phone);
+    expect((await bodyOf(await api.users.me.$get(undefined, authed(body.token.access)), 200)).phone).toBe(first.phone);
 
     await openSendInterval(first.phone);
     const again = await requestPhoneCode(phone);
-    const second = await json(await verifyPhone(again.verification_token, again.dev_code));
+    const second = await bodyOf(await verifyPhone(again.verification_token, again.dev_code), 200);
     expect(second.created).toBe(false);
     expect(second.user.id).toBe(body.user.id);
 
     // Logout works the same way.
-    expect((await call('/api/users/logout', { body: { refresh: body.token.refresh }, token: body.token.access })).status).toBe(204);
-    await expectProblem(await call('/api/users/me', { token: body.token.access }), 401, 'INVALID_TOKEN');
+    expect((await raw('/api/users/logout', { body: { refresh: body.token.refresh }, token: body.token.access })).status).toBe(204);
+    await expectProblem(await raw('/api/users/me', { token: body.token.access }), 401, 'INVALID_TOKEN');
   });
 
   it('a token works once; unknown and expired tokens are VERIFICATION_EXPIRED', async () => {
@@ -203,8 +199,10 @@ describe('POST /api/users/phone/verify/{token}', () => {
     const judged = results.filter((r) => r.status === 400);
     expect(judged).toHaveLength(5 - results.filter((r) => r.status === 200).length);
     expect(results.filter((r) => r.status === 429)).toHaveLength(35);
-    const row = await db.first<any>(sql`SELECT attempts FROM phone_verifications WHERE token_hash = ${await sha256hex(sent.verification_token)}`);
-    expect(row.attempts).toBe(5);
+    const row = await db.first<{ attempts: number }>(
+      sql`SELECT attempts FROM phone_verifications WHERE token_hash = ${await sha256hex(sent.verification_token)}`,
+    );
+    expect(row!.attempts).toBe(5);
   });
 
   it('concurrent right answers: exactly one logs in', async () => {
@@ -212,8 +210,8 @@ describe('POST /api/users/phone/verify/{token}', () => {
     const results = await Promise.all(Array.from({ length: 4 }, () => verifyPhone(sent.verification_token, sent.dev_code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'VERIFICATION_EXPIRED');
-    const users = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE phone = ${sent.phone}`);
-    expect(users.n).toBe(1);
+    const users = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE phone = ${sent.phone}`);
+    expect(users!.n).toBe(1);
   });
 
   it('20 wrong short codes a day do not shut the phone out: its next code is 8 digits and logs in', async () => {
@@ -253,7 +251,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
 
   it('the daily cap is exact under concurrency: 5 live codes × 5 concurrent wrong guesses judge 20', async () => {
     const phone = randomPhone();
-    const tokens: any[] = [];
+    const tokens: Awaited<ReturnType<typeof requestPhoneCode>>[] = [];
     for (let i = 0; i < 5; i++) {
       await openSendInterval(normalised(phone));
       tokens.push(await requestPhoneCode(phone));
@@ -279,7 +277,7 @@ describe('POST /api/users/phone/verify/{token}', () => {
         await expectProblem(await verifyPhone(sent.verification_token, wrongCode(sent.dev_code), attacker), 400, 'INVALID_CONFIRM_CODE');
     }
     await openSendInterval(sent.phone);
-    const refused = await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': attacker } });
+    const refused = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': attacker } });
     await expectProblem(refused, 429, 'RATE_LIMITED');
     expect(refused.headers.get('ratelimit-policy')).toBe('"phone-failures-address";q=20;w=86400');
     const owner = await requestPhoneCode(phone, randomIp());

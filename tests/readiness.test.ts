@@ -4,6 +4,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import d1Journal from '../migrations/meta/_journal.json';
 import pgJournal from '../migrations-pg/meta/_journal.json';
+import type { z } from 'zod';
+import type { ReadinessSchema } from '../src/modules/system/routes';
 import { db, sql } from './db';
 import { call, createUser, expectProblem, json, withDatabaseDown, withVars } from './helpers';
 import { scanOnly } from './log-guard';
@@ -31,28 +33,34 @@ async function withBinding<T>(name: string, value: unknown, fn: () => Promise<T>
 async function withoutNewestMigration<T>(fn: (missing: string) => Promise<T>): Promise<T> {
   if (postgres) {
     const when = pgJournal.entries.at(-1)!.when;
-    const [row] = await db.rows(sql`DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${when} RETURNING id, hash, created_at`);
+    const [row] = await db.rows<{ id: number; hash: string; created_at: number }>(
+      sql`DELETE FROM drizzle.__drizzle_migrations WHERE created_at = ${when} RETURNING id, hash, created_at`,
+    );
     try {
       return await fn(String(when));
     } finally {
-      await db.run(sql`INSERT INTO drizzle.__drizzle_migrations (id, hash, created_at) VALUES (${row.id}, ${row.hash}, ${row.created_at})`);
+      await db.run(sql`INSERT INTO drizzle.__drizzle_migrations (id, hash, created_at) VALUES (${row!.id}, ${row!.hash}, ${row!.created_at})`);
     }
   }
   const name = `${d1Journal.entries.at(-1)!.tag}.sql`;
-  const [row] = await db.rows(sql`DELETE FROM d1_migrations WHERE name = ${name} RETURNING id, name, applied_at`);
+  const [row] = await db.rows<{ id: number; name: string; applied_at: string }>(
+    sql`DELETE FROM d1_migrations WHERE name = ${name} RETURNING id, name, applied_at`,
+  );
   try {
     return await fn(name);
   } finally {
-    await db.run(sql`INSERT INTO d1_migrations (id, name, applied_at) VALUES (${row.id}, ${row.name}, ${row.applied_at})`);
+    await db.run(sql`INSERT INTO d1_migrations (id, name, applied_at) VALUES (${row!.id}, ${row!.name}, ${row!.applied_at})`);
   }
 }
 
 /** A 503 whose problem has (or, publicly, has not) the checks; the checks. */
-async function notReady(res: Response, detailed: boolean) {
+async function notReady(res: Response, detailed: boolean): Promise<Checks> {
   const body = await expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
   if (!detailed) expect(body.checks).toBeUndefined();
-  return body.checks;
+  // The 503 problem carries the same checks as the 200 (a member the Problem schema passes through).
+  return body.checks as Checks;
 }
+type Checks = NonNullable<z.infer<typeof ReadinessSchema>['checks']>;
 
 describe('GET /health/ready', () => {
   it('tells anyone only whether the service is ready', async () => {

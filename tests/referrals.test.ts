@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, json, phoneUser } from './helpers';
+import { api, authed, bodyOf, call, createUser, expectProblem, phoneUser } from './helpers';
 import { db, sql } from './db';
 
 async function postCode(token: string, code: string) {
@@ -15,10 +15,15 @@ async function unusedCode(): Promise<string> {
   }
 }
 
+/** The caller's referral profile, and a page of the users it referred (each asserts 200). */
+const profile = async (token: string) => bodyOf(await api.profile.$get(undefined, authed(token)), 200);
+const referred = async (token: string, query: { page_size?: number; page?: number } = {}) =>
+  bodyOf(await api.profile['referred-users'].$get({ query }, authed(token)), 200);
+
 describe('referral profile', () => {
   it('GET /api/profile for a fresh user', async () => {
     const u = await createUser();
-    const body = await json(await call('/api/profile', { token: u.access }));
+    const body = await profile(u.access);
     expect(body).toEqual({
       id: u.id,
       phone: null,
@@ -37,14 +42,14 @@ describe('referral profile', () => {
     const newbie = await phoneUser();
     const res = await postCode(newbie.access, friend.user.invite_referral_code);
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ used_referral_code: friend.user.invite_referral_code, referred_by_id: friend.id });
-    const friendProfile = await json(await call('/api/profile', { token: friend.access }));
+    expect(await res.json()).toMatchObject({ used_referral_code: friend.user.invite_referral_code, referred_by_id: friend.id });
+    const friendProfile = await profile(friend.access);
     expect(friendProfile.referred_users).toEqual([newbie.phone]);
     expect(friendProfile.referred_count).toBe(1);
-    const list = await json(await call('/api/profile/referred-users', { token: friend.access }));
+    const list = await referred(friend.access);
     expect(list).toMatchObject({ count: 1, next: null, previous: null });
     expect(list.results[0]).toMatchObject({ id: newbie.user.id, phone: newbie.phone, email: null, username: null });
-    expect(list.results[0].referred_at).toMatch(/Z$/);
+    expect(list.results[0]!.referred_at).toMatch(/Z$/);
   });
 
   it('the three rule errors, checked in order: already set → own code → unknown code', async () => {
@@ -81,8 +86,8 @@ describe('referral profile', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => postCode(me.access, (i % 2 ? a : b).user.invite_referral_code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 200)) await expectProblem(r, 400, 'REFERRAL_CODE_ALREADY_SET');
-    const counts = await db.first<any>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);
-    expect(counts.n).toBe(1);
+    const counts = await db.first<{ n: number }>(sql`SELECT count(*) AS n FROM users WHERE referred_by_id IN (${a.id}, ${b.id})`);
+    expect(counts!.n).toBe(1);
   });
 
   it('referred_users holds the 100 most recent, referred_count all; the list pages', async () => {
@@ -94,19 +99,19 @@ describe('referral profile', () => {
         VALUES (${`ref${i}-${owner.id}@example.com`}, ${code}, ${base}, ${owner.user.invite_referral_code}, ${owner.id}, ${base + i * 1000})`;
     });
     await db.batch(stmts);
-    const profile = await json(await call('/api/profile', { token: owner.access }));
-    expect(profile.referred_count).toBe(105);
-    expect(profile.referred_users).toHaveLength(100);
-    expect(profile.referred_users[0]).toBe(`ref104-${owner.id}@example.com`);
-    expect(profile.referred_users[99]).toBe(`ref5-${owner.id}@example.com`);
+    const mine = await profile(owner.access);
+    expect(mine.referred_count).toBe(105);
+    expect(mine.referred_users).toHaveLength(100);
+    expect(mine.referred_users[0]).toBe(`ref104-${owner.id}@example.com`);
+    expect(mine.referred_users[99]).toBe(`ref5-${owner.id}@example.com`);
 
-    const page1 = await json(await call('/api/profile/referred-users?page_size=50', { token: owner.access }));
+    const page1 = await referred(owner.access, { page_size: 50 });
     expect(page1.count).toBe(105);
     expect(page1.results).toHaveLength(50);
     expect(page1.previous).toBeNull();
     expect(page1.next).toBe('http://api.test/api/profile/referred-users?page_size=50&page=2');
-    const page3 = await json(await call('/api/profile/referred-users?page_size=50&page=3', { token: owner.access }));
-    expect(page3.results.map((r: any) => r.email)).toEqual([0, 1, 2, 3, 4].reverse().map((i) => `ref${i}-${owner.id}@example.com`));
+    const page3 = await referred(owner.access, { page_size: 50, page: 3 });
+    expect(page3.results.map((r) => r.email)).toEqual([0, 1, 2, 3, 4].reverse().map((i) => `ref${i}-${owner.id}@example.com`));
     expect(page3.next).toBeNull();
     expect(page3.previous).toBe('http://api.test/api/profile/referred-users?page_size=50&page=2');
     await expectProblem(await call('/api/profile/referred-users?page_size=50&page=4', { token: owner.access }), 404, 'NOT_FOUND');
@@ -116,7 +121,7 @@ describe('referral profile', () => {
   it('a user nobody referred lists nobody (not every user with a null code)', async () => {
     await createUser();
     const lonely = await createUser();
-    const list = await json(await call('/api/profile/referred-users', { token: lonely.access }));
+    const list = await referred(lonely.access);
     expect(list).toEqual({ count: 0, next: null, previous: null, results: [] });
   });
 });

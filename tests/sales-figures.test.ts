@@ -14,11 +14,12 @@
 //   d1  D  P2×1                         →  3,000  2026-11-01 00:30 EDT  PAID (first and last hour of the
 //   d2  D  P2×1                         →  3,000  2026-11-01 23:30 EST  PAID  25-hour New York day)
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createUser, json, type TestUser } from './helpers';
+import { type api, type BodyOf, call, createUser, json, type TestUser } from './helpers';
 
 let staff: TestUser;
 const ids: Record<string, number> = {};
-const orders: Record<string, any> = {};
+type Order = BodyOf<Awaited<ReturnType<typeof api.orders.$post>>, 201>;
+let orders: Record<`o${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8}`, Order>;
 
 async function post(path: string, body: unknown) {
   const res = await call(path, { body, token: staff.access });
@@ -46,14 +47,16 @@ beforeAll(async () => {
       paid_at: paidAt,
       ...extra,
     });
-  orders.o1 = await order('A', [['P1', 2]], '2026-03-10T10:15:00+09:00', { discount_price: 2_000, delivery_price: 3_000 });
-  orders.o2 = await order('B', [['P2', 1]], '2026-03-10T10:40:00+09:00');
-  orders.o3 = await order('A', [['P2', 3]], '2026-03-10T10:50:00+09:00');
-  orders.o4 = await order('C', [['P1', 1]], '2026-03-10T12:10:00+09:00', { status: 'PENDING' });
-  orders.o5 = await order('B', [['P1', 1]], '2026-03-10T12:30:00+09:00', { discount_price: 1_000 });
-  orders.o6 = await order('C', [['P2', 2]], '2026-03-10T23:30:00+09:00');
-  orders.o7 = await order('C', [['P1', 1]], '2026-03-11T00:30:00+09:00');
-  orders.o8 = await order('A', [['P1', 1]], '2026-03-09T23:59:00+09:00');
+  orders = {
+    o1: await order('A', [['P1', 2]], '2026-03-10T10:15:00+09:00', { discount_price: 2_000, delivery_price: 3_000 }),
+    o2: await order('B', [['P2', 1]], '2026-03-10T10:40:00+09:00'),
+    o3: await order('A', [['P2', 3]], '2026-03-10T10:50:00+09:00'),
+    o4: await order('C', [['P1', 1]], '2026-03-10T12:10:00+09:00', { status: 'PENDING' }),
+    o5: await order('B', [['P1', 1]], '2026-03-10T12:30:00+09:00', { discount_price: 1_000 }),
+    o6: await order('C', [['P2', 2]], '2026-03-10T23:30:00+09:00'),
+    o7: await order('C', [['P1', 1]], '2026-03-11T00:30:00+09:00'),
+    o8: await order('A', [['P1', 1]], '2026-03-09T23:59:00+09:00'),
+  };
   // Customer D buys P2 in the first and the last hour of the 25-hour New York day of 2026-11-01.
   for (const paidAt of ['2026-11-01T00:30:00-04:00', '2026-11-01T23:30:00-05:00']) {
     await post('/api/orders', { customer_id: ids.D, items: [{ product_id: ids.P2, quantity: 1 }], paid_at: paidAt });
@@ -194,7 +197,7 @@ describe('sales-chart', () => {
       { product_id: ids.P2, product_name: 'P2 cable', quantity: 5, total_amount: 15_000 },
     ]);
     const one = await get('/api/dashboards/sales-chart?start-date=2026-03-09&end-date=2026-03-11&limit=1');
-    expect(one.results.map((r: any) => r.product_id)).toEqual([ids.P1]);
+    expect(one.results.map((r: { product_id: number }) => r.product_id)).toEqual([ids.P1]);
   });
 
   it('a range past the latest sale reads the all-time totals (here with the November orders of D)', async () => {
@@ -218,17 +221,23 @@ describe('sales-chart', () => {
 describe('DST: America/New_York', () => {
   it('day buckets carry the offset in force and span 23 and 25 hours', async () => {
     const spring = await get('/api/dashboards/live-sales?start-date=2026-03-07&end-date=2026-03-09&interval=day&timezone=America/New_York');
-    expect(spring.results.map((r: any) => r.datetime)).toEqual([
+    expect(spring.results.map((r: { datetime: string }) => r.datetime)).toEqual([
       '2026-03-07T00:00:00-05:00',
       '2026-03-08T00:00:00-05:00',
       '2026-03-09T00:00:00-04:00',
     ]);
     const springHours = await get('/api/dashboards/live-sales?start-date=2026-03-08&end-date=2026-03-08&timezone=America/New_York');
     expect(springHours.results).toHaveLength(23);
-    expect(springHours.results.slice(1, 3).map((r: any) => r.datetime)).toEqual(['2026-03-08T01:00:00-05:00', '2026-03-08T03:00:00-04:00']);
+    expect(springHours.results.slice(1, 3).map((r: { datetime: string }) => r.datetime)).toEqual([
+      '2026-03-08T01:00:00-05:00',
+      '2026-03-08T03:00:00-04:00',
+    ]);
     const fallHours = await get('/api/dashboards/live-sales?start-date=2026-11-01&end-date=2026-11-01&timezone=America/New_York');
     expect(fallHours.results).toHaveLength(25);
-    expect(fallHours.results.slice(1, 3).map((r: any) => r.datetime)).toEqual(['2026-11-01T01:00:00-04:00', '2026-11-01T01:00:00-05:00']);
+    expect(fallHours.results.slice(1, 3).map((r: { datetime: string }) => r.datetime)).toEqual([
+      '2026-11-01T01:00:00-04:00',
+      '2026-11-01T01:00:00-05:00',
+    ]);
   });
 
   it('counts a customer once across the whole 25-hour day', async () => {

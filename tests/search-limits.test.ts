@@ -3,7 +3,7 @@
 // so the database really evaluates each pattern (an empty table hides pattern-size limits).
 import { describe, expect, it } from 'vitest';
 import { createItem } from './catalog-helpers';
-import { call, createUser, expectProblem, json } from './helpers';
+import { api, authed, bodyOf, call, createUser, expectProblem } from './helpers';
 import { newMachine } from './machines-helpers';
 
 const HANGUL = '가나다라마바사아자차카타파하';
@@ -51,11 +51,11 @@ describe('text search within its limits never fails', () => {
     }
     // The long word, the Hangul and the wildcard characters are matched literally.
     for (const q of ['a'.repeat(60), HANGUL, '%_\\', `${'a'.repeat(60)} ${HANGUL}`, 'A'.repeat(60)]) {
-      const body = await json(await call(`/api/me/payments?search=${encodeURIComponent(q)}`, { token: user.access }));
+      const body = await bodyOf(await api.me.payments.$get({ query: { search: q } }, authed(user.access)), 200);
       expect({ q, count: body.count }).toEqual({ q, count: 1 });
     }
     for (const q of ['%%', 'b_', 'a'.repeat(61), `${HANGUL} zz`]) {
-      const body = await json(await call(`/api/me/payments?search=${encodeURIComponent(q)}`, { token: user.access }));
+      const body = await bodyOf(await api.me.payments.$get({ query: { search: q } }, authed(user.access)), 200);
       expect({ q, count: body.count }).toEqual({ q, count: 0 });
     }
     await expectProblem(await call(`/api/me/payments?search=${'a'.repeat(201)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
@@ -72,13 +72,13 @@ describe('text search within its limits never fails', () => {
       }
     }
     for (const q of ['a'.repeat(60), HANGUL, '%_\\', 'A'.repeat(49), 'HALL']) {
-      const body = await json(await call(`/api/machines?search=${encodeURIComponent(q)}&owner=me`, { token: user.access }));
-      expect({ q, ids: body.results.map((r: any) => r.id) }).toEqual({ q, ids: [m.id] });
-      const all = await json(await call(`/api/machines?search=${encodeURIComponent(q)}&page_size=100`, { token: user.access }));
-      expect({ q, found: all.results.some((r: any) => r.id === m.id) }).toEqual({ q, found: true });
+      const body = await bodyOf(await api.machines.$get({ query: { search: q, owner: 'me' } }, authed(user.access)), 200);
+      expect({ q, ids: body.results.map((r) => r.id) }).toEqual({ q, ids: [m.id] });
+      const all = await bodyOf(await api.machines.$get({ query: { search: q, page_size: '100' } }, authed(user.access)), 200);
+      expect({ q, found: all.results.some((r) => r.id === m.id) }).toEqual({ q, found: true });
     }
     for (const q of ['%%', 'b_', 'a'.repeat(61)]) {
-      const body = await json(await call(`/api/machines?search=${encodeURIComponent(q)}&owner=me`, { token: user.access }));
+      const body = await bodyOf(await api.machines.$get({ query: { search: q, owner: 'me' } }, authed(user.access)), 200);
       expect({ q, count: body.count }).toEqual({ q, count: 0 });
     }
     await expectProblem(await call(`/api/machines?search=${'a'.repeat(101)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
