@@ -17,6 +17,13 @@ import { call, createUser, json, type TestUser } from './helpers';
 import { newMachine } from './machines-helpers';
 
 const dialect = env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+/** What these tests read of a page (courses or machines). */
+type IdPage = { results: { id: number }[]; count: number; next_cursor: string | null };
+/** What these tests read of the OpenAPI document. */
+type SearchDoc = {
+  components: { schemas: Record<string, { properties: { count: { description: string } } }> };
+  paths: Record<string, { get: { parameters: { name: string; description?: string }[] } }>;
+};
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const now = Date.now();
@@ -151,8 +158,8 @@ describe('catalog search plans', () => {
           const path = `/api/courses?search=${encodeURIComponent(q)}&sort=${sort}&page_size=${size}${status}`;
           const last = Math.max(1, Math.ceil(all.length / size));
           for (const page of new Set([1, last])) {
-            const body = await json(await call(`${path}&page=${page}`, { token: user.access }));
-            const ids = body.results.map((r: any) => r.id);
+            const body = await json<IdPage>(await call(`${path}&page=${page}`, { token: user.access }));
+            const ids = body.results.map((r) => r.id);
             const want = all.slice((page - 1) * size, page * size);
             expect({ q, sort, status, page, count: body.count, ids }).toEqual({ q, sort, status, page, count: all.length, ids: want });
           }
@@ -161,8 +168,8 @@ describe('catalog search plans', () => {
           const byCursor: number[] = [];
           let next: string | null = path;
           while (next) {
-            const body: any = await json(await call(next, { token: user.access }));
-            byCursor.push(...body.results.map((r: any) => r.id));
+            const body: IdPage = await json<IdPage>(await call(next, { token: user.access }));
+            byCursor.push(...body.results.map((r) => r.id));
             next = body.next_cursor ? `${path}&cursor=${body.next_cursor}` : null;
           }
           expect({ q, sort, status, byCursor }).toEqual({ q, sort, status, byCursor: all });
@@ -174,10 +181,10 @@ describe('catalog search plans', () => {
 
 describe('search plans in the OpenAPI document', () => {
   it('says what a catalog count is, how a search page is read, and what a short machines search does', async () => {
-    const doc: any = await (await call('/openapi.json')).json();
+    const doc = await json<SearchDoc>(await call('/openapi.json'));
     for (const page of ['CoursePage', 'ExamPage'])
-      expect(doc.components.schemas[page].properties.count.description).toMatch(/once per catalog version/);
-    const param = (path: string) => doc.paths[path].get.parameters.find((p: any) => p.name === 'search').description;
+      expect(doc.components.schemas[page]?.properties.count.description).toMatch(/once per catalog version/);
+    const param = (path: string) => doc.paths[path]?.get.parameters.find((p) => p.name === 'search')?.description;
     expect(param('/api/courses')).toMatch(/walks the order/);
     expect(param('/api/machines')).toMatch(/trigram index.*A search of 1 or 2 characters/);
   });
@@ -265,8 +272,8 @@ describe('machines search through the trigram index', () => {
   }
 
   async function found(needle: string, extra = '&owner=me'): Promise<{ ids: number[]; count: number }> {
-    const body = await json(await call(`/api/machines?page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
-    return { ids: body.results.map((r: any) => r.id), count: body.count };
+    const body = await json<IdPage>(await call(`/api/machines?page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
+    return { ids: body.results.map((r) => r.id), count: body.count };
   }
 
   it.each(SCOPES)('finds exactly what a substring scan finds, for short and long needles, any case, any character: $name', async (scope) => {
@@ -287,10 +294,10 @@ describe('machines search through the trigram index', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const body: any = await json(
+      const body: IdPage = await json<IdPage>(
         await call(`/api/machines?owner=me&page_size=3&search=e${cursor ? `&cursor=${cursor}` : ''}`, { token: owner.access }),
       );
-      seen.push(...body.results.map((r: any) => r.id));
+      seen.push(...body.results.map((r) => r.id));
       cursor = body.next_cursor;
     } while (cursor);
     expect(seen).toEqual(all);
