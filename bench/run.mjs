@@ -97,6 +97,10 @@ async function startServer(backend, t) {
       'LOGIN_MAX_FAILURES_PER_ADDRESS:1000000',
       '--var',
       'SIGNUPS_PER_ADDRESS_PER_HOUR:1000000',
+      // The request log goes to wrangler's terminal here (in production, to Workers Logs): one line
+      // per request would measure the terminal, so the bench runs with it off.
+      '--var',
+      'REQUEST_LOG_SAMPLE_RATE:0',
       ...pgSetup.args,
     ],
     { cwd: t.root, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
