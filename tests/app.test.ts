@@ -195,7 +195,7 @@ describe('web console wiring', () => {
   it('serves dist/web as static assets, with every /api path reserved for the worker', () => {
     const assets = wranglerToml.slice(wranglerToml.indexOf('[assets]'));
     expect(assets).toMatch(/^directory = "dist\/web"$/m);
-    expect(assets).toMatch(/^run_worker_first = \["\/api\/\*"\]$/m);
+    expect(assets).toMatch(/^run_worker_first = \["\/api\/\*", "\/health", "\/health\/\*", "\/openapi.json"\]$/m);
     // No single-page-application fallback: a missing file is the worker's (problem+json) 404.
     expect(assets).not.toContain('not_found_handling');
     expect(wranglerToml).toMatch(/\[build\]\ncommand = "node scripts\/build-web.mjs"/);

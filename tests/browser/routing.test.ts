@@ -1,6 +1,6 @@
 // How the deployed worker routes, checked over HTTP against wrangler dev: static assets answer the
 // console's files with their security headers, and every /api path still reaches the worker (its
-// problem+json 404/405), since `run_worker_first = ["/api/*"]`. The workerd suite (npm test) cannot
+// problem+json 404/405), since `run_worker_first` lists `/api/*`. The workerd suite (npm test) cannot
 // see this: there exports.default.fetch calls the worker directly, without the asset router.
 import { describe, expect, it } from 'vitest';
 import { BASE } from './harness';
