@@ -14,7 +14,11 @@ export function BarChart({ summary, config }: { summary: string; config: ChartCo
     let chart: { destroy(): void } | undefined;
     let gone = false;
     void loadChartJs().then(({ Chart }) => {
-      if (!gone && canvas.current) chart = new Chart(canvas.current, config);
+      if (gone || !canvas.current) return;
+      // One chart per canvas: an effect can run again before the previous run's cleanup (a refetch
+      // while Chart.js was still loading), and Chart.js refuses a canvas that still has a chart.
+      Chart.getChart(canvas.current)?.destroy();
+      chart = new Chart(canvas.current, config);
     });
     return () => {
       gone = true;
