@@ -58,14 +58,12 @@ export function router() {
   });
 }
 
+/** A row id from the path or the query: a positive integer JavaScript holds exactly. */
+export const positiveId = () => z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 /** Path parameter `id`: a positive integer (anything else is a 400, not a 404 or a 500). */
 export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+  id: positiveId().openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
 });
 
 export function isoOrNull(ms: number | null | undefined): string | null {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { MACHINE_COMMANDS, MACHINE_STATUSES, OPERATION_RESULTS } from '../../db/schema';
+import { IdParam, positiveId } from '../../lib/openapi';
 import { CursorQuery, pageSchema } from '../../lib/pagination';
 
 const status = z.enum(MACHINE_STATUSES).openapi({ example: 'POWEROFF' });
@@ -47,12 +48,7 @@ const controllerUrl = z
       'Device gateway that executes commands. `https://` only, and never a private, loopback or link-local host ' +
       '(checked on write and again before every send). `null` or absent: the built-in simulator drives the machine.',
   });
-const ownerId = z.coerce
-  .number()
-  .int()
-  .positive()
-  .max(Number.MAX_SAFE_INTEGER)
-  .openapi({ description: 'Staff only: transfers the machine. Ignored when the caller is not staff.' });
+const ownerId = positiveId().openapi({ description: 'Staff only: transfers the machine. Ignored when the caller is not staff.' });
 
 export const CreateMachineBody = z
   .object({ name, location, status: status.optional(), controller_url: controllerUrl.optional(), owner_id: ownerId.optional() })
@@ -79,7 +75,7 @@ export const CommandBody = z.object({ command }).openapi('MachineCommandRequest'
 export const MachineListQuery = CursorQuery.extend({
   status: status.optional(),
   owner: z
-    .union([z.literal('me'), z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)])
+    .union([z.literal('me'), positiveId()])
     .optional()
     .openapi({ description: '`me` for the caller’s machines, or an owner id.', example: 'me' }),
   search: z
@@ -98,22 +94,11 @@ export const MachineListQuery = CursorQuery.extend({
 
 export const HistoryQuery = CursorQuery.extend({ result: result.optional(), command: command.optional() });
 export const AllHistoryQuery = HistoryQuery.extend({
-  machine_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  machine_id: positiveId().optional(),
 });
 
-export const OperationParams = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
-  operation_id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: 'operation_id', in: 'path' }, example: 1 }),
+export const OperationParams = IdParam.extend({
+  operation_id: positiveId().openapi({ param: { name: 'operation_id', in: 'path' }, example: 1 }),
 });
 
 export const MachinePageSchema = pageSchema(MachineSchema, 'MachinePage');
