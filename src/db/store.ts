@@ -102,10 +102,10 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   async function batch(items: readonly D1Item[], reading: boolean): Promise<unknown[]> {
     if (!deferred || deferred.done || !reading) {
       await settle();
-      return tracked(items.length === 1 ? alone(items[0]!).then((r) => [r]) : d1Batch(binding, db, items));
+      return tracked(items.length === 1 ? alone(items[0]!).then((r) => [r]) : d1Batch(binding, items));
     }
     const d = deferred;
-    const sent = tracked(d1Batch(binding, db, [d.check, ...items]));
+    const sent = tracked(d1Batch(binding, [d.check, ...items]));
     d.done = sent.then(([rows]) => d.onRows(rows as Row[]));
     const [, ...rest] = await sent;
     await d.done;
@@ -115,7 +115,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   function settle(): Promise<void> {
     if (!deferred) return Promise.resolve();
     const d = deferred;
-    return (d.done ??= tracked(d1Batch(binding, db, [d.check])).then(([rows]) => d.onRows(rows as Row[])));
+    return (d.done ??= tracked(d1Batch(binding, [d.check])).then(([rows]) => d.onRows(rows as Row[])));
   }
 
   // One query on its own runs as drizzle runs it (rows as arrays: a join whose columns share a name

@@ -2,7 +2,6 @@
 // results but cannot carry a raw `sql` statement with parameters (its SQLiteRaw has no prepared
 // statement), so this is that batch with raw statements prepared here: one D1 batch, one implicit
 // transaction, results mapped as drizzle would.
-import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { Raw } from '../raw';
 import type { Builder } from '../store';
@@ -61,7 +60,7 @@ interface Prepared {
   mapResult(result: unknown, isFromBatch: boolean): unknown;
 }
 
-export async function d1Batch(binding: D1Database, _db: DrizzleD1Database, items: readonly D1Item[]): Promise<unknown[]> {
+export async function d1Batch(binding: D1Database, items: readonly D1Item[]): Promise<unknown[]> {
   if (items.length === 0) return [];
   const mappers: ((result: D1Result) => unknown)[] = [];
   const statements = items.map((item) => {
