@@ -11,6 +11,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { BOOKMARK, newer, openStore, type StoreOptions } from '../db/store';
 import { parseConfig, type AppEnv, type Bindings, type Ctx } from '../env';
+import { settle, type Outcome } from './outcome';
 import { rateLimitHeaders, tightest } from './rate-limit';
 
 export const BOOKMARK_HEADER = 'X-D1-Bookmark';
@@ -69,6 +70,11 @@ export class ObjectUnits {
 
   private seen(bookmark: string): void {
     this.latest = newer(this.latest, bookmark);
+  }
+
+  /** `fn`'s outcome (its ApiError as data), with the newest bookmark attached: an RPC result. */
+  async outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+    return this.stamp(await settle(fn));
   }
 
   /** `result` with the newest bookmark attached (to send back over RPC). */

@@ -25,7 +25,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
 import type { Store } from '../../db/store';
 import { parseConfig, type Bindings, type Config } from '../../env';
-import { settle, type Outcome } from '../../lib/outcome';
+import type { Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
 import { ObjectUnits } from '../../lib/unit-of-work';
 import { execute, executionMs, retryDelaySeconds, type Execution } from './controller';
@@ -159,7 +159,7 @@ export class MachineDO extends DurableObject<Bindings> {
   // ---- RPC: called by the service and the consumers ---------------------------------------------
 
   async command(input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<Outcome<OperationView>> {
-    return this.units.stamp(await settle(() => this.serial((s) => this.accept(s, input))));
+    return this.units.outcome(() => this.serial((s) => this.accept(s, input)));
   }
 
   private async accept(s: Store, input: { machineId: number; workerId: number; isStaff: boolean; command: MachineCommand }): Promise<OperationView> {
@@ -221,7 +221,7 @@ export class MachineDO extends DurableObject<Bindings> {
    * close at once.
    */
   async updateMachine(machineId: number, fields: MachineFields, status?: MachineStatus): Promise<Outcome<MachineView>> {
-    const outcome = await settle(() =>
+    return this.units.outcome(() =>
       this.serial(async (s) => {
         const st = await this.load(s, machineId);
         if (!st) throw new ApiError('NOT_FOUND');
@@ -237,12 +237,11 @@ export class MachineDO extends DurableObject<Bindings> {
         return machineView(row);
       }),
     );
-    return this.units.stamp(outcome);
   }
 
   /** DELETE: removes the row (its history cascades), this object's storage and its sockets. */
   async destroy(machineId: number): Promise<Outcome<void>> {
-    const outcome = await settle(() =>
+    return this.units.outcome(() =>
       this.serial(async (s) => {
         await deleteMachineRow(s, machineId);
         await this.ctx.storage.deleteAlarm();
@@ -258,7 +257,6 @@ export class MachineDO extends DurableObject<Bindings> {
         }
       }),
     );
-    return this.units.stamp(outcome);
   }
 
   // ---- executions ---------------------------------------------------------------------------------
