@@ -1,8 +1,8 @@
 // The console's shell: header and navigation, the route table, and the guards (signed in; staff).
 import type { Child } from 'hono/jsx';
 import { useSessionVersion } from './lib/hooks';
-import { navigate, useRoute, type Route } from './lib/router';
-import { session, signOut } from './lib/session';
+import { href, type Route, refresh, replace, startRouter, useView, ViewContext } from './lib/router';
+import { session, signOut, subscribe } from './lib/session';
 import { SignInPage, SignUpPage } from './pages/auth';
 import { CatalogPage } from './pages/catalog';
 import { DashboardPage } from './pages/dashboard';
@@ -56,7 +56,7 @@ function Header({ path }: { path: string }) {
           </nav>
           <div class="who">
             <span>{user.name ?? user.email ?? user.username ?? user.phone}</span>
-            <button type="button" onClick={() => void signOut().then(() => navigate('/signin'))}>
+            <button type="button" onClick={() => void signOut().then(() => replace('/signin'))}>
               Sign out
             </button>
           </div>
@@ -66,20 +66,29 @@ function Header({ path }: { path: string }) {
   );
 }
 
+/**
+ * Where a route must go instead, decided before anything renders: signed out, every private page
+ * goes to the sign-in page (remembering the page asked for in `?next=`); signed in, the public pages
+ * and `/` go on to that page, or to the exams.
+ */
+function redirect(route: Route): string | null {
+  const signedIn = !!session()?.user;
+  const isPublic = Object.hasOwn(PUBLIC, route.path);
+  if (!signedIn) {
+    if (isPublic) return null;
+    const qs = route.query.toString();
+    return href('/signin', { next: route.path === '/' ? null : `${route.path}${qs ? `?${qs}` : ''}` });
+  }
+  if (!isPublic && route.path !== '/') return null;
+  const next = route.query.get('next');
+  return next?.startsWith('/') && !Object.hasOwn(PUBLIC, next.split('?')[0]!) ? `#${next}` : href('/exams');
+}
+
+/** The page of a route; redirect() has already sent every route that needs it elsewhere. */
 function Main({ route }: { route: Route }) {
   const user = session()?.user;
-  const publicPage = PUBLIC[route.path];
-  if (!user) {
-    // Back to the page that was asked for once signed in (a deep link, or a session that ended).
-    if (!publicPage) queueMicrotask(() => navigate('/signin', { next: route.path === '/' ? null : location.hash.slice(1) }));
-    return publicPage ? publicPage() : null;
-  }
-  if (publicPage || route.path === '/') {
-    // Just signed in (or already): the page that sent the user to sign in (`?next=`), else the exams.
-    const next = route.query.get('next');
-    queueMicrotask(() => (next?.startsWith('/') && !PUBLIC[next.split('?')[0]!] ? (location.hash = `#${next}`) : navigate('/exams')));
-    return null;
-  }
+  const publicPage = Object.hasOwn(PUBLIC, route.path) ? PUBLIC[route.path] : undefined;
+  if (!user || publicPage) return publicPage ? publicPage() : null;
   const machine = route.path.match(/^\/machines\/(\d+)$/);
   if (machine) return <MachinePage id={Number(machine[1])} route={route} />;
   const page = PAGES.find((p) => p.path === route.path);
@@ -109,9 +118,13 @@ function StaffOnly() {
   );
 }
 
+// Signing in or out changes where the current route must go.
+startRouter(redirect);
+subscribe(refresh);
+
 export function App() {
   useSessionVersion();
-  const route = useRoute();
+  const { id, route } = useView();
   return (
     <>
       {/* biome-ignore lint/a11y/useValidAnchor: a skip link; the click only moves focus, as "#main" would change the hash route */}
@@ -127,7 +140,12 @@ export function App() {
       </a>
       <Header path={route.path} />
       <main id="main" tabindex={-1}>
-        <Main key={route.path} route={route} />
+        {/* A DOM element per view: whatever a left page still renders lands in its detached element. */}
+        <div key={id} class="view">
+          <ViewContext.Provider value={id}>
+            <Main route={route} />
+          </ViewContext.Provider>
+        </div>
       </main>
     </>
   );

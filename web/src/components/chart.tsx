@@ -3,14 +3,15 @@
 // scales, legend and tooltip. A canvas says nothing to a screen reader: every chart carries a
 // summary as its accessible name and sits next to a table with the same figures.
 import type { ChartConfiguration } from 'chart.js';
-import { useEffect, useRef } from 'hono/jsx/dom';
+import { useRef } from 'hono/jsx/dom';
+import { usePageEffect } from '../lib/hooks';
 
 let chartJs: Promise<typeof import('./chart-lib')> | null = null;
 const loadChartJs = () => (chartJs ??= import('./chart-lib'));
 
 export function BarChart({ summary, config }: { summary: string; config: ChartConfiguration<'bar'> }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
+  usePageEffect(() => {
     let chart: { destroy(): void } | undefined;
     let gone = false;
     void loadChartJs().then(({ Chart }) => {

@@ -1,8 +1,9 @@
 // Small building blocks shared by the pages: error notices, loading and empty states, a pager,
 // labelled form fields and status badges.
 import type { Child } from 'hono/jsx';
-import { useEffect, useId, useRef } from 'hono/jsx/dom';
+import { useId, useRef } from 'hono/jsx/dom';
 import type { ApiProblem } from '../lib/api';
+import { usePageEffect } from '../lib/hooks';
 
 /** An API problem in the user's language, with one line per failing field. */
 export function ErrorNotice({ error }: { error: ApiProblem | null | undefined }) {
@@ -143,7 +144,7 @@ export function Badge({ value, kind }: { value: string; kind?: string }) {
 /** A modal dialog (native <dialog>: focus stays inside, Esc closes it); closing calls onClose. */
 export function Modal({ labelledBy, onClose, children }: { labelledBy: string; onClose: () => void; children: Child }) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  usePageEffect(() => {
     ref.current?.showModal();
   }, []);
   return (
@@ -156,7 +157,7 @@ export function Modal({ labelledBy, onClose, children }: { labelledBy: string; o
 /** Moves focus to the page heading when a page opens, so keyboard and screen-reader users start there. */
 export function PageTitle({ children }: { children: Child }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => ref.current?.focus(), []);
+  usePageEffect(() => ref.current?.focus(), []);
   return (
     <h1 tabindex={-1} ref={ref}>
       {children}

@@ -2,6 +2,7 @@
 // flag, the same with an Idempotency-Key, and a re-render on session changes.
 import { useCallback, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { ApiProblem } from './api';
+import { isShown, useViewId } from './router';
 import { subscribe } from './session';
 
 export interface Async<T> {
@@ -13,6 +14,16 @@ export interface Async<T> {
   mutate: (fn: (data: T | undefined) => T | undefined) => void;
 }
 
+/**
+ * useEffect for a page's parts: the effect runs only while the page is on screen. hono/jsx runs
+ * effects a frame after rendering, so a page left within that frame would otherwise still start its
+ * timers, sockets and requests, and nothing would ever clean them up.
+ */
+export function usePageEffect(effect: () => void | (() => void), deps: unknown[]): void {
+  const view = useViewId();
+  useEffect(() => (isShown(view) ? effect() : undefined), deps);
+}
+
 /** One API read: its data, loading and error, run again when deps change or on reload(). */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   const [state, setState] = useState<{ data: T | undefined; error: ApiProblem | null; loading: boolean }>({
@@ -22,16 +33,19 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   });
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
-  useEffect(() => {
+  const view = useViewId();
+  // Only the newest load of a page still on screen may set the state.
+  const current = (run: number) => run === latest.current && isShown(view);
+  usePageEffect(() => {
     const run = ++latest.current;
     setState((s) => ({ ...s, loading: true, error: null }));
     load().then(
-      (data) => run === latest.current && setState({ data, error: null, loading: false }),
-      (error: unknown) => run === latest.current && setState((s) => ({ ...s, error: asProblem(error), loading: false })),
+      (data) => current(run) && setState({ data, error: null, loading: false }),
+      (error: unknown) => current(run) && setState((s) => ({ ...s, error: asProblem(error), loading: false })),
     );
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  const mutate = useCallback((fn: (data: T | undefined) => T | undefined) => setState((s) => ({ ...s, data: fn(s.data) })), []);
+  const mutate = useCallback((fn: (data: T | undefined) => T | undefined) => isShown(view) && setState((s) => ({ ...s, data: fn(s.data) })), []);
   return { ...state, reload, mutate };
 }
 
@@ -49,6 +63,7 @@ export function useAction() {
   const [busy, setBusy] = useState(false);
   const running = useRef(false);
   const [error, setError] = useState<ApiProblem | null>(null);
+  const view = useViewId();
   async function run(action: () => Promise<void>): Promise<boolean> {
     if (running.current) return false;
     running.current = true;
@@ -58,11 +73,12 @@ export function useAction() {
       await action();
       return true;
     } catch (e) {
-      setError(asProblem(e));
+      if (isShown(view)) setError(asProblem(e));
       return false;
     } finally {
       running.current = false;
-      setBusy(false);
+      // An action that navigated (signing in, opening a new machine) has left its page behind.
+      if (isShown(view)) setBusy(false);
     }
   }
   return { busy, error, run };

@@ -1,10 +1,10 @@
 // Staff: live sales per hour or day for a chosen range and time zone (first purchases marked), and
 // the best-selling products. Figures refresh every 30 s while the page is open. Amounts are plain
 // numbers in the server's currency (the dashboard answers carry no `currency`).
-import { useEffect, useMemo, useState } from 'hono/jsx/dom';
+import { useMemo, useState } from 'hono/jsx/dom';
 import { api } from '../lib/api';
 import { count, isoDay } from '../lib/format';
-import { useAsync } from '../lib/hooks';
+import { useAsync, usePageEffect } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import type { ProductSales, SalesBucket } from '../lib/types';
 import { BarChart, baseOptions } from '../components/chart';
@@ -39,7 +39,7 @@ export function DashboardPage({ route }: { route: Route }) {
   );
   const top = useAsync(() => api<{ results: ProductSales[] }>('/api/dashboards/sales-chart', { query: { ...range, limit: 10 } }), [start, end, tz]);
 
-  useEffect(() => {
+  usePageEffect(() => {
     if (!auto) return;
     const timer = setInterval(() => {
       sales.reload();

@@ -1,9 +1,9 @@
 // The machine floor: every machine with its status, filters and paging, updated live; and one
 // machine's page with the commands its state allows, its history, and live results.
-import { useEffect, useState } from 'hono/jsx/dom';
+import { useState } from 'hono/jsx/dom';
 import { api } from '../lib/api';
 import { dateTime } from '../lib/format';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAction, useAsync, usePageEffect } from '../lib/hooks';
 import { watchMachine, type LiveState } from '../lib/live';
 import { allowedFrom, applyEvent, canRun, type LiveMachine } from '../lib/machines';
 import { setQuery, type Route } from '../lib/router';
@@ -40,7 +40,7 @@ export function MachinesPage({ route }: { route: Route }) {
 
   // One live feed per machine on this page that the user may watch.
   const watched = (list.data?.results ?? []).filter(mayDrive).map((m) => m.id);
-  useEffect(() => {
+  usePageEffect(() => {
     const stops = watched.map((id) =>
       watchMachine(id, {
         onEvent: (event: LiveEvent) =>
@@ -155,7 +155,7 @@ export function MachinePage({ id, route }: { id: number; route: Route }) {
   const [deleted, setDeleted] = useState(false);
   const { busy, error, run } = useAction();
 
-  useEffect(() => {
+  usePageEffect(() => {
     if (!drive) return;
     return watchMachine(id, {
       onState: setLive,
