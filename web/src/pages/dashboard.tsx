@@ -139,7 +139,7 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
       </label>
       {rows.length > 0 && (
         <div class="table-wrap">
-          <table class="figures">
+          <table class="figures stack">
             <caption class="visually-hidden">Sales per {interval}</caption>
             <thead>
               <tr>
@@ -167,10 +167,16 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
                   <th scope="row">
                     <time datetime={b.datetime}>{bucketLabel(b.datetime, interval, multiDay)}</time>
                   </th>
-                  <td class="num">{count(b.total_amount)}</td>
-                  <td class="num">{count(b.customer_count)}</td>
-                  <td class="num">{count(b.coupon_amount)}</td>
-                  <td class="num">
+                  <td class="num" data-label="Sales">
+                    {count(b.total_amount)}
+                  </td>
+                  <td class="num" data-label="Customers">
+                    {count(b.customer_count)}
+                  </td>
+                  <td class="num" data-label="Coupons">
+                    {count(b.coupon_amount)}
+                  </td>
+                  <td class="num" data-label="First purchases">
                     {b.first_purchase_count > 0 ? (
                       <span class="first-mark" title="Includes first purchases">
                         ★ {count(b.first_purchase_count)}
@@ -179,7 +185,9 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
                       0
                     )}
                   </td>
-                  <td class="num">{count(b.first_purchase_amount)}</td>
+                  <td class="num" data-label="First purchase sales">
+                    {count(b.first_purchase_amount)}
+                  </td>
                 </tr>
               ))}
             </tbody>

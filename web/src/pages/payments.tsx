@@ -56,7 +56,7 @@ export function PaymentsPage({ route }: { route: Route }) {
         <Empty>{filtered ? 'No payments match these filters.' : 'No payments yet. Apply for an exam or enroll in a course to see one here.'}</Empty>
       ) : (
         <div class="table-wrap">
-          <table aria-busy={list.loading}>
+          <table class="stack" aria-busy={list.loading}>
             <caption class="visually-hidden">Payments, newest first</caption>
             <thead>
               <tr>
@@ -75,13 +75,15 @@ export function PaymentsPage({ route }: { route: Route }) {
             <tbody>
               {list.data?.results.map((p) => (
                 <tr key={p.id} data-payment={p.id}>
-                  <td>
+                  <td class="lead">
                     {p.target_title} <small class="hint">({p.payment_type})</small>
                   </td>
-                  <td class="num">{money(p.amount, p.currency)}</td>
-                  <td>{METHOD_LABEL[p.payment_method]}</td>
-                  <td>{dateTime(p.paid_at)}</td>
-                  <td>
+                  <td class="num" data-label="Amount">
+                    {money(p.amount, p.currency)}
+                  </td>
+                  <td data-label="Method">{METHOD_LABEL[p.payment_method]}</td>
+                  <td data-label="Paid">{dateTime(p.paid_at)}</td>
+                  <td data-label="Status">
                     <Badge value={p.status} />
                   </td>
                   <td>
