@@ -47,7 +47,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./tests/setup.ts'],
-      globalSetup: backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [],
+      // Every run fails on a promise rejection nobody handled (tests/runtime-guard.ts).
+      globalSetup: ['./tests/runtime-guard.ts', ...(backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [])],
       include: ['tests/**/*.test.ts'],
       // Browser tests run in Node against wrangler dev: npm run test:browser (tests/browser/vitest.config.ts).
       exclude: [...configDefaults.exclude, 'tests/browser/**'],
