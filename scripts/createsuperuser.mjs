@@ -6,7 +6,7 @@ import { pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyMigrations, cli, UsageError, wrangler } from './lib.mjs';
+import { applyMigrations, cli, devBackend, UsageError, wrangler } from './lib.mjs';
 
 const ITERATIONS = 100_000; // the Workers PBKDF2 cap; must match src/lib/password.ts
 
@@ -27,14 +27,15 @@ const args = cli({
   script: 'createsuperuser',
   usage: 'npm run createsuperuser -- --email E --password P [--username U] [--remote | --pg-url URL]',
   about: `Creates a staff superuser, or promotes the user with that email and resets its password.
-Works on the local D1 of npm run dev (running or not), on the deployed D1 with --remote, or on a
-Postgres database with --pg-url. Pending migrations are applied first.`,
+Works on the local database of npm run dev, running or not (its D1, or the Postgres database of
+npm run dev -- --backend postgres, whichever it last served), on the deployed D1 with --remote, or on
+a Postgres database with --pg-url. Pending migrations are applied first.`,
   options: {
     email: ['', 'email of the superuser (required)'],
     password: ['', 'its password, 8–128 characters (required)'],
     username: ['', 'an optional username'],
     remote: [false, 'the deployed D1 (wrangler login first) instead of the local one'],
-    'pg-url': ['', 'a Postgres connection string instead of D1'],
+    'pg-url': ['', 'a Postgres connection string (default: the one npm run dev last served, if Postgres)'],
   },
   check: (o) => {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(o.email.trim())) throw new UsageError('--email needs an email address');
@@ -43,6 +44,9 @@ Postgres database with --pg-url. Pending migrations are applied first.`,
   },
 });
 const email = args.email.trim().toLowerCase();
+// The database the dev server reads, so a superuser made beside `npm run dev` can log in there.
+const dev = devBackend();
+if (!args['pg-url'] && !args.remote && dev.backend === 'postgres') args['pg-url'] = dev.pgUrl;
 const username = args.username.trim() || null;
 
 if (!args['pg-url']) applyMigrations(args.remote);

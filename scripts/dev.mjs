@@ -6,7 +6,7 @@
 // leads to the local PgBouncer that stands in for Hyperdrive (scripts/pgbouncer.sh);
 // --pooler=false connects straight to PostgreSQL.
 import { spawn, spawnSync } from 'node:child_process';
-import { applyMigrations, cli, ensureDevVars, fail, ROOT, UsageError } from './lib.mjs';
+import { applyMigrations, cli, ensureDevVars, fail, rememberDevBackend, ROOT, UsageError } from './lib.mjs';
 import { DEV_PG_URL, pgWranglerSetup, preparePg, redact, viaPooler } from './pg-dev.mjs';
 
 const opts = cli({
@@ -55,6 +55,8 @@ if (backend === 'postgres') {
   console.log('Local D1 migrations applied.');
 }
 
+// createsuperuser (and the README's first session) then write where this server reads.
+rememberDevBackend(backend, pgUrl);
 const child = spawn('npx', ['wrangler', 'dev', ...args], { cwd: ROOT, stdio: 'inherit', env });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code) => process.exit(code ?? 0));

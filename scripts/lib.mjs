@@ -1,8 +1,8 @@
 // Shared bits of the command-line scripts (run on the Node 22 that the `node` devDependency pins).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -126,4 +126,21 @@ export function ensureDevVars() {
     { mode: 0o600 },
   );
   console.log('Created .dev.vars with random JWT_SECRET and PHONE_CODE_SECRET.');
+}
+
+const DEV_BACKEND_FILE = join(ROOT, '.wrangler', 'dev-backend.json');
+
+/** Remembers which database `npm run dev` serves, so the scripts run beside it use the same one. */
+export function rememberDevBackend(backend, pgUrl) {
+  mkdirSync(dirname(DEV_BACKEND_FILE), { recursive: true });
+  writeFileSync(DEV_BACKEND_FILE, `${JSON.stringify(backend === 'postgres' ? { backend, pgUrl } : { backend })}\n`);
+}
+
+/** The database `npm run dev` last served: `{ backend: 'd1' }` or `{ backend: 'postgres', pgUrl }`. */
+export function devBackend() {
+  try {
+    return JSON.parse(readFileSync(DEV_BACKEND_FILE, 'utf8'));
+  } catch {
+    return { backend: 'd1' };
+  }
 }

@@ -4,15 +4,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, fail, ROOT } from './lib.mjs';
+import { cli, fail, ROOT, UsageError } from './lib.mjs';
 
 const opts = cli({
   script: 'smoke',
-  usage: 'npm run smoke [-- --port 8820]',
-  about: 'Starts npm run dev on a free port, runs the README walkthrough against it and checks its answers.',
+  usage: 'npm run smoke [-- --backend d1|postgres] [--port 8820]',
+  about: `Starts npm run dev on a free port, runs the README walkthrough against it and checks its answers.
+With --backend postgres the dev server (and so the walkthrough's createsuperuser) uses the Postgres
+dev database through the local PgBouncer (PostgreSQL running: scripts/pg-local.sh).`,
   options: {
+    backend: ['d1', 'the database of the dev server: d1 or postgres'],
     port: [8820, 'port of the dev server it starts'],
     timeout: [300, 'seconds the whole run may take'],
+  },
+  check: (o) => {
+    if (!['d1', 'postgres'].includes(o.backend)) throw new UsageError('--backend is d1 or postgres');
   },
 });
 
@@ -45,11 +51,15 @@ async function up() {
 const script = walkthrough();
 if (await up()) fail('smoke', `something already answers on port ${opts.port}; pick another with --port`);
 const deadline = Date.now() + opts.timeout * 1000;
-const server = spawn('node', ['scripts/dev.mjs', '--port', String(opts.port), '--ip', '127.0.0.1', '--log-level', 'warn'], {
-  cwd: ROOT,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  detached: true,
-});
+const server = spawn(
+  'node',
+  ['scripts/dev.mjs', '--backend', opts.backend, '--port', String(opts.port), '--ip', '127.0.0.1', '--log-level', 'warn'],
+  {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  },
+);
 const stop = () => {
   try {
     process.kill(-server.pid, 'SIGTERM');
@@ -66,7 +76,7 @@ while (!(await up())) {
   await new Promise((r) => setTimeout(r, 500));
 }
 
-console.log(`smoke: running the README walkthrough against http://127.0.0.1:${opts.port}`);
+console.log(`smoke: running the README walkthrough against http://127.0.0.1:${opts.port} (${opts.backend})`);
 const run = spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
   cwd: ROOT,
   encoding: 'utf8',
@@ -77,5 +87,5 @@ process.stdout.write(run.stdout ?? '');
 if (run.status !== 0) fail('smoke', `the walkthrough failed (exit ${run.status ?? run.signal}); its output is above`, 1);
 const missing = EXPECTED.filter(([, mark]) => !run.stdout.includes(mark));
 if (missing.length > 0) fail('smoke', `the walkthrough ran but did not show: ${missing.map(([what]) => what).join(', ')}`, 1);
-console.log(`smoke: the README walkthrough works (${EXPECTED.length} checks).`);
+console.log(`smoke: the README walkthrough works on ${opts.backend} (${EXPECTED.length} checks).`);
 process.exit(0);
