@@ -28,7 +28,9 @@ describe('machines', () => {
     const board = await openPage(browser);
     await signIn(board.page, owner.email);
     await board.page.getByRole('link', { name: 'Machines' }).click();
-    await visible(board.page.getByText('No machines yet.', { exact: false }));
+    // Other test files' machines may be listed too (members see every machine): wait for the list.
+    await visible(board.page.getByRole('heading', { name: 'Machines' }));
+    await board.page.locator('.loading').first().waitFor({ state: 'detached', timeout: 15_000 });
     await board.page.getByText('Add a machine').click();
     await board.page.getByLabel('Name', { exact: true }).fill(name);
     await board.page.getByLabel('Location', { exact: true }).fill('Hall B, line 2');

@@ -19,17 +19,18 @@ const headings = (page: Page) => page.locator('h1').allInnerTexts();
 async function holdApi(page: Page): Promise<{ release: () => void; pending: () => number }> {
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
-  let pending = 0;
+  // The reads started from now on (one started before, e.g. by the sign-in, is not counted).
+  const pending = new Set<Request>();
   const isRead = (r: Request) => r.method() === 'GET' && new URL(r.url()).pathname.startsWith('/api/');
-  page.on('request', (r) => isRead(r) && pending++);
-  page.on('requestfinished', (r) => isRead(r) && pending--);
-  page.on('requestfailed', (r) => isRead(r) && pending--);
+  page.on('request', (r) => isRead(r) && pending.add(r));
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
   await page.route('**/api/**', async (route) => {
     // Sign-in and refresh go through; only reads are held.
     if (route.request().method() === 'GET') await held;
     await route.continue();
   });
-  return { release, pending: () => pending };
+  return { release, pending: () => pending.size };
 }
 
 /** Two animation frames: what the page does with an answer it has received is on screen by then. */
