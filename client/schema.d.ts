@@ -213,7 +213,9 @@ export interface paths {
          *     lives PHONE_CODE_TTL seconds (default 300). Limits: one send per PHONE_SEND_INTERVAL_SECONDS (60) and
          *     PHONE_SENDS_PER_HOUR (5) per phone, PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client address, and no
          *     new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. `dev_code` appears only
-         *     with SMS_PROVIDER=console (local development). A failing SMS webhook answers 502 `SMS_DELIVERY_FAILED`.
+         *     with SMS_PROVIDER=console, which works only in local development (LOCAL_DEVELOPMENT). A server with no
+         *     usable SMS provider (none set, or console outside local development) answers 503 `SMS_NOT_CONFIGURED`
+         *     and sends nothing; a failing SMS webhook answers 502 `SMS_DELIVERY_FAILED`.
          */
         post: operations["sendPhoneCode"];
         delete?: never;
@@ -1129,7 +1131,7 @@ export interface components {
             expires_in: number;
             /** @description Absolute URL to POST the code to. */
             next: string;
-            /** @description Only with SMS_PROVIDER=console (local development). */
+            /** @description Only with SMS_PROVIDER=console, which works only in local development. */
             dev_code?: string;
         };
         /** @description Any common notation; a number without `+` is read in DEFAULT_PHONE_REGION (KR). */
@@ -2731,6 +2733,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "SMS_DELIVERY_FAILED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `SMS_NOT_CONFIGURED`: Phone login is not available: this server has no SMS provider configured. */
+            503: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "SMS_NOT_CONFIGURED";
                     } & {
                         [key: string]: unknown;
                     });

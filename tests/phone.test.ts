@@ -2,7 +2,9 @@
 // send limits, SMS providers.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
+import { deployProblems } from '../scripts/deploy-checks.mjs';
 import { randomDigits } from '../src/lib/random';
+import wranglerToml from '../wrangler.toml?raw';
 import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
@@ -141,6 +143,54 @@ describe('SMS providers', () => {
       }
     }
     log.mockRestore();
+  });
+
+  // The console provider hands the code to whoever asks: anyone could log in as any phone user. It
+  // works only where the worker knows it runs locally (LOCAL_DEVELOPMENT=true: .dev.vars, the
+  // vitest config); anywhere else, and with no provider set (the shipped [vars]), no code is sent.
+  it.each([
+    ['console outside local development', { SMS_PROVIDER: 'console', LOCAL_DEVELOPMENT: 'false' }],
+    ['console with the local flag unset', { SMS_PROVIDER: 'console', LOCAL_DEVELOPMENT: '' }],
+    ['no provider (the deployed default)', { SMS_PROVIDER: '' }],
+    ['an unknown provider', { SMS_PROVIDER: 'carrier-pigeon' }],
+    ['webhook without its URL', { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: '' }],
+  ])('%s → 503 SMS_NOT_CONFIGURED: no dev_code, no code stored, no budget spent', async (_, vars) => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const phone = randomPhone();
+    const ip = randomIp();
+    try {
+      await withVars(vars, async () => {
+        const res = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': ip } });
+        const body = await expectProblem(res, 503, 'SMS_NOT_CONFIGURED');
+        expect(body).not.toHaveProperty('dev_code');
+        expect(body).not.toHaveProperty('verification_token');
+      });
+      expect(log).toHaveBeenCalledWith(expect.stringContaining('SMS provider not configured'));
+    } finally {
+      log.mockRestore();
+    }
+    const e164 = normalised(phone);
+    expect(await db.first(sql`SELECT 1 AS x FROM phone_verifications WHERE phone = ${e164}`)).toBeUndefined();
+    const spent = await db.rows(sql`SELECT key FROM rate_limits WHERE key LIKE ${`phone:send:%${e164}`} OR key LIKE ${`phone:send:%${ip}`}`);
+    expect(spent).toEqual([]);
+    // The same phone gets its code at once when the worker runs locally again (nothing was spent).
+    expect((await requestPhoneCode(phone, ip)).dev_code).toMatch(/^\d{4}$/);
+  });
+
+  it('the shipped configuration sets no SMS provider and no local flag; npm run deploy refuses either', () => {
+    const vars = wranglerToml.slice(wranglerToml.indexOf('[vars]'));
+    expect(vars).not.toMatch(/^\s*SMS_PROVIDER\s*=\s*"console"/m);
+    expect(vars).not.toMatch(/^\s*LOCAL_DEVELOPMENT\s*=/m);
+    expect(deployProblems(wranglerToml)).toEqual([]);
+    const withConsole = wranglerToml.replace('[vars]\n', '[vars]\nSMS_PROVIDER = "console"\n');
+    expect(deployProblems(withConsole)).toEqual([expect.stringContaining('SMS_PROVIDER = "console"')]);
+    const withFlag = wranglerToml.replace('[vars]\n', "[vars]\nLOCAL_DEVELOPMENT = 'true'\n");
+    expect(deployProblems(withFlag)).toEqual([expect.stringContaining('LOCAL_DEVELOPMENT')]);
+    // An environment's own [env.<name>.vars] is deployed too.
+    const inEnv = `${wranglerToml}\n[env.staging.vars]\nSMS_PROVIDER="console"\n`;
+    expect(deployProblems(inEnv)).toHaveLength(1);
+    // A comment is not configuration.
+    expect(deployProblems(`${wranglerToml}\n# SMS_PROVIDER = "console" only in .dev.vars\n`)).toEqual([]);
   });
 });
 

@@ -16,11 +16,13 @@ export const phoneLoginRoute = createRoute({
 lives PHONE_CODE_TTL seconds (default 300). Limits: one send per PHONE_SEND_INTERVAL_SECONDS (60) and
 PHONE_SENDS_PER_HOUR (5) per phone, PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client address, and no
 new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. \`dev_code\` appears only
-with SMS_PROVIDER=console (local development). A failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
+with SMS_PROVIDER=console, which works only in local development (LOCAL_DEVELOPMENT). A server with no
+usable SMS provider (none set, or console outside local development) answers 503 \`SMS_NOT_CONFIGURED\`
+and sends nothing; a failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
   request: { body: jsonBody(PhoneLoginBody) },
   responses: rateLimitedResponses({
     200: jsonResponse(PhoneLoginResult, 'The code was sent.'),
-    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED', 'RATE_LIMITED'], { body: true }),
+    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED', 'SMS_NOT_CONFIGURED', 'RATE_LIMITED'], { body: true }),
   }),
 });
 
