@@ -43,6 +43,21 @@ export async function authenticate(ctx: Ctx, token: string, expected?: TokenType
   return { user, sessionId: claims.sessionId, claims };
 }
 
+/**
+ * The user id of a live access token in `header`, or null (none, or one that is not valid). For
+ * public routes that only treat a signed-in caller better: a bad token is the same as none there.
+ */
+export async function optionalUserId(ctx: Ctx, header: string | undefined): Promise<number | null> {
+  const token = bearerToken(header);
+  if (!token) return null;
+  try {
+    return (await authenticate(ctx, token, 'access')).user.id;
+  } catch (err) {
+    if (err instanceof ApiError) return null;
+    throw err;
+  }
+}
+
 /** Requires a valid access token. `allowQueryToken` also reads `?access_token=` (WebSockets). */
 export function requireAuth(opts: { allowQueryToken?: boolean } = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {

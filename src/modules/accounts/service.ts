@@ -128,8 +128,26 @@ function accountLimits(ctx: Ctx, account: string, address: string) {
   return {
     pair: { name: 'login-account-address', key: `login:pair:${account}:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
     account: { name: 'login-account', key: `login:acct:${account}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
-    known: { name: 'login-known', key: `login:known:${account}:${address}`, max: 1, windowSeconds: cfg.LOGIN_KNOWN_ADDRESS_DAYS * 86_400 },
+    known: knownLimit(ctx, account, address),
   } satisfies Record<string, Limit>;
+}
+
+/** The mark of an address that logged into an account, for LOGIN_KNOWN_ADDRESS_DAYS from its last login. */
+function knownLimit(ctx: Ctx, account: string, address: string): Limit {
+  return { name: 'login-known', key: `login:known:${account}:${address}`, max: 1, windowSeconds: ctx.config.LOGIN_KNOWN_ADDRESS_DAYS * 86_400 };
+}
+
+/**
+ * Remembers `address` as the user's own (a login, a signup, a phone verify from it): it may still try
+ * passwords past the account's limit, and it requests the phone's codes from the owner's budget.
+ */
+export async function rememberAddress(ctx: Ctx, userId: number, address: string): Promise<void> {
+  await mark(ctx, knownLimit(ctx, `u${userId}`, address));
+}
+
+/** Whether the user logged in from `address` within LOGIN_KNOWN_ADDRESS_DAYS. */
+export async function isKnownAddress(ctx: Ctx, userId: number, address: string): Promise<boolean> {
+  return (await peek(ctx, knownLimit(ctx, `u${userId}`, address))).count > 0;
 }
 
 export async function login(
