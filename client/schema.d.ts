@@ -173,7 +173,11 @@ export interface paths {
         head?: never;
         /**
          * Update the caller’s profile or password
-         * @description Partial update; `null` clears a profile field. A password change needs `current_password` and signs out every other session.
+         * @description Partial update; `null` clears a profile field. A password change needs `current_password` and signs
+         *     out every other session. `current_password` is checked under the same limits as login, sharing their
+         *     counters: LOGIN_MAX_FAILURES_PER_ADDRESS per client address, LOGIN_MAX_FAILURES_PER_ACCOUNT per account and
+         *     address, and per account, past which only addresses that logged into the account within
+         *     LOGIN_KNOWN_ADDRESS_DAYS may try; then 429 `RATE_LIMITED` with `Retry-After`, even for the right password.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -2401,6 +2405,8 @@ export interface operations {
             /** @description The updated caller. */
             200: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2410,6 +2416,8 @@ export interface operations {
             /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
             400: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2432,6 +2440,8 @@ export interface operations {
              */
             401: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2446,6 +2456,8 @@ export interface operations {
             /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
             413: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2460,6 +2472,8 @@ export interface operations {
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
             415: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2471,9 +2485,28 @@ export interface operations {
                     });
                 };
             };
+            /** @description `RATE_LIMITED`: Too many attempts; retry after the time in Retry-After. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "RATE_LIMITED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
             /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
             500: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -462,6 +462,56 @@ describe('/api/users/me', () => {
   });
 });
 
+// current_password is a password guess like a login: the same budgets and rules (SECURITY.md).
+describe('PATCH /api/users/me current_password: the login budget', () => {
+  const change = (token: string, ip: string, current: string) =>
+    raw('/api/users/me', {
+      method: 'PATCH',
+      token,
+      body: { password: 'a brand new password', current_password: current },
+      headers: { 'cf-connecting-ip': ip },
+    });
+  const hashOf = async (id: number) => db.value<string>(sql`SELECT password_hash FROM users WHERE id = ${id}`, 'password_hash');
+
+  it('10 wrong guesses, then even the right one is 429 with Retry-After; the password is unchanged', async () => {
+    const u = await createUser();
+    const before = await hashOf(u.id);
+    const ip = randomIp();
+    for (let i = 0; i < 10; i++) await expectProblem(await change(u.access, ip, 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    const res = await change(u.access, ip, PASSWORD);
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    const retry = Number(res.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(900);
+    expect(res.headers.get('ratelimit-policy')).toBe('"login-account-address";q=10;w=900');
+    expect(await hashOf(u.id)).toBe(before);
+    // One budget with login: a login from an address the account never used is refused too.
+    await expectProblem(await login({ email: u.email, password: PASSWORD }), 429, 'RATE_LIMITED');
+  });
+
+  it('holds under 20 concurrent wrong guesses: exactly 10 judged', async () => {
+    const u = await createUser();
+    const ip = randomIp();
+    const results = await Promise.all(Array.from({ length: 20 }, () => change(u.access, ip, 'wrong password')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
+  it("login failures elsewhere spend it too; the owner's known address may still change its password", async () => {
+    const email = `${uniq()}@example.com`;
+    await signup({ email });
+    const home = randomIp();
+    const session = await bodyOf(await api.users.login.$post({ json: { email, password: PASSWORD } }, fromIp(home)), 200);
+    for (let i = 0; i < 10; i++) await expectProblem(await login({ email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    // A stolen token on another address cannot guess on: the account's budget is spent.
+    const away = await change(session.token.access, randomIp(), PASSWORD);
+    await expectProblem(away, 429, 'RATE_LIMITED');
+    expect(away.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+    expect((await change(session.token.access, home, PASSWORD)).status).toBe(200);
+  });
+});
+
 describe('PATCH /api/users/{id} (staff)', () => {
   it('refuses non-staff with 403 and validates the id', async () => {
     const u = await createUser();

@@ -150,24 +150,39 @@ export async function isKnownAddress(ctx: Ctx, userId: number, address: string):
   return (await peek(ctx, knownLimit(ctx, `u${userId}`, address))).count > 0;
 }
 
+/**
+ * Takes one attempt of every password budget of `account` from `address` before a password is
+ * checked (a login, or the current password of a password change): 429 once one is spent.
+ */
+async function takePasswordAttempt(ctx: Ctx, account: string, address: string): Promise<void> {
+  await consume(ctx, addressLimit(ctx, address));
+  const limits = accountLimits(ctx, account, address);
+  await consume(ctx, limits.pair);
+  const spent = await hit(ctx, limits.account);
+  if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
+}
+
+/**
+ * A right password takes its attempt back, clears this address's failures for the account and
+ * remembers the address. The account's failures from elsewhere keep counting: the owner's login
+ * must not refill an attacker's budget.
+ */
+async function passwordAccepted(ctx: Ctx, account: string, address: string): Promise<void> {
+  const limits = accountLimits(ctx, account, address);
+  await Promise.all([hit(ctx, addressLimit(ctx, address), -1), hit(ctx, limits.account, -1), clear(ctx, limits.pair), mark(ctx, limits.known)]);
+}
+
 export async function login(
   ctx: Ctx,
   input: { email?: string; username?: string; password: string },
   address: string,
 ): Promise<{ user: UserRow; token: TokenPair }> {
-  await consume(ctx, addressLimit(ctx, address));
   const user = await repo.userBy(ctx.store, input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
   const account = user ? `u${user.id}` : input.email ? `e:${input.email.toLowerCase()}` : `n:${usernameKey(input.username ?? '')}`;
-  const limits = accountLimits(ctx, account, address);
-  await consume(ctx, limits.pair);
-  const spent = await hit(ctx, limits.account);
-  if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
+  await takePasswordAttempt(ctx, account, address);
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
   if (!ok || !user?.isActive) throw new ApiError('INVALID_CREDENTIALS');
-  // A success takes its attempt back, clears this address's failures for the account and remembers
-  // the address. The account's failures from elsewhere keep counting: the owner's login must not
-  // refill an attacker's budget.
-  await Promise.all([hit(ctx, addressLimit(ctx, address), -1), hit(ctx, limits.account, -1), clear(ctx, limits.pair), mark(ctx, limits.known)]);
+  await passwordAccepted(ctx, account, address);
   return { user, token: await startSession(ctx, user) };
 }
 
@@ -208,7 +223,7 @@ export interface PatchMe {
   current_password?: string;
 }
 
-export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): Promise<UserRow> {
+export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe, address: string): Promise<UserRow> {
   const set: repo.UserPatch = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.nickname !== undefined) set.nickname = patch.nickname;
@@ -223,7 +238,11 @@ export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): P
           extras: { errors: [{ path: 'current_password', message: 'required to change the password' }] },
         });
       }
+      // A guess like a login's (a stolen access token must not guess without limit): the same budgets.
+      const account = `u${caller.user.id}`;
+      await takePasswordAttempt(ctx, account, address);
       if (!(await verifyPasswordOrDummy(patch.current_password, current))) throw new ApiError('INVALID_CREDENTIALS');
+      await passwordAccepted(ctx, account, address);
     }
     set.passwordHash = await hashPassword(patch.password);
     // A new password signs out every other session (a thief's included).
