@@ -3,7 +3,24 @@ import { env } from 'cloudflare:workers';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS, hashPassword, verifyPassword } from '../src/lib/password';
-import { api, authed, bodyOf, createUser, expectProblem, fromIp, login, PASSWORD, randomIp, raw, signup, uniq } from './helpers';
+import {
+  api,
+  authed,
+  bodyOf,
+  createUser,
+  expectProblem,
+  fromIp,
+  login,
+  PASSWORD,
+  randomIp,
+  randomPhone,
+  raw,
+  requestPhoneCode,
+  signup,
+  uniq,
+  verifyPhone,
+  withVars,
+} from './helpers';
 import { db, sql } from './db';
 
 const SECRET = new TextEncoder().encode(env.JWT_SECRET as string);
@@ -236,6 +253,68 @@ describe('login', () => {
     const fresh = await from(randomIp(), PASSWORD);
     await expectProblem(fresh, 429, 'RATE_LIMITED');
     expect(fresh.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+  });
+
+  it('a signup counts as a login from its address: a new account is never locked out of it', async () => {
+    const email = `${uniq()}@example.com`;
+    const home = randomIp();
+    const created = await bodyOf(await api.users.signup.$post({ json: { email, password: PASSWORD } }, fromIp(home)), 201);
+    const from = (ip: string, password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+    for (let i = 0; i < 10; i++) await expectProblem(await from(randomIp(), 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    await expectProblem(await from(randomIp(), PASSWORD), 429, 'RATE_LIMITED');
+    expect((await from(home, PASSWORD)).status).toBe(200);
+    const mark = await db.first(sql`SELECT count FROM rate_limits WHERE key = ${`login:known:u${created.id}:${home}`}`);
+    expect(Number(mark?.count)).toBe(1);
+  });
+
+  it('a phone verify counts as a login from its address', async () => {
+    const ip = randomIp();
+    const sent = await requestPhoneCode(randomPhone(), ip);
+    const verified = await bodyOf(await verifyPhone(sent.verification_token, sent.dev_code, ip), 200);
+    const mark = await db.first<{ count: number; expires_at: number }>(
+      sql`SELECT count, expires_at FROM rate_limits WHERE key = ${`login:known:u${verified.user.id}:${ip}`}`,
+    );
+    expect(Number(mark?.count)).toBe(1);
+    expect(Number(mark?.expires_at)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+  });
+
+  it('successful logins spend no failure budget: neither the address nor the account counts them', async () => {
+    await withVars({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' }, async () => {
+      const email = `${uniq()}@example.com`;
+      const created = await signup({ email });
+      const ip = randomIp();
+      const from = (password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+      for (let i = 0; i < 6; i++) expect((await from(PASSWORD)).status).toBe(200);
+      const count = async (key: string) => Number((await db.first(sql`SELECT count FROM rate_limits WHERE key = ${key}`))?.count ?? 0);
+      expect(await count(`login:addr:${ip}`)).toBe(0);
+      expect(await count(`login:acct:u${created.id}`)).toBe(0);
+      // The address's whole budget is still there for failures: 3 judged, then 429.
+      for (let i = 0; i < 3; i++) await expectProblem(await from('wrong password'), 401, 'INVALID_CREDENTIALS');
+      const res = await from(PASSWORD);
+      await expectProblem(res, 429, 'RATE_LIMITED');
+      expect(res.headers.get('ratelimit-policy')).toBe('"login-address";q=3;w=900');
+    });
+  });
+
+  it("a repeat login renews the known-address mark's expiry (the purge never takes a mark still in use)", async () => {
+    const email = `${uniq()}@example.com`;
+    const created = await signup({ email });
+    const home = randomIp();
+    const key = `login:known:u${created.id}:${home}`;
+    const markOf = () =>
+      db.first<{ window_start: number; expires_at: number }>(sql`SELECT window_start, expires_at FROM rate_limits WHERE key = ${key}`);
+    const viaHome = () => api.users.login.$post({ json: { email, password: PASSWORD } }, fromIp(home));
+    expect((await viaHome()).status).toBe(200);
+    // The mark is 29 days old: one day left.
+    const day = 86_400_000;
+    await db.run(sql`UPDATE rate_limits SET window_start = window_start - ${29 * day}, expires_at = expires_at - ${29 * day} WHERE key = ${key}`);
+    const aged = await markOf();
+    expect(Number(aged!.expires_at)).toBeLessThan(Date.now() + 2 * day);
+    const before = Date.now();
+    expect((await viaHome()).status).toBe(200);
+    const renewed = await markOf();
+    expect(Number(renewed!.window_start)).toBeGreaterThanOrEqual(before);
+    expect(Number(renewed!.expires_at)).toBeGreaterThanOrEqual(before + 30 * day);
   });
 
   it('a known address still has its own limit for the account', async () => {

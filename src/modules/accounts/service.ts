@@ -85,7 +85,7 @@ export async function signup(ctx: Ctx, input: SignupInput, address: string): Pro
   if (key && (await repo.userIdBy(s, { usernameKey: key })) !== null) {
     throw new ApiError('USER_ALREADY_EXISTS');
   }
-  return insertUser(ctx, {
+  const user = await insertUser(ctx, {
     email: input.email ?? null,
     username: input.username ?? null,
     usernameKey: key,
@@ -95,6 +95,10 @@ export async function signup(ctx: Ctx, input: SignupInput, address: string): Pro
     firstName: input.first_name ?? null,
     lastName: input.last_name ?? null,
   });
+  // The account's first address counts as a login from it: guesses from elsewhere cannot lock a new
+  // account out of the address it signed up from.
+  await rememberAddress(ctx, user.id, address);
+  return user;
 }
 
 /** Starts a session (refresh-token family) and returns its first token pair. */
