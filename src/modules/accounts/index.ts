@@ -9,7 +9,6 @@ export {
   readAuth,
   requireAuth,
   staffOnly,
-  staffRead,
   type AuthContext,
 } from './auth';
 export { userBy, type UserRow } from './repository';
