@@ -127,5 +127,5 @@ try {
   if (secrets) rmSync(secrets, { force: true });
 }
 console.log(
-  '\nDeployed. Create the first superuser with:\n  npm run createsuperuser -- --email admin@example.com --password "a long password" --remote',
+  '\nDeployed. Create the first superuser with (it asks for the password):\n  npm run createsuperuser -- --email admin@example.com --remote',
 );
