@@ -150,6 +150,32 @@ describe('signup', () => {
   });
 });
 
+describe('per-address budgets: IPv4 exact, IPv6 by /64', () => {
+  const signupFrom = (ip: string) =>
+    raw('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+
+  it('addresses of one IPv6 /64, however written, share one budget; other /64s and IPv4 addresses do not', async () => {
+    await withVars({ SIGNUPS_PER_ADDRESS_PER_HOUR: '3' }, async () => {
+      const n = crypto.getRandomValues(new Uint16Array(2));
+      const net = `2001:db8:${n[0]!.toString(16)}:${n[1]!.toString(16)}`;
+      expect((await signupFrom(`${net}::1`)).status).toBe(201);
+      expect((await signupFrom(`${net}:0:0:0:2`)).status).toBe(201);
+      expect((await signupFrom(`${net.toUpperCase()}:ffff:ffff:ffff:ffff`)).status).toBe(201);
+      const fourth = await signupFrom(`${net}:1234::abcd`);
+      await expectProblem(fourth, 429, 'RATE_LIMITED');
+      expect(fourth.headers.get('ratelimit-policy')).toBe('"signup-address";q=3;w=3600');
+      expect(await db.value(sql`SELECT count FROM rate_limits WHERE key = ${`signup:addr:${net}::/64`}`, 'count')).toBe(4);
+      // The next /64 is another subscriber.
+      expect((await signupFrom(`2001:db8:${n[0]!.toString(16)}:${((n[1]! + 1) % 65536).toString(16)}::1`)).status).toBe(201);
+      // IPv4 stays exact: a neighbour address has its own budget.
+      const v4 = randomIp();
+      for (let i = 0; i < 3; i++) expect((await signupFrom(v4)).status).toBe(201);
+      await expectProblem(await signupFrom(v4), 429, 'RATE_LIMITED');
+      expect((await signupFrom(v4.replace(/\.\d+$/, (d) => `.${(Number(d.slice(1)) + 1) % 256}`))).status).toBe(201);
+    });
+  });
+});
+
 describe('login', () => {
   it('by email or username (case-insensitive) answers the user and a token pair', async () => {
     const username = uniq('Login');
