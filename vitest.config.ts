@@ -35,6 +35,10 @@ export default defineConfig(async () => {
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
             // Pinned so a developer's .dev.vars (which wrangler also loads) cannot change test behaviour.
             ALLOW_INSECURE_CONTROLLER_URLS: 'false',
+            // The tests run locally: the console SMS provider answers codes as dev_code
+            // (tests/phone.test.ts checks that it is refused without LOCAL_DEVELOPMENT).
+            LOCAL_DEVELOPMENT: 'true',
+            SMS_PROVIDER: 'console',
             // Size and seed of the generated-request run (npm run test:fuzz raises FUZZ_RUNS).
             FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
             FUZZ_SEED: process.env.FUZZ_SEED ?? '',

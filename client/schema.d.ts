@@ -173,7 +173,11 @@ export interface paths {
         head?: never;
         /**
          * Update the caller’s profile or password
-         * @description Partial update; `null` clears a profile field. A password change needs `current_password` and signs out every other session.
+         * @description Partial update; `null` clears a profile field. A password change needs `current_password` and signs
+         *     out every other session. `current_password` is checked under the same limits as login, sharing their
+         *     counters: LOGIN_MAX_FAILURES_PER_ADDRESS per client address, LOGIN_MAX_FAILURES_PER_ACCOUNT per account and
+         *     address, and per account, past which only addresses that logged into the account within
+         *     LOGIN_KNOWN_ADDRESS_DAYS may try; then 429 `RATE_LIMITED` with `Retry-After`, even for the right password.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -210,10 +214,16 @@ export interface paths {
         /**
          * Send a one-time code to a phone
          * @description Public. Normalises the number to E.164 and sends a PHONE_CODE_LENGTH-digit code (default 4) that
-         *     lives PHONE_CODE_TTL seconds (default 300). Limits: one send per PHONE_SEND_INTERVAL_SECONDS (60) and
-         *     PHONE_SENDS_PER_HOUR (5) per phone, PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client address, and no
-         *     new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. `dev_code` appears only
-         *     with SMS_PROVIDER=console (local development). A failing SMS webhook answers 502 `SMS_DELIVERY_FAILED`.
+         *     lives PHONE_CODE_TTL seconds (default 300). Limits: PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client
+         *     address, and per phone one send per PHONE_SEND_INTERVAL_SECONDS (60) and PHONE_SENDS_PER_HOUR (5) in each
+         *     of two budgets: one for the phone's owner (a request from an address that logged into the phone's
+         *     account within LOGIN_KNOWN_ADDRESS_DAYS, a phone verify included, or with an access token of that account;
+         *     policies `phone-send-interval-owner`, `phone-send-hour-owner`), one shared by everyone else, so others'
+         *     requests never spend the owner's. A token that is not valid is ignored (the request is then a stranger's).
+         *     No new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. `dev_code` appears only
+         *     with SMS_PROVIDER=console, which works only in local development (LOCAL_DEVELOPMENT). A server with no
+         *     usable SMS provider (none set, or console outside local development) answers 503 `SMS_NOT_CONFIGURED`
+         *     and sends nothing; a failing SMS webhook answers 502 `SMS_DELIVERY_FAILED`.
          */
         post: operations["sendPhoneCode"];
         delete?: never;
@@ -1129,7 +1139,7 @@ export interface components {
             expires_in: number;
             /** @description Absolute URL to POST the code to. */
             next: string;
-            /** @description Only with SMS_PROVIDER=console (local development). */
+            /** @description Only with SMS_PROVIDER=console, which works only in local development. */
             dev_code?: string;
         };
         /** @description Any common notation; a number without `+` is read in DEFAULT_PHONE_REGION (KR). */
@@ -2395,6 +2405,8 @@ export interface operations {
             /** @description The updated caller. */
             200: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2404,6 +2416,8 @@ export interface operations {
             /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
             400: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2426,6 +2440,8 @@ export interface operations {
              */
             401: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2456,8 @@ export interface operations {
             /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
             413: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2454,6 +2472,8 @@ export interface operations {
             /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
             415: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2465,9 +2485,28 @@ export interface operations {
                     });
                 };
             };
+            /** @description `RATE_LIMITED`: Too many attempts; retry after the time in Retry-After. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "RATE_LIMITED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
             /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
             500: {
                 headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2731,6 +2770,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "SMS_DELIVERY_FAILED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `SMS_NOT_CONFIGURED`: Phone login is not available: this server has no SMS provider configured. */
+            503: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "SMS_NOT_CONFIGURED";
                     } & {
                         [key: string]: unknown;
                     });

@@ -9,10 +9,12 @@
 //   4. the D1 migrations (remote);
 //   5. random JWT_SECRET and PHONE_CODE_SECRET when the worker has none yet, uploaded with the deploy;
 //   6. wrangler deploy.
+// Before any of it, it stops when wrangler.toml would deploy the console SMS provider (deploy-checks.mjs).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deployProblems, hasSmsProvider } from './deploy-checks.mjs';
 import { cli, fail, ROOT, wrangler } from './lib.mjs';
 
 const opts = cli({
@@ -99,6 +101,18 @@ function newSecretsFile() {
   return file;
 }
 
+/** Stops before anything is created or uploaded when the configuration must not go live. */
+function checkConfig() {
+  const problems = deployProblems(config());
+  if (problems.length > 0) fail('deploy', `not deploying:\n  - ${problems.join('\n  - ')}`, 1);
+  if (!hasSmsProvider(config())) {
+    console.log(
+      'Note: no SMS provider in wrangler.toml: phone login answers 503 SMS_NOT_CONFIGURED until SMS_PROVIDER = "webhook" and SMS_WEBHOOK_URL are set.',
+    );
+  }
+}
+
+checkConfig();
 ensureD1();
 ensureKv();
 ensureQueues();
@@ -113,5 +127,5 @@ try {
   if (secrets) rmSync(secrets, { force: true });
 }
 console.log(
-  '\nDeployed. Create the first superuser with:\n  npm run createsuperuser -- --email admin@example.com --password "a long password" --remote',
+  '\nDeployed. Create the first superuser with (it asks for the password):\n  npm run createsuperuser -- --email admin@example.com --remote',
 );

@@ -1,7 +1,7 @@
 // Shared bits of the command-line scripts (run on the Node 22 that the `node` devDependency pins).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -109,10 +109,29 @@ export function cli({ script, usage, about, options, check, rest = false, argv =
   }
 }
 
-/** Writes .dev.vars (gitignored) with random local secrets when it does not exist yet. */
+// What marks a server as local development (src/env.ts LOCAL_DEVELOPMENT): only .dev.vars carries it,
+// which `wrangler dev` reads and `wrangler deploy` never uploads. With it, the console SMS provider
+// answers codes as dev_code, so the phone flow works without a real provider.
+const LOCAL_ONLY = [
+  '# This is a developer machine: the console SMS provider (codes answered as dev_code) may run.',
+  'LOCAL_DEVELOPMENT=true',
+  'SMS_PROVIDER=console',
+];
+
+/**
+ * Writes .dev.vars (gitignored) with random local secrets when it does not exist yet; an older one
+ * without LOCAL_DEVELOPMENT gets the local-only lines appended (its own SMS_PROVIDER is kept).
+ */
 export function ensureDevVars() {
   const devVars = join(ROOT, '.dev.vars');
-  if (existsSync(devVars)) return;
+  if (existsSync(devVars)) {
+    const text = readFileSync(devVars, 'utf8');
+    if (/^\s*LOCAL_DEVELOPMENT\s*=/m.test(text)) return;
+    const missing = LOCAL_ONLY.filter((line) => !(line.startsWith('SMS_PROVIDER=') && /^\s*SMS_PROVIDER\s*=/m.test(text)));
+    appendFileSync(devVars, `${text.endsWith('\n') ? '' : '\n'}${missing.join('\n')}\n`);
+    console.log('Added LOCAL_DEVELOPMENT=true to .dev.vars (the console SMS provider runs only with it).');
+    return;
+  }
   writeFileSync(
     devVars,
     [
@@ -121,6 +140,7 @@ export function ensureDevVars() {
       `PHONE_CODE_SECRET=${randomBytes(32).toString('base64url')}`,
       '# Local development may drive devices on http:// and loopback controller URLs.',
       'ALLOW_INSECURE_CONTROLLER_URLS=true',
+      ...LOCAL_ONLY,
       '',
     ].join('\n'),
     { mode: 0o600 },

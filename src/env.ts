@@ -17,6 +17,8 @@ declare global {
       PG_DATABASE?: string;
       /** Secret (optional): `X-Operator-Key` with this value sees the readiness details (docs/operations.md). */
       OPERATOR_KEY?: string;
+      /** `true` only on a developer's machine (.dev.vars, the test config): see Config.LOCAL_DEVELOPMENT. */
+      LOCAL_DEVELOPMENT?: string;
     }
   }
 }
@@ -69,11 +71,21 @@ const ConfigSchema = z.object({
   PUBLIC_ORIGIN: text(''),
   CURRENCY: text('KRW'),
   DEFAULT_PHONE_REGION: text('KR'),
-  SMS_PROVIDER: z.enum(['console', 'webhook']).catch('console').default('console'),
+  /**
+   * `webhook`, or `console` (logs the code and answers it as `dev_code`: local development only, refused
+   * unless LOCAL_DEVELOPMENT). Unset or unknown: no provider, and phone codes answer 503.
+   */
+  SMS_PROVIDER: z.enum(['console', 'webhook']).optional().catch(undefined),
   SMS_WEBHOOK_URL: text(''),
   DASHBOARD_TIMEZONE: text('Asia/Seoul'),
   MACHINE_SIM_DELAY_MS: count(0).default(0),
   ALLOW_INSECURE_CONTROLLER_URLS: flag(false),
+  /**
+   * The worker runs on a developer's machine (set only by .dev.vars, which `wrangler deploy` never
+   * uploads, and by the test config; `npm run deploy` refuses it in wrangler.toml). Nothing but this
+   * flag lets the console SMS provider answer codes.
+   */
+  LOCAL_DEVELOPMENT: flag(false),
   /** Backoff of a controller that cannot be reached: base × 2^(attempt−1) seconds (0 in tests). */
   MACHINE_RETRY_BASE_SECONDS: count(2).default(2),
   MACHINE_CONTROLLER_TIMEOUT_MS: count(10_000).default(10_000),

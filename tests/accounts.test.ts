@@ -3,7 +3,24 @@ import { env } from 'cloudflare:workers';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS, hashPassword, verifyPassword } from '../src/lib/password';
-import { api, authed, bodyOf, createUser, expectProblem, fromIp, login, PASSWORD, randomIp, raw, signup, uniq } from './helpers';
+import {
+  api,
+  authed,
+  bodyOf,
+  createUser,
+  expectProblem,
+  fromIp,
+  login,
+  PASSWORD,
+  randomIp,
+  randomPhone,
+  raw,
+  requestPhoneCode,
+  signup,
+  uniq,
+  verifyPhone,
+  withVars,
+} from './helpers';
 import { db, sql } from './db';
 
 const SECRET = new TextEncoder().encode(env.JWT_SECRET as string);
@@ -133,6 +150,32 @@ describe('signup', () => {
   });
 });
 
+describe('per-address budgets: IPv4 exact, IPv6 by /64', () => {
+  const signupFrom = (ip: string) =>
+    raw('/api/users/signup', { body: { email: `${uniq()}@example.com`, password: PASSWORD }, headers: { 'cf-connecting-ip': ip } });
+
+  it('addresses of one IPv6 /64, however written, share one budget; other /64s and IPv4 addresses do not', async () => {
+    await withVars({ SIGNUPS_PER_ADDRESS_PER_HOUR: '3' }, async () => {
+      const n = crypto.getRandomValues(new Uint16Array(2));
+      const net = `2001:db8:${n[0]!.toString(16)}:${n[1]!.toString(16)}`;
+      expect((await signupFrom(`${net}::1`)).status).toBe(201);
+      expect((await signupFrom(`${net}:0:0:0:2`)).status).toBe(201);
+      expect((await signupFrom(`${net.toUpperCase()}:ffff:ffff:ffff:ffff`)).status).toBe(201);
+      const fourth = await signupFrom(`${net}:1234::abcd`);
+      await expectProblem(fourth, 429, 'RATE_LIMITED');
+      expect(fourth.headers.get('ratelimit-policy')).toBe('"signup-address";q=3;w=3600');
+      expect(await db.value(sql`SELECT count FROM rate_limits WHERE key = ${`signup:addr:${net}::/64`}`, 'count')).toBe(4);
+      // The next /64 is another subscriber.
+      expect((await signupFrom(`2001:db8:${n[0]!.toString(16)}:${((n[1]! + 1) % 65536).toString(16)}::1`)).status).toBe(201);
+      // IPv4 stays exact: a neighbour address has its own budget.
+      const v4 = randomIp();
+      for (let i = 0; i < 3; i++) expect((await signupFrom(v4)).status).toBe(201);
+      await expectProblem(await signupFrom(v4), 429, 'RATE_LIMITED');
+      expect((await signupFrom(v4.replace(/\.\d+$/, (d) => `.${(Number(d.slice(1)) + 1) % 256}`))).status).toBe(201);
+    });
+  });
+});
+
 describe('login', () => {
   it('by email or username (case-insensitive) answers the user and a token pair', async () => {
     const username = uniq('Login');
@@ -236,6 +279,68 @@ describe('login', () => {
     const fresh = await from(randomIp(), PASSWORD);
     await expectProblem(fresh, 429, 'RATE_LIMITED');
     expect(fresh.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+  });
+
+  it('a signup counts as a login from its address: a new account is never locked out of it', async () => {
+    const email = `${uniq()}@example.com`;
+    const home = randomIp();
+    const created = await bodyOf(await api.users.signup.$post({ json: { email, password: PASSWORD } }, fromIp(home)), 201);
+    const from = (ip: string, password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+    for (let i = 0; i < 10; i++) await expectProblem(await from(randomIp(), 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    await expectProblem(await from(randomIp(), PASSWORD), 429, 'RATE_LIMITED');
+    expect((await from(home, PASSWORD)).status).toBe(200);
+    const mark = await db.first(sql`SELECT count FROM rate_limits WHERE key = ${`login:known:u${created.id}:${home}`}`);
+    expect(Number(mark?.count)).toBe(1);
+  });
+
+  it('a phone verify counts as a login from its address', async () => {
+    const ip = randomIp();
+    const sent = await requestPhoneCode(randomPhone(), ip);
+    const verified = await bodyOf(await verifyPhone(sent.verification_token, sent.dev_code, ip), 200);
+    const mark = await db.first<{ count: number; expires_at: number }>(
+      sql`SELECT count, expires_at FROM rate_limits WHERE key = ${`login:known:u${verified.user.id}:${ip}`}`,
+    );
+    expect(Number(mark?.count)).toBe(1);
+    expect(Number(mark?.expires_at)).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+  });
+
+  it('successful logins spend no failure budget: neither the address nor the account counts them', async () => {
+    await withVars({ LOGIN_MAX_FAILURES_PER_ADDRESS: '3' }, async () => {
+      const email = `${uniq()}@example.com`;
+      const created = await signup({ email });
+      const ip = randomIp();
+      const from = (password: string) => raw('/api/users/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
+      for (let i = 0; i < 6; i++) expect((await from(PASSWORD)).status).toBe(200);
+      const count = async (key: string) => Number((await db.first(sql`SELECT count FROM rate_limits WHERE key = ${key}`))?.count ?? 0);
+      expect(await count(`login:addr:${ip}`)).toBe(0);
+      expect(await count(`login:acct:u${created.id}`)).toBe(0);
+      // The address's whole budget is still there for failures: 3 judged, then 429.
+      for (let i = 0; i < 3; i++) await expectProblem(await from('wrong password'), 401, 'INVALID_CREDENTIALS');
+      const res = await from(PASSWORD);
+      await expectProblem(res, 429, 'RATE_LIMITED');
+      expect(res.headers.get('ratelimit-policy')).toBe('"login-address";q=3;w=900');
+    });
+  });
+
+  it("a repeat login renews the known-address mark's expiry (the purge never takes a mark still in use)", async () => {
+    const email = `${uniq()}@example.com`;
+    const created = await signup({ email });
+    const home = randomIp();
+    const key = `login:known:u${created.id}:${home}`;
+    const markOf = () =>
+      db.first<{ window_start: number; expires_at: number }>(sql`SELECT window_start, expires_at FROM rate_limits WHERE key = ${key}`);
+    const viaHome = () => api.users.login.$post({ json: { email, password: PASSWORD } }, fromIp(home));
+    expect((await viaHome()).status).toBe(200);
+    // The mark is 29 days old: one day left.
+    const day = 86_400_000;
+    await db.run(sql`UPDATE rate_limits SET window_start = window_start - ${29 * day}, expires_at = expires_at - ${29 * day} WHERE key = ${key}`);
+    const aged = await markOf();
+    expect(Number(aged!.expires_at)).toBeLessThan(Date.now() + 2 * day);
+    const before = Date.now();
+    expect((await viaHome()).status).toBe(200);
+    const renewed = await markOf();
+    expect(Number(renewed!.window_start)).toBeGreaterThanOrEqual(before);
+    expect(Number(renewed!.expires_at)).toBeGreaterThanOrEqual(before + 30 * day);
   });
 
   it('a known address still has its own limit for the account', async () => {
@@ -459,6 +564,56 @@ describe('/api/users/me', () => {
     await expectProblem(await raw('/api/users/me', { token: other.token.access }), 401, 'INVALID_TOKEN');
     await expectProblem(await login({ email: u.email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
     expect((await login({ email: u.email, password: 'a brand new password' })).status).toBe(200);
+  });
+});
+
+// current_password is a password guess like a login: the same budgets and rules (SECURITY.md).
+describe('PATCH /api/users/me current_password: the login budget', () => {
+  const change = (token: string, ip: string, current: string) =>
+    raw('/api/users/me', {
+      method: 'PATCH',
+      token,
+      body: { password: 'a brand new password', current_password: current },
+      headers: { 'cf-connecting-ip': ip },
+    });
+  const hashOf = async (id: number) => db.value<string>(sql`SELECT password_hash FROM users WHERE id = ${id}`, 'password_hash');
+
+  it('10 wrong guesses, then even the right one is 429 with Retry-After; the password is unchanged', async () => {
+    const u = await createUser();
+    const before = await hashOf(u.id);
+    const ip = randomIp();
+    for (let i = 0; i < 10; i++) await expectProblem(await change(u.access, ip, 'wrong password'), 401, 'INVALID_CREDENTIALS');
+    const res = await change(u.access, ip, PASSWORD);
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    const retry = Number(res.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(900);
+    expect(res.headers.get('ratelimit-policy')).toBe('"login-account-address";q=10;w=900');
+    expect(await hashOf(u.id)).toBe(before);
+    // One budget with login: a login from an address the account never used is refused too.
+    await expectProblem(await login({ email: u.email, password: PASSWORD }), 429, 'RATE_LIMITED');
+  });
+
+  it('holds under 20 concurrent wrong guesses: exactly 10 judged', async () => {
+    const u = await createUser();
+    const ip = randomIp();
+    const results = await Promise.all(Array.from({ length: 20 }, () => change(u.access, ip, 'wrong password')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
+  it("login failures elsewhere spend it too; the owner's known address may still change its password", async () => {
+    const email = `${uniq()}@example.com`;
+    await signup({ email });
+    const home = randomIp();
+    const session = await bodyOf(await api.users.login.$post({ json: { email, password: PASSWORD } }, fromIp(home)), 200);
+    for (let i = 0; i < 10; i++) await expectProblem(await login({ email, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS');
+    // A stolen token on another address cannot guess on: the account's budget is spent.
+    const away = await change(session.token.access, randomIp(), PASSWORD);
+    await expectProblem(away, 429, 'RATE_LIMITED');
+    expect(away.headers.get('ratelimit-policy')).toBe('"login-account";q=10;w=900');
+    expect((await change(session.token.access, home, PASSWORD)).status).toBe(200);
   });
 });
 

@@ -2,7 +2,9 @@
 // send limits, SMS providers.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
+import { deployProblems } from '../scripts/deploy-checks.mjs';
 import { randomDigits } from '../src/lib/random';
+import wranglerToml from '../wrangler.toml?raw';
 import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
@@ -94,6 +96,60 @@ describe('POST /api/users/phone/login', () => {
     expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-address";q=50;w=3600');
   });
 
+  // Strangers share one send budget per phone; the owner has its own, which they cannot spend
+  // (SECURITY.md, "SMS pumping"). The owner is a requester from an address that logged into the
+  // phone's account (a phone verify counts) or one signed in as that account.
+  it("strangers spending a phone's send budget never block its owner: a known address or the owner's token has its own", async () => {
+    const phone = randomPhone();
+    const ownerIp = randomIp();
+    const first = await requestPhoneCode(phone, ownerIp);
+    const owner = await bodyOf(await verifyPhone(first.verification_token, first.dev_code, ownerIp), 200);
+    const e164 = first.phone;
+    // Before the verify no one owned the phone: that first send was a stranger's. Four more spend
+    // the strangers' hour (the interval opened between them, and before the refused fifth).
+    for (let i = 0; i < 4; i++) {
+      await openSendInterval(e164);
+      await requestPhoneCode(phone);
+    }
+    await openSendInterval(e164);
+    const stranger = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } });
+    await expectProblem(stranger, 429, 'RATE_LIMITED');
+    expect(stranger.headers.get('ratelimit-policy')).toBe('"phone-send-hour";q=5;w=3600');
+    // The owner's address still gets a code at once (within the strangers' 60 s interval too).
+    const fromKnown = await requestPhoneCode(phone, ownerIp);
+    expect((await verifyPhone(fromKnown.verification_token, fromKnown.dev_code, ownerIp)).status).toBe(200);
+    // Signed in, from an address never seen: the owner's budget too (its own interval first).
+    const signedIn = () => api.users.phone.login.$post({ json: { phone } }, authed(owner.token.access, { 'cf-connecting-ip': randomIp() }));
+    const gap = await signedIn();
+    await expectProblem(gap, 429, 'RATE_LIMITED');
+    expect(gap.headers.get('ratelimit-policy')).toBe('"phone-send-interval-owner";q=1;w=60');
+    await db.run(sql`DELETE FROM rate_limits WHERE key = ${`phone:send:gap:owner:${e164}`}`);
+    expect((await signedIn()).status).toBe(200);
+    // Another account's token is a stranger's request.
+    const other = await phoneUser();
+    const notOwner = await api.users.phone.login.$post({ json: { phone } }, authed(other.access, { 'cf-connecting-ip': randomIp() }));
+    await expectProblem(notOwner, 429, 'RATE_LIMITED');
+    // Neither pool spent the other's: 5 sends and 1 refusal by strangers, 2 sends by the owner.
+    const count = async (key: string) => Number(await db.value(sql`SELECT count FROM rate_limits WHERE key = ${key}`, 'count'));
+    expect(await count(`phone:send:hour:${e164}`)).toBe(6);
+    expect(await count(`phone:send:hour:owner:${e164}`)).toBe(2);
+  });
+
+  it("the owner's budget is limited too: PHONE_SENDS_PER_HOUR from its known addresses and tokens together", async () => {
+    const phone = randomPhone();
+    const ownerIp = randomIp();
+    const first = await requestPhoneCode(phone, ownerIp);
+    expect((await verifyPhone(first.verification_token, first.dev_code, ownerIp)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      await db.run(sql`DELETE FROM rate_limits WHERE key = ${`phone:send:gap:owner:${first.phone}`}`);
+      await requestPhoneCode(phone, ownerIp);
+    }
+    await db.run(sql`DELETE FROM rate_limits WHERE key = ${`phone:send:gap:owner:${first.phone}`}`);
+    const res = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': ownerIp } });
+    await expectProblem(res, 429, 'RATE_LIMITED');
+    expect(res.headers.get('ratelimit-policy')).toBe('"phone-send-hour-owner";q=5;w=3600');
+  });
+
   it('PHONE_CODE_LENGTH sets the number of digits', async () => {
     await withVars({ PHONE_CODE_LENGTH: '6' }, async () => {
       const body = await requestPhoneCode(randomPhone());
@@ -141,6 +197,54 @@ describe('SMS providers', () => {
       }
     }
     log.mockRestore();
+  });
+
+  // The console provider hands the code to whoever asks: anyone could log in as any phone user. It
+  // works only where the worker knows it runs locally (LOCAL_DEVELOPMENT=true: .dev.vars, the
+  // vitest config); anywhere else, and with no provider set (the shipped [vars]), no code is sent.
+  it.each([
+    ['console outside local development', { SMS_PROVIDER: 'console', LOCAL_DEVELOPMENT: 'false' }],
+    ['console with the local flag unset', { SMS_PROVIDER: 'console', LOCAL_DEVELOPMENT: '' }],
+    ['no provider (the deployed default)', { SMS_PROVIDER: '' }],
+    ['an unknown provider', { SMS_PROVIDER: 'carrier-pigeon' }],
+    ['webhook without its URL', { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: '' }],
+  ])('%s → 503 SMS_NOT_CONFIGURED: no dev_code, no code stored, no budget spent', async (_, vars) => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const phone = randomPhone();
+    const ip = randomIp();
+    try {
+      await withVars(vars, async () => {
+        const res = await raw('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': ip } });
+        const body = await expectProblem(res, 503, 'SMS_NOT_CONFIGURED');
+        expect(body).not.toHaveProperty('dev_code');
+        expect(body).not.toHaveProperty('verification_token');
+      });
+      expect(log).toHaveBeenCalledWith(expect.stringContaining('SMS provider not configured'));
+    } finally {
+      log.mockRestore();
+    }
+    const e164 = normalised(phone);
+    expect(await db.first(sql`SELECT 1 AS x FROM phone_verifications WHERE phone = ${e164}`)).toBeUndefined();
+    const spent = await db.rows(sql`SELECT key FROM rate_limits WHERE key LIKE ${`phone:send:%${e164}`} OR key LIKE ${`phone:send:%${ip}`}`);
+    expect(spent).toEqual([]);
+    // The same phone gets its code at once when the worker runs locally again (nothing was spent).
+    expect((await requestPhoneCode(phone, ip)).dev_code).toMatch(/^\d{4}$/);
+  });
+
+  it('the shipped configuration sets no SMS provider and no local flag; npm run deploy refuses either', () => {
+    const vars = wranglerToml.slice(wranglerToml.indexOf('[vars]'));
+    expect(vars).not.toMatch(/^\s*SMS_PROVIDER\s*=\s*"console"/m);
+    expect(vars).not.toMatch(/^\s*LOCAL_DEVELOPMENT\s*=/m);
+    expect(deployProblems(wranglerToml)).toEqual([]);
+    const withConsole = wranglerToml.replace('[vars]\n', '[vars]\nSMS_PROVIDER = "console"\n');
+    expect(deployProblems(withConsole)).toEqual([expect.stringContaining('SMS_PROVIDER = "console"')]);
+    const withFlag = wranglerToml.replace('[vars]\n', "[vars]\nLOCAL_DEVELOPMENT = 'true'\n");
+    expect(deployProblems(withFlag)).toEqual([expect.stringContaining('LOCAL_DEVELOPMENT')]);
+    // An environment's own [env.<name>.vars] is deployed too.
+    const inEnv = `${wranglerToml}\n[env.staging.vars]\nSMS_PROVIDER="console"\n`;
+    expect(deployProblems(inEnv)).toHaveLength(1);
+    // A comment is not configuration.
+    expect(deployProblems(`${wranglerToml}\n# SMS_PROVIDER = "console" only in .dev.vars\n`)).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { InferRequestType } from 'hono/client';
 import { api, authed, type BodyOf, bodyOf, createUser, expectProblem, openapiDoc, raw, type TestUser } from './helpers';
 import { uniqueViolation } from '../src/db/errors';
+import { cachedTimeZones, offsetAt, TIME_ZONE_CACHE_SIZE } from '../src/modules/sales/dates';
 import { db, sql } from './db';
 
 let staff: TestUser;
@@ -19,6 +20,12 @@ beforeAll(async () => {
   [staff, member] = await Promise.all([createUser({ staff: true }), createUser()]);
   product = await newProduct('Mug', 12_000);
 });
+
+/** The zone's name with its letters' case flipped by the bits of `n` (Intl reads zone names in any case). */
+const spelling = (zone: string, n: number) => {
+  let bit = 0;
+  return zone.replace(/[a-z]/gi, (ch) => ((n >> bit++) & 1 ? (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()) : ch));
+};
 
 /** Untyped request options, for the bodies and query strings the schemas refuse. */
 const as = (token: string, method = 'GET', body?: unknown) => ({ method, body, token });
@@ -56,6 +63,22 @@ describe('staff only', () => {
       expect(anon.headers.get('www-authenticate')).toBe('Bearer');
       await expectProblem(await raw(path, as(member.access, method, body)), 403, 'PERMISSION_DENIED');
     }
+  });
+
+  it('non-staff tokens get 403 before the query is validated or any work is done', async () => {
+    const zones = cachedTimeZones();
+    for (const query of [
+      '',
+      'start-date=yesterday',
+      'start-date=2000-01-01&end-date=2026-01-01',
+      'start-date=2026-01-01&timezone=Mars/Olympus',
+      // A spelling never seen before: validating it would build (and cache) a formatter.
+      `start-date=2026-01-01&timezone=${spelling('America/Argentina/Buenos_Aires', 1)}`,
+    ]) {
+      await expectProblem(await raw(`/api/dashboards/live-sales?${query}`, { token: member.access }), 403, 'PERMISSION_DENIED');
+      await expectProblem(await raw(`/api/dashboards/sales-chart?${query}&limit=1000`, { token: member.access }), 403, 'PERMISSION_DENIED');
+    }
+    expect(cachedTimeZones()).toBe(zones);
   });
 
   it('403 in Korean carries the original text', async () => {
@@ -334,6 +357,21 @@ describe('dashboard parameters', () => {
       [await chart('start-date=2026-03-01&timezone=Asia/Kolkata'), 'timezone'],
     ];
     for (const [res, path] of cases) expect((await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR')).errors![0]!.path).toBe(path);
+  });
+
+  it('a zone in any spelling is one cached formatter, and the cache is bounded', async () => {
+    const before = cachedTimeZones();
+    for (let i = 0; i < 12; i++) {
+      const zone = spelling('Europe/Lisbon', i);
+      const query = { 'start-date': '2026-03-01', 'end-date': '2026-03-01', interval: 'day' } as const;
+      expect(await liveSales({ ...query, timezone: zone })).toEqual(await liveSales({ ...query, timezone: 'Europe/Lisbon' }));
+    }
+    expect(cachedTimeZones()).toBeLessThanOrEqual(before + 1);
+    // Every zone Intl knows, in two spellings each: the cache stays within its bound.
+    const zones = Intl.supportedValuesOf('timeZone');
+    expect(zones.length).toBeGreaterThan(TIME_ZONE_CACHE_SIZE);
+    for (const zone of zones) expect(offsetAt(Date.UTC(2026, 0, 1), zone)).toBe(offsetAt(Date.UTC(2026, 0, 1), zone.toUpperCase()));
+    expect(cachedTimeZones()).toBeLessThanOrEqual(TIME_ZONE_CACHE_SIZE);
   });
 
   it('accepts date-times with Z, offsets or none (wall-clock in the zone) and a trailing slash', async () => {

@@ -70,6 +70,8 @@ export default async function setup(project: TestProject) {
   const vars = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PHONE_CODE_SECRET: randomBytes(32).toString('base64url'),
+    // A developer's machine: the console SMS provider (codes answered as dev_code) runs only with it.
+    LOCAL_DEVELOPMENT: 'true',
     SMS_PROVIDER: 'console',
     // Slow enough to see a command PENDING before it succeeds.
     MACHINE_SIM_DELAY_MS: '800',

@@ -36,7 +36,7 @@ accounts.openapi(routes.verifyRoute, async (c) => {
 accounts.openapi(routes.getMeRoute, (c) => c.json(service.userView(c.get('auth').user), 200));
 
 accounts.openapi(routes.patchMeRoute, async (c) => {
-  const user = await service.updateMe(c.var.ctx, c.get('auth'), c.req.valid('json'));
+  const user = await service.updateMe(c.var.ctx, c.get('auth'), c.req.valid('json'), clientAddress(c));
   return c.json(service.userView(user), 200);
 });
 

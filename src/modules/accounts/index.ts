@@ -1,6 +1,16 @@
 // The accounts module's public face: what routes, other modules and the worker use of it.
 export { accounts } from './handlers';
-export { auth, authenticate, bearerToken, deferredAuth, readAuth, requireAuth, staffOnly, staffRead, type AuthContext } from './auth';
+export {
+  auth,
+  authenticate,
+  bearerToken,
+  deferredAuth,
+  optionalUserId,
+  readAuth,
+  requireAuth,
+  staffOnly,
+  type AuthContext,
+} from './auth';
 export { userBy, type UserRow } from './repository';
-export { insertUser, startSession, userView } from './service';
+export { insertUser, isKnownAddress, rememberAddress, startSession, userView } from './service';
 export { TokenPairSchema, UserSchema } from './schemas';

@@ -118,12 +118,16 @@ export const patchMeRoute = createRoute({
   security: bearer,
   middleware: [auth] as const,
   summary: 'Update the caller’s profile or password',
-  description: 'Partial update; `null` clears a profile field. A password change needs `current_password` and signs out every other session.',
+  description: `Partial update; \`null\` clears a profile field. A password change needs \`current_password\` and signs
+out every other session. \`current_password\` is checked under the same limits as login, sharing their
+counters: LOGIN_MAX_FAILURES_PER_ADDRESS per client address, LOGIN_MAX_FAILURES_PER_ACCOUNT per account and
+address, and per account, past which only addresses that logged into the account within
+LOGIN_KNOWN_ADDRESS_DAYS may try; then 429 \`RATE_LIMITED\` with \`Retry-After\`, even for the right password.`,
   request: { body: jsonBody(PatchMeBody) },
-  responses: {
+  responses: rateLimitedResponses({
     200: jsonResponse(UserSchema, 'The updated caller.'),
-    ...errorResponses(['INVALID_CREDENTIALS'], { auth: true, body: true }),
-  },
+    ...errorResponses(['INVALID_CREDENTIALS', 'RATE_LIMITED'], { auth: true, body: true }),
+  }),
 });
 
 export const adminPatchUserRoute = createRoute({

@@ -85,7 +85,7 @@ export async function signup(ctx: Ctx, input: SignupInput, address: string): Pro
   if (key && (await repo.userIdBy(s, { usernameKey: key })) !== null) {
     throw new ApiError('USER_ALREADY_EXISTS');
   }
-  return insertUser(ctx, {
+  const user = await insertUser(ctx, {
     email: input.email ?? null,
     username: input.username ?? null,
     usernameKey: key,
@@ -95,6 +95,10 @@ export async function signup(ctx: Ctx, input: SignupInput, address: string): Pro
     firstName: input.first_name ?? null,
     lastName: input.last_name ?? null,
   });
+  // The account's first address counts as a login from it: guesses from elsewhere cannot lock a new
+  // account out of the address it signed up from.
+  await rememberAddress(ctx, user.id, address);
+  return user;
 }
 
 /** Starts a session (refresh-token family) and returns its first token pair. */
@@ -128,8 +132,48 @@ function accountLimits(ctx: Ctx, account: string, address: string) {
   return {
     pair: { name: 'login-account-address', key: `login:pair:${account}:${address}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
     account: { name: 'login-account', key: `login:acct:${account}`, max: cfg.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowSeconds: window },
-    known: { name: 'login-known', key: `login:known:${account}:${address}`, max: 1, windowSeconds: cfg.LOGIN_KNOWN_ADDRESS_DAYS * 86_400 },
+    known: knownLimit(ctx, account, address),
   } satisfies Record<string, Limit>;
+}
+
+/** The mark of an address that logged into an account, for LOGIN_KNOWN_ADDRESS_DAYS from its last login. */
+function knownLimit(ctx: Ctx, account: string, address: string): Limit {
+  return { name: 'login-known', key: `login:known:${account}:${address}`, max: 1, windowSeconds: ctx.config.LOGIN_KNOWN_ADDRESS_DAYS * 86_400 };
+}
+
+/**
+ * Remembers `address` as the user's own (a login, a signup, a phone verify from it): it may still try
+ * passwords past the account's limit, and it requests the phone's codes from the owner's budget.
+ */
+export async function rememberAddress(ctx: Ctx, userId: number, address: string): Promise<void> {
+  await mark(ctx, knownLimit(ctx, `u${userId}`, address));
+}
+
+/** Whether the user logged in from `address` within LOGIN_KNOWN_ADDRESS_DAYS. */
+export async function isKnownAddress(ctx: Ctx, userId: number, address: string): Promise<boolean> {
+  return (await peek(ctx, knownLimit(ctx, `u${userId}`, address))).count > 0;
+}
+
+/**
+ * Takes one attempt of every password budget of `account` from `address` before a password is
+ * checked (a login, or the current password of a password change): 429 once one is spent.
+ */
+async function takePasswordAttempt(ctx: Ctx, account: string, address: string): Promise<void> {
+  await consume(ctx, addressLimit(ctx, address));
+  const limits = accountLimits(ctx, account, address);
+  await consume(ctx, limits.pair);
+  const spent = await hit(ctx, limits.account);
+  if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
+}
+
+/**
+ * A right password takes its attempt back, clears this address's failures for the account and
+ * remembers the address. The account's failures from elsewhere keep counting: the owner's login
+ * must not refill an attacker's budget.
+ */
+async function passwordAccepted(ctx: Ctx, account: string, address: string): Promise<void> {
+  const limits = accountLimits(ctx, account, address);
+  await Promise.all([hit(ctx, addressLimit(ctx, address), -1), hit(ctx, limits.account, -1), clear(ctx, limits.pair), mark(ctx, limits.known)]);
 }
 
 export async function login(
@@ -137,19 +181,12 @@ export async function login(
   input: { email?: string; username?: string; password: string },
   address: string,
 ): Promise<{ user: UserRow; token: TokenPair }> {
-  await consume(ctx, addressLimit(ctx, address));
   const user = await repo.userBy(ctx.store, input.email ? { email: input.email.toLowerCase() } : { usernameKey: usernameKey(input.username!) });
   const account = user ? `u${user.id}` : input.email ? `e:${input.email.toLowerCase()}` : `n:${usernameKey(input.username ?? '')}`;
-  const limits = accountLimits(ctx, account, address);
-  await consume(ctx, limits.pair);
-  const spent = await hit(ctx, limits.account);
-  if (spent.count > limits.account.max && (await peek(ctx, limits.known)).count === 0) throw rateLimited(limits.account, spent.resetAt);
+  await takePasswordAttempt(ctx, account, address);
   const ok = await verifyPasswordOrDummy(input.password, user?.passwordHash);
   if (!ok || !user?.isActive) throw new ApiError('INVALID_CREDENTIALS');
-  // A success takes its attempt back, clears this address's failures for the account and remembers
-  // the address. The account's failures from elsewhere keep counting: the owner's login must not
-  // refill an attacker's budget.
-  await Promise.all([hit(ctx, addressLimit(ctx, address), -1), hit(ctx, limits.account, -1), clear(ctx, limits.pair), mark(ctx, limits.known)]);
+  await passwordAccepted(ctx, account, address);
   return { user, token: await startSession(ctx, user) };
 }
 
@@ -190,7 +227,7 @@ export interface PatchMe {
   current_password?: string;
 }
 
-export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): Promise<UserRow> {
+export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe, address: string): Promise<UserRow> {
   const set: repo.UserPatch = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.nickname !== undefined) set.nickname = patch.nickname;
@@ -205,7 +242,11 @@ export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe): P
           extras: { errors: [{ path: 'current_password', message: 'required to change the password' }] },
         });
       }
+      // A guess like a login's (a stolen access token must not guess without limit): the same budgets.
+      const account = `u${caller.user.id}`;
+      await takePasswordAttempt(ctx, account, address);
       if (!(await verifyPasswordOrDummy(patch.current_password, current))) throw new ApiError('INVALID_CREDENTIALS');
+      await passwordAccepted(ctx, account, address);
     }
     set.passwordHash = await hashPassword(patch.password);
     // A new password signs out every other session (a thief's included).

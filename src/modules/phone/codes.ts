@@ -30,6 +30,13 @@ export const PHONE_CODES = {
     ko: '인증 시도 횟수를 초과했습니다. 인증번호를 다시 요청해주세요.',
     ru: 'Слишком много неверных кодов; запросите новый код.',
   },
+  SMS_NOT_CONFIGURED: {
+    status: 503,
+    title: 'SMS not configured',
+    en: 'Phone login is not available: this server has no SMS provider configured.',
+    ko: '휴대폰 로그인을 사용할 수 없습니다: SMS 발송이 설정되지 않았습니다.',
+    ru: 'Вход по телефону недоступен: на сервере не настроена отправка SMS.',
+  },
   SMS_DELIVERY_FAILED: {
     status: 502,
     title: 'SMS delivery failed',

@@ -1,6 +1,6 @@
 import { clientAddress } from '../../lib/client';
 import { router } from '../../lib/openapi';
-import { userView } from '../accounts';
+import { optionalUserId, userView } from '../accounts';
 import * as routes from './routes';
 import { requestCode, verifyCode } from './service';
 import { absoluteUrl } from '../../lib/links';
@@ -9,7 +9,9 @@ export const phone = router();
 
 phone.openapi(routes.phoneLoginRoute, async (c) => {
   const verifyUrl = (token: string) => absoluteUrl(c, `/api/users/phone/verify/${token}`);
-  return c.json(await requestCode(c.var.ctx, c.req.valid('json').phone, clientAddress(c), verifyUrl), 200);
+  const ctx = c.var.ctx;
+  const requester = { address: clientAddress(c), callerId: await optionalUserId(ctx, c.req.header('authorization')) };
+  return c.json(await requestCode(ctx, c.req.valid('json').phone, requester, verifyUrl), 200);
 });
 
 phone.openapi(routes.phoneVerifyRoute, async (c) => {

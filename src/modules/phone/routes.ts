@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
+import { bearer, jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import { PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, VerifyParams } from './schemas';
 
@@ -10,17 +10,24 @@ export const phoneLoginRoute = createRoute({
   method: 'post',
   path: '/api/users/phone/login',
   tags,
-  security: publicRoute,
+  // Public; a bearer token of the phone's own user is optional and only lets it use the owner's budget.
+  security: [{}, ...bearer],
   summary: 'Send a one-time code to a phone',
   description: `Public. Normalises the number to E.164 and sends a PHONE_CODE_LENGTH-digit code (default 4) that
-lives PHONE_CODE_TTL seconds (default 300). Limits: one send per PHONE_SEND_INTERVAL_SECONDS (60) and
-PHONE_SENDS_PER_HOUR (5) per phone, PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client address, and no
-new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. \`dev_code\` appears only
-with SMS_PROVIDER=console (local development). A failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
+lives PHONE_CODE_TTL seconds (default 300). Limits: PHONE_SENDS_PER_ADDRESS_PER_HOUR (50) per client
+address, and per phone one send per PHONE_SEND_INTERVAL_SECONDS (60) and PHONE_SENDS_PER_HOUR (5) in each
+of two budgets: one for the phone's owner (a request from an address that logged into the phone's
+account within LOGIN_KNOWN_ADDRESS_DAYS, a phone verify included, or with an access token of that account;
+policies \`phone-send-interval-owner\`, \`phone-send-hour-owner\`), one shared by everyone else, so others'
+requests never spend the owner's. A token that is not valid is ignored (the request is then a stranger's).
+No new code for a phone that spent its PHONE_MAX_FAILURES_PER_DAY (20) wrong codes. \`dev_code\` appears only
+with SMS_PROVIDER=console, which works only in local development (LOCAL_DEVELOPMENT). A server with no
+usable SMS provider (none set, or console outside local development) answers 503 \`SMS_NOT_CONFIGURED\`
+and sends nothing; a failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
   request: { body: jsonBody(PhoneLoginBody) },
   responses: rateLimitedResponses({
     200: jsonResponse(PhoneLoginResult, 'The code was sent.'),
-    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED', 'RATE_LIMITED'], { body: true }),
+    ...errorResponses(['INVALID_PHONE', 'SMS_DELIVERY_FAILED', 'SMS_NOT_CONFIGURED', 'RATE_LIMITED'], { body: true }),
   }),
 });
 

@@ -13,7 +13,7 @@ export const PhoneLoginResult = z
     verification_token: z.string().openapi({ description: 'Unguessable (192 bits); valid for `expires_in` seconds.' }),
     expires_in: z.number().int(),
     next: z.string().openapi({ description: 'Absolute URL to POST the code to.' }),
-    dev_code: z.string().optional().openapi({ description: 'Only with SMS_PROVIDER=console (local development).' }),
+    dev_code: z.string().optional().openapi({ description: 'Only with SMS_PROVIDER=console, which works only in local development.' }),
   })
   .openapi('PhoneLoginResult');
 

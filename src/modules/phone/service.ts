@@ -9,7 +9,7 @@ import { ApiError } from '../../lib/problem';
 import { randomDigits, randomToken } from '../../lib/random';
 import { consume, hit, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import type { TokenPair } from '../../lib/tokens';
-import { insertUser, startSession, userBy, type UserRow } from '../accounts';
+import { insertUser, isKnownAddress, rememberAddress, startSession, userBy, type UserRow } from '../accounts';
 import * as repo from './repository';
 import { smsProvider } from './sms';
 
@@ -52,13 +52,31 @@ function failureLimits(ctx: Ctx, phone: string, address: string) {
   } satisfies Record<string, Limit>;
 }
 
-function sendLimits(ctx: Ctx, phone: string, address: string): Limit[] {
+/**
+ * Send budgets: per client address, and per phone in two pools of the same size. Strangers share
+ * one; the owner (see isOwner) has the other, which nothing a stranger does can spend, so flooding a
+ * phone with requests never keeps its owner from a code. SMS pumping stays bounded: a phone gets at
+ * most twice PHONE_SENDS_PER_HOUR an hour, and only its owner can use the second half.
+ */
+function sendLimits(ctx: Ctx, phone: string, address: string, owner: boolean): Limit[] {
   const cfg = ctx.config;
+  const [suffix, pool] = owner ? ['-owner', 'owner:'] : ['', ''];
   return [
     { name: 'phone-send-address', key: `phone:send:addr:${address}`, max: cfg.PHONE_SENDS_PER_ADDRESS_PER_HOUR, windowSeconds: 3600 },
-    { name: 'phone-send-interval', key: `phone:send:gap:${phone}`, max: 1, windowSeconds: cfg.PHONE_SEND_INTERVAL_SECONDS },
-    { name: 'phone-send-hour', key: `phone:send:hour:${phone}`, max: cfg.PHONE_SENDS_PER_HOUR, windowSeconds: 3600 },
+    { name: `phone-send-interval${suffix}`, key: `phone:send:gap:${pool}${phone}`, max: 1, windowSeconds: cfg.PHONE_SEND_INTERVAL_SECONDS },
+    { name: `phone-send-hour${suffix}`, key: `phone:send:hour:${pool}${phone}`, max: cfg.PHONE_SENDS_PER_HOUR, windowSeconds: 3600 },
   ];
+}
+
+/**
+ * The phone's owner asks: signed in as the phone's user (`callerId`), or from an address that
+ * logged into that user within LOGIN_KNOWN_ADDRESS_DAYS (a phone verify counts). A phone with no
+ * user yet has no owner.
+ */
+async function isOwner(ctx: Ctx, phone: string, address: string, callerId: number | null): Promise<boolean> {
+  const user = await userBy(ctx.store, { phone });
+  if (!user) return false;
+  return user.id === callerId || isKnownAddress(ctx, user.id, address);
 }
 
 /** The stored value of a code: its length (what the phone was sent) and its HMAC. */
@@ -77,14 +95,21 @@ export interface CodeRequest {
   dev_code?: string;
 }
 
-export async function requestCode(ctx: Ctx, input: string, address: string, verifyUrl: (token: string) => string): Promise<CodeRequest> {
+export async function requestCode(
+  ctx: Ctx,
+  input: string,
+  requester: { address: string; callerId: number | null },
+  verifyUrl: (token: string) => string,
+): Promise<CodeRequest> {
+  const { address } = requester;
   const cfg = ctx.config;
   const phone = normalisePhone(input, cfg.DEFAULT_PHONE_REGION);
   const provider = smsProvider(ctx);
   const failures = failureLimits(ctx, phone, address);
   const [byAddress, byPhone] = await Promise.all([peek(ctx, failures.address), peek(ctx, failures.phone)]);
   if (byAddress.count >= failures.address.max) throw rateLimited(failures.address, byAddress.resetAt);
-  for (const limit of sendLimits(ctx, phone, address)) await consume(ctx, limit);
+  const owner = await isOwner(ctx, phone, address, requester.callerId);
+  for (const limit of sendLimits(ctx, phone, address, owner)) await consume(ctx, limit);
 
   const token = randomToken(24);
   const tokenHash = await sha256Hex(token);
@@ -159,6 +184,8 @@ export async function verifyCode(
 
   const { user, created } = await findOrCreatePhoneUser(ctx, phone);
   if (!user.isActive) throw new ApiError('INVALID_CREDENTIALS');
+  // A login from this address: the owner's own from now on (password limits, the phone's send budget).
+  await rememberAddress(ctx, user.id, address);
   return { user, token: await startSession(ctx, user), created };
 }
 

@@ -1,5 +1,7 @@
 // SMS delivery behind one small interface. `console` (local development) logs the code and lets the
 // API return it as `dev_code`; `webhook` POSTs {phone, code} to SMS_WEBHOOK_URL and never exposes it.
+// The console provider hands any phone's code to whoever asks, so it works only where the worker
+// knows it runs locally (LOCAL_DEVELOPMENT); without a usable provider no code is sent (503).
 import type { Ctx } from '../../env';
 import { ApiError } from '../../lib/problem';
 
@@ -50,11 +52,13 @@ function webhookProvider(url: string): SmsProvider {
   };
 }
 
+/** The configured provider; none (unset, unknown, console outside local development) is a 503. */
 export function smsProvider(ctx: Ctx): SmsProvider {
   const cfg = ctx.config;
-  if (cfg.SMS_PROVIDER === 'console') return consoleProvider;
+  if (cfg.SMS_PROVIDER === 'console' && cfg.LOCAL_DEVELOPMENT) return consoleProvider;
   if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL) return webhookProvider(cfg.SMS_WEBHOOK_URL);
-  // A misconfigured provider must not silently log codes in production.
-  console.error(JSON.stringify({ msg: 'SMS provider misconfigured', provider: cfg.SMS_PROVIDER }));
-  throw new ApiError('SMS_DELIVERY_FAILED');
+  // The raw values, so the operator sees what was set (neither is a secret).
+  const provider = String(ctx.env.SMS_PROVIDER ?? '');
+  console.error(JSON.stringify({ msg: 'SMS provider not configured', provider, local_development: cfg.LOCAL_DEVELOPMENT }));
+  throw new ApiError('SMS_NOT_CONFIGURED');
 }

@@ -3,11 +3,32 @@
 
 export const HOUR_MS = 3_600_000;
 
+/** Formatters kept at most: one per zone in use (Intl knows about 420 zones; a caller may spell each many ways). */
+export const TIME_ZONE_CACHE_SIZE = 64;
+
+// By canonical zone name, so the spellings Intl accepts ("asia/SEOUL") share one entry; the oldest
+// goes when the cache is full.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/** How many formatters are cached (tests check the bound). */
+export const cachedTimeZones = () => formatters.size;
+
+/** The zone's canonical name as Intl resolves it (any case), or null when Intl does not know it. */
+export function canonicalTimeZone(tz: string): string | null {
+  if (formatters.has(tz)) return tz;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  const timeZone = canonicalTimeZone(tz);
+  if (timeZone === null) throw new RangeError(`unknown time zone ${tz}`);
   let f = formatters.get(timeZone);
   if (!f) {
+    if (formatters.size >= TIME_ZONE_CACHE_SIZE) formatters.delete(formatters.keys().next().value!);
     f = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
@@ -21,15 +42,6 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, f);
   }
   return f;
-}
-
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface LocalParts {

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { staffOnly, staffRead } from '../accounts';
+import { staffOnly } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
@@ -135,7 +135,8 @@ export const liveSalesRoute = createRoute({
   path: '/api/dashboards/live-sales',
   tags: ['dashboards'],
   security: bearer,
-  middleware: [staffRead] as const,
+  // Not the deferred check: a non-staff token gets its 403 before the query is validated or any work done.
+  middleware: [staffOnly] as const,
   summary: 'Sales per local hour or day (staff only)',
   description: `${RANGE_RULES}
 
@@ -159,7 +160,8 @@ export const salesChartRoute = createRoute({
   path: '/api/dashboards/sales-chart',
   tags: ['dashboards'],
   security: bearer,
-  middleware: [staffRead] as const,
+  // Not the deferred check: a non-staff token gets its 403 before the query is validated or any work done.
+  middleware: [staffOnly] as const,
   summary: 'Best-selling products in a range (staff only)',
   description: `${RANGE_RULES}
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUSES } from '../../db/schema';
 import { pageSchema } from '../../lib/pagination';
-import { isValidTimeZone } from './dates';
+import { canonicalTimeZone } from './dates';
 
 // Bounds that keep every order exact as a JSON number: 100 lines × 1,000 × 1,000,000,000 = 10^14
 // (< 2^53), and one order always fits an hour's figures (src/db/schema/sales.ts, HOUR_AMOUNT_CAP).
@@ -91,7 +91,12 @@ const dateParam = (name: string, description: string) =>
 const timezone = z
   .string()
   .max(64)
-  .refine(isValidTimeZone, { message: 'unknown IANA time zone' })
+  // One name per zone downstream (caches and memos are keyed by it), whatever the spelling.
+  .transform((tz, ctx) => {
+    const zone = canonicalTimeZone(tz);
+    if (zone === null) ctx.addIssue({ code: 'custom', message: 'unknown IANA time zone' });
+    return zone ?? z.NEVER;
+  })
   .optional()
   .openapi({ param: { name: 'timezone', in: 'query' }, description: 'IANA zone (default DASHBOARD_TIMEZONE, Asia/Seoul).', example: 'Asia/Seoul' });
 

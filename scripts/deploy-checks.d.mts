@@ -1,0 +1,2 @@
+export function deployProblems(toml: string): string[];
+export function hasSmsProvider(toml: string): boolean;
