@@ -337,13 +337,88 @@ describe('a crash at any point of a command', () => {
     await expectUsable(u.access, m.id);
   });
 
-  it('between inserting the operation and saving it in the object: the alarm fails the orphan', async () => {
+  it('a PENDING row the object never saw (its storage lost) runs on the next load, before the command that loaded it', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);
     const opId = await pendingRow(m.id, u.id, 'POWER_ON');
+    await runInDurableObject(machineObject(m.id), async (_i: DurableObject, state: DurableObjectState) => {
+      await state.storage.deleteAll();
+    });
+    await evictDurableObject(machineObject(m.id));
+    // READY only after the adopted POWER_ON: the new command is checked against the status after it.
+    const next = await accepted(u.access, m.id, 'START');
+    expect((await waitDone(u.access, operationUrl(m.id, opId))).result).toBe('SUCCESS');
+    expect((await waitDone(u.access, next.location)).result).toBe('SUCCESS');
+    expect((await machine(u.access, m.id)).status).toBe('RUNNING');
+  });
+
+  it('a PENDING row the object cannot run any more is failed with the reason', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const opId = await pendingRow(m.id, u.id, 'START'); // not valid from POWEROFF
     await crashWith(m.id, { status: 'POWEROFF', ops: [], inserting: Date.now() - 60_000 });
-    expect(await operation(u.access, m.id, opId)).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await operation(u.access, m.id, opId)).toMatchObject({
+      result: 'INTERNALFAILED',
+      detail: 'START does not apply to POWEROFF, the status after the commands accepted before it',
+    });
     await expectUsable(u.access, m.id);
+  });
+});
+
+/** A hook of the machine's object that never returns: the crash happens while it waits there. */
+type CrashPoint = (object: Record<string, unknown>, stop: () => Promise<never>) => void;
+
+/** Replaces the object's method `name` so that its first call that `when` accepts stops. */
+function stopAt(name: string, when: (...args: unknown[]) => boolean = () => true): CrashPoint {
+  return (object, stop) => {
+    const original = object[name] as (...args: unknown[]) => unknown;
+    let stopped = false;
+    object[name] = (...args: unknown[]) => (!stopped && when(...args) && (stopped = true) ? stop() : original.apply(object, args));
+  };
+}
+
+// Every step of command() from the insert of the PENDING row to the send being recorded.
+const CRASH_POINTS: [string, CrashPoint][] = [
+  ['after the insert, before the object saved the operation', stopAt('save', (state) => (state as { ops: unknown[] }).ops.length > 0)],
+  ['after saving it, before telling its sockets', stopAt('broadcast')],
+  ['before sending it to the queue', stopAt('enqueueHead')],
+  ['while sending it to the queue', (o, stop) => void (o.env = scopedEnv(o.env as object, { MACHINE_QUEUE: { send: stop } }))],
+  ['after sending it, before recording the send', stopAt('patchOp')],
+];
+
+describe('the object aborted at every step between the insert and the enqueue', () => {
+  it.each(CRASH_POINTS)('%s: the accepted command runs once', async (_step, crashPoint) => {
+    const controller = stubController(() => new Response(null, { status: 200 }));
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly); // the aborted request's 500
+    try {
+      const u = await createUser();
+      const m = await newMachine(u.access, { controller_url: `${DEVICE}/abort` });
+      let reached = false;
+      const stop = () => {
+        reached = true;
+        return new Promise<never>(() => {});
+      };
+      await runInDurableObject(machineObject(m.id), (instance: DurableObject) => crashPoint(instance as unknown as Record<string, unknown>, stop));
+      const request = command(u.access, m.id, 'POWER_ON').catch(() => null);
+      for (const started = Date.now(); !reached; await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() - started > 5_000) throw new Error('the command never reached the crash point');
+      }
+      await abortAllDurableObjects();
+      await request;
+      const row = await db.first<{ id: number; result: string }>(sql`SELECT id, result FROM machine_operations WHERE machine_id = ${m.id}`);
+      expect(row?.result).toBe('PENDING'); // accepted: the database holds it
+      // The alarm written before the insert runs on a fresh instance (a new stub: the old one died).
+      // After the send, the message's retry may have loaded the object and run it first.
+      await runDurableObjectAlarm(machineObject(m.id));
+      expect((await waitDone(u.access, operationUrl(m.id, row!.id))).result).toBe('SUCCESS');
+      expect((await machine(u.access, m.id)).status).toBe('READY');
+      await expectUsable(u.access, m.id);
+      // Ran once: a message sent before the crash is a duplicate the object refuses.
+      expect(controller.calls.filter((c) => c.body.operation_id === row!.id)).toHaveLength(1);
+    } finally {
+      log.mockRestore();
+      controller.restore();
+    }
   });
 });
 

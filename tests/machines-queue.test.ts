@@ -324,13 +324,21 @@ describe('watchdog', () => {
     // Not due yet: the alarm only re-arms itself.
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
-    // Pretend it was queued an hour ago.
-    await runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
-      const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
-      st.ops[0]!.enqueuedAt = Date.now() - 3_600_000;
-      await state.storage.put('state', st);
-      (instance as unknown as { state?: unknown }).state = undefined; // drop the cached copy
-    });
+    // Pretend it was queued an hour ago. A cold load (the cached copy dropped, as after a crash)
+    // sends it again first: the message may have died with the process.
+    const queuedHourAgo = (drop: boolean) =>
+      runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
+        const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
+        st.ops[0]!.enqueuedAt = Date.now() - 3_600_000;
+        await state.storage.put('state', st);
+        (instance as unknown as { state?: unknown }).state = drop ? undefined : st;
+      });
+    await queuedHourAgo(true);
+    expect(await runDurableObjectAlarm(stubDo)).toBe(true);
+    expect(sent.map((m) => m.body)).toEqual([sent[0]!.body, sent[0]!.body]);
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    // That one is lost too, with the object up: the watchdog fails the command.
+    await queuedHourAgo(false);
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     const failed = await (await call(new URL(op.location).pathname, { token: u.access })).json();
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });

@@ -3,7 +3,7 @@
 // database runs. A machine's writes come from its own Durable Object, one at a time; on Postgres
 // the atomic ones also take the machine's advisory lock, so a write from elsewhere (the HTTP side's
 // plain field updates) never interleaves with them, while other machines' writes run side by side.
-import { and, count, desc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { fromRow } from '../../db/rows';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
 import { contains, type SubstringIndex, substringIndexMatch } from '../../db/dialect/sql';
@@ -246,16 +246,19 @@ export async function resolveOperations(
 }
 
 /**
- * Fails the machine's PENDING operations other than `keep`: rows left without a Durable Object to
- * finish them (imported data, or a crash between the insert and the object saving the command).
+ * The machine's PENDING operations, oldest first: the record of what was accepted, which its
+ * Durable Object reconciles with what it knows (a crash can leave a row it never saved). A PENDING
+ * row has no completed_at, so the completed_at index keeps this to the few unfinished rows however
+ * long the machine's history is.
  */
-export async function failOrphanedOperations(s: Store, machineId: number, keep: number[], detail: string): Promise<void> {
+export function pendingOperations(s: Store, machineId: number): Promise<OperationRow[]> {
   const { machineOperations: o } = s.t;
-  await s.run(
+  return s.select(
     s.db
-      .update(o)
-      .set({ result: 'INTERNALFAILED', detail, completedAt: Date.now() })
-      .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING'), keep.length ? notInArray(o.id, keep) : undefined)),
+      .select()
+      .from(o)
+      .where(and(isNull(o.completedAt), eq(o.machineId, machineId), eq(o.result, 'PENDING')))
+      .orderBy(o.id),
   );
 }
 
