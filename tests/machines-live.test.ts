@@ -4,6 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { BASE, call, createUser, expectProblem, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
+import { db, sql } from './db';
 
 /** One message of the live socket (status, operation and deleted events, or the pong). */
 interface LiveEvent {
@@ -158,8 +159,10 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     await watcher.next((e) => e.type === 'status');
     const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
     expect(res.status).toBe(200);
+    // Closed by the transfer itself, before any other event on the machine.
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403, reason: 'permission lost' });
+    expect(await db.first(sql`SELECT count(*) AS n FROM machine_operations WHERE machine_id = ${m.id}`)).toMatchObject({ n: 0 });
     const op = await run(heir.access, m.id, 'POWER_ON');
-    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403 });
     expect(live.events.filter((e) => e.type === 'operation' && e.operation?.id === op.id)).toEqual([]);
     // staff may watch every machine: its socket stays and sees the new owner's command
     await watcher.next((e) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'SUCCESS');
