@@ -491,6 +491,7 @@ export interface paths {
          *     (reason `token expired`), or when its session is logged out or revoked or its user deactivated (`session ended`,
          *     found before the next event is sent); with 4403 (`permission lost`) when its user may no longer watch the machine
          *     (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
+         *     One user may keep 8 sockets open on one machine; the next upgrade is 409 `LIVE_SOCKET_LIMIT` until one closes.
          */
         get: operations["watchMachine"];
         put?: never;
@@ -4353,6 +4354,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `LIVE_SOCKET_LIMIT`: You already have the most live sockets allowed on this machine open; close one before opening another. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "LIVE_SOCKET_LIMIT";
                     } & {
                         [key: string]: unknown;
                     });

@@ -83,6 +83,8 @@ const INTERRUPTED = 'the execution was interrupted (the machine object restarted
 const NOT_APPLICABLE = 'the status after the commands accepted before it';
 /** The first execution and 3 retries, like the queue's max_retries. */
 const MAX_ATTEMPTS = 4;
+/** The sockets one user may keep open on one machine (each costs the machine's object work per event). */
+export const LIVE_SOCKETS_PER_USER = 8;
 /** How long a saved command may wait for its send to be recorded before the alarm sends it again. */
 const SEND_GRACE_MS = 10_000;
 
@@ -465,6 +467,10 @@ export class MachineDO extends DurableObject<Bindings> {
     };
     const st = await this.serial((s) => this.load(s, machineId));
     if (!st) return new Response(null, { status: 404 });
+    // Bounds the work of one user on this machine: every event re-checks every socket's right.
+    if (this.watchers().filter(([, w]) => w.userId === watcher.userId).length >= LIVE_SOCKETS_PER_USER) {
+      return new Response(null, { status: 409 });
+    }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);

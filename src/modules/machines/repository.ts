@@ -264,20 +264,34 @@ export function pendingOperations(s: Store, machineId: number): Promise<Operatio
 
 // ---- /live watchers ---------------------------------------------------------------------------------
 
+/** Session ids per query: D1 binds at most 100 parameters, and the query binds 3 of its own. */
+const WATCHER_CHUNK = 90;
+
 /**
  * For each of these sessions that is still live (not revoked, not expired, its user active):
  * whether its user may still watch the machine (its owner, or staff). A session missing from the
- * answer has ended. One query for every socket of a machine.
+ * answer has ended. One query per WATCHER_CHUNK sockets of a machine.
  */
 export async function watcherRights(s: Store, machineId: number, sessionIds: string[], now: number): Promise<Map<string, boolean>> {
   const { machines, sessions, users } = s.t;
-  const rows = await s.select(
-    s.db
-      .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .leftJoin(machines, eq(machines.id, machineId))
-      .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true))),
-  );
-  return new Map(rows.map((r) => [r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId]));
+  const rights = new Map<string, boolean>();
+  for (let i = 0; i < sessionIds.length; i += WATCHER_CHUNK) {
+    const rows = await s.select(
+      s.db
+        .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .leftJoin(machines, eq(machines.id, machineId))
+        .where(
+          and(
+            inArray(sessions.id, sessionIds.slice(i, i + WATCHER_CHUNK)),
+            isNull(sessions.revokedAt),
+            gt(sessions.expiresAt, now),
+            eq(users.isActive, true),
+          ),
+        ),
+    );
+    for (const r of rows) rights.set(r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId);
+  }
+  return rights;
 }
