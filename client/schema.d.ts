@@ -492,6 +492,8 @@ export interface paths {
          *     found before the next event is sent); with 4403 (`permission lost`) when its user may no longer watch the machine
          *     (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
          *     One user may keep 8 sockets open on one machine; the next upgrade is 409 `LIVE_SOCKET_LIMIT` until one closes.
+         *     A socket may send 20 frames (`status` or anything else; `ping` does not count) per 10 seconds; past that it is
+         *     closed with 4429 (`too many messages`).
          */
         get: operations["watchMachine"];
         put?: never;

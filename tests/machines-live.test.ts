@@ -4,7 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/env';
 import { signToken } from '../src/lib/tokens';
-import { LIVE_SOCKETS_PER_USER } from '../src/modules/machines/machine.do';
+import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/machine.do';
 import { BASE, call, createUser, expectProblem, uniq, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
 import { db, sql } from './db';
@@ -248,5 +248,33 @@ describe('many sockets on one machine', () => {
       if (Date.now() - started > 5_000) throw new Error(`still refused: ${res.status}`);
     }
     for (const w of open) w.ws.close(1000, 'done');
+  });
+});
+
+describe('a socket flooding frames', () => {
+  it(`is closed (4429) after ${LIVE_FRAMES_PER_WINDOW} frames in ${LIVE_FRAME_WINDOW_MS / 1000} s, and other users' requests are not held up`, async () => {
+    const abuser = await createUser();
+    const other = await createUser();
+    const m = await newMachine(abuser.access);
+    const theirs = await newMachine(other.access);
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${abuser.access}`);
+    await live.next((e) => e.type === 'status');
+    const roundTrips = async () => {
+      const times: number[] = [];
+      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF'] as const) {
+        const started = Date.now();
+        expect((await run(other.access, theirs.id, cmd)).result).toBe('SUCCESS');
+        times.push(Date.now() - started);
+      }
+      return times;
+    };
+    const unloaded = await roundTrips();
+    for (let i = 0; i < 3_000; i++) live.ws.send('status');
+    const loaded = await roundTrips();
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4429, reason: 'too many messages' });
+    const median = [...unloaded].sort((a, b) => a - b)[Math.floor(unloaded.length / 2)]!;
+    for (const t of loaded) expect(t).toBeLessThanOrEqual(3 * median + 250);
+    // only the frames within the budget were answered (plus the status sent on connect)
+    expect(live.events.filter((e) => e.type === 'status').length).toBeLessThanOrEqual(1 + LIVE_FRAMES_PER_WINDOW);
   });
 });

@@ -85,6 +85,9 @@ const NOT_APPLICABLE = 'the status after the commands accepted before it';
 const MAX_ATTEMPTS = 4;
 /** The sockets one user may keep open on one machine (each costs the machine's object work per event). */
 export const LIVE_SOCKETS_PER_USER = 8;
+/** Frames a client may send on one socket per window; past them the socket is closed (4429). */
+export const LIVE_FRAMES_PER_WINDOW = 20;
+export const LIVE_FRAME_WINDOW_MS = 10_000;
 /** How long a saved command may wait for its send to be recorded before the alarm sends it again. */
 const SEND_GRACE_MS = 10_000;
 
@@ -106,6 +109,8 @@ export class MachineDO extends DurableObject<Bindings> {
   private lock: Promise<unknown> = Promise.resolve();
   /** The execution under way in this instance (an object identity per execution). */
   private running: { id: number } | null = null;
+  /** Each socket's frames in its current window (see webSocketMessage). */
+  private readonly frames = new WeakMap<WebSocket, { start: number; count: number }>();
   /** Each call's unit of work (on the primary; results carry the D1 bookmark of its writes). */
   private readonly units: ObjectUnits;
 
@@ -481,14 +486,29 @@ export class MachineDO extends DurableObject<Bindings> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // A flood of frames would hold this machine's lock and the database: past its budget a socket
+    // is closed, before any work (pings are answered by the runtime and never count).
+    if (!this.frameAllowed(ws)) return close(ws, 4429, 'too many messages');
     // Clients may ask for the current status at any time (e.g. after a reconnect).
     if (message !== 'status') return;
     await this.serial(async (s) => {
       // After hibernation the instance is new: read the state back from storage.
       const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
       const st = stored ? await this.load(s, stored.machineId) : null;
-      if (st && (await this.permitted(s, st.machineId)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
+      // Only the asking socket's right is checked: one small query, whatever the number of watchers.
+      if (st && (await this.permitted(s, st.machineId, ws)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
     });
+  }
+
+  /** Counts a frame against its socket's fixed window (kept in memory: a new instance starts afresh). */
+  private frameAllowed(ws: WebSocket): boolean {
+    const now = Date.now();
+    const w = this.frames.get(ws);
+    if (!w || now - w.start >= LIVE_FRAME_WINDOW_MS) {
+      this.frames.set(ws, { start: now, count: 1 });
+      return true;
+    }
+    return ++w.count <= LIVE_FRAMES_PER_WINDOW;
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -527,10 +547,11 @@ export class MachineDO extends DurableObject<Bindings> {
   /**
    * The sockets that may still see this machine; the others are closed: 4401 when their token
    * expired, their session ended or their user was deactivated, 4403 when their user may no longer
-   * watch it (a transfer, or staff rights withdrawn). One query, only when a socket is open.
+   * watch it (a transfer, or staff rights withdrawn). One query per 90 sockets, only when a socket
+   * is open; `only` checks that one socket.
    */
-  private async permitted(s: Store, machineId: number): Promise<WebSocket[]> {
-    const open = this.closeExpired();
+  private async permitted(s: Store, machineId: number, only?: WebSocket): Promise<WebSocket[]> {
+    const open = this.closeExpired().filter(([ws]) => !only || ws === only);
     if (open.length === 0) return [];
     const rights = await watcherRights(s, machineId, [...new Set(open.map(([, w]) => w.sessionId))], Date.now());
     return open

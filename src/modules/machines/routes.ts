@@ -206,7 +206,9 @@ A socket lives only as long as the right that opened it. It is closed with code 
 (reason \`token expired\`), or when its session is logged out or revoked or its user deactivated (\`session ended\`,
 found before the next event is sent); with 4403 (\`permission lost\`) when its user may no longer watch the machine
 (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
-One user may keep 8 sockets open on one machine; the next upgrade is 409 \`LIVE_SOCKET_LIMIT\` until one closes.`,
+One user may keep 8 sockets open on one machine; the next upgrade is 409 \`LIVE_SOCKET_LIMIT\` until one closes.
+A socket may send 20 frames (\`status\` or anything else; \`ping\` does not count) per 10 seconds; past that it is
+closed with 4429 (\`too many messages\`).`,
   request: {
     params: IdParam,
     query: z.object({ access_token: z.string().optional().openapi({ description: 'The access token, for browsers.' }) }),
