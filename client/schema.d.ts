@@ -501,6 +501,9 @@ export interface paths {
          *     (reason `token expired`), or when its session is logged out or revoked or its user deactivated (`session ended`,
          *     found before the next event is sent); with 4403 (`permission lost`) when its user may no longer watch the machine
          *     (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
+         *     One user may keep 8 sockets open on one machine; the next upgrade is 409 `LIVE_SOCKET_LIMIT` until one closes.
+         *     A socket may send 20 frames (`status` or anything else; `ping` does not count) per 10 seconds; past that it is
+         *     closed with 4429 (`too many messages`).
          */
         get: operations["watchMachine"];
         put?: never;
@@ -4408,6 +4411,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `LIVE_SOCKET_LIMIT`: You already have the most live sockets allowed on this machine open; close one before opening another. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "LIVE_SOCKET_LIMIT";
                     } & {
                         [key: string]: unknown;
                     });

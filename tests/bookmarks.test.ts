@@ -77,6 +77,23 @@ describe.runIf(d1)('D1 bookmarks', () => {
     expect(bookmarkOf(res)! >= written!).toBe(true);
   });
 
+  it.each([
+    ['PATCH with a status', 'PATCH', () => ({ status: 'READY' })],
+    ['PATCH with a new owner', 'PATCH', (heir: number) => ({ owner_id: heir })],
+    ['PUT with a status', 'PUT', () => ({ name: 'Press', location: 'Hall B', status: 'READY' })],
+    ['DELETE', 'DELETE', () => undefined],
+  ] as const)("a machine %s: the response carries the bookmark of the MachineDO's write", async (_name, method, bodyFor) => {
+    const staff = await createUser({ staff: true });
+    const heir = await createUser();
+    const m = await newMachine(staff.access);
+    const res = await call(`/api/machines/${m.id}`, { method, token: staff.access, body: bodyFor(heir.id) });
+    expect(res.status).toBe(method === 'DELETE' ? 204 : 200);
+    const written = await objectBookmark(env.MACHINE, String(m.id));
+    expect(written).toMatch(BOOKMARK);
+    expect(bookmarkOf(res)).toMatch(BOOKMARK);
+    expect(bookmarkOf(res)! >= written!).toBe(true);
+  });
+
   it('a client that always sends its last bookmark sees each of its writes in the next read (signup → login → me → PATCH → me)', async () => {
     const email = `bm-${crypto.randomUUID()}@example.com`;
     const signup = await call('/api/users/signup', { body: { email, password: PASSWORD, first_name: 'B' } });

@@ -2,8 +2,12 @@
 import { evictDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { BASE, call, createUser, expectProblem, withVars } from './helpers';
+import { parseConfig } from '../src/env';
+import { signToken } from '../src/lib/tokens';
+import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/machine.do';
+import { BASE, call, createUser, expectProblem, uniq, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
+import { db, sql } from './db';
 
 /** One message of the live socket (status, operation and deleted events, or the pong). */
 interface LiveEvent {
@@ -158,12 +162,119 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     await watcher.next((e) => e.type === 'status');
     const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
     expect(res.status).toBe(200);
+    // Closed by the transfer itself, before any other event on the machine.
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403, reason: 'permission lost' });
+    expect(await db.first(sql`SELECT count(*) AS n FROM machine_operations WHERE machine_id = ${m.id}`)).toMatchObject({ n: 0 });
     const op = await run(heir.access, m.id, 'POWER_ON');
-    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403 });
     expect(live.events.filter((e) => e.type === 'operation' && e.operation?.id === op.id)).toEqual([]);
     // staff may watch every machine: its socket stays and sees the new owner's command
     await watcher.next((e) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'SUCCESS');
     expect(await closedWithin(watcher, 100)).toBeNull();
     watcher.ws.close(1000, 'done');
+  });
+});
+
+/** `n` staff users with one live session each, made directly (200 logins would cost 200 PBKDF2 runs). */
+async function staffSessions(n: number): Promise<string[]> {
+  const deps = { env, config: parseConfig(env) };
+  const stamp = uniq();
+  const now = Date.now();
+  const tokens: string[] = [];
+  // In tens: the test database is shared, and its connections are few (Postgres).
+  for (let start = 0; start < n; start += 10) {
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(10, n - start) }, (_, j) => staffSession(start + j)))));
+  }
+  return tokens;
+
+  async function staffSession(i: number): Promise<string> {
+    const user = await db.first<{ id: number }>(
+      sql`INSERT INTO users (email, is_active, is_staff, is_superuser, invite_referral_code, created_at)
+          VALUES (${`watcher-${stamp}-${i}@example.com`}, 1, 1, 0, ${`W${stamp}${i}`}, ${now}) RETURNING id`,
+    );
+    const sessionId = crypto.randomUUID();
+    await db.run(
+      sql`INSERT INTO sessions (id, user_id, refresh_jti, created_at, expires_at) VALUES (${sessionId}, ${user!.id}, ${'jti'}, ${now}, ${now + 3_600_000})`,
+    );
+    return (await signToken(deps, { userId: user!.id, sessionId, typ: 'access' })).token;
+  }
+}
+
+describe('many sockets on one machine', () => {
+  it('200 sessions watching one machine: commands, status frames and a transfer still work, and every socket sees them', async () => {
+    const owner = await createUser();
+    const staff = await createUser({ staff: true });
+    const heir = await createUser();
+    const m = await newMachine(owner.access);
+    const mine = await connect(`/api/machines/${m.id}/live?access_token=${owner.access}`);
+    const tokens = await staffSessions(200);
+    const watchers = [];
+    for (const token of tokens) watchers.push(await connect(`/api/machines/${m.id}/live?access_token=${token}`));
+    const op = await accepted(owner.access, m.id, 'POWER_ON');
+    expect((await waitDone(owner.access, op.location)).result).toBe('SUCCESS');
+    const done = (e: LiveEvent) => e.type === 'operation' && e.operation?.id === op.id && e.operation?.result === 'SUCCESS';
+    await Promise.all(watchers.map((w) => w.next(done)));
+    const last = watchers.at(-1)!;
+    const seen = last.events.length;
+    last.ws.send('status');
+    await last.next((e) => last.events.indexOf(e) >= seen && e.type === 'status' && e.status === 'READY');
+    const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
+    expect(res.status).toBe(200);
+    expect(await closedWithin(mine, 5_000)).toMatchObject({ code: 4403 });
+    expect(await db.first(sql`SELECT owner_id FROM machines WHERE id = ${m.id}`)).toMatchObject({ owner_id: heir.id });
+    for (const w of watchers) w.ws.close(1000, 'done');
+  });
+
+  it(`one user may keep ${LIVE_SOCKETS_PER_USER} sockets on a machine; the next is a 409 LIVE_SOCKET_LIMIT`, async () => {
+    const owner = await createUser();
+    const m = await newMachine(owner.access);
+    const open = [];
+    for (let i = 0; i < LIVE_SOCKETS_PER_USER; i++) open.push(await connect(`/api/machines/${m.id}/live?access_token=${owner.access}`));
+    const refused = await exports.default.fetch(
+      new Request(`${BASE}/api/machines/${m.id}/live?access_token=${owner.access}`, { headers: { upgrade: 'websocket' } }),
+    );
+    await expectProblem(refused, 409, 'LIVE_SOCKET_LIMIT');
+    open[0]!.ws.close(1000, 'done');
+    await open[0]!.closed;
+    // a closed socket frees its place
+    for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 20))) {
+      const res = await exports.default.fetch(
+        new Request(`${BASE}/api/machines/${m.id}/live?access_token=${owner.access}`, { headers: { upgrade: 'websocket' } }),
+      );
+      if (res.status === 101) {
+        res.webSocket!.accept();
+        res.webSocket!.close(1000, 'done');
+        break;
+      }
+      if (Date.now() - started > 5_000) throw new Error(`still refused: ${res.status}`);
+    }
+    for (const w of open) w.ws.close(1000, 'done');
+  });
+});
+
+describe('a socket flooding frames', () => {
+  it(`is closed (4429) after ${LIVE_FRAMES_PER_WINDOW} frames in ${LIVE_FRAME_WINDOW_MS / 1000} s, and other users' requests are not held up`, async () => {
+    const abuser = await createUser();
+    const other = await createUser();
+    const m = await newMachine(abuser.access);
+    const theirs = await newMachine(other.access);
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${abuser.access}`);
+    await live.next((e) => e.type === 'status');
+    const roundTrips = async () => {
+      const times: number[] = [];
+      for (const cmd of ['POWER_ON', 'POWER_OFF', 'POWER_ON', 'POWER_OFF'] as const) {
+        const started = Date.now();
+        expect((await run(other.access, theirs.id, cmd)).result).toBe('SUCCESS');
+        times.push(Date.now() - started);
+      }
+      return times;
+    };
+    const unloaded = await roundTrips();
+    for (let i = 0; i < 3_000; i++) live.ws.send('status');
+    const loaded = await roundTrips();
+    expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4429, reason: 'too many messages' });
+    const median = [...unloaded].sort((a, b) => a - b)[Math.floor(unloaded.length / 2)]!;
+    for (const t of loaded) expect(t).toBeLessThanOrEqual(3 * median + 250);
+    // only the frames within the budget were answered (plus the status sent on connect)
+    expect(live.events.filter((e) => e.type === 'status').length).toBeLessThanOrEqual(1 + LIVE_FRAMES_PER_WINDOW);
   });
 });

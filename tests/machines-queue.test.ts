@@ -224,7 +224,7 @@ describe('retries and the dead-letter queue', () => {
     expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     await deliver('machine-commands-dlq', body);
     gate.resolve(); // the in-flight delivery now reports SUCCESS, which must not apply
-    await new Promise((r) => setTimeout(r, 100));
+    await executionOver(m.id); // ...and its outcome has been handed to the object
     expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
     expect((await machine(u.access, m.id)).status).toBe('POWEROFF');
   });
@@ -273,9 +273,42 @@ describe('idempotency', () => {
     expect((await historyOf(u.access, m.id)).count).toBe(1);
   });
 
-  it('a malformed message is acknowledged and dropped', async () => {
-    const r = await deliver('machine-commands', { hello: 'world' });
-    expect(r.explicitAcks).toHaveLength(1);
+  it('a malformed message is acknowledged and dropped: nothing changes', async () => {
+    const gate = deferred();
+    const s = stub(async () => {
+      await gate.promise;
+      return new Response(null, { status: 200 });
+    });
+    const u = await createUser();
+    const m = await newMachine(u.access, { controller_url: `${DEVICE}/malformed` });
+    const op = await accepted(u.access, m.id, 'POWER_ON');
+    await waitFor(() => s.calls.length === 1); // the real message holds the operation
+    const snapshot = () =>
+      Promise.all([
+        db.rows(sql`SELECT * FROM machine_operations WHERE machine_id = ${m.id} ORDER BY id`),
+        db.rows(sql`SELECT * FROM machines WHERE id = ${m.id}`),
+      ]);
+    const before = await snapshot();
+    const malformed = [
+      { hello: 'world' },
+      { operation_id: op.id, machine_id: m.id, command: 'EXPLODE' },
+      { operation_id: op.id, machine_id: m.id, command: 'POWER_OFF', attempt: 0 },
+      { operation_id: String(op.id), machine_id: m.id, command: 'POWER_ON' },
+      { operation_id: op.id, machine_id: -1.5, command: 'POWER_ON' },
+      null,
+    ];
+    const error = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    try {
+      for (const body of malformed) expect((await deliver('machine-commands', body)).explicitAcks).toHaveLength(1);
+      expect(error.mock.calls.map((args) => JSON.parse(String(args[0])).msg)).toEqual(malformed.map(() => 'malformed machine command'));
+    } finally {
+      error.mockRestore();
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(s.calls).toHaveLength(1); // no execution started
+    gate.resolve();
+    expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
+    expect((await historyOf(u.access, m.id)).count).toBe(1);
   });
 });
 
@@ -304,6 +337,16 @@ describe('MACHINE_BUSY', () => {
   });
 });
 
+/** Resolves when the machine's object has no execution under way (its outcome was applied). */
+async function executionOver(machineId: number, timeoutMs = 10_000) {
+  const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(machineId))) as unknown as DurableObjectStub;
+  for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 5))) {
+    const running = await runInDurableObject(stubDo, (instance: DurableObject) => Reflect.get(instance, 'running'));
+    if (running === null) return;
+    if (Date.now() - started > timeoutMs) throw new Error('the execution never ended');
+  }
+}
+
 async function waitFor(cond: () => boolean, timeoutMs = 10_000) {
   const started = Date.now();
   while (!cond()) {
@@ -324,13 +367,21 @@ describe('watchdog', () => {
     // Not due yet: the alarm only re-arms itself.
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
-    // Pretend it was queued an hour ago.
-    await runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
-      const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
-      st.ops[0]!.enqueuedAt = Date.now() - 3_600_000;
-      await state.storage.put('state', st);
-      (instance as unknown as { state?: unknown }).state = undefined; // drop the cached copy
-    });
+    // Pretend it was queued an hour ago. A cold load (the cached copy dropped, as after a crash)
+    // sends it again first: the message may have died with the process.
+    const queuedHourAgo = (drop: boolean) =>
+      runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
+        const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
+        st.ops[0]!.enqueuedAt = Date.now() - 3_600_000;
+        await state.storage.put('state', st);
+        (instance as unknown as { state?: unknown }).state = drop ? undefined : st;
+      });
+    await queuedHourAgo(true);
+    expect(await runDurableObjectAlarm(stubDo)).toBe(true);
+    expect(sent.map((m) => m.body)).toEqual([sent[0]!.body, sent[0]!.body]);
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    // That one is lost too, with the object up: the watchdog fails the command.
+    await queuedHourAgo(false);
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     const failed = await (await call(new URL(op.location).pathname, { token: u.access })).json();
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });

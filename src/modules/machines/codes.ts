@@ -16,6 +16,13 @@ export const MACHINES_CODES = {
     ko: '기계가 명령을 처리 중이므로 상태를 변경할 수 없습니다.',
     ru: 'Станок выполняет команду; его статус нельзя изменить до её завершения.',
   },
+  LIVE_SOCKET_LIMIT: {
+    status: 409,
+    title: 'Too many live sockets',
+    en: 'You already have the most live sockets allowed on this machine open; close one before opening another.',
+    ko: '이 기계에 열 수 있는 실시간 소켓 수를 모두 사용 중입니다. 다른 소켓을 닫은 후 다시 시도하세요.',
+    ru: 'У вас уже открыто максимальное число live-сокетов для этого станка; закройте один, прежде чем открывать новый.',
+  },
   UPGRADE_REQUIRED: {
     status: 426,
     title: 'Upgrade required',

@@ -72,5 +72,7 @@ machines.openapi(routes.liveRoute, async (c) => {
   // The DO needs neither the token nor the query string.
   headers.delete('authorization');
   const res = await machineStub(c.env, id).fetch(new Request(`https://machine/${id}/live`, { headers }));
+  if (res.status === 404) throw new ApiError('NOT_FOUND'); // deleted meanwhile
+  if (res.status === 409) throw new ApiError('LIVE_SOCKET_LIMIT');
   return res as never;
 });

@@ -6,8 +6,10 @@
 //
 // A command's life, and why no crash can strand it:
 //  1. command(): the state is saved with an `inserting` mark (and its alarm) before the operation row
-//     is inserted, then with the operation. A crash in between leaves a PENDING row the object does
-//     not know; the alarm fails it.
+//     is inserted, then with the operation. The database is the record of what was accepted: a crash
+//     in between leaves a PENDING row the object does not know, and every load and alarm reconciles
+//     with those rows (reconcile()): one the object does not know is adopted and run in its turn, or
+//     failed with the reason when its command no longer applies. Nothing accepted is dropped.
 //  2. The head is sent to the queue; the alarm stored with it fires SEND_GRACE_MS later if the send
 //     was never recorded (`enqueuedAt`), and sends it again (a duplicate is harmless, see 3).
 //  3. dispatch() (from the queue consumer) claims the head and calls the controller in the
@@ -19,7 +21,9 @@
 //     then INTERNALFAILED. An execution that died with the object (its claim outlives
 //     executionMs()) counts as a failed attempt when the alarm or the next load finds it.
 //  5. The watchdog: a sent message with no execution long after it was due is failed, so a message
-//     the queue lost never blocks a machine.
+//     the queue lost never blocks a machine. A cold load re-sends the head's message first (a local
+//     queue loses its messages with the process; a duplicate is harmless), so only a message lost
+//     while the object stays up reaches the watchdog.
 // Every state write carries the alarm it needs in the same storage transaction.
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
@@ -31,10 +35,10 @@ import { ObjectUnits } from '../../lib/unit-of-work';
 import { execute, executionMs, retryDelaySeconds, type Execution } from './controller';
 import {
   deleteMachineRow,
-  failOrphanedOperations,
   findMachine,
   findOperation,
   insertOperation,
+  pendingOperations,
   resolveOperations,
   updateMachineRow,
   watcherRights,
@@ -76,8 +80,14 @@ const QUEUE_FAILED = 'the command could not be queued';
 const WATCHDOG_FAILED = 'no result arrived in time (the queue lost the message)';
 const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
 const INTERRUPTED = 'the execution was interrupted (the machine object restarted)';
+const NOT_APPLICABLE = 'the status after the commands accepted before it';
 /** The first execution and 3 retries, like the queue's max_retries. */
 const MAX_ATTEMPTS = 4;
+/** The sockets one user may keep open on one machine (each costs the machine's object work per event). */
+export const LIVE_SOCKETS_PER_USER = 8;
+/** Frames a client may send on one socket per window; past them the socket is closed (4429). */
+export const LIVE_FRAMES_PER_WINDOW = 20;
+export const LIVE_FRAME_WINDOW_MS = 10_000;
 /** How long a saved command may wait for its send to be recorded before the alarm sends it again. */
 const SEND_GRACE_MS = 10_000;
 
@@ -99,6 +109,8 @@ export class MachineDO extends DurableObject<Bindings> {
   private lock: Promise<unknown> = Promise.resolve();
   /** The execution under way in this instance (an object identity per execution). */
   private running: { id: number } | null = null;
+  /** Each socket's frames in its current window (see webSocketMessage). */
+  private readonly frames = new WeakMap<WebSocket, { start: number; count: number }>();
   /** Each call's unit of work (on the primary; results carry the D1 bookmark of its writes). */
   private readonly units: ObjectUnits;
 
@@ -135,13 +147,13 @@ export class MachineDO extends DurableObject<Bindings> {
     const stored = await this.ctx.storage.get<State>('state');
     if (stored) {
       this.state = stored;
-      await this.recover(s);
-      return this.state;
+    } else {
+      const row = await findMachine(s, machineId);
+      if (!row) return null; // not cached: the machine may be created later under this id
+      await this.save({ machineId, status: row.status, ops: [] });
     }
-    const row = await findMachine(s, machineId);
-    if (!row) return null; // not cached: the machine may be created later under this id
-    await failOrphanedOperations(s, machineId, [], 'abandoned: the machine state was re-initialised');
-    return this.save({ machineId, status: row.status, ops: [] });
+    await this.recover(s, true);
+    return this.state ?? null;
   }
 
   /** Saves the state together with the alarm it needs (one storage transaction: no await between). */
@@ -307,30 +319,52 @@ export class MachineDO extends DurableObject<Bindings> {
   }
 
   /**
-   * Whatever is due (inside serial): an orphaned insert is failed, an unsent head is sent, an
+   * Whatever is due (inside serial): accepted rows this object does not know are adopted, an unsent
+   * head is sent (on a cold load a sent one too: its message may have died with the process), an
    * execution that died with a previous instance counts as a failed attempt, and a message the
    * queue lost trips the watchdog.
    */
-  private async recover(s: Store): Promise<void> {
-    let st = this.state!;
-    if (st.inserting) {
-      await failOrphanedOperations(
-        s,
-        st.machineId,
-        st.ops.map((o) => o.id),
-        'abandoned: the service stopped before the command was queued',
-      );
-      st = await this.save({ ...st, inserting: null });
-    }
+  private async recover(s: Store, cold = false): Promise<void> {
+    const st = await this.reconcile(s);
     const head = st.ops[0];
     if (!head) return;
     if (head.claimedAt !== null) {
       if (this.running?.id !== head.id) await this.settle(s, st.machineId, head.id, { retry: INTERRUPTED });
-    } else if (!head.enqueuedAt) {
+    } else if (!head.enqueuedAt || cold) {
       await this.enqueueHead(s);
     } else if (Date.now() >= head.enqueuedAt + watchdogMs(this.config())) {
       await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
     }
+  }
+
+  /**
+   * Adopts the machine's PENDING rows this object does not know (a crash between the insert and the
+   * save), oldest first, behind the ones it knows: each runs in its turn, or is failed with the
+   * reason when its command does not apply to the status the commands before it lead to.
+   */
+  private async reconcile(s: Store): Promise<State> {
+    const st = this.state!;
+    const known = new Set(st.ops.map((o) => o.id));
+    const unknown = (await pendingOperations(s, st.machineId)).filter((row) => !known.has(row.id));
+    if (unknown.length === 0 && !st.inserting) return st;
+    let ops = st.ops;
+    const refused: Resolution[] = [];
+    for (const row of unknown) {
+      const projected = ops.at(-1)?.target ?? st.status;
+      const target = nextStatus(projected, row.command);
+      if (target) ops = [...ops, { id: row.id, command: row.command, target, claimedAt: null }];
+      else refused.push({ id: row.id, result: 'INTERNALFAILED', detail: `${row.command} does not apply to ${projected}, ${NOT_APPLICABLE}` });
+    }
+    const saved = await this.save({ ...st, ops, inserting: null });
+    for (const r of refused) {
+      const rows = await resolveOperations(s, st.machineId, r, [], null);
+      await this.broadcast(
+        s,
+        st.machineId,
+        rows.map((row) => ({ type: 'operation', operation: operationView(row) })),
+      );
+    }
+    return saved;
   }
 
   /**
@@ -438,6 +472,10 @@ export class MachineDO extends DurableObject<Bindings> {
     };
     const st = await this.serial((s) => this.load(s, machineId));
     if (!st) return new Response(null, { status: 404 });
+    // Bounds the work of one user on this machine: every event re-checks every socket's right.
+    if (this.watchers().filter(([, w]) => w.userId === watcher.userId).length >= LIVE_SOCKETS_PER_USER) {
+      return new Response(null, { status: 409 });
+    }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
@@ -448,14 +486,29 @@ export class MachineDO extends DurableObject<Bindings> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // A flood of frames would hold this machine's lock and the database: past its budget a socket
+    // is closed, before any work (pings are answered by the runtime and never count).
+    if (!this.frameAllowed(ws)) return close(ws, 4429, 'too many messages');
     // Clients may ask for the current status at any time (e.g. after a reconnect).
     if (message !== 'status') return;
     await this.serial(async (s) => {
       // After hibernation the instance is new: read the state back from storage.
       const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
       const st = stored ? await this.load(s, stored.machineId) : null;
-      if (st && (await this.permitted(s, st.machineId)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
+      // Only the asking socket's right is checked: one small query, whatever the number of watchers.
+      if (st && (await this.permitted(s, st.machineId, ws)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
     });
+  }
+
+  /** Counts a frame against its socket's fixed window (kept in memory: a new instance starts afresh). */
+  private frameAllowed(ws: WebSocket): boolean {
+    const now = Date.now();
+    const w = this.frames.get(ws);
+    if (!w || now - w.start >= LIVE_FRAME_WINDOW_MS) {
+      this.frames.set(ws, { start: now, count: 1 });
+      return true;
+    }
+    return ++w.count <= LIVE_FRAMES_PER_WINDOW;
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -494,10 +547,11 @@ export class MachineDO extends DurableObject<Bindings> {
   /**
    * The sockets that may still see this machine; the others are closed: 4401 when their token
    * expired, their session ended or their user was deactivated, 4403 when their user may no longer
-   * watch it (a transfer, or staff rights withdrawn). One query, only when a socket is open.
+   * watch it (a transfer, or staff rights withdrawn). One query per 90 sockets, only when a socket
+   * is open; `only` checks that one socket.
    */
-  private async permitted(s: Store, machineId: number): Promise<WebSocket[]> {
-    const open = this.closeExpired();
+  private async permitted(s: Store, machineId: number, only?: WebSocket): Promise<WebSocket[]> {
+    const open = this.closeExpired().filter(([ws]) => !only || ws === only);
     if (open.length === 0) return [];
     const rights = await watcherRights(s, machineId, [...new Set(open.map(([, w]) => w.sessionId))], Date.now());
     return open

@@ -3,7 +3,7 @@
 // database runs. A machine's writes come from its own Durable Object, one at a time; on Postgres
 // the atomic ones also take the machine's advisory lock, so a write from elsewhere (the HTTP side's
 // plain field updates) never interleaves with them, while other machines' writes run side by side.
-import { and, count, desc, eq, gt, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { fromRow } from '../../db/rows';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
 import { contains, type SubstringIndex, substringIndexMatch } from '../../db/dialect/sql';
@@ -246,35 +246,52 @@ export async function resolveOperations(
 }
 
 /**
- * Fails the machine's PENDING operations other than `keep`: rows left without a Durable Object to
- * finish them (imported data, or a crash between the insert and the object saving the command).
+ * The machine's PENDING operations, oldest first: the record of what was accepted, which its
+ * Durable Object reconciles with what it knows (a crash can leave a row it never saved). A PENDING
+ * row has no completed_at, so the completed_at index keeps this to the few unfinished rows however
+ * long the machine's history is.
  */
-export async function failOrphanedOperations(s: Store, machineId: number, keep: number[], detail: string): Promise<void> {
+export function pendingOperations(s: Store, machineId: number): Promise<OperationRow[]> {
   const { machineOperations: o } = s.t;
-  await s.run(
+  return s.select(
     s.db
-      .update(o)
-      .set({ result: 'INTERNALFAILED', detail, completedAt: Date.now() })
-      .where(and(eq(o.machineId, machineId), eq(o.result, 'PENDING'), keep.length ? notInArray(o.id, keep) : undefined)),
+      .select()
+      .from(o)
+      .where(and(isNull(o.completedAt), eq(o.machineId, machineId), eq(o.result, 'PENDING')))
+      .orderBy(o.id),
   );
 }
 
 // ---- /live watchers ---------------------------------------------------------------------------------
 
+/** Session ids per query: D1 binds at most 100 parameters, and the query binds 3 of its own. */
+const WATCHER_CHUNK = 90;
+
 /**
  * For each of these sessions that is still live (not revoked, not expired, its user active):
  * whether its user may still watch the machine (its owner, or staff). A session missing from the
- * answer has ended. One query for every socket of a machine.
+ * answer has ended. One query per WATCHER_CHUNK sockets of a machine.
  */
 export async function watcherRights(s: Store, machineId: number, sessionIds: string[], now: number): Promise<Map<string, boolean>> {
   const { machines, sessions, users } = s.t;
-  const rows = await s.select(
-    s.db
-      .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .leftJoin(machines, eq(machines.id, machineId))
-      .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.isActive, true))),
-  );
-  return new Map(rows.map((r) => [r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId]));
+  const rights = new Map<string, boolean>();
+  for (let i = 0; i < sessionIds.length; i += WATCHER_CHUNK) {
+    const rows = await s.select(
+      s.db
+        .select({ sessionId: sessions.id, userId: users.id, isStaff: users.isStaff, ownerId: machines.ownerId })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .leftJoin(machines, eq(machines.id, machineId))
+        .where(
+          and(
+            inArray(sessions.id, sessionIds.slice(i, i + WATCHER_CHUNK)),
+            isNull(sessions.revokedAt),
+            gt(sessions.expiresAt, now),
+            eq(users.isActive, true),
+          ),
+        ),
+    );
+    for (const r of rows) rights.set(r.sessionId, Boolean(r.isStaff) || r.ownerId === r.userId);
+  }
+  return rights;
 }

@@ -205,7 +205,10 @@ Sending \`ping\` answers \`pong\` without waking the object.
 A socket lives only as long as the right that opened it. It is closed with code 4401 when the access token expires
 (reason \`token expired\`), or when its session is logged out or revoked or its user deactivated (\`session ended\`,
 found before the next event is sent); with 4403 (\`permission lost\`) when its user may no longer watch the machine
-(a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.`,
+(a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
+One user may keep 8 sockets open on one machine; the next upgrade is 409 \`LIVE_SOCKET_LIMIT\` until one closes.
+A socket may send 20 frames (\`status\` or anything else; \`ping\` does not count) per 10 seconds; past that it is
+closed with 4429 (\`too many messages\`).`,
   request: {
     params: IdParam,
     query: z.object({ access_token: z.string().optional().openapi({ description: 'The access token, for browsers.' }) }),
@@ -219,6 +222,6 @@ found before the next event is sent); with 4403 (\`permission lost\`) when its u
         'Sec-WebSocket-Accept': z.string().openapi({ description: 'RFC 6455 handshake answer to Sec-WebSocket-Key.' }),
       }),
     },
-    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'UPGRADE_REQUIRED'], { auth: true }),
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'LIVE_SOCKET_LIMIT', 'UPGRADE_REQUIRED'], { auth: true }),
   },
 });
