@@ -8,6 +8,7 @@ import type { AppEnv } from './env';
 import { pickLang } from './lib/i18n';
 import { documentApi } from './lib/api-doc';
 import { noStoreByDefault } from './lib/cache-control';
+import { corsAllows } from './lib/cors';
 import { errorText, logLine } from './lib/log';
 import { requestLog, routePattern } from './lib/request-log';
 import { requestUnitOfWork } from './lib/unit-of-work';
@@ -154,10 +155,7 @@ export function buildApp() {
   app.use(
     '*',
     cors({
-      origin: (origin, c) => {
-        const allowed = (c as Context<AppEnv>).var.ctx.config.CORS_ORIGINS.split(',').map((s) => s.trim());
-        return allowed.includes(origin) ? origin : null;
-      },
+      origin: (origin, c) => (corsAllows((c as Context<AppEnv>).var.ctx.config, origin) ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language', 'X-Request-Id', 'X-D1-Bookmark'],
       exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'X-D1-Bookmark'],
       maxAge: 600,

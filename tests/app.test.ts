@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import headers from '../dist/web/_headers?raw';
 import indexHtml from '../dist/web/index.html?raw';
 import wranglerToml from '../wrangler.toml?raw';
-import { expectProblem, openapiDoc, raw, withDatabaseDown } from './helpers';
+import { expectProblem, openapiDoc, raw, withDatabaseDown, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 
@@ -132,6 +132,24 @@ describe('headers', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+
+  it('CORS allows any local dev port in local development only', async () => {
+    const preflight = (origin: string) =>
+      raw('/api/users/login', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const allowed = async (origin: string) => (await preflight(origin)).headers.get('access-control-allow-origin');
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:4200', 'http://[::1]:8080']) expect(await allowed(origin), origin).toBe(origin);
+    for (const origin of ['http://localhost.evil.example:5173', 'https://evil.example', 'http://localhost:5173.evil.example', 'null'])
+      expect(await allowed(origin), origin).toBeNull();
+    // Deployed (no LOCAL_DEVELOPMENT): only the configured list, which is empty unless set.
+    await withVars({ LOCAL_DEVELOPMENT: 'false', CORS_ORIGINS: '' }, async () => {
+      expect(await allowed('http://localhost:5173')).toBeNull();
+      expect(await allowed('http://localhost:3000')).toBeNull();
+    });
+    await withVars({ LOCAL_DEVELOPMENT: 'false', CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' }, async () => {
+      expect(await allowed('https://admin.example.com')).toBe('https://admin.example.com');
+      expect(await allowed('http://localhost:5173')).toBeNull();
+    });
   });
 });
 
