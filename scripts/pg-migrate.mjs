@@ -43,7 +43,9 @@ applied in drizzle.__drizzle_migrations: running it again applies only what is n
   try {
     await migratePg(url);
   } catch (err) {
-    if (!(err instanceof Error) || !('code' in err) || !/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|28P01|3D000)$/.test(String(err.code))) throw err;
+    // Not reachable, or the role or database is wrong: one line. Anything else (a migration) keeps its trace.
+    const unreachable = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|28P01|3D000)$/;
+    if (!(err instanceof Error) || !unreachable.test(String(/** @type {any} */ (err).code))) throw err;
     console.error(`npm run db:migrate:pg: cannot reach Postgres at ${shown}: ${err.message || err.code}`);
     process.exit(1);
   }
