@@ -36,7 +36,6 @@ const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclud
   .filter(Boolean);
 const folders = new Set();
 for (const f of files) for (let d = dirname(f); d !== '.'; d = dirname(d)) folders.add(d);
-const TOP_FILES = new Set(files.filter((f) => !f.includes('/')));
 
 /** .gitignore's entries as tests (prefix for folders, exact or a simple glob otherwise). */
 const ignored = readFileSync(join(ROOT, '.gitignore'), 'utf8')
@@ -169,7 +168,14 @@ function pathsIn(doc) {
   return out;
 }
 
-const docs = ['README.md', 'SECURITY.md', 'client/README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  'SECURITY.md',
+  'client/README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 let checked = 0;
 const missing = [];
 for (const doc of docs) {
