@@ -77,7 +77,7 @@ export function fail(script, message, code = 2) {
  */
 export function cli({ script, usage, about, options, check, rest = false, argv = process.argv.slice(2) }) {
   if (argv.includes('--help') || argv.includes('-h')) {
-    const width = Math.max(...Object.keys(options).map((k) => k.length)) + 4;
+    const width = Math.max('help'.length, ...Object.keys(options).map((k) => k.length)) + 4;
     const lines = Object.entries(options).map(([name, [fallback, help]]) => {
       const shown = typeof fallback === 'boolean' || fallback === '' ? '' : ` (default: ${fallback})`;
       return `  --${name.padEnd(width)}${help}${shown}`;

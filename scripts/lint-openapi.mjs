@@ -1,7 +1,15 @@
 // `npm run lint:openapi`: lints docs/openapi.json with Redocly (recommended rules, redocly.yaml) and
 // Spectral (spectral:oas, .spectral.yaml). Any finding, warnings included, fails the run.
 import { spawnSync } from 'node:child_process';
-import { ROOT } from './lib.mjs';
+import { cli, ROOT } from './lib.mjs';
+
+cli({
+  script: 'lint:openapi',
+  usage: 'npm run lint:openapi',
+  about: `Lints docs/openapi.json with Redocly (recommended rules, redocly.yaml, .redocly.lint-ignore.yaml)
+and Spectral (spectral:oas, .spectral.yaml); any finding, warnings included, fails the run.`,
+  options: {},
+});
 
 const DOC = 'docs/openapi.json';
 

@@ -5,6 +5,13 @@
 # Prints the connection string on the last line.
 set -euo pipefail
 
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+  echo
+  echo "Usage: bash scripts/pg-local.sh   (as root)"
+  exit 0
+fi
+
 PG_USER="${PG_USER:-app}"
 PG_PASSWORD="${PG_PASSWORD:-app}"
 PG_DB="${PG_DB:-app_test}"

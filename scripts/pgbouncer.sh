@@ -27,6 +27,26 @@ BIN="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+usage() {
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  echo
+  echo "Usage: bash scripts/pgbouncer.sh [stop | run CMD … | --help]"
+}
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  usage
+  exit 0
+fi
+# `run CMD … --help` (npm run test:pg:pooled -- --help): start nothing; CMD answers for itself.
+if [ "${1:-}" = "run" ]; then
+  for arg in "${@:2}"; do
+    if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
+      echo "pgbouncer.sh run: starts the pooler (bash scripts/pgbouncer.sh --help), then runs: ${*:2}"
+      shift
+      exec "$@"
+    fi
+  done
+fi
+
 if [ "${1:-}" = "stop" ]; then
   if running; then kill -INT "$(cat "$PIDFILE")"; echo "pgbouncer stopped"; else echo "pgbouncer was not running"; fi
   exit 0

@@ -1,5 +1,7 @@
 // `npm run seed -- [--users N] [--<domain option> N ...] [--fresh]` (--fresh: empty the local D1 first;
 // `-- --help` lists every option)
+// Bare `npm run seed` seeds a small demo set (DEMO below: a few hundred rows of each kind, seconds);
+// any volume option seeds exactly the volumes given instead (the bench's million-row runs).
 // Fills the local D1 that `npm run dev` uses, writing its SQLite file directly with node:sqlite
 // (orders of magnitude faster than SQL through wrangler). Each domain lives in scripts/seed/<name>.mjs
 // and exports { order, options, seed(db, opts, ctx) }; options of every module become flags here.
@@ -22,6 +24,11 @@ modules.sort((a, b) => a.order - b.order);
 
 const options = {};
 for (const m of modules) Object.assign(options, m.options);
+// The volume options: every module option that seeds nothing by default (--users, --exams, …).
+const VOLUMES = Object.keys(options).filter((k) => options[k][0] === 0);
+// What bare `npm run seed` seeds: something to look at in every page of the console, in seconds.
+const DEMO = { users: 300, exams: 300, courses: 300, payments: 600, products: 50, orders: 1000, machines: 50, operations: 600 };
+for (const k of VOLUMES) if (!Object.hasOwn(DEMO, k)) throw new Error(`seed: DEMO has no volume for --${k}`);
 Object.assign(options, {
   fresh: [false, 'empty the local database first (and recreate the Postgres one with --backend postgres)'],
   seed: [42, 'seed of the random generator: the same seed gives the same rows'],
@@ -33,8 +40,14 @@ const opts = cli({
   script: 'seed',
   usage: 'npm run seed -- [--users N] [--exams N …] [--fresh] [--backend d1|postgres]',
   about: `Fills the local D1 of npm run dev with realistic volumes, writing its SQLite file directly
-(stop npm run dev first: it caches pages of the file). Example:
-  npm run seed -- --users 1000 --exams 10000 --courses 10000 --payments 20000 --products 100 --orders 50000`,
+(stop npm run dev first: it caches pages of the file). Every run adds staff@seed.example (staff and
+superuser); seeded users log in as user<N>@seed.example; all with the password seed-password-123.
+
+Without any volume option it seeds a small demo set, when the database holds no seeded users yet:
+  ${VOLUMES.map((k) => `--${k} ${DEMO[k]}`).join(' ')}
+With any volume option it seeds exactly the volumes given (the others 0), e.g. for the bench:
+  npm run seed -- --users 1000 --exams 10000 --courses 10000 --payments 20000 --products 100 --orders 50000
+Start over with --fresh; npm run seed -- --users 0 seeds only staff@seed.example.`,
   options,
   check: (o) => {
     if (!['d1', 'postgres'].includes(o.backend)) throw new UsageError('--backend is d1 or postgres');
@@ -64,6 +77,24 @@ applyMigrations();
 const file = localD1File();
 if (!file) throw new Error('local D1 file not found after applying migrations');
 const db = new DatabaseSync(file);
+// Bare `npm run seed`: the demo volumes, once (a second run would add exams and courses again and
+// stop at the existing orders); any volume option means exactly the volumes given.
+const given = process.argv.slice(2).some((a) => VOLUMES.includes(a.replace(/^--/, '').split('=')[0]));
+if (!given) {
+  const seeded = db.prepare("SELECT count(*) AS n FROM users WHERE email LIKE 'user%@seed.example'").get().n;
+  if (seeded > 0) {
+    db.close();
+    console.log(`[seed] the local database holds ${seeded} seeded users already: nothing to add (npm run seed -- --fresh starts over).`);
+    if (opts.backend === 'postgres') {
+      await preparePg(opts['pg-url'], { fresh: opts.fresh });
+      await copySqliteToPg(file, opts['pg-url']);
+    }
+    process.exit(0);
+  } else {
+    Object.assign(opts, DEMO);
+    console.log(`[seed] no volume options: seeding the demo set (${VOLUMES.map((k) => `${DEMO[k]} ${k}`).join(', ')}); --help for more.`);
+  }
+}
 db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144;');
 
 /** Deterministic PRNG (mulberry32) so a seed reproduces the same data. */

@@ -37,7 +37,7 @@ export const TAGS = [
 ];
 
 // A variable, not a literal: `identifier` is OpenAPI 3.1, which the generator's (3.0) types lack.
-const LICENSE = { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' };
+const LICENSE = { name: 'Apache-2.0', identifier: 'Apache-2.0' };
 
 function registerComponents(app: OpenAPIHono<AppEnv>): void {
   const registry = app.openAPIRegistry;
