@@ -19,9 +19,13 @@ export interface Async<T> {
  * effects a frame after rendering, so a page left within that frame would otherwise still start its
  * timers, sockets and requests, and nothing would ever clean them up.
  */
-export function usePageEffect(effect: () => void | (() => void), deps: unknown[]): void {
+export function usePageEffect(effect: () => unknown, deps: unknown[]): void {
   const view = useViewId();
-  useEffect(() => (isShown(view) ? effect() : undefined), deps);
+  useEffect(() => {
+    if (!isShown(view)) return;
+    const cleanup = effect();
+    return typeof cleanup === 'function' ? (cleanup as () => void) : undefined;
+  }, deps);
 }
 
 /** One API read: its data, loading and error, run again when deps change or on reload(). */
