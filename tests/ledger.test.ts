@@ -4,10 +4,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { KINDS as CFG } from '../src/modules/catalog/kinds';
 import { registerMany } from '../src/modules/payments/service';
+import { ledgerName } from '../src/modules/payments/user-ledger';
 import { withUnitOfWork } from '../src/lib/unit-of-work';
 import { createItem, iso } from './catalog-helpers';
 import { db, failWrites, sql } from './db';
 import { call, createUser, expectProblem, json } from './helpers';
+import { scanOnly } from './log-guard';
 
 const apply = (token: string, id: number, amount = 10_000) => call(`/api/exams/${id}/apply`, { token, body: { amount, payment_method: 'card' } });
 
@@ -84,5 +86,49 @@ describe('a burst of applies by one user', () => {
       return spy.mock.calls.length;
     });
     expect(writes).toBe(1);
+  });
+});
+
+describe('a fault inside the ledger', () => {
+  // workerd reports an exception that leaves a Durable Object's RPC method as "Uncaught (in promise)"
+  // in the object, although the caller handles it: a fault must cross as data, like a refusal.
+  it('crosses the RPC boundary as an INTERNAL_ERROR outcome (apply and cancel), never as a rejection', async () => {
+    const user = await createUser();
+    const exam = await createItem('exams', { price: 10_000 });
+    const stub = env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id)));
+    const input = { amount: 10_000, payment_method: 'card' as const };
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    let restore = await failWrites('payments');
+    try {
+      const failed = await stub.register('exams', user.id, exam.id, input);
+      expect(failed).toMatchObject({ ok: false, code: 'INTERNAL_ERROR' });
+      expect(JSON.stringify(failed)).toMatch(/injected fault/);
+    } finally {
+      await restore();
+    }
+    const paid = await stub.register('exams', user.id, exam.id, input);
+    if (!paid.ok) throw new Error(`apply failed: ${JSON.stringify(paid)}`);
+    restore = await failWrites('registrations', 'UPDATE');
+    try {
+      expect(await stub.cancel(user.id, paid.value.payment.id, null)).toMatchObject({ ok: false, code: 'INTERNAL_ERROR' });
+    } finally {
+      await restore();
+      log.mockRestore();
+    }
+    // Over HTTP it is still a 500 with the request id (the fault is logged by the worker's error handler).
+    const errors = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    restore = await failWrites('registrations', 'UPDATE');
+    try {
+      const res = await call(`/api/payments/${paid.value.payment.id}/cancel`, { token: user.access, body: {} });
+      const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
+      expect(JSON.stringify(body)).not.toMatch(/injected/);
+      const line = errors.mock.calls.map((c) => String(c[0])).find((l) => l.includes('unhandled error'));
+      expect(line).toContain(body.instance);
+      expect(line).toMatch(/injected fault/);
+    } finally {
+      await restore();
+      errors.mockRestore();
+    }
+    expect(await db.value(sql`SELECT status FROM payments WHERE id = ${paid.value.payment.id}`, 'status')).toBe('paid');
   });
 });
