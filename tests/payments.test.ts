@@ -1,11 +1,12 @@
 // Apply/enroll, complete, cancel, history: check order, atomicity, per-user serialisation,
 // idempotency and snapshots.
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { InferRequestType } from 'hono/client';
 import { createItem, iso, KINDS, register as registerFor, staffUser } from './catalog-helpers';
 import { api, authed, type BodyOf, bodyOf, createUser, expectProblem, raw, uniq } from './helpers';
 import { db, sql } from './db';
+import { scanOnly } from './log-guard';
 
 const HOUR = 3600_000;
 
@@ -355,6 +356,34 @@ describe('Idempotency-Key', () => {
     expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
     for (const r of responses) if (r.status === 409) await expectProblem(r, 409, 'IDEMPOTENCY_IN_PROGRESS');
     expect(await dbCount('exams', item.id)).toBe(1);
+  });
+
+  it('one user re-sending expired keys at once: each claim takes only its own key (no 500, no deadlock)', async () => {
+    // A claim that also deleted the user's other expired keys locked their rows: two such claims
+    // crossed and deadlocked on Postgres. Expired keys are the purge's to delete.
+    const user = await createUser();
+    const items = await Promise.all(Array.from({ length: 4 }, () => createItem('exams')));
+    const keys = items.map(() => uniq('key'));
+    const send = (i: number) => raw(`/api/exams/${items[i]!.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': keys[i]! } });
+    expect((await Promise.all(items.map((_, i) => send(i)))).map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    let warned: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const statuses: number[] = [];
+    try {
+      for (let round = 0; round < 6; round++) {
+        await db.run(sql`UPDATE idempotency_keys SET expires_at = ${Date.now() - 1} WHERE user_id = ${user.id}`);
+        // Expired: each is taken over and runs again, a plain duplicate now (409 ALREADY_REGISTERED).
+        for (const r of await Promise.all(items.map((_, i) => send(i)))) statuses.push(r.status);
+      }
+    } finally {
+      warned = warn.mock.calls.map((c) => String(c[0])); // mockRestore() forgets the calls
+      warn.mockRestore();
+      log.mockRestore();
+    }
+    expect(statuses).toEqual(Array(24).fill(409));
+    expect(warned.filter((l) => /deadlock/i.test(l))).toEqual([]);
+    expect(await db.value(sql`SELECT count(*) AS n FROM idempotency_keys WHERE user_id = ${user.id}`, 'n')).toBe(4);
   });
 
   it('400 for an over-long key; cancel accepts keys too', async () => {

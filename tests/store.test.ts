@@ -2,11 +2,12 @@
 // and `npm run test:pg`), and Postgres's consistency model: real transactions, locks per aggregate.
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openStore, raw, type Store } from '../src/db/store';
 import { createItem } from './catalog-helpers';
 import { db, sql } from './db';
 import { call, createUser, uniq } from './helpers';
+import { scanOnly } from './log-guard';
 
 const onPostgres = env.DB_BACKEND === 'postgres';
 
@@ -134,6 +135,39 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
     const inserted = (await Promise.all(attempts)).map(([rows]) => rows.length);
     expect(inserted.filter((n) => n === 1)).toHaveLength(1);
     expect(await db.value(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${u.id} AND refresh_jti = 'jti'`, 'n')).toBe(1);
+  });
+
+  it('a deadlock victim is retried inside its unit of work: both of two crossing writes commit', async () => {
+    await db.run(sql`CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY, n int NOT NULL)`);
+    await db.run(sql`INSERT INTO deadlock_probe VALUES (1, 0), (2, 0) ON CONFLICT (id) DO UPDATE SET n = 0`);
+    const bump = (id: number) => raw(sql`UPDATE deadlock_probe SET n = n + 1 WHERE id = ${id}`);
+    // Both connect first, then start together: each locks one row, sleeps while the other locks the
+    // other row, then wants it: a cycle, and Postgres aborts one of them.
+    let connected = 0;
+    let go: () => void;
+    const together = new Promise<void>((resolve) => (go = resolve));
+    const cross = (first: number, second: number) =>
+      withStore(async (s) => {
+        await s.rows(sql`SELECT 1`);
+        if (++connected === 2) go();
+        await together;
+        return s.write([bump(first), raw(sql`SELECT pg_sleep(0.3)`), bump(second)]);
+      });
+    let warned: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
+    try {
+      await Promise.all([cross(1, 2), cross(2, 1)]);
+    } finally {
+      warned = warn.mock.calls.map((c) => String(c[0])); // mockRestore() forgets the calls
+      warn.mockRestore();
+    }
+    expect(await db.rows(sql`SELECT id, n FROM deadlock_probe ORDER BY id`)).toEqual([
+      { id: 1, n: 2 },
+      { id: 2, n: 2 },
+    ]);
+    const retried = warned.filter((l) => l.includes('deadlock'));
+    expect(retried).toHaveLength(1);
+    expect(JSON.parse(retried[0]!)).toMatchObject({ level: 'warn', attempt: 1 });
   });
 
   it('a statement awaited outside the store is refused, so it can never slip into a transaction', async () => {
