@@ -241,6 +241,30 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     expect(await activeRegistrations(type, item.id)).toBe(1);
   });
 
+  it('cancels that bypass the ledger decrement the count once each: the write refuses a second refund', async () => {
+    // Straight to the repository, each in its own unit of work (on Postgres its own connection):
+    // no UserLedger order and no service check before the write, only the write's condition.
+    const repo = await import('../src/modules/payments/repository');
+    const { KINDS: CFG } = await import('../src/modules/catalog/kinds');
+    const { withUnitOfWork } = await import('../src/lib/unit-of-work');
+    const item = await createItem(kind);
+    const users = await Promise.all(Array.from({ length: 3 }, () => createUser()));
+    const paid = await Promise.all(users.map(async (u) => ({ user: u, payment: (await bodyOf(await register(item.id, u.access), 201)).payment })));
+    expect(await dbCount(kind, item.id)).toBe(3);
+    const cancel = (p: (typeof paid)[number]) =>
+      withUnitOfWork(env, (ctx) =>
+        repo.cancelPayment(ctx.store, CFG[kind], { userId: p.user.id, paymentId: p.payment.id, itemId: item.id, reason: null, now: Date.now() }),
+      );
+    // 6 concurrent cancels of the first payment, 2 of the second, 1 of the third.
+    const attempts = [0, 0, 0, 1, 0, 1, 0, 2, 0].map((i) => cancel(paid[i]!));
+    const done = await Promise.all(attempts);
+    expect(done.filter(Boolean)).toHaveLength(3);
+    expect(await dbCount(kind, item.id)).toBe(0);
+    expect(await activeRegistrations(type, item.id)).toBe(0);
+    const refunds = await db.rows(sql`SELECT status FROM payments WHERE target_id = ${item.id} AND payment_type = ${type}`);
+    expect(refunds).toEqual(Array(3).fill({ status: 'cancelled' }));
+  });
+
   it('payments keep the title and amount they were made with', async () => {
     const user = await createUser();
     const item = await createItem(kind, { title: 'Original title', price: 12_000 });
