@@ -698,7 +698,8 @@ export interface paths {
          * @description Filters: `status=available` (now within start_at..end_at, inclusive), `search` (full-text over
          *     title and description — FTS5 on D1, `to_tsquery` over a GIN index on Postgres: case-insensitive, every word must match, `OR` between two words matches either and
          *     binds tighter than the implicit AND (`sql python OR rust` = sql AND (python OR rust));
-         *     FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing).
+         *     FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing;
+         *     at most 6 searched words, `OR` alternatives included, else 400 `SEARCH_TOO_COMPLEX` with `max_words`).
          *     Order: `sort=created` (default, newest first) or `popular` (registration_count desc, then newest).
          *     Paging: `page`/`page_size` (a page past the end is 404), or `cursor` (`next_cursor` of the previous page,
          *     constant time at any depth, `count` omitted). `is_registered` is the caller's active registration.
@@ -758,7 +759,8 @@ export interface paths {
          * @description Filters: `status=available` (now within start_at..end_at, inclusive), `search` (full-text over
          *     title and description — FTS5 on D1, `to_tsquery` over a GIN index on Postgres: case-insensitive, every word must match, `OR` between two words matches either and
          *     binds tighter than the implicit AND (`sql python OR rust` = sql AND (python OR rust));
-         *     FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing).
+         *     FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing;
+         *     at most 6 searched words, `OR` alternatives included, else 400 `SEARCH_TOO_COMPLEX` with `max_words`).
          *     Order: `sort=created` (default, newest first) or `popular` (registration_count desc, then newest).
          *     Paging: `page`/`page_size` (a page past the end is 404), or `cursor` (`next_cursor` of the previous page,
          *     constant time at any depth, `count` omitted). `is_registered` is the caller's active registration.
@@ -5396,7 +5398,7 @@ export interface operations {
                 cursor?: string;
                 /** @description `available`: now is within start_at..end_at. */
                 status?: "available";
-                /** @description Full-text over title and description: all words match; `OR` between words matches either. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
+                /** @description Full-text over title and description: all words match; `OR` between words matches either. At most 6 searched words, `OR` alternatives included (`OR` itself and tokens without a letter or digit do not count): each word is one more index list read for the page and its count, so more is a 400 `SEARCH_TOO_COMPLEX` (with `max_words`) before anything is read. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
                 search?: string;
                 /** @description `created` (newest first) or `popular` (registration_count desc, then newest). */
                 sort?: "created" | "popular";
@@ -5416,7 +5418,11 @@ export interface operations {
                     "application/json": components["schemas"]["ExamPage"];
                 };
             };
-            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `SEARCH_TOO_COMPLEX`: The search has too many words; see max_words.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5424,7 +5430,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "INPUT_VALIDATION_ERROR";
+                        code?: "INPUT_VALIDATION_ERROR" | "SEARCH_TOO_COMPLEX";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5929,7 +5935,7 @@ export interface operations {
                 cursor?: string;
                 /** @description `available`: now is within start_at..end_at. */
                 status?: "available";
-                /** @description Full-text over title and description: all words match; `OR` between words matches either. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
+                /** @description Full-text over title and description: all words match; `OR` between words matches either. At most 6 searched words, `OR` alternatives included (`OR` itself and tokens without a letter or digit do not count): each word is one more index list read for the page and its count, so more is a 400 `SEARCH_TOO_COMPLEX` (with `max_words`) before anything is read. A page costs about the same for common and rare words: for words that match many items the server walks the order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on Postgres) and never changes which items a page holds or their order. */
                 search?: string;
                 /** @description `created` (newest first) or `popular` (registration_count desc, then newest). */
                 sort?: "created" | "popular";
@@ -5949,7 +5955,11 @@ export interface operations {
                     "application/json": components["schemas"]["CoursePage"];
                 };
             };
-            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `SEARCH_TOO_COMPLEX`: The search has too many words; see max_words.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5957,7 +5967,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "INPUT_VALIDATION_ERROR";
+                        code?: "INPUT_VALIDATION_ERROR" | "SEARCH_TOO_COMPLEX";
                     } & {
                         [key: string]: unknown;
                     });

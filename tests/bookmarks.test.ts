@@ -68,6 +68,22 @@ describe.runIf(d1)('D1 bookmarks', () => {
     expect((await json(history)).results.map((p: { id: number }) => p.id)).toContain(paymentId);
   });
 
+  it("a cancel's response carries the bookmark of the UserLedger's write, and the payment read with it is cancelled", async () => {
+    const user = await createUser();
+    const exam = await createItem('exams', { price: 10_000 });
+    const apply = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
+    const paymentId = (await json(apply)).payment.id;
+    const applied = await objectBookmark(env.USER_LEDGER, ledgerName(user.id));
+    const cancel = await call(`/api/payments/${paymentId}/cancel`, { token: user.access, body: {} });
+    expect(cancel.status).toBe(200);
+    const written = await objectBookmark(env.USER_LEDGER, ledgerName(user.id));
+    expect(written! > applied!).toBe(true); // the cancel wrote
+    expect(bookmarkOf(cancel)).toMatch(BOOKMARK);
+    expect(bookmarkOf(cancel)! >= written!).toBe(true);
+    const read = await call(`/api/me/payments/${paymentId}`, { token: user.access, headers: { 'X-D1-Bookmark': bookmarkOf(cancel)! } });
+    expect((await json(read)).status).toBe('cancelled');
+  });
+
   it("a machine command's response carries the bookmark of the MachineDO's write", async () => {
     const user = await createUser({ staff: true });
     const m = await newMachine(user.access);

@@ -94,6 +94,51 @@ describe('a database failure mid-write', () => {
   });
 });
 
+describe('an Idempotency-Key after a 5xx', () => {
+  // A 5xx is not stored: the key is released, and a retry with it runs again (docs/catalog-payments.md).
+  it.each([
+    ['apply', 'payments', 'INSERT'],
+    ['cancel', 'registrations', 'UPDATE'],
+  ] as const)('%s: the retry with the same key runs again and succeeds', async (action, table, event) => {
+    const user = await createUser();
+    const exam = await createItem('exams', { price: 10_000 });
+    const key = `after-500-${action}-${user.id}`;
+    const paymentId =
+      action === 'cancel'
+        ? (await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }))).payment.id
+        : null;
+    const attempt = () =>
+      paymentId === null
+        ? call(`/api/exams/${exam.id}/apply`, {
+            token: user.access,
+            body: { amount: 10_000, payment_method: 'card' },
+            headers: { 'idempotency-key': key },
+          })
+        : call(`/api/payments/${paymentId}/cancel`, { token: user.access, body: {}, headers: { 'idempotency-key': key } });
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const restore = await failWrites(table, event);
+    try {
+      await expectProblem(await attempt(), 500, 'INTERNAL_ERROR');
+    } finally {
+      await restore();
+      log.mockRestore();
+    }
+    // Released: no record of the key is left behind.
+    expect(await rows(sql`SELECT key FROM idempotency_keys WHERE user_id = ${user.id} AND key = ${key}`)).toEqual([]);
+    const retry = await attempt();
+    expect(retry.status).toBe(action === 'apply' ? 201 : 200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    const body = await json(retry);
+    if (action === 'apply') expect(body.payment).toMatchObject({ target_id: exam.id, status: 'paid' });
+    else expect(body).toMatchObject({ id: paymentId, status: 'cancelled' });
+    expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: action === 'apply' ? 1 : 0 }]);
+    // The success is stored now: the next repeat is its replay.
+    const replay = await attempt();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await json(replay)).toEqual(body);
+  });
+});
+
 describe('a crash between the payment and the stored response', () => {
   // The payment commits, then the worker dies before the Idempotency-Key's response is saved
   // (simulated: saving the response fails). A retry with the same key must replay that payment.

@@ -1,11 +1,12 @@
 // Apply/enroll, complete, cancel, history: check order, atomicity, per-user serialisation,
 // idempotency and snapshots.
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { InferRequestType } from 'hono/client';
 import { createItem, iso, KINDS, register as registerFor, staffUser } from './catalog-helpers';
 import { api, authed, type BodyOf, bodyOf, createUser, expectProblem, raw, uniq } from './helpers';
 import { db, sql } from './db';
+import { scanOnly } from './log-guard';
 
 const HOUR = 3600_000;
 
@@ -240,6 +241,30 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     expect(await activeRegistrations(type, item.id)).toBe(1);
   });
 
+  it('cancels that bypass the ledger decrement the count once each: the write refuses a second refund', async () => {
+    // Straight to the repository, each in its own unit of work (on Postgres its own connection):
+    // no UserLedger order and no service check before the write, only the write's condition.
+    const repo = await import('../src/modules/payments/repository');
+    const { KINDS: CFG } = await import('../src/modules/catalog/kinds');
+    const { withUnitOfWork } = await import('../src/lib/unit-of-work');
+    const item = await createItem(kind);
+    const users = await Promise.all(Array.from({ length: 3 }, () => createUser()));
+    const paid = await Promise.all(users.map(async (u) => ({ user: u, payment: (await bodyOf(await register(item.id, u.access), 201)).payment })));
+    expect(await dbCount(kind, item.id)).toBe(3);
+    const cancel = (p: (typeof paid)[number]) =>
+      withUnitOfWork(env, (ctx) =>
+        repo.cancelPayment(ctx.store, CFG[kind], { userId: p.user.id, paymentId: p.payment.id, itemId: item.id, reason: null, now: Date.now() }),
+      );
+    // 6 concurrent cancels of the first payment, 2 of the second, 1 of the third.
+    const attempts = [0, 0, 0, 1, 0, 1, 0, 2, 0].map((i) => cancel(paid[i]!));
+    const done = await Promise.all(attempts);
+    expect(done.filter(Boolean)).toHaveLength(3);
+    expect(await dbCount(kind, item.id)).toBe(0);
+    expect(await activeRegistrations(type, item.id)).toBe(0);
+    const refunds = await db.rows(sql`SELECT status FROM payments WHERE target_id = ${item.id} AND payment_type = ${type}`);
+    expect(refunds).toEqual(Array(3).fill({ status: 'cancelled' }));
+  });
+
   it('payments keep the title and amount they were made with', async () => {
     const user = await createUser();
     const item = await createItem(kind, { title: 'Original title', price: 12_000 });
@@ -355,6 +380,34 @@ describe('Idempotency-Key', () => {
     expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
     for (const r of responses) if (r.status === 409) await expectProblem(r, 409, 'IDEMPOTENCY_IN_PROGRESS');
     expect(await dbCount('exams', item.id)).toBe(1);
+  });
+
+  it('one user re-sending expired keys at once: each claim takes only its own key (no 500, no deadlock)', async () => {
+    // A claim that also deleted the user's other expired keys locked their rows: two such claims
+    // crossed and deadlocked on Postgres. Expired keys are the purge's to delete.
+    const user = await createUser();
+    const items = await Promise.all(Array.from({ length: 4 }, () => createItem('exams')));
+    const keys = items.map(() => uniq('key'));
+    const send = (i: number) => raw(`/api/exams/${items[i]!.id}/apply`, { token: user.access, body, headers: { 'idempotency-key': keys[i]! } });
+    expect((await Promise.all(items.map((_, i) => send(i)))).map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    let warned: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const statuses: number[] = [];
+    try {
+      for (let round = 0; round < 6; round++) {
+        await db.run(sql`UPDATE idempotency_keys SET expires_at = ${Date.now() - 1} WHERE user_id = ${user.id}`);
+        // Expired: each is taken over and runs again, a plain duplicate now (409 ALREADY_REGISTERED).
+        for (const r of await Promise.all(items.map((_, i) => send(i)))) statuses.push(r.status);
+      }
+    } finally {
+      warned = warn.mock.calls.map((c) => String(c[0])); // mockRestore() forgets the calls
+      warn.mockRestore();
+      log.mockRestore();
+    }
+    expect(statuses).toEqual(Array(24).fill(409));
+    expect(warned.filter((l) => /deadlock/i.test(l))).toEqual([]);
+    expect(await db.value(sql`SELECT count(*) AS n FROM idempotency_keys WHERE user_id = ${user.id}`, 'n')).toBe(4);
   });
 
   it('400 for an over-long key; cancel accepts keys too', async () => {

@@ -2,6 +2,7 @@
 // answers 200 on both backends; only input beyond the limit is a 400. Rows that could match exist,
 // so the database really evaluates each pattern (an empty table hides pattern-size limits).
 import { describe, expect, it } from 'vitest';
+import { MAX_SEARCH_WORDS, parseSearch } from '../src/modules/catalog/search';
 import { createItem } from './catalog-helpers';
 import { api, authed, bodyOf, call, createUser, expectProblem } from './helpers';
 import { newMachine } from './machines-helpers';
@@ -28,16 +29,46 @@ function hostile(max: number): string[] {
 }
 
 describe('text search within its limits never fails', () => {
-  it('catalog search (≤ 200 characters): 200 for every input, 400 above', async () => {
+  it('catalog search (≤ 200 characters, ≤ 6 words): 200 for every input, 400 above either', async () => {
     const user = await createUser();
     await createItem('exams', { title: `${'a'.repeat(60)} ${HANGUL} %_\\ é a a`, description: 'x'.repeat(60) });
+    const words = (q: string) => (parseSearch(q) ?? []).flat().length;
     for (const q of hostile(200)) {
       for (const extra of ['', '&status=available&sort=popular']) {
         const res = await call(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
-        expect({ q, status: res.status }).toEqual({ q, status: 200 });
+        const want = words(q) > MAX_SEARCH_WORDS ? 400 : 200;
+        expect({ q, status: res.status }).toEqual({ q, status: want });
       }
     }
     await expectProblem(await call(`/api/exams?search=${'a'.repeat(201)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+  });
+
+  it('catalog search is bounded in words (OR alternatives included): more than 6 is 400 SEARCH_TOO_COMPLEX on every plan and page', async () => {
+    expect(MAX_SEARCH_WORDS).toBe(6);
+    const user = await createUser();
+    const exam = await createItem('exams', { title: 'bounded alpha beta gamma delta epsilon', description: 'zeta' });
+    const list = (q: string, extra = '') => call(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
+    const ids = async (res: Response) => ((await res.json()) as { results: { id: number }[] }).results.map((r) => r.id);
+    // Six words, ANDed or ORed, and operators or wordless tokens (which are not searched) besides: answered.
+    for (const q of [
+      'bounded alpha beta gamma delta epsilon',
+      'alpha OR beta OR gamma OR delta OR epsilon OR zeta',
+      'bounded alpha OR OR %% -- beta gamma delta zeta',
+    ]) {
+      for (const extra of ['', '&status=available&sort=popular', '&sort=popular&cursor=WzEsMV0']) {
+        const res = await list(q, extra);
+        expect({ q, extra, status: res.status }).toEqual({ q, extra, status: 200 });
+        if (!extra.includes('cursor')) expect(await ids(res)).toContain(exam.id);
+      }
+    }
+    // Seven words, and the shape of the attack (17 common words ORed and one random word, popular and available).
+    const attack = `${Array.from({ length: 17 }, (_, i) => `w${i}`).join(' OR ')} r${Date.now()}`;
+    for (const q of ['bounded alpha beta gamma delta epsilon zeta', 'a OR b OR c OR d OR e OR f OR g', attack]) {
+      for (const extra of ['', '&status=available&sort=popular', '&cursor=WzFd']) {
+        const body = await expectProblem(await list(q, extra), 400, 'SEARCH_TOO_COMPLEX');
+        expect(body).toMatchObject({ max_words: 6 });
+      }
+    }
   });
 
   it('payment history search (≤ 200 characters): 200 for every input, matching rows found, 400 above', async () => {

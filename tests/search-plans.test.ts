@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contains, jsonTable } from '../src/db/dialect/sql';
 import { openStore } from '../src/db/store';
 import { KINDS } from '../src/modules/catalog/kinds';
-import { choosePlan, type SearchPlan } from '../src/modules/catalog/plan';
+import { choosePlan, FREQUENCY_CAP, type SearchPlan } from '../src/modules/catalog/plan';
 import { listPage, type PageRequest, searchFrequency } from '../src/modules/catalog/repository';
 import { parseSearch } from '../src/modules/catalog/search';
 import { db, sql } from './db';
@@ -181,6 +181,54 @@ describe('catalog search plans', () => {
         }
       }
     }
+  });
+});
+
+describe('a walk that runs short over HTTP', () => {
+  // The fixture above has exactly the walk's minimum budget of rows, so its walks never run out.
+  // Here (exams) the word is common enough to be walked, but every match sits behind 220 rows the
+  // walk must test first in `popular` order: the walk's 200 rows hold none, and the page must come
+  // from the match-first plan.
+  const FAR = 200;
+  const NEAR = 220;
+  let far: number[] = [];
+
+  beforeAll(async () => {
+    const rows = Array.from({ length: FAR + NEAR }, (_, i) => (i < FAR ? [`Exam faraway ${i}`, 0] : [`Exam nearby ${i}`, 1]));
+    const source = jsonTable(dialect, JSON.stringify(rows), [
+      ['title', 'text'],
+      ['registration_count', 'bigint'],
+    ]);
+    await db.batch([
+      sql`INSERT INTO exams (title, description, price, start_at, end_at, created_at, updated_at, registration_count)
+        SELECT title, '', 10000, ${now - HOUR}, ${now + DAY}, ${now}, ${now}, registration_count FROM ${source} AS s ORDER BY s.ord`,
+      sql`UPDATE catalog_stats SET total = (SELECT count(*) FROM exams), version = version + 1, available_until = 0 WHERE kind = 'exams'`,
+    ]);
+    if (dialect === 'postgres') await db.run(sql`ANALYZE exams`); // the planner's estimate chooses the plan there
+    const ids = await db.rows<{ id: number }>(sql`SELECT id FROM exams WHERE title LIKE 'Exam faraway %' ORDER BY id DESC`);
+    far = ids.map((r) => r.id);
+    expect(far).toHaveLength(FAR);
+  });
+
+  it('is read again match-first: the right rows, the exact count, by page and by cursor', async () => {
+    const s = openStore(env);
+    try {
+      // The precondition: this search is walked, with the minimum budget (fewer rows than the 220 before the first match).
+      const f = await searchFrequency(s, KINDS.exams, parseSearch('faraway')!, FREQUENCY_CAP);
+      expect(choosePlan(f, 2)).toEqual({ kind: 'walk', budget: 200 });
+      expect(choosePlan(f, 4)).toEqual({ kind: 'walk', budget: 200 });
+    } finally {
+      await s.close();
+    }
+    const user = await createUser();
+    const path = '/api/exams?search=faraway&sort=popular&page_size=2';
+    for (const page of [1, 2]) {
+      const body = await json<IdPage>(await call(`${path}&page=${page}`, { token: user.access }));
+      expect({ page, count: body.count, ids: body.results.map((r) => r.id) }).toEqual({ page, count: FAR, ids: far.slice(page * 2 - 2, page * 2) });
+    }
+    const first = await json<IdPage>(await call(path, { token: user.access }));
+    const next = await json<IdPage>(await call(`${path}&cursor=${first.next_cursor}`, { token: user.access }));
+    expect(next.results.map((r) => r.id)).toEqual(far.slice(2, 4));
   });
 });
 

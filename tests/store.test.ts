@@ -2,11 +2,12 @@
 // and `npm run test:pg`), and Postgres's consistency model: real transactions, locks per aggregate.
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
-import { openStore, raw, type Store } from '../src/db/store';
+import { describe, expect, it, vi } from 'vitest';
+import { LOCK_SCOPES, openStore, raw, type Store } from '../src/db/store';
 import { createItem } from './catalog-helpers';
 import { db, sql } from './db';
 import { call, createUser, uniq } from './helpers';
+import { scanOnly } from './log-guard';
 
 const onPostgres = env.DB_BACKEND === 'postgres';
 
@@ -88,18 +89,32 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
   const hold = (lock: number, ms: number) =>
     withStore((s) => s.write([raw(sql`SELECT pg_sleep(${ms / 1000})`)], [['user', lock]]).then(() => Date.now()));
 
+  /**
+   * Resolves once a transaction holds the user's advisory lock (`granted`), or waits for it (not
+   * granted), as pg_locks shows it (classid, objid: the lock's two keys); fails after 3 s.
+   */
+  async function lockSeen(userId: number, granted: boolean): Promise<void> {
+    const deadline = Date.now() + 3000;
+    const seen = sql`SELECT count(*) AS n FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = ${LOCK_SCOPES.user} AND objid = ${userId} AND objsubid = 2 AND granted = ${granted}`;
+    while (Number(await db.value(seen, 'n')) === 0) {
+      if (Date.now() > deadline) throw new Error(`the lock of user ${userId} was never ${granted ? 'held' : 'waited for'}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   it('writers on different users proceed concurrently; on one user, one after the other', async () => {
-    const started = Date.now();
-    const a = hold(1_000_001, 1500);
-    await new Promise((r) => setTimeout(r, 200)); // a holds its transaction now
+    let aDone = 0;
+    const a = hold(1_000_001, 1500).then((t) => (aDone = t));
+    await lockSeen(1_000_001, true); // a holds its transaction now
     // Another user's write commits while a's transaction is still open…
-    const other = await withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_002]]).then(() => Date.now()));
-    // …and the same user's write waits for it.
-    const same = await withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_001]]).then(() => Date.now()));
-    const aDone = await a;
-    expect(other - started).toBeLessThan(1000);
-    expect(other).toBeLessThan(aDone);
-    expect(same).toBeGreaterThanOrEqual(aDone);
+    await withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_002]]));
+    expect(aDone).toBe(0);
+    // …and the same user's write waits for it: Postgres shows it queued on the lock while a is open.
+    const same = withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 1_000_001]]).then(() => Date.now()));
+    await lockSeen(1_000_001, false);
+    expect(aDone).toBe(0);
+    expect(await same).toBeGreaterThanOrEqual(await a);
   });
 
   it("an apply of one user commits while another user's registration transaction is held open", async () => {
@@ -107,7 +122,7 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
     const free = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
     const held = withStore((s) => s.write([raw(sql`SELECT pg_sleep(1.5)`)], [['user', busy.id]]).then(() => Date.now()));
-    await new Promise((r) => setTimeout(r, 200));
+    await lockSeen(busy.id, true); // the other user's registration transaction is open now
     const res = await call(`/api/exams/${exam.id}/apply`, { token: free.access, body: { amount: 10_000, payment_method: 'card' } });
     const applied = Date.now();
     expect(res.status).toBe(201);
@@ -134,6 +149,39 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
     const inserted = (await Promise.all(attempts)).map(([rows]) => rows.length);
     expect(inserted.filter((n) => n === 1)).toHaveLength(1);
     expect(await db.value(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${u.id} AND refresh_jti = 'jti'`, 'n')).toBe(1);
+  });
+
+  it('a deadlock victim is retried inside its unit of work: both of two crossing writes commit', async () => {
+    await db.run(sql`CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY, n int NOT NULL)`);
+    await db.run(sql`INSERT INTO deadlock_probe VALUES (1, 0), (2, 0) ON CONFLICT (id) DO UPDATE SET n = 0`);
+    const bump = (id: number) => raw(sql`UPDATE deadlock_probe SET n = n + 1 WHERE id = ${id}`);
+    // Both connect first, then start together: each locks one row, sleeps while the other locks the
+    // other row, then wants it: a cycle, and Postgres aborts one of them.
+    let connected = 0;
+    let go: () => void;
+    const together = new Promise<void>((resolve) => (go = resolve));
+    const cross = (first: number, second: number) =>
+      withStore(async (s) => {
+        await s.rows(sql`SELECT 1`);
+        if (++connected === 2) go();
+        await together;
+        return s.write([bump(first), raw(sql`SELECT pg_sleep(0.3)`), bump(second)]);
+      });
+    let warned: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
+    try {
+      await Promise.all([cross(1, 2), cross(2, 1)]);
+    } finally {
+      warned = warn.mock.calls.map((c) => String(c[0])); // mockRestore() forgets the calls
+      warn.mockRestore();
+    }
+    expect(await db.rows(sql`SELECT id, n FROM deadlock_probe ORDER BY id`)).toEqual([
+      { id: 1, n: 2 },
+      { id: 2, n: 2 },
+    ]);
+    const retried = warned.filter((l) => l.includes('deadlock'));
+    expect(retried).toHaveLength(1);
+    expect(JSON.parse(retried[0]!)).toMatchObject({ level: 'warn', attempt: 1 });
   });
 
   it('a statement awaited outside the store is refused, so it can never slip into a transaction', async () => {

@@ -8,6 +8,7 @@ import type { SQL } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { errorSummary, logLine } from '../../lib/log';
 import * as pgSchema from '../pg/schema';
 import type * as d1Schema from '../schema';
 
@@ -27,6 +28,24 @@ function connectionString(target: PgTarget): string {
   const url = new URL(target.connectionString);
   url.pathname = `/${encodeURIComponent(target.database)}`;
   return url.toString();
+}
+
+/**
+ * A transaction Postgres chose as a deadlock's victim is rolled back whole, so running it again is
+ * safe; it gets this many attempts in all. Writes take their locks in one order (advisory locks
+ * sorted here, row locks sorted by the repositories), so a deadlock is a fault to log, not a
+ * routine event; the retry keeps one from becoming a 500.
+ */
+const DEADLOCK_ATTEMPTS = 4;
+const DEADLOCK = '40P01';
+
+/** The SQLSTATE of a failed query (drizzle wraps the driver's error in its own). */
+function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
 }
 
 /** What an operation may ask of a transaction. */
@@ -73,23 +92,39 @@ export class PgConnection {
     return next;
   }
 
-  /** `body` inside BEGIN … COMMIT (ROLLBACK when it throws), with the mode's isolation and locks. */
+  /**
+   * `body` inside BEGIN … COMMIT (ROLLBACK when it throws), with the mode's isolation and locks; a
+   * deadlock victim runs again (bounded: DEADLOCK_ATTEMPTS), so `body` must be safe to repeat.
+   */
   transaction<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
     return this.operation(async () => {
-      await this.client.query(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-      try {
-        // Sorted, so two transactions that need the same locks take them in the same order.
-        for (const [scope, id] of [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
-          await this.client.query('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.attempt(mode, body);
+        } catch (err) {
+          if (sqlState(err) !== DEADLOCK || attempt >= DEADLOCK_ATTEMPTS) throw err;
+          logLine('warn', 'deadlock victim retried', { attempt, error: errorSummary(err) });
+          // A short random pause, so the two sides do not meet again at once.
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
         }
-        const out = await body();
-        await this.client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await this.client.query('ROLLBACK').catch(() => {});
-        throw err;
       }
     });
+  }
+
+  private async attempt<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
+    await this.client.query(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    try {
+      // Sorted, so two transactions that need the same locks take them in the same order.
+      for (const [scope, id] of [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
+        await this.client.query('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
+      }
+      const out = await body();
+      await this.client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

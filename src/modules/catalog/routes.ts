@@ -24,12 +24,13 @@ export function catalogRoutes<K extends KindConfig>(k: K) {
       description: `Filters: \`status=available\` (now within start_at..end_at, inclusive), \`search\` (full-text over
 title and description — FTS5 on D1, \`to_tsquery\` over a GIN index on Postgres: case-insensitive, every word must match, \`OR\` between two words matches either and
 binds tighter than the implicit AND (\`sql python OR rust\` = sql AND (python OR rust));
-FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing).
+FTS syntax in the input is searched as plain text; a search without any letter or digit matches nothing;
+at most 6 searched words, \`OR\` alternatives included, else 400 \`SEARCH_TOO_COMPLEX\` with \`max_words\`).
 Order: \`sort=created\` (default, newest first) or \`popular\` (registration_count desc, then newest).
 Paging: \`page\`/\`page_size\` (a page past the end is 404), or \`cursor\` (\`next_cursor\` of the previous page,
 constant time at any depth, \`count\` omitted). \`is_registered\` is the caller's active registration.`,
       request: { query: ListQuery },
-      responses: { 200: jsonResponse(s.page, `A page of ${k.kind}.`), ...errorResponses(['NOT_FOUND'], { auth: true }) },
+      responses: { 200: jsonResponse(s.page, `A page of ${k.kind}.`), ...errorResponses(['NOT_FOUND', 'SEARCH_TOO_COMPLEX'], { auth: true }) },
     }),
     get: createRoute({
       operationId: `get${k.label}`,

@@ -45,6 +45,9 @@ export const ListQuery = CursorQuery.extend({
     .openapi({
       description:
         'Full-text over title and description: all words match; `OR` between words matches either. ' +
+        'At most 6 searched words, `OR` alternatives included (`OR` itself and tokens without a letter or digit do not ' +
+        'count): each word is one more index list read for the page and its count, so more is a 400 `SEARCH_TOO_COMPLEX` ' +
+        '(with `max_words`) before anything is read. ' +
         'A page costs about the same for common and rare words: for words that match many items the server walks the ' +
         'order (`sort`, `status`) and tests each item until the page is full; for rare words it lists the matches first. ' +
         'The choice is made from how common the words are (a count of matches up to 10,000 on D1, the planner’s estimate on ' +

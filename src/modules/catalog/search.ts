@@ -6,9 +6,18 @@
 // tsquery lexeme), so search syntax in the input (`"`, `'`, `*`, `:`, `NEAR(`, `^`, `&`, `|`, `!`,
 // `<->`, `AND`/`NOT`, parentheses) is searched as text and can never be a syntax error, reach
 // another column or change the query's structure.
+//
+// A search is bounded in words (MAX_SEARCH_WORDS, OR alternatives included): each word is one more
+// posting list the full-text index reads for the page and for the count, and a common word's list
+// holds a large share of the catalog (17 common words ORed cost ~120× a simple GET on a million rows).
+// More is a 400 SEARCH_TOO_COMPLEX before any query runs, on both backends.
 const WORDISH = /[\p{L}\p{N}]/u;
 
 import { ftsMatch, type SearchGroups } from '../../db/dialect/sql';
+import { ApiError } from '../../lib/problem';
+
+/** At most this many searched words (operators and wordless tokens are not searched, so not counted). */
+export const MAX_SEARCH_WORDS = 6;
 
 export type { SearchGroups } from '../../db/dialect/sql';
 
@@ -26,6 +35,14 @@ export function parseSearch(input: string): SearchGroups | null {
     join = false;
   }
   return groups.length === 0 ? null : groups;
+}
+
+/** The parsed search of user text, refused (400 SEARCH_TOO_COMPLEX) past MAX_SEARCH_WORDS words. */
+export function boundedSearch(input: string): SearchGroups | null {
+  const groups = parseSearch(input);
+  const words = groups ? groups.flat().length : 0;
+  if (words > MAX_SEARCH_WORDS) throw new ApiError('SEARCH_TOO_COMPLEX', { extras: { max_words: MAX_SEARCH_WORDS, words } });
+  return groups;
 }
 
 /** The FTS5 MATCH expression of user text (null when it holds no searchable word). */

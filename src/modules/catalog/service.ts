@@ -10,7 +10,7 @@ import { choosePlan, FREQUENCY_CAP, type Frequency, type SearchPlan } from './pl
 import * as repo from './repository';
 import { ORDER, type ItemRow, type Stats } from './repository';
 import type { CreateItemInput, ListQueryInput, PatchItemInput } from './schemas';
-import { parseSearch, type SearchGroups } from './search';
+import { boundedSearch, type SearchGroups } from './search';
 
 export type { ItemRow } from './repository';
 
@@ -94,7 +94,7 @@ async function planOf(ctx: Ctx, k: KindConfig, q: ListQueryInput, search: Search
 
 export async function listItems(ctx: Ctx, k: KindConfig, userId: number, q: ListQueryInput, url: string, now = Date.now()) {
   const searching = q.search !== undefined && q.search.trim() !== '';
-  const search = searching ? parseSearch(q.search!) : null;
+  const search = searching ? boundedSearch(q.search!) : null;
   // A search with no searchable word (only punctuation or operators) matches nothing.
   if (searching && search === null)
     return q.cursor ? cursorPage(url, q.page_size, [], () => []) : { ...offsetPage(url, q, 0, []), next_cursor: null };

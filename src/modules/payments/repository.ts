@@ -130,24 +130,34 @@ function registrationStatements(k: KindConfig, n: NewRegistration) {
 
 /**
  * Several registrations of one user in one write (one D1 batch; one Postgres transaction under the
- * user's lock), in order: each keeps its own guard, so each is written whole or refused on its own
- * (a refusal changes zero rows), and a later one sees the earlier ones (two of one item: the second is
- * refused). Null for a refused one. A statement that fails outright fails them all; callers retry
- * each alone then.
+ * user's lock): each keeps its own guard, so each is written whole or refused on its own (a refusal
+ * changes zero rows), and a later one sees the earlier ones (two of one item: the second is refused).
+ * Null for a refused one. A statement that fails outright fails them all; callers retry each alone
+ * then.
+ *
+ * They run sorted by item (table, then id; arrival order among requests for one item), because each
+ * locks its item's row on Postgres until the commit: two users' groups that met the same items in
+ * different orders would deadlock. Results come back in the order of `writes`.
  */
 export async function insertRegistrations(s: Store, userId: number, writes: { k: KindConfig; n: NewRegistration }[]): Promise<(Written | null)[]> {
-  const parts = writes.map(({ k, n }) => registrationStatements(k, n));
+  const order = writes.map((_, i) => i).sort((a, b) => compareItems(writes[a]!, writes[b]!) || a - b);
+  const parts = order.map((i) => registrationStatements(writes[i]!.k, writes[i]!.n));
   const results = await s.write(
     parts.flatMap((p) => p.items),
     userLock(userId),
   );
+  const written: (Written | null)[] = [];
   let at = 0;
-  return parts.map((p) => {
-    const mine = results.slice(at, at + p.items.length);
+  for (const [j, p] of parts.entries()) {
+    written[order[j]!] = p.read(results.slice(at, at + p.items.length));
     at += p.items.length;
-    return p.read(mine);
-  });
+  }
+  return written;
 }
+
+/** The one order in which writes lock item rows: by table, then by id. */
+const compareItems = (a: { k: KindConfig; n: NewRegistration }, b: { k: KindConfig; n: NewRegistration }) =>
+  a.k.table.localeCompare(b.k.table) || a.n.itemId - b.n.itemId;
 
 /** The registration a payment belongs to (by user, kind and item). */
 export async function registrationOfPayment(s: Store, userId: number, paymentId: number): Promise<RegistrationRow | null> {
@@ -282,14 +292,13 @@ export interface KeyClaim {
 }
 
 /**
- * Claims (user, key) in one transaction: expired keys of this user go first (a range of the
- * primary key, so the table stays small), then one conditional upsert takes the key if it is new,
- * expired or abandoned (the upsert is atomic on its row on both backends). True when this request
- * owns the key now.
+ * Claims (user, key): one conditional upsert takes the key if it is new, expired or abandoned (atomic
+ * on its row on both backends). True when this request owns the key now. It touches no other row:
+ * deleting the user's other expired keys here locked rows that concurrent claims of those keys were
+ * taking, and two such claims deadlocked on Postgres. Expired keys are the scheduled purge's.
  */
 export async function claimKey(s: Store, c: KeyClaim): Promise<boolean> {
-  const [, claim] = await s.write([
-    raw(sql`DELETE FROM idempotency_keys WHERE user_id = ${c.userId} AND expires_at <= ${c.now} AND key <> ${c.key}`),
+  const [claim] = await s.write([
     raw(sql`INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at)
       VALUES (${c.userId}, ${c.key}, ${c.hash}, ${c.now}, ${c.expiresAt})
       ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, response_status = NULL,

@@ -8,7 +8,7 @@
 // own unit of work.
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings, Ctx } from '../../env';
-import { settle, unwrap, type Outcome } from '../../lib/outcome';
+import { contain, settle, unwrap, type Outcome } from '../../lib/outcome';
 import { ObjectUnits } from '../../lib/unit-of-work';
 import { KINDS, type Kind } from '../catalog';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency';
@@ -35,9 +35,12 @@ export class UserLedger extends DurableObject<Bindings> {
   /** Each group's and each call's unit of work (results carry the D1 bookmark of the writes). */
   private readonly units = new ObjectUnits(this.env);
 
-  /** The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at once. */
+  /**
+   * The idempotency claim happens before queueing, so a repeat of a running request gets its 409 at
+   * once. A fault comes back as data too (`contain`): nothing leaves an RPC method as an exception.
+   */
   async register(kind: Kind, userId: number, itemId: number, input: RegisterInput, idem?: IdempotencyKey): Promise<Replayable<RegisterResult>> {
-    const outcome = await this.units.run((ctx) =>
+    const outcome = await this.call((ctx) =>
       idempotent(ctx, userId, idem, {
         status: 201,
         run: (idemKey) =>
@@ -51,7 +54,7 @@ export class UserLedger extends DurableObject<Bindings> {
   }
 
   async cancel(userId: number, paymentId: number, reason: string | null, idem?: IdempotencyKey): Promise<Replayable<PaymentView>> {
-    const outcome = await this.units.run((ctx) =>
+    const outcome = await this.call((ctx) =>
       idempotent(ctx, userId, idem, {
         status: 200,
         run: (idemKey) =>
@@ -60,6 +63,11 @@ export class UserLedger extends DurableObject<Bindings> {
       }),
     );
     return this.units.stamp(outcome);
+  }
+
+  /** One RPC call's unit of work; its fault as an INTERNAL_ERROR outcome. */
+  private call<T>(fn: (ctx: Ctx) => Promise<Replayable<T>>): Promise<Replayable<T>> {
+    return contain(() => this.units.run(fn));
   }
 
   private submit(job: Job): void {
