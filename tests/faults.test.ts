@@ -15,7 +15,7 @@ import worker from '../src/index';
 import { ledgerName } from '../src/modules/payments/user-ledger';
 import { createItem } from './catalog-helpers';
 import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
-import { scanOnly } from './log-guard';
+import { quietExpectedLogs, scanOnly } from './log-guard';
 import { DEVICE, accepted, command, deferred, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 import { db, failWrites, sql } from './db';
 
@@ -239,6 +239,7 @@ describe('a Durable Object reset between operations', () => {
 });
 
 describe('a hanging device controller', () => {
+  quietExpectedLogs();
   it('never blocks other machines, and its own command ends after the timeout and retries', async () => {
     const u = await createUser();
     const controller = stubController(() => new Promise<Response>(() => {})); // never answers
@@ -308,6 +309,7 @@ async function expectUsable(token: string, machineId: number) {
 }
 
 describe('a crash at any point of a command', () => {
+  quietExpectedLogs();
   it('between saving the command and sending it: the alarm written with it sends it, and it completes', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);

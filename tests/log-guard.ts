@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, type MockInstance, vi } from 'vitest';
 // The log guard: no log line of the whole suite may carry a secret. tests/setup.ts wraps console.*
 // for every test file, and a test that made any line (the worker's, a Durable Object's, a queue
 // consumer's or its own) carry a JWT, a bearer credential, a test password, a one-time code, a full
@@ -96,4 +97,19 @@ export function installLogGuard(): void {
 /** The bad lines seen since the last call (and forgets them); how many lines were scanned in all. */
 export function takeFindings(): { found: string[]; lines: number } {
   return { found: state.found.splice(0), lines: state.lines };
+}
+
+/**
+ * For a describe block whose faults log on purpose (retries, timeouts, a failing purge): those
+ * console lines are still checked by the guard but not printed, so a passing run shows no error
+ * lines and an unexpected one elsewhere stands out.
+ */
+export function quietExpectedLogs(methods: ('log' | 'warn' | 'error')[] = ['warn', 'error']): void {
+  let spies: MockInstance[] = [];
+  beforeEach(() => {
+    spies = methods.map((m) => vi.spyOn(console, m).mockImplementation(scanOnly));
+  });
+  afterEach(() => {
+    for (const spy of spies) spy.mockRestore();
+  });
 }

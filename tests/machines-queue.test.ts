@@ -11,7 +11,7 @@ import {
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, authed, bodyOf, call, createUser, expectProblem, withVars, scopedEnv } from './helpers';
-import { scanOnly } from './log-guard';
+import { quietExpectedLogs, scanOnly } from './log-guard';
 import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
 
 let restore: (() => void) | null = null;
@@ -132,6 +132,7 @@ describe('controller', () => {
 });
 
 describe('retries and the dead-letter queue', () => {
+  quietExpectedLogs();
   it('an unreachable controller is retried 3 times through the real queue, then INTERNALFAILED', async () => {
     const s = stub(() => {
       throw new TypeError('Network connection lost.');

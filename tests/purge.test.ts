@@ -9,6 +9,7 @@ import worker from '../src/index';
 import { db, sql } from './db';
 import { call, createUser, json, login, PASSWORD, randomPhone, requestPhoneCode, withVars } from './helpers';
 import { newMachine } from './machines-helpers';
+import { quietExpectedLogs } from './log-guard';
 
 const DAY = 86_400_000;
 
@@ -47,6 +48,7 @@ async function insertSession(id: string, userId: number, expiresAt: number, revo
 }
 
 describe('scheduled purge', () => {
+  quietExpectedLogs(['log', 'error']);
   it('deletes what is past its expiry and keeps what is live', async () => {
     const u = await createUser();
     const now = Date.now();

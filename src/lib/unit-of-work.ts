@@ -11,7 +11,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { BOOKMARK, newer, openStore, type StoreOptions } from '../db/store';
 import { parseConfig, type AppEnv, type Bindings, type Ctx } from '../env';
-import { settle, type Outcome } from './outcome';
+import { contain, settle, type Outcome } from './outcome';
 import { rateLimitHeaders, tightest } from './rate-limit';
 
 export const BOOKMARK_HEADER = 'X-D1-Bookmark';
@@ -72,9 +72,9 @@ export class ObjectUnits {
     this.latest = newer(this.latest, bookmark);
   }
 
-  /** `fn`'s outcome (its ApiError as data), with the newest bookmark attached: an RPC result. */
+  /** `fn`'s outcome (its ApiError, and a fault, as data), with the newest bookmark attached: an RPC result. */
   async outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
-    return this.stamp(await settle(fn));
+    return this.stamp(await contain(() => settle(fn)));
   }
 
   /** `result` with the newest bookmark attached (to send back over RPC). */
