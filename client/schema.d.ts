@@ -232,7 +232,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/phone/verify/{verification_token}": {
+    "/api/users/phone/verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -244,6 +244,34 @@ export interface paths {
         /**
          * Verify the code: log in (or sign up) by phone
          * @description Public. A phone without a user gets one on its first successful verify (`created: true`).
+         *     At most PHONE_MAX_ATTEMPTS (5) judged codes per token, then 429 `TOO_MANY_ATTEMPTS` even for the right
+         *     code; a token works once. `INVALID_CONFIRM_CODE` carries `remaining_attempts`. The tokens are the same
+         *     JWT pair as password login.
+         *     The verification token goes in the body (never in the URL, which access logs record).
+         */
+        post: operations["confirmPhoneCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/phone/verify/{verification_token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the code, the token in the path (deprecated: use POST /api/users/phone/verify)
+         * @deprecated
+         * @description Deprecated: use `POST /api/users/phone/verify` with `{ "verification_token", "confirm_code" }` in the
+         *     body. This path puts the verification token in the URL, so access logs, proxies and traces that record URLs keep a
+         *     token that, with a code, signs in as the phone's owner. It still works, the same way, for clients built before.
+         *     Public. A phone without a user gets one on its first successful verify (`created: true`).
          *     At most PHONE_MAX_ATTEMPTS (5) judged codes per token, then 429 `TOO_MANY_ATTEMPTS` even for the right
          *     code; a token works once. `INVALID_CONFIRM_CODE` carries `remaining_attempts`. The tokens are the same
          *     JWT pair as password login.
@@ -497,10 +525,11 @@ export interface paths {
          *     - when a command is accepted and when its result arrives: `{ "type": "operation", "operation": Operation }`
          *     - when the machine is deleted: `{ "type": "deleted", "machine_id" }`, then the socket closes.
          *     Sending `ping` answers `pong` without waking the object.
-         *     A socket lives only as long as the right that opened it. It is closed with code 4401 when the access token expires
-         *     (reason `token expired`), or when its session is logged out or revoked or its user deactivated (`session ended`,
-         *     found before the next event is sent); with 4403 (`permission lost`) when its user may no longer watch the machine
-         *     (a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
+         *     A socket lives only as long as the right that opened it, and is closed as soon as that right ends, events or not:
+         *     with code 4401 when the access token expires (reason `token expired`), or when its session is logged out or revoked
+         *     (refresh-token reuse, a password change from another session) or its user deactivated (`session ended`, once the
+         *     revocation has committed); with 4403 (`permission lost`) when its user may no longer watch the machine (a transfer
+         *     to another owner, staff rights withdrawn). A client reconnects with a fresh token.
          *     One user may keep 8 sockets open on one machine; the next upgrade is 409 `LIVE_SOCKET_LIMIT` until one closes.
          *     A socket may send 20 frames (`status` or anything else; `ping` does not count) per 10 seconds; past that it is
          *     closed with 4429 (`too many messages`).
@@ -1142,7 +1171,7 @@ export interface components {
             /** @description Unguessable (192 bits); valid for `expires_in` seconds. */
             verification_token: string;
             expires_in: number;
-            /** @description Absolute URL to POST the code to. */
+            /** @description Absolute URL to POST `{ verification_token, confirm_code }` to (`POST /api/users/phone/verify`). It carries no token: URLs end up in access logs. */
             next: string;
             /** @description Only with SMS_PROVIDER=console, which works only in local development. */
             dev_code?: string;
@@ -1156,6 +1185,12 @@ export interface components {
             user: components["schemas"]["User"];
             token: components["schemas"]["TokenPair"];
             created: boolean;
+        };
+        PhoneConfirmRequest: {
+            /** @description The `verification_token` of the code request. */
+            verification_token: string;
+            /** @example 0427 */
+            confirm_code: string;
         };
         PhoneVerifyRequest: {
             /** @example 0427 */
@@ -2791,6 +2826,139 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "SMS_NOT_CONFIGURED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    confirmPhoneCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneVerifyResult"];
+                };
+            };
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `VERIFICATION_EXPIRED`: This verification is unknown, expired or already used; request a new code.
+             *
+             *     `INVALID_CONFIRM_CODE`: The confirmation code is wrong.
+             */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR" | "VERIFICATION_EXPIRED" | "INVALID_CONFIRM_CODE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INVALID_CREDENTIALS`: The credentials are incorrect. */
+            401: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INVALID_CREDENTIALS";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
+            413: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
+            415: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOO_MANY_ATTEMPTS`: Too many wrong codes; request a new code.
+             *
+             *     `RATE_LIMITED`: Too many attempts; retry after the time in Retry-After.
+             */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOO_MANY_ATTEMPTS" | "RATE_LIMITED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
                     } & {
                         [key: string]: unknown;
                     });

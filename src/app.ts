@@ -15,10 +15,10 @@ import { requestUnitOfWork } from './lib/unit-of-work';
 import { docsPage } from './lib/docs-page';
 import { router } from './lib/openapi';
 import { ApiError, problemResponse } from './lib/problem';
-import { accounts } from './modules/accounts';
+import { accounts, onAccessRevoked } from './modules/accounts';
 import { phone } from './modules/phone';
 import { referrals } from './modules/referrals';
-import { machines } from './modules/machines';
+import { closeRevokedWatchers, machines } from './modules/machines';
 import { sales } from './modules/sales';
 import { catalog } from './modules/catalog';
 import { payments } from './modules/payments';
@@ -175,6 +175,9 @@ export function buildApp() {
   app.route('/', sales);
   app.route('/', catalog);
   app.route('/', payments);
+  // What modules hold open on a session's behalf closes when accounts revokes it (a port: no import
+  // between the two modules).
+  onAccessRevoked(closeRevokedWatchers);
 
   documentApi(app);
   app.get('/swagger', docsPage);

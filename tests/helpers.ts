@@ -130,12 +130,9 @@ export async function requestPhoneCode(phone: string, ip = randomIp()) {
   return body as typeof body & { dev_code: string };
 }
 
-/** Sends a confirmation code; the typed response, unchecked. */
+/** Sends a confirmation code (the token in the body, as clients should); the typed response, unchecked. */
 export async function verifyPhone(token: string, code: string, ip?: string) {
-  return api.users.phone.verify[':verification_token'].$post(
-    { param: { verification_token: token }, json: { confirm_code: code } },
-    ip ? fromIp(ip) : {},
-  );
+  return api.users.phone.verify.$post({ json: { verification_token: token, confirm_code: code } }, ip ? fromIp(ip) : {});
 }
 
 /** A logged-in phone user (signs up on first verify). */

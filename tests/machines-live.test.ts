@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/env';
 import { signToken } from '../src/lib/tokens';
 import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/machine.do';
-import { BASE, call, createUser, expectProblem, uniq, withVars } from './helpers';
+import { BASE, bodyOf, call, createUser, expectProblem, login, PASSWORD, uniq, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
 import { db, sql } from './db';
 
@@ -115,34 +115,110 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     return { owner, staff, m, live };
   }
 
-  /** Staff sends a command; the socket must be closed, and must not have seen its events. */
-  async function expectCutOff(live: Awaited<ReturnType<typeof connect>>, staffToken: string, machineId: number, code: number) {
-    const op = await run(staffToken, machineId, 'POWER_ON');
-    expect(await closedWithin(live, 5_000)).toMatchObject({ code });
-    expect(live.events.filter((e) => e.type === 'operation' && e.operation?.id === op.id)).toEqual([]);
+  /**
+   * The socket must close with 4401 promptly after `revoke` has answered, by the revocation itself:
+   * nothing else happens on the machine (no command, no frame), so no event can be what closes it.
+   */
+  async function expectClosedByRevocation(
+    live: Awaited<ReturnType<typeof connect>>,
+    machineId: number,
+    revoke: () => Promise<number>,
+    status: number,
+  ) {
+    const seen = live.events.length;
+    expect(await revoke()).toBe(status);
+    expect(await closedWithin(live, 2_000)).toMatchObject({ code: 4401, reason: 'session ended' });
+    expect(live.events.length).toBe(seen);
+    expect(await db.first(sql`SELECT count(*) AS n FROM machine_operations WHERE machine_id = ${machineId}`)).toMatchObject({ n: 0 });
   }
 
-  it('closes after its session logs out (4401)', async () => {
-    const { owner, staff, m, live } = await watched();
-    expect((await call('/api/users/logout', { body: { refresh: owner.refresh }, token: owner.access })).status).toBe(204);
-    await expectCutOff(live, staff.access, m.id, 4401);
+  const logout = (u: { access: string; refresh: string }) => async () =>
+    (await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access })).status;
+
+  it('closes at once when its session logs out (4401), with no other event on the machine', async () => {
+    const { owner, m, live } = await watched();
+    await expectClosedByRevocation(live, m.id, logout(owner), 204);
   });
 
-  it('keeps its right through hibernation: after an eviction, a logout still closes it', async () => {
-    const { owner, staff, m, live } = await watched();
+  it("a logout closes only that session's sockets, on every machine it watches", async () => {
+    const { owner, m, live } = await watched();
+    const other = await newMachine(owner.access);
+    const second = await connect(`/api/machines/${other.id}/live?access_token=${owner.access}`);
+    await second.next((e) => e.type === 'status');
+    const again = await bodyOf(await login({ email: owner.email, password: PASSWORD }), 200);
+    const kept = await connect(`/api/machines/${m.id}/live?access_token=${again.token.access}`);
+    await kept.next((e) => e.type === 'status');
+    await expectClosedByRevocation(live, m.id, logout(owner), 204);
+    expect(await closedWithin(second, 2_000)).toMatchObject({ code: 4401 });
+    expect(await closedWithin(kept, 200)).toBeNull();
+    kept.ws.close(1000, 'done');
+  });
+
+  it('keeps its right through hibernation: after an eviction, a logout still closes it at once', async () => {
+    const { owner, m, live } = await watched();
     await evictDurableObject(env.MACHINE.get(env.MACHINE.idFromName(String(m.id)))); // sockets hibernate
     const seen = live.events.length;
     live.ws.send('status'); // answered by a new instance, which reads the socket's right back
     await live.next((e) => live.events.indexOf(e) >= seen && e.type === 'status');
-    expect((await call('/api/users/logout', { body: { refresh: owner.refresh }, token: owner.access })).status).toBe(204);
-    await expectCutOff(live, staff.access, m.id, 4401);
+    await evictDurableObject(env.MACHINE.get(env.MACHINE.idFromName(String(m.id))));
+    await expectClosedByRevocation(live, m.id, logout(owner), 204);
   });
 
-  it('closes after its user is deactivated (4401)', async () => {
+  it('closes at once when a reused refresh token revokes its session (4401)', async () => {
+    const { owner, m, live } = await watched();
+    expect((await call('/api/users/refresh', { body: { refresh: owner.refresh } })).status).toBe(200);
+    await expectClosedByRevocation(live, m.id, async () => (await call('/api/users/refresh', { body: { refresh: owner.refresh } })).status, 401);
+  });
+
+  it("closes at once when a password change signs its session out (4401); the changing session's socket stays", async () => {
+    const { owner, m, live } = await watched();
+    const again = await bodyOf(await login({ email: owner.email, password: PASSWORD }), 200);
+    const kept = await connect(`/api/machines/${m.id}/live?access_token=${again.token.access}`);
+    await kept.next((e) => e.type === 'status');
+    const change = async () =>
+      (await call('/api/users/me', { method: 'PATCH', token: again.token.access, body: { password: `${PASSWORD} 2`, current_password: PASSWORD } }))
+        .status;
+    await expectClosedByRevocation(live, m.id, change, 200);
+    expect(await closedWithin(kept, 200)).toBeNull();
+    kept.ws.close(1000, 'done');
+  });
+
+  it('closes at once when its user is deactivated (4401)', async () => {
     const { owner, staff, m, live } = await watched();
-    const res = await call(`/api/users/${owner.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } });
+    const deactivate = async () =>
+      (await call(`/api/users/${owner.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status;
+    await expectClosedByRevocation(live, m.id, deactivate, 200);
+  });
+
+  it('closes at once (4403) when its user loses staff rights on a machine it does not own', async () => {
+    const { m } = await watched();
+    const staff = await createUser({ staff: true });
+    const root = await createUser({ superuser: true });
+    const live = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);
+    await live.next((e) => e.type === 'status');
+    const res = await call(`/api/users/${staff.id}`, { method: 'PATCH', token: root.access, body: { is_staff: false } });
     expect(res.status).toBe(200);
-    await expectCutOff(live, staff.access, m.id, 4401);
+    expect(await closedWithin(live, 2_000)).toMatchObject({ code: 4403, reason: 'permission lost' });
+  });
+
+  it('an upgrade whose session ended after the route checked it is refused by the object: it records the watcher, then checks again', async () => {
+    const { owner, m, live } = await watched();
+    const session = await db.first<{ id: string }>(
+      sql`SELECT session_id AS id FROM live_watchers WHERE machine_id = ${m.id} AND user_id = ${owner.id}`,
+    );
+    expect(session).toBeTruthy();
+    await expectClosedByRevocation(live, m.id, logout(owner), 204);
+    // The route's checks passed a moment ago; the logout commits before the object's: no socket.
+    const headers = {
+      upgrade: 'websocket',
+      'x-machine-id': String(m.id),
+      'x-user-id': String(owner.id),
+      'x-session-id': session!.id,
+      'x-token-exp': String(Math.floor(Date.now() / 1000) + 600),
+    };
+    const res = await env.MACHINE.get(env.MACHINE.idFromName(String(m.id))).fetch(new Request(`https://machine/${m.id}/live`, { headers }));
+    expect(res.status).toBe(401);
+    expect(res.webSocket).toBeNull();
   });
 
   it('closes when its access token expires, even without events (4401)', async () => {

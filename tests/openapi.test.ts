@@ -38,6 +38,7 @@ describe('/openapi.json', () => {
       ['/api/users/signup', 'post'],
       ['/api/users/login', 'post'],
       ['/api/users/phone/login', 'post'],
+      ['/api/users/phone/verify', 'post'],
       ['/api/users/phone/verify/{verification_token}', 'post'],
       ['/api/profile', 'post'],
     ];

@@ -30,7 +30,8 @@ describe('POST /api/users/phone/login', () => {
     expect(body.phone).toBe('+821023456789');
     expect(body.expires_in).toBe(300);
     expect(body.verification_token).toMatch(/^[A-Za-z0-9_-]{32,}$/); // 192 bits
-    expect(body.next).toBe(`http://api.test/api/users/phone/verify/${body.verification_token}`);
+    // The token goes in the body, never in a URL (access logs record URLs).
+    expect(body.next).toBe('http://api.test/api/users/phone/verify');
     expect(body.dev_code).toMatch(/^\d{4}$/);
   });
 
@@ -248,7 +249,43 @@ describe('SMS providers', () => {
   });
 });
 
-describe('POST /api/users/phone/verify/{token}', () => {
+describe('the verification token stays out of URLs', () => {
+  it('POST /api/users/phone/verify takes the token in the body and logs in', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    const res = await api.users.phone.verify.$post({ json: { verification_token: sent.verification_token, confirm_code: sent.dev_code } });
+    const body = await bodyOf(res, 200);
+    expect(body).toMatchObject({ created: true, user: { phone: sent.phone } });
+    expect(await db.first(sql`SELECT count(*) AS n FROM phone_verifications WHERE phone = ${sent.phone} AND used_at IS NOT NULL`)).toMatchObject({
+      n: 1,
+    });
+  });
+
+  it('a body without the token is a 400 naming it; an unknown token is VERIFICATION_EXPIRED', async () => {
+    const missing = await expectProblem(await raw('/api/users/phone/verify', { body: { confirm_code: '1234' } }), 400, 'INPUT_VALIDATION_ERROR');
+    expect(missing.errors?.map((e) => e.path)).toEqual(['verification_token']);
+    const unknown = await raw('/api/users/phone/verify', { body: { verification_token: 'x'.repeat(32), confirm_code: '1234' } });
+    await expectProblem(unknown, 400, 'VERIFICATION_EXPIRED');
+  });
+
+  it('the old path with the token in it still works, and is marked deprecated in OpenAPI with what to use instead', async () => {
+    const sent = await requestPhoneCode(randomPhone());
+    const res = await api.users.phone.verify[':verification_token'].$post({
+      param: { verification_token: sent.verification_token },
+      json: { confirm_code: sent.dev_code },
+    });
+    expect((await bodyOf(res, 200)).user.phone).toBe(sent.phone);
+    const doc = (await (await raw('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { deprecated?: boolean; description: string }>>;
+    };
+    const old = doc.paths['/api/users/phone/verify/{verification_token}']!.post!;
+    expect(old.deprecated).toBe(true);
+    expect(old.description).toContain('POST /api/users/phone/verify');
+    expect(old.description).toMatch(/log/);
+    expect(doc.paths['/api/users/phone/verify']!.post!.deprecated).toBeUndefined();
+  });
+});
+
+describe('POST /api/users/phone/verify', () => {
   it('creates the user on first verify, logs in afterwards; tokens work like password login', async () => {
     const phone = randomPhone();
     const first = await requestPhoneCode(phone);

@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 interface Report {
   level: string;
   msg: string;
-  removed: Record<'sessions' | 'rate_limits' | 'idempotency_keys' | 'phone_verifications' | 'machine_operations', number>;
+  removed: Record<'sessions' | 'rate_limits' | 'idempotency_keys' | 'phone_verifications' | 'machine_operations' | 'live_watchers', number>;
   statements: number;
   batch: number;
   largest_chunk: number;
@@ -68,13 +68,19 @@ describe('scheduled purge', () => {
     // Rate limits: a row past its window goes, one inside it stays.
     await db.run(sql`INSERT INTO rate_limits (key, window_start, count, expires_at)
       VALUES (${'test:ended'}, ${now - 2 * 3600_000}, 3, ${now - 3600_000}), (${'test:open'}, ${now}, 3, ${now + 3600_000})`);
+    // /live watcher records: one past its token's expiry goes, a live one stays.
+    const m = await newMachine(u.access);
+    await db.run(sql`INSERT INTO live_watchers (session_id, machine_id, user_id, expires_at)
+      VALUES (${'s-expired-recently'}, ${m.id}, ${u.id}, ${now - 1}), (${'s-revoked-recently'}, ${m.id}, ${u.id}, ${now + 3600_000})`);
 
     const report = await cron();
     expect(report).toMatchObject({
       level: 'info',
-      removed: { sessions: 2, idempotency_keys: 1, phone_verifications: 1, rate_limits: 1, machine_operations: 0 },
+      removed: { sessions: 2, idempotency_keys: 1, phone_verifications: 1, rate_limits: 1, machine_operations: 0, live_watchers: 1 },
       complete: true,
     });
+    expect(await exists('live_watchers', sql`session_id = 's-expired-recently'`)).toBe(false);
+    expect(await exists('live_watchers', sql`session_id = 's-revoked-recently'`)).toBe(true);
     expect(await exists('sessions', sql`id IN ('s-expired-long-ago', 's-revoked-long-ago')`)).toBe(false);
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE id IN ('s-expired-recently', 's-revoked-recently')`)).toBe(2);
     expect(await exists('idempotency_keys', sql`key = 'idem-old'`)).toBe(false);

@@ -1,5 +1,5 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { users } from './accounts';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sessions, users } from './accounts';
 
 export const MACHINE_STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'] as const;
 export type MachineStatus = (typeof MACHINE_STATUSES)[number];
@@ -62,6 +62,34 @@ export const machineOperations = sqliteTable(
     index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
     // Finished operations by age, for an opt-in retention (MACHINE_OPERATION_RETENTION_DAYS).
     index('machine_operations_completed').on(t.completedAt),
+  ],
+);
+
+/**
+ * Which sessions watch which machines over /live, so a revocation (logout, refresh-token reuse,
+ * password change, deactivation) can ask exactly those machines' Durable Objects to close the
+ * session's sockets at once. A row is written before its socket opens and lives until its token's
+ * expiry (`expires_at`, epoch ms), which a socket never outlives: a row whose socket closed earlier
+ * costs at most one needless re-check, and the scheduled purge deletes rows past their expiry.
+ */
+export const liveWatchers = sqliteTable(
+  'live_watchers',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    machineId: integer('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    // Its session's user (a session's user never changes, and the session's row cascades).
+    userId: integer('user_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    // A logout looks its session up by the key; a password change or a deactivation by its user.
+    primaryKey({ columns: [t.sessionId, t.machineId] }),
+    index('live_watchers_user').on(t.userId),
+    index('live_watchers_expires').on(t.expiresAt),
   ],
 );
 

@@ -12,5 +12,6 @@ export {
   type AuthContext,
 } from './auth';
 export { userBy, type UserRow } from './repository';
+export { onAccessRevoked, type Revoked } from './revocations';
 export { insertUser, isKnownAddress, rememberAddress, startSession, userView } from './service';
 export { TokenPairSchema, UserSchema } from './schemas';

@@ -112,15 +112,17 @@ export async function rotateRefresh(s: Store, claims: RefreshClaims, next: strin
   return rotated.length === 1;
 }
 
-/** A spent token of a live family was presented again: the family is revoked. */
-export async function revokeOnReuse(s: Store, claims: RefreshClaims, now: number): Promise<void> {
+/** A spent token of a live family was presented again: the family is revoked. Whether it was live. */
+export async function revokeOnReuse(s: Store, claims: RefreshClaims, now: number): Promise<boolean> {
   const { sessions } = s.t;
-  await s.run(
+  const revoked = await s.run(
     s.db
       .update(sessions)
       .set({ revokedAt: now, revokeReason: 'refresh_reuse' })
-      .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti))),
+      .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt), ne(sessions.refreshJti, claims.jti)))
+      .returning({ id: sessions.id }),
   );
+  return revoked.length === 1;
 }
 
 /** Revokes a live session of this user; false when there was none. */

@@ -11,6 +11,7 @@ import { randomString, randomToken } from '../../lib/random';
 import { clear, consume, hit, mark, peek, rateLimited, type Limit } from '../../lib/rate-limit';
 import { issuePair, newJti, verifyToken, type TokenClaims, type TokenPair } from '../../lib/tokens';
 import * as repo from './repository';
+import { accessRevoked } from './revocations';
 
 export function userView(u: UserRow) {
   return {
@@ -200,7 +201,7 @@ export async function refresh(ctx: Ctx, token: string): Promise<TokenPair> {
   const now = Date.now();
   const next = newJti();
   if (!(await repo.rotateRefresh(s, claims, next, now, now + ctx.config.REFRESH_TOKEN_TTL * 1000))) {
-    await repo.revokeOnReuse(s, claims, now);
+    if (await repo.revokeOnReuse(s, claims, now)) await accessRevoked(ctx, { userId: claims.userId, sessionId: claims.sessionId });
     throw new ApiError('INVALID_TOKEN');
   }
   return issuePair(ctx, claims.userId, claims.sessionId, next);
@@ -216,6 +217,7 @@ export async function logout(ctx: Ctx, caller: AuthContext, token: string): Prom
   }
   if (claims.userId !== caller.user.id) throw new ApiError('INVALID_TOKEN');
   if (!(await repo.revokeSession(ctx.store, claims.sessionId, caller.user.id, Date.now(), 'logout'))) throw new ApiError('INVALID_TOKEN');
+  await accessRevoked(ctx, { userId: caller.user.id, sessionId: claims.sessionId });
 }
 
 export interface PatchMe {
@@ -253,7 +255,9 @@ export async function updateMe(ctx: Ctx, caller: AuthContext, patch: PatchMe, ad
     revokeOthers = { keepSessionId: caller.sessionId, now: Date.now(), reason: 'password_change' };
   }
   if (Object.keys(set).length === 0) return caller.user;
-  return repo.updateUser(ctx.store, caller.user.id, set, revokeOthers);
+  const user = await repo.updateUser(ctx.store, caller.user.id, set, revokeOthers);
+  if (revokeOthers) await accessRevoked(ctx, { userId: caller.user.id });
+  return user;
 }
 
 export async function adminUpdateUser(ctx: Ctx, caller: UserRow, id: number, patch: { is_active?: boolean; is_staff?: boolean }): Promise<UserRow> {
@@ -268,5 +272,8 @@ export async function adminUpdateUser(ctx: Ctx, caller: UserRow, id: number, pat
   if (Object.keys(set).length === 0) return target;
   // Deactivation ends every session in the same write, so a later reactivation revives no token.
   const revoke = patch.is_active === false ? { keepSessionId: null, now: Date.now(), reason: 'deactivated' } : undefined;
-  return repo.updateUser(s, id, set, revoke);
+  const user = await repo.updateUser(s, id, set, revoke);
+  // Sessions ended, or staff rights withdrawn: what they opened (sockets on machines) closes now.
+  if (revoke || (patch.is_staff === false && target.isStaff)) await accessRevoked(ctx, { userId: id });
+  return user;
 }

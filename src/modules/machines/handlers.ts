@@ -74,5 +74,8 @@ machines.openapi(routes.liveRoute, async (c) => {
   const res = await machineStub(c.env, id).fetch(new Request(`https://machine/${id}/live`, { headers }));
   if (res.status === 404) throw new ApiError('NOT_FOUND'); // deleted meanwhile
   if (res.status === 409) throw new ApiError('LIVE_SOCKET_LIMIT');
+  // The right ended between the checks above and the object's own (a logout or transfer meanwhile).
+  if (res.status === 401) throw new ApiError('INVALID_TOKEN');
+  if (res.status === 403) throw new ApiError('PERMISSION_DENIED');
   return res as never;
 });

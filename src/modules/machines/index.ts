@@ -2,3 +2,4 @@
 export { handleQueue, type CommandMessage } from './consumer';
 export { machines } from './handlers';
 export { MachineDO } from './machine.do';
+export { closeRevokedWatchers } from './service';

@@ -34,6 +34,7 @@ import { ApiError } from '../../lib/problem';
 import { ObjectUnits } from '../../lib/unit-of-work';
 import { execute, executionMs, retryDelaySeconds, type Execution } from './controller';
 import {
+  addWatcher,
   deleteMachineRow,
   findMachine,
   findOperation,
@@ -461,7 +462,8 @@ export class MachineDO extends DurableObject<Bindings> {
 
   /**
    * The WebSocket upgrade, forwarded by the route after authentication and the permission check,
-   * with the caller's user, session and token expiry, which the socket keeps.
+   * with the caller's user, session and token expiry, which the socket keeps. 404: no machine; 409:
+   * the user's socket limit; 401/403: the right ended since the route checked it.
    */
   override async fetch(request: Request): Promise<Response> {
     const machineId = Number(request.headers.get('x-machine-id'));
@@ -470,19 +472,37 @@ export class MachineDO extends DurableObject<Bindings> {
       sessionId: request.headers.get('x-session-id') ?? '',
       tokenExp: Number(request.headers.get('x-token-exp')),
     };
-    const st = await this.serial((s) => this.load(s, machineId));
-    if (!st) return new Response(null, { status: 404 });
-    // Bounds the work of one user on this machine: every event re-checks every socket's right.
-    if (this.watchers().filter(([, w]) => w.userId === watcher.userId).length >= LIVE_SOCKETS_PER_USER) {
-      return new Response(null, { status: 409 });
-    }
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment(watcher);
-    server.send(JSON.stringify(this.statusEvent(st)));
-    await this.armAlarm(); // the token's expiry
-    return new Response(null, { status: 101, webSocket: client });
+    return this.serial(async (s) => {
+      const st = await this.load(s, machineId);
+      if (!st) return new Response(null, { status: 404 });
+      // Bounds the work of one user on this machine: every event re-checks every socket's right.
+      if (this.watchers().filter(([, w]) => w.userId === watcher.userId).length >= LIVE_SOCKETS_PER_USER) {
+        return new Response(null, { status: 409 });
+      }
+      // The session is recorded as watching this machine before its right is checked once more: a
+      // revocation committed before this check is seen here; one committed after it finds the record
+      // and has this object re-check the socket (closeRevoked), which then is open. Either way it
+      // closes at once, never only on the next event.
+      await addWatcher(s, { sessionId: watcher.sessionId, machineId, userId: watcher.userId, expiresAt: watcher.tokenExp * 1000 });
+      const right = (await watcherRights(s, machineId, [watcher.sessionId], Date.now())).get(watcher.sessionId);
+      if (right !== true) return new Response(null, { status: right === undefined ? 401 : 403 });
+      const pair = new WebSocketPair();
+      const [client, server] = [pair[0], pair[1]];
+      this.ctx.acceptWebSocket(server);
+      server.serializeAttachment(watcher);
+      server.send(JSON.stringify(this.statusEvent(st)));
+      await this.armAlarm(); // the token's expiry
+      return new Response(null, { status: 101, webSocket: client });
+    });
+  }
+
+  /**
+   * Called once a revocation of some of `userId`'s sessions (logout, refresh-token reuse, password
+   * change, deactivation) or of its staff rights has committed: re-checks that user's sockets here
+   * now, closing those whose right ended (4401, or 4403), without waiting for the next event.
+   */
+  async closeRevoked(machineId: number, userId: number): Promise<void> {
+    await this.serial((s) => this.permitted(s, machineId, (_, w) => w.userId === userId));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -496,7 +516,7 @@ export class MachineDO extends DurableObject<Bindings> {
       const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
       const st = stored ? await this.load(s, stored.machineId) : null;
       // Only the asking socket's right is checked: one small query, whatever the number of watchers.
-      if (st && (await this.permitted(s, st.machineId, ws)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
+      if (st && (await this.permitted(s, st.machineId, (socket) => socket === ws)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
     });
   }
 
@@ -548,10 +568,10 @@ export class MachineDO extends DurableObject<Bindings> {
    * The sockets that may still see this machine; the others are closed: 4401 when their token
    * expired, their session ended or their user was deactivated, 4403 when their user may no longer
    * watch it (a transfer, or staff rights withdrawn). One query per 90 sockets, only when a socket
-   * is open; `only` checks that one socket.
+   * is open; `only` limits the check to the sockets it accepts.
    */
-  private async permitted(s: Store, machineId: number, only?: WebSocket): Promise<WebSocket[]> {
-    const open = this.closeExpired().filter(([ws]) => !only || ws === only);
+  private async permitted(s: Store, machineId: number, only?: (ws: WebSocket, w: Watcher) => boolean): Promise<WebSocket[]> {
+    const open = this.closeExpired().filter(([ws, w]) => !only || only(ws, w));
     if (open.length === 0) return [];
     const rights = await watcherRights(s, machineId, [...new Set(open.map(([, w]) => w.sessionId))], Date.now());
     return open

@@ -295,3 +295,33 @@ export async function watcherRights(s: Store, machineId: number, sessionIds: str
   }
   return rights;
 }
+
+/**
+ * Records that a session watches this machine until `expiresAt` (its token's expiry, which the socket
+ * never outlives), so a revocation of the session finds this machine (watchedMachines). A second
+ * socket of the session keeps the later expiry.
+ */
+export async function addWatcher(s: Store, w: { sessionId: string; machineId: number; userId: number; expiresAt: number }): Promise<void> {
+  const { liveWatchers: l } = s.t;
+  await s.run(
+    s.db
+      .insert(l)
+      .values(w)
+      .onConflictDoUpdate({ target: [l.sessionId, l.machineId], set: { expiresAt: w.expiresAt }, setWhere: lt(l.expiresAt, w.expiresAt) }),
+  );
+}
+
+/**
+ * The machines a session (or, without `sessionId`, any session of the user) may still have a /live
+ * socket on: one index lookup (the primary key, or `live_watchers_user`).
+ */
+export async function watchedMachines(s: Store, who: { userId: number; sessionId?: string }, now: number): Promise<number[]> {
+  const { liveWatchers: l } = s.t;
+  const rows = await s.select(
+    s.db
+      .selectDistinct({ machineId: l.machineId })
+      .from(l)
+      .where(and(who.sessionId === undefined ? eq(l.userId, who.userId) : eq(l.sessionId, who.sessionId), gt(l.expiresAt, now))),
+  );
+  return rows.map((r) => r.machineId);
+}

@@ -202,10 +202,11 @@ Events are JSON text frames:
 - when a command is accepted and when its result arrives: \`{ "type": "operation", "operation": Operation }\`
 - when the machine is deleted: \`{ "type": "deleted", "machine_id" }\`, then the socket closes.
 Sending \`ping\` answers \`pong\` without waking the object.
-A socket lives only as long as the right that opened it. It is closed with code 4401 when the access token expires
-(reason \`token expired\`), or when its session is logged out or revoked or its user deactivated (\`session ended\`,
-found before the next event is sent); with 4403 (\`permission lost\`) when its user may no longer watch the machine
-(a transfer to another owner, staff rights withdrawn). A client reconnects with a fresh token.
+A socket lives only as long as the right that opened it, and is closed as soon as that right ends, events or not:
+with code 4401 when the access token expires (reason \`token expired\`), or when its session is logged out or revoked
+(refresh-token reuse, a password change from another session) or its user deactivated (\`session ended\`, once the
+revocation has committed); with 4403 (\`permission lost\`) when its user may no longer watch the machine (a transfer
+to another owner, staff rights withdrawn). A client reconnects with a fresh token.
 One user may keep 8 sockets open on one machine; the next upgrade is 409 \`LIVE_SOCKET_LIMIT\` until one closes.
 A socket may send 20 frames (\`status\` or anything else; \`ping\` does not count) per 10 seconds; past that it is
 closed with 4429 (\`too many messages\`).`,

@@ -4,6 +4,7 @@
 import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
 import type { Ctx } from '../../env';
 import type { UserRow } from '../accounts';
+import { errorSummary, logLine } from '../../lib/log';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
@@ -216,4 +217,32 @@ export async function getOperation(ctx: Ctx, user: UserRow, id: number, operatio
   const row = await repo.findOperation(ctx.store, id, operationId);
   if (!row) throw new ApiError('NOT_FOUND');
   return operationView(row);
+}
+
+// ---- /live and revocations --------------------------------------------------------------------------
+
+/** Machines whose objects re-check at the same time (a user watching many machines). */
+const RECHECK_FANOUT = 16;
+
+/**
+ * Called after a revocation has committed (registered with accounts' onAccessRevoked in src/app.ts):
+ * the objects of the machines the session (or, without `sessionId`, the user) watches re-check that
+ * user's sockets now and close those whose right ended (4401, 4403). One query here (none of the
+ * objects are asked when nothing is watched), then one RPC per watched machine. A failure is logged,
+ * not answered: the revocation stands, and the object's check before its next event still closes the
+ * socket.
+ */
+export async function closeRevokedWatchers(ctx: Ctx, who: { userId: number; sessionId?: string }): Promise<void> {
+  const ids = await repo.watchedMachines(ctx.store, who, Date.now());
+  for (let i = 0; i < ids.length; i += RECHECK_FANOUT) {
+    await Promise.all(
+      ids.slice(i, i + RECHECK_FANOUT).map((id) =>
+        machineStub(ctx.env, id)
+          .closeRevoked(id, who.userId)
+          .catch((err: unknown) =>
+            logLine('error', 'live sockets not re-checked', { machine_id: id, user_id: who.userId, error: errorSummary(err) }),
+          ),
+      ),
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bearer, jsonBody, jsonResponse, publicRoute, rateLimitedResponses } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
-import { PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, VerifyParams } from './schemas';
+import { PhoneConfirmBody, PhoneLoginBody, PhoneLoginResult, PhoneVerifyBody, PhoneVerifyResult, VerifyParams } from './schemas';
 
 const tags = ['phone login'];
 
@@ -31,20 +31,41 @@ and sends nothing; a failing SMS webhook answers 502 \`SMS_DELIVERY_FAILED\`.`,
   }),
 });
 
+const VERIFY = `Public. A phone without a user gets one on its first successful verify (\`created: true\`).
+At most PHONE_MAX_ATTEMPTS (5) judged codes per token, then 429 \`TOO_MANY_ATTEMPTS\` even for the right
+code; a token works once. \`INVALID_CONFIRM_CODE\` carries \`remaining_attempts\`. The tokens are the same
+JWT pair as password login.`;
+
+const verifyResponses = rateLimitedResponses({
+  200: jsonResponse(PhoneVerifyResult, 'Logged in.'),
+  ...errorResponses(['VERIFICATION_EXPIRED', 'INVALID_CONFIRM_CODE', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED', 'INVALID_CREDENTIALS'], { body: true }),
+});
+
+export const phoneConfirmRoute = createRoute({
+  operationId: 'confirmPhoneCode',
+  method: 'post',
+  path: '/api/users/phone/verify',
+  tags,
+  security: publicRoute,
+  summary: 'Verify the code: log in (or sign up) by phone',
+  description: `${VERIFY}
+The verification token goes in the body (never in the URL, which access logs record).`,
+  request: { body: jsonBody(PhoneConfirmBody) },
+  responses: verifyResponses,
+});
+
 export const phoneVerifyRoute = createRoute({
   operationId: 'verifyPhoneCode',
   method: 'post',
   path: '/api/users/phone/verify/{verification_token}',
   tags,
   security: publicRoute,
-  summary: 'Verify the code: log in (or sign up) by phone',
-  description: `Public. A phone without a user gets one on its first successful verify (\`created: true\`).
-At most PHONE_MAX_ATTEMPTS (5) judged codes per token, then 429 \`TOO_MANY_ATTEMPTS\` even for the right
-code; a token works once. \`INVALID_CONFIRM_CODE\` carries \`remaining_attempts\`. The tokens are the same
-JWT pair as password login.`,
+  deprecated: true,
+  summary: 'Verify the code, the token in the path (deprecated: use POST /api/users/phone/verify)',
+  description: `Deprecated: use \`POST /api/users/phone/verify\` with \`{ "verification_token", "confirm_code" }\` in the
+body. This path puts the verification token in the URL, so access logs, proxies and traces that record URLs keep a
+token that, with a code, signs in as the phone's owner. It still works, the same way, for clients built before.
+${VERIFY}`,
   request: { params: VerifyParams, body: jsonBody(PhoneVerifyBody) },
-  responses: rateLimitedResponses({
-    200: jsonResponse(PhoneVerifyResult, 'Logged in.'),
-    ...errorResponses(['VERIFICATION_EXPIRED', 'INVALID_CONFIRM_CODE', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED', 'INVALID_CREDENTIALS'], { body: true }),
-  }),
+  responses: verifyResponses,
 });

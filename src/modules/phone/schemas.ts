@@ -12,26 +12,33 @@ export const PhoneLoginResult = z
     phone: z.string().openapi({ example: '+821012345678', description: 'The number normalised to E.164.' }),
     verification_token: z.string().openapi({ description: 'Unguessable (192 bits); valid for `expires_in` seconds.' }),
     expires_in: z.number().int(),
-    next: z.string().openapi({ description: 'Absolute URL to POST the code to.' }),
+    next: z.string().openapi({
+      description:
+        'Absolute URL to POST `{ verification_token, confirm_code }` to (`POST /api/users/phone/verify`). It carries no token: URLs end up in access logs.',
+    }),
     dev_code: z.string().optional().openapi({ description: 'Only with SMS_PROVIDER=console, which works only in local development.' }),
   })
   .openapi('PhoneLoginResult');
 
+const VerificationToken = z.string().min(1).max(128);
+
 export const VerifyParams = z.object({
-  verification_token: z
-    .string()
-    .min(1)
-    .max(128)
-    .openapi({ param: { name: 'verification_token', in: 'path' } }),
+  verification_token: VerificationToken.openapi({ param: { name: 'verification_token', in: 'path' } }),
 });
 
-export const PhoneVerifyBody = z
+const ConfirmCode = z
+  .string()
+  .regex(/^\d{4,8}$/, 'the code is 4 to 8 digits')
+  .openapi({ example: '0427' });
+
+/** The body of the deprecated path, whose URL carries the token. */
+export const PhoneVerifyBody = z.object({ confirm_code: ConfirmCode }).openapi('PhoneVerifyRequest');
+
+export const PhoneConfirmBody = z
   .object({
-    confirm_code: z
-      .string()
-      .regex(/^\d{4,8}$/, 'the code is 4 to 8 digits')
-      .openapi({ example: '0427' }),
+    verification_token: VerificationToken.openapi({ description: 'The `verification_token` of the code request.' }),
+    confirm_code: ConfirmCode,
   })
-  .openapi('PhoneVerifyRequest');
+  .openapi('PhoneConfirmRequest');
 
 export const PhoneVerifyResult = z.object({ user: UserSchema, token: TokenPairSchema, created: z.boolean() }).openapi('PhoneVerifyResult');

@@ -99,7 +99,8 @@ export async function requestCode(
   ctx: Ctx,
   input: string,
   requester: { address: string; callerId: number | null },
-  verifyUrl: (token: string) => string,
+  /** Where to post the code (with the token in the body: the URL carries none). */
+  verifyUrl: string,
 ): Promise<CodeRequest> {
   const { address } = requester;
   const cfg = ctx.config;
@@ -132,7 +133,7 @@ export async function requestCode(
     phone,
     verification_token: token,
     expires_in: ttl,
-    next: verifyUrl(token),
+    next: verifyUrl,
     ...(provider.exposesCode ? { dev_code: code } : {}),
   };
 }

@@ -19,7 +19,7 @@ export async function migrationsApplied(s: Store): Promise<string[]> {
 
 // ---- the purge -----------------------------------------------------------------------------------
 
-/** What the purge deletes, each by one index range (migrations 0009 / pg 0004 add the indexes). */
+/** What the purge deletes, each by one index range (migrations 0009 and 0011 / pg 0004 and 0006 add the indexes). */
 export const PURGE_TARGETS = [
   'sessions_expired',
   'sessions_revoked',
@@ -27,6 +27,7 @@ export const PURGE_TARGETS = [
   'idempotency_keys',
   'phone_verifications',
   'machine_operations',
+  'live_watchers',
 ] as const;
 export type PurgeTarget = (typeof PURGE_TARGETS)[number];
 
@@ -39,7 +40,7 @@ interface Dead {
 }
 
 function dead(s: Store, target: PurgeTarget, cutoff: number): Dead {
-  const { sessions, rateLimits, idempotencyKeys, phoneVerifications, machineOperations } = s.t;
+  const { sessions, rateLimits, idempotencyKeys, phoneVerifications, machineOperations, liveWatchers } = s.t;
   switch (target) {
     case 'sessions_expired':
       return { table: sessions, key: [sessions.id], where: lte(sessions.expiresAt, cutoff) };
@@ -54,6 +55,8 @@ function dead(s: Store, target: PurgeTarget, cutoff: number): Dead {
     case 'machine_operations':
       // completed_at is NULL while PENDING: an unfinished command never matches.
       return { table: machineOperations, key: [machineOperations.id], where: lte(machineOperations.completedAt, cutoff) };
+    case 'live_watchers':
+      return { table: liveWatchers, key: [liveWatchers.sessionId, liveWatchers.machineId], where: lte(liveWatchers.expiresAt, cutoff) };
   }
 }
 

@@ -2,8 +2,8 @@
 // fails when they drift). Integers are bigint (SQLite integers are 64-bit; times are epoch ms), booleans
 // stay 0/1 integers so raw SQL is the same on both backends.
 import { sql } from 'drizzle-orm';
-import { index, bigint, pgTable, text } from 'drizzle-orm/pg-core';
-import { users } from './accounts';
+import { index, bigint, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { sessions, users } from './accounts';
 import { MACHINE_STATUSES, MACHINE_COMMANDS, OPERATION_RESULTS } from '../../schema/machines';
 
 export const machines = pgTable(
@@ -52,5 +52,24 @@ export const machineOperations = pgTable(
     index('machine_operations_owner_result').on(t.machineOwnerId, t.result, t.id),
     index('machine_operations_owner_command').on(t.machineOwnerId, t.command, t.id),
     index('machine_operations_completed').on(t.completedAt),
+  ],
+);
+
+export const liveWatchers = pgTable(
+  'live_watchers',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    machineId: bigint('machine_id', { mode: 'number' })
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    userId: bigint('user_id', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.machineId] }),
+    index('live_watchers_user').on(t.userId),
+    index('live_watchers_expires').on(t.expiresAt),
   ],
 );
