@@ -516,7 +516,8 @@ export class MachineDO extends DurableObject<Bindings> {
       const stored = this.state ?? (await this.ctx.storage.get<State>('state'));
       const st = stored ? await this.load(s, stored.machineId) : null;
       // Only the asking socket's right is checked: one small query, whatever the number of watchers.
-      if (st && (await this.permitted(s, st.machineId, (socket) => socket === ws)).includes(ws)) ws.send(JSON.stringify(this.statusEvent(st)));
+      // The socket may have closed while this waited its turn (a flood closes it): send() would throw.
+      if (st && (await this.permitted(s, st.machineId, (socket) => socket === ws)).includes(ws)) send(ws, JSON.stringify(this.statusEvent(st)));
     });
   }
 
@@ -587,15 +588,16 @@ export class MachineDO extends DurableObject<Bindings> {
   private async broadcast(s: Store, machineId: number, events: Record<string, unknown>[]): Promise<void> {
     const sockets = await this.permitted(s, machineId);
     const texts = events.map((e) => JSON.stringify(e));
-    for (const ws of sockets) {
-      for (const text of texts) {
-        try {
-          ws.send(text);
-        } catch {
-          // a socket that is closing; the runtime drops it
-        }
-      }
-    }
+    for (const ws of sockets) for (const text of texts) send(ws, text);
+  }
+}
+
+/** Sends unless the socket is already closing (the runtime then drops it). */
+function send(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // closing or closed
   }
 }
 
