@@ -22,7 +22,10 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+# Installed means a server binary, not only a cluster listed: after `apt-get remove postgresql-15`
+# the cluster's configuration stays (and pg_lsclusters still lists it) while the server is gone.
+server_installed() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
+if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(pg_lsclusters -h 2>/dev/null)" ] || ! server_installed; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # Debian's postgresql package creates and starts-on-boot cluster "<ver> main".
