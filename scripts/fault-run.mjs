@@ -34,6 +34,7 @@ Prints a JSON summary; exits 1 when a check fails (keeping the temp dir with the
     machines: [4, 'machines (owned by the first users; every other one behind the fake controller)'],
     exams: [3, 'exams'],
     'sim-delay': [300, 'MACHINE_SIM_DELAY_MS: how long a simulated command runs'],
+    backlog: [8, 'no new command for a machine while it has this many PENDING (so the wait measures recovery, not a queue)'],
     'controller-fail': [0.1, 'share of commands the fake controller answers 500 (REMOTEFAILED)'],
     settle: [90, 'seconds to wait, after the burst, for no operation to be PENDING'],
     seed: [0, 'seed of the random choices and kill moments (0: a random seed, printed)'],
@@ -382,7 +383,7 @@ async function client(i, users, machines, exams, until) {
       await sleep(200);
       continue;
     }
-    if (machine && rand() < 0.55) await commandStep(user, machine);
+    if (machine && machine.pending < opts.backlog && rand() < 0.55) await commandStep(user, machine);
     else await moneyStep(user, exams);
     await sleep(20 + 60 * rand());
   }
@@ -401,6 +402,7 @@ function withDb(fn) {
   if (!file) throw new Error(`no local D1 file under ${persist}`);
   const db = new DatabaseSync(file, { readOnly: true });
   try {
+    db.exec('PRAGMA busy_timeout = 5000'); // the server writes the same file
     db.exec('BEGIN'); // one snapshot for every query
     try {
       return fn(db);
@@ -592,6 +594,7 @@ function checks(machines, { unresolvedAfterBurst, resolvedAfterBurst, pendingAtB
             detail: opById.get(id)?.detail,
           })),
         pending: pending.length,
+        pending_operations: Object.fromEntries(pending.map((o) => [o.id, o.machine_id])),
         accepted_but_missing: missing.length,
         status_matches_history: statusMismatches.length === 0,
         devices_match_database: deviceMismatches.length === 0,
@@ -674,7 +677,7 @@ try {
     const body = { name: `fault press ${i}`, location: 'fault run' };
     if (behind) body.controller_url = `http://127.0.0.1:${opts['controller-port']}/press-${i}`;
     const m = await must('create machine', call('/api/machines', { body, token: users[i].token }), 201);
-    machines.push({ id: m.id, owner: users[i].id, projected: m.status, controller: behind });
+    machines.push({ id: m.id, owner: users[i].id, projected: m.status, controller: behind, pending: 0 });
   }
   const day = 86_400_000;
   const exams = [];
@@ -719,10 +722,25 @@ try {
       burstEnd = Math.max(burstEnd, lastRestartAt + 6000);
     }
   })();
+  // Each machine's PENDING count, from the database file every 500 ms (the clients' backlog cap).
+  const backlog = (async () => {
+    while (!burstOver) {
+      try {
+        const counts = withDb((db) =>
+          db.prepare(`SELECT machine_id, count(*) AS n FROM machine_operations WHERE result = 'PENDING' GROUP BY machine_id`).all(),
+        );
+        for (const m of machines) m.pending = counts.find((c) => c.machine_id === m.id)?.n ?? 0;
+      } catch {
+        // busy: the next round
+      }
+      await sleep(500);
+    }
+  })();
   const clients = Array.from({ length: opts.clients }, (_, i) => client(i, users, machines, exams, () => Math.min(burstEnd, hardEnd)));
   await killer;
   await Promise.all(clients);
   burstOver = true;
+  await backlog;
   const burstSeconds = (Date.now() - burstStart) / 1000;
   log(`burst over after ${burstSeconds.toFixed(1)} s: ${tally.requests} requests, ${accepted.commands.length} commands accepted`);
 
@@ -770,6 +788,20 @@ try {
   await Promise.all([settle, resolve]);
 
   const result = checks(machines, { unresolvedAfterBurst, resolvedAfterBurst, pendingAtBurstEnd, finishedAfter });
+  result.machines.pending_when_the_wait_ended = pending;
+  if (pending > 0) {
+    const stuck = [
+      ...new Set(
+        pendingIds()
+          .map((id) => result.machines.pending_operations?.[id])
+          .filter(Boolean),
+      ),
+    ];
+    result.failures.unshift(
+      `${pending} operations still PENDING when the wait of --settle ${opts.settle} s ended, on machines ${JSON.stringify(stuck)}` +
+        ` (touched by a request since the last restart: ${JSON.stringify(stuck.filter((id) => touchedAfterLastRestart.has(id)))})`,
+    );
+  }
   ok = result.failures.length === 0;
   const summary = {
     ok,
