@@ -357,6 +357,38 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000) {
 }
 
 describe('watchdog', () => {
+  it('sends a message that started nothing again after the hand-over time, with the object up; the command completes', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const sent = await holdSends(m.id); // sent, then lost (a local queue's process died)
+    const op = await accepted(u.access, m.id, 'POWER_ON');
+    await waitFor(() => sent.length === 1);
+    const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id))) as unknown as DurableObjectStub;
+    const head = () =>
+      runInDurableObject(stubDo, async (_instance: DurableObject, state: DurableObjectState) => {
+        return (await state.storage.get<{ ops: { enqueuedAt: number; resentAt?: number | null }[] }>('state'))!.ops[0]!;
+      });
+    const firstSend = (await head()).enqueuedAt;
+    // Pretend the message went out 31 s ago, on the instance that is still up (no cold load).
+    await runInDurableObject(stubDo, async (instance: DurableObject, state: DurableObjectState) => {
+      const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
+      st.ops[0]!.enqueuedAt = Date.now() - 31_000;
+      await state.storage.put('state', st);
+      (instance as unknown as { state?: unknown }).state = st;
+    });
+    expect(await runDurableObjectAlarm(stubDo)).toBe(true);
+    // The same message again, and the watchdog still counts from the first send.
+    expect(sent.map((s) => s.body)).toEqual([sent[0]!.body, sent[0]!.body]);
+    const after = await head();
+    expect(after.enqueuedAt).toBeLessThan(firstSend);
+    expect(after.resentAt).toBeGreaterThan(Date.now() - 5_000);
+    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    // The re-sent message arrives and runs the command.
+    expect((await deliver('machine-commands', sent[1]!.body)).explicitAcks).toHaveLength(1);
+    expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
+    expect((await machine(u.access, m.id)).status).toBe('READY');
+  });
+
   it('fails a command whose message the queue lost, and frees the machine', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);

@@ -20,10 +20,11 @@
 //     network error or timeout is retried through the queue with backoff (2, 4, 8 s) up to 3 times,
 //     then INTERNALFAILED. An execution that died with the object (its claim outlives
 //     executionMs()) counts as a failed attempt when the alarm or the next load finds it.
-//  5. The watchdog: a sent message with no execution long after it was due is failed, so a message
-//     the queue lost never blocks a machine. A cold load re-sends the head's message first (a local
-//     queue loses its messages with the process; a duplicate is harmless), so only a message lost
-//     while the object stays up reaches the watchdog.
+//  5. A sent message that has started no execution HANDOVER_MS after it was due is sent again, by
+//     the alarm, and so is the head's message on a cold load (a local queue loses its messages with
+//     the process; a duplicate is harmless). The watchdog: a command whose messages started no
+//     execution long after the first was due is failed, so a queue that keeps losing them never
+//     blocks a machine.
 // Every state write carries the alarm it needs in the same storage transaction.
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
@@ -57,6 +58,8 @@ interface PendingOp {
   claimedAt: number | null;
   /** When its current message is due on the queue (sent + backoff); null until the send is recorded. */
   enqueuedAt?: number | null;
+  /** When that message was last sent again because it had started no execution (HANDOVER_MS). */
+  resentAt?: number | null;
   /** Executions that ended in a retryable failure so far. */
   failures?: number;
 }
@@ -91,11 +94,21 @@ export const LIVE_FRAMES_PER_WINDOW = 20;
 export const LIVE_FRAME_WINDOW_MS = 10_000;
 /** How long a saved command may wait for its send to be recorded before the alarm sends it again. */
 const SEND_GRACE_MS = 10_000;
+/**
+ * A sent message that has started no execution this long after it was due is sent again (the same
+ * attempt; a duplicate is harmless): a local queue loses its messages when its process dies while
+ * the object may live on or come back only with its alarm. The watchdog still counts from the first
+ * send.
+ */
+const HANDOVER_MS = 30_000;
 
 /**
  * How long a sent message may stay without an execution before the watchdog fails its command:
  * well beyond the queue's own worst case for delivering it (its retries with 2+4+8 s of backoff).
  */
+/** When a sent, unclaimed head's message is sent again if it has still started nothing. */
+const handoverDue = (op: PendingOp): number => Math.max(op.enqueuedAt ?? 0, op.resentAt ?? 0) + HANDOVER_MS;
+
 function watchdogMs(cfg: Config): number {
   return 4 * cfg.MACHINE_CONTROLLER_TIMEOUT_MS + 14 * cfg.MACHINE_RETRY_BASE_SECONDS * 1000 + 5 * 60_000;
 }
@@ -315,7 +328,7 @@ export class MachineDO extends DurableObject<Bindings> {
         error: outcome.retry,
       }),
     );
-    await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, failures });
+    await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, resentAt: null, failures });
     await this.enqueueHead(s);
   }
 
@@ -335,6 +348,8 @@ export class MachineDO extends DurableObject<Bindings> {
       await this.enqueueHead(s);
     } else if (Date.now() >= head.enqueuedAt + watchdogMs(this.config())) {
       await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', WATCHDOG_FAILED);
+    } else if (Date.now() >= handoverDue(head)) {
+      await this.enqueueHead(s, { again: true });
     }
   }
 
@@ -406,15 +421,17 @@ export class MachineDO extends DurableObject<Bindings> {
    * it, the operation is resolved INTERNALFAILED rather than left PENDING forever. Answers whether
    * it was queued.
    */
-  private async enqueueHead(s: Store): Promise<boolean> {
+  private async enqueueHead(s: Store, { again = false } = {}): Promise<boolean> {
     const st = this.state!;
     const head = st.ops[0]!;
     const attempt = (head.failures ?? 0) + 1;
-    const delaySeconds = attempt === 1 ? 0 : retryDelaySeconds(this.config(), attempt - 1);
+    // A hand-over re-send repeats the message as it was, without another backoff.
+    const delaySeconds = attempt === 1 || again ? 0 : retryDelaySeconds(this.config(), attempt - 1);
     try {
       const body = { operation_id: head.id, machine_id: st.machineId, command: head.command, attempt };
       await this.env.MACHINE_QUEUE.send(body, delaySeconds > 0 ? { delaySeconds } : undefined);
-      await this.patchOp(st, head, { enqueuedAt: Date.now() + delaySeconds * 1000 });
+      const now = Date.now();
+      await this.patchOp(st, head, again ? { resentAt: now } : { enqueuedAt: now + delaySeconds * 1000, resentAt: null });
       return true;
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
@@ -433,7 +450,7 @@ export class MachineDO extends DurableObject<Bindings> {
     if (head) {
       if (head.claimedAt !== null) due.push(head.claimedAt + executionMs(this.config()));
       else if (!head.enqueuedAt) due.push(Date.now() + SEND_GRACE_MS);
-      else due.push(head.enqueuedAt + watchdogMs(this.config()));
+      else due.push(Math.min(handoverDue(head), head.enqueuedAt + watchdogMs(this.config())));
     }
     // Never in the past: what was due has just been handled (or runs here still, e.g. an execution
     // past its claim), and an alarm in the past would fire again at once.
