@@ -1,12 +1,11 @@
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { sessions, users } from './accounts';
 
-export const MACHINE_STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'] as const;
-export type MachineStatus = (typeof MACHINE_STATUSES)[number];
-export const MACHINE_COMMANDS = ['START', 'STOP', 'PAUSE', 'POWER_ON', 'POWER_OFF', 'RESET'] as const;
-export type MachineCommand = (typeof MACHINE_COMMANDS)[number];
-export const OPERATION_RESULTS = ['PENDING', 'SUCCESS', 'REMOTEFAILED', 'INTERNALFAILED'] as const;
-export type OperationResult = (typeof OPERATION_RESULTS)[number];
+import { MACHINE_COMMANDS, MACHINE_STATUSES, OPERATION_RESULTS } from '../../contract';
+
+// The enums live in src/contract.ts, which the web console shares.
+export { MACHINE_COMMANDS, MACHINE_STATUSES, OPERATION_RESULTS };
+export type { MachineCommand, MachineStatus, OperationResult } from '../../contract';
 
 /**
  * Machines. `status` mirrors the machine's Durable Object (its single writer); it is written only

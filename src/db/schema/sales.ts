@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ORDER_STATUSES } from '../../contract';
 import { users } from './accounts';
 
 /** Statuses whose orders count as sales (and may hold `is_first_purchase`). */
 export const COUNTED_STATUSES = ['PAID', 'SHIPPING', 'COMPLETED'] as const;
-export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+// The order statuses live in src/contract.ts, which the web console shares.
+export { ORDER_STATUSES };
+export type { OrderStatus } from '../../contract';
 
 /**
  * Every figure stays a number that JSON carries exactly (≤ 2^53 − 1): a product's all-time amount

@@ -27,6 +27,7 @@
 //     blocks a machine.
 // Every state write carries the alarm it needs in the same storage transaction.
 import { DurableObject } from 'cloudflare:workers';
+import { type LiveEvent, nextStatus } from '../../contract';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
 import type { Store } from '../../db/store';
 import { parseConfig, type Bindings, type Config } from '../../env';
@@ -47,7 +48,7 @@ import {
   type MachineFields,
   type Resolution,
 } from './repository';
-import { machineView, nextStatus, operationView, type OperationView } from './service';
+import { machineView, operationView, type OperationView } from './service';
 
 interface PendingOp {
   id: number;
@@ -257,7 +258,9 @@ export class MachineDO extends DurableObject<Bindings> {
         if (!row) throw new ApiError('NOT_FOUND');
         if (statusChanged) await this.save({ ...st, status });
         if (statusChanged || fields.ownerId !== undefined) {
-          const events = statusChanged ? [{ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() }] : [];
+          const events: LiveEvent[] = statusChanged
+            ? [{ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() }]
+            : [];
           await this.broadcast(s, machineId, events);
         }
         return machineView(row);
@@ -275,7 +278,7 @@ export class MachineDO extends DurableObject<Bindings> {
         this.state = undefined;
         for (const ws of this.ctx.getWebSockets()) {
           try {
-            ws.send(JSON.stringify({ type: 'deleted', machine_id: machineId }));
+            ws.send(JSON.stringify({ type: 'deleted', machine_id: machineId } satisfies LiveEvent));
             ws.close(1000, 'machine deleted');
           } catch {
             // already closing
@@ -409,7 +412,7 @@ export class MachineDO extends DurableObject<Bindings> {
     }
     const status = statusAfter(result);
     await this.save({ ...st, status, ops: result === 'SUCCESS' ? rest : [] });
-    const events: Record<string, unknown>[] = rows.map((row) => ({ type: 'operation', operation: operationView(row) }));
+    const events: LiveEvent[] = rows.map((row) => ({ type: 'operation', operation: operationView(row) }));
     if (status !== st.status) events.push({ type: 'status', machine_id: machineId, status, previous: st.status, at: new Date().toISOString() });
     await this.broadcast(s, machineId, events);
     if (this.state!.ops.length > 0) await this.enqueueHead(s);
@@ -553,7 +556,7 @@ export class MachineDO extends DurableObject<Bindings> {
     close(ws, code, reason);
   }
 
-  private statusEvent(st: State) {
+  private statusEvent(st: State): LiveEvent {
     return {
       type: 'status',
       machine_id: st.machineId,
@@ -602,7 +605,7 @@ export class MachineDO extends DurableObject<Bindings> {
       .map(([ws]) => ws);
   }
 
-  private async broadcast(s: Store, machineId: number, events: Record<string, unknown>[]): Promise<void> {
+  private async broadcast(s: Store, machineId: number, events: LiveEvent[]): Promise<void> {
     const sockets = await this.permitted(s, machineId);
     const texts = events.map((e) => JSON.stringify(e));
     for (const ws of sockets) for (const text of texts) send(ws, text);

@@ -1,7 +1,7 @@
 // Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
-import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
+import type { MachineCommand, MachineRow, OperationRow } from '../../db/schema';
 import type { Ctx } from '../../env';
 import type { UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
@@ -15,22 +15,8 @@ import * as repo from './repository';
 import type { MachineFields } from './repository';
 import type { CreateMachineInput, HistoryInput, MachineListInput, PatchMachineInput } from './schemas';
 
-// ---- the state machine -------------------------------------------------------------------------
-
-export const TRANSITIONS: Record<MachineCommand, { from: readonly MachineStatus[]; to: MachineStatus }> = {
-  POWER_ON: { from: ['POWEROFF'], to: 'READY' },
-  START: { from: ['READY', 'PAUSE'], to: 'RUNNING' },
-  PAUSE: { from: ['RUNNING'], to: 'PAUSE' },
-  STOP: { from: ['RUNNING', 'PAUSE'], to: 'READY' },
-  POWER_OFF: { from: ['READY'], to: 'POWEROFF' },
-  RESET: { from: ['ERROR'], to: 'READY' },
-};
-
-/** The status after `command`, or null when the command does not apply in `status`. */
-export function nextStatus(status: MachineStatus, command: MachineCommand): MachineStatus | null {
-  const t = TRANSITIONS[command];
-  return t.from.includes(status) ? t.to : null;
-}
+// The state machine (MACHINE_TRANSITIONS, nextStatus) is in src/contract.ts, shared with the web
+// console; the machine's Durable Object applies it.
 
 // ---- views ---------------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { CursorQuery, pageSchema } from '../../lib/pagination';
 
-export const PAYMENT_METHODS = ['kakaopay', 'card', 'bank_transfer'] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+import { PAYMENT_METHODS } from '../../contract';
+
+export { PAYMENT_METHODS };
+export type { PaymentMethod } from '../../contract';
 
 export const RegisterBody = z
   .object({

@@ -1,16 +1,9 @@
-// The machine state machine as the API enforces it, and how live events change what the console shows.
+// The machine state machine as the API enforces it (shared with the worker: src/contract.ts), and how
+// live events change what the console shows.
+import { MACHINE_TRANSITIONS as TRANSITIONS } from '../../../src/contract';
 import type { Command, LiveEvent, Machine, MachineStatus } from './types';
 
-const TRANSITIONS: Record<Command, { from: MachineStatus[]; to: MachineStatus }> = {
-  POWER_ON: { from: ['POWEROFF'], to: 'READY' },
-  START: { from: ['READY', 'PAUSE'], to: 'RUNNING' },
-  PAUSE: { from: ['RUNNING'], to: 'PAUSE' },
-  STOP: { from: ['RUNNING', 'PAUSE'], to: 'READY' },
-  POWER_OFF: { from: ['READY'], to: 'POWEROFF' },
-  RESET: { from: ['ERROR'], to: 'READY' },
-};
-
-export const allowedFrom = (command: Command): MachineStatus[] => TRANSITIONS[command].from;
+export const allowedFrom = (command: Command): readonly MachineStatus[] => TRANSITIONS[command].from;
 
 export interface PendingCommand {
   id: number;

@@ -1,4 +1,18 @@
 // The shapes the console reads from the API (see /openapi.json; only the fields the console uses).
+// The enums and the live feed's frames come from src/contract.ts, which the worker uses too; the
+// shapes below are checked against the API's routes by tests/web-contract.ts (docs/console.md
+// "The contract with the API").
+import type { LiveEvent, LiveOperation, MachineCommand, MachineStatus, OrderStatus, PaymentMethod } from '../../../src/contract';
+
+export { MACHINE_STATUSES, ORDER_STATUSES } from '../../../src/contract';
+export type { LiveEvent, MachineStatus, OrderStatus, PaymentMethod };
+export type Command = MachineCommand;
+
+/** All of T's members in the order the console shows them: one missing is a type error. */
+const inOrder =
+  <T extends string>() =>
+  <const A extends readonly T[]>(all: A & ([T] extends [A[number]] ? unknown : never)): A =>
+    all;
 
 export interface User {
   id: number;
@@ -43,8 +57,8 @@ export interface Item {
   is_registered: boolean;
 }
 
-export const PAYMENT_METHODS = ['card', 'kakaopay', 'bank_transfer'] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+/** The payment methods as the console offers them: card (the default) first. */
+export const PAYMENT_METHODS = inOrder<PaymentMethod>()(['card', 'kakaopay', 'bank_transfer']);
 
 export interface Payment {
   id: number;
@@ -105,9 +119,6 @@ export interface Product {
   currency: string;
 }
 
-export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
 export interface Order {
   id: number;
   customer_id: number;
@@ -123,10 +134,8 @@ export interface Order {
   items: { product_id: number; product_name: string; unit_price: number; quantity: number }[];
 }
 
-export const MACHINE_STATUSES = ['POWEROFF', 'READY', 'RUNNING', 'PAUSE', 'ERROR'] as const;
-export type MachineStatus = (typeof MACHINE_STATUSES)[number];
-export const COMMANDS = ['POWER_ON', 'START', 'PAUSE', 'STOP', 'POWER_OFF', 'RESET'] as const;
-export type Command = (typeof COMMANDS)[number];
+/** The commands as the machine page's buttons show them: a machine's life from power on to off. */
+export const COMMANDS = inOrder<Command>()(['POWER_ON', 'START', 'PAUSE', 'STOP', 'POWER_OFF', 'RESET']);
 
 export interface Machine {
   id: number;
@@ -138,25 +147,4 @@ export interface Machine {
   updated_at: string;
 }
 
-export interface Operation {
-  id: number;
-  machine_id: number;
-  worker_id: number | null;
-  command: Command;
-  result: 'PENDING' | 'SUCCESS' | 'REMOTEFAILED' | 'INTERNALFAILED';
-  request_datetime: string;
-  completed_at: string | null;
-  detail: string | null;
-}
-
-/** The JSON frames of GET /api/machines/{id}/live. */
-export type LiveEvent =
-  | {
-      type: 'status';
-      machine_id: number;
-      status: MachineStatus;
-      previous: MachineStatus | null;
-      pending_operations?: { id: number; command: Command }[];
-    }
-  | { type: 'operation'; operation: Operation }
-  | { type: 'deleted'; machine_id: number };
+export type Operation = LiveOperation;

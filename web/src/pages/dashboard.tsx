@@ -87,7 +87,8 @@ export function DashboardPage({ route }: { route: Route }) {
   );
 }
 
-function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[]; interval: string; multiDay: boolean }) {
+/** What the sales figures show: the totals, the chart, its text summary and the table's rows. */
+function useSalesFigures(buckets: SalesBucket[], interval: string, multiDay: boolean) {
   const [showEmpty, setShowEmpty] = useState(false);
   const totals = buckets.reduce(
     (t, b) => ({
@@ -119,6 +120,11 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
     (peak && peak.total_amount > 0 ? `; peak ${count(peak.total_amount)} at ${bucketLabel(peak.datetime, interval, multiDay)}` : '');
   const rows = showEmpty ? buckets : buckets.filter((b) => b.total_amount > 0 || b.customer_count > 0);
 
+  return { totals, config, summary, rows, showEmpty, setShowEmpty };
+}
+
+function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[]; interval: string; multiDay: boolean }) {
+  const { totals, config, summary, rows, showEmpty, setShowEmpty } = useSalesFigures(buckets, interval, multiDay);
   return (
     <>
       <ul class="stats" aria-label="Totals">
@@ -137,64 +143,68 @@ function SalesFigures({ buckets, interval, multiDay }: { buckets: SalesBucket[];
         <input type="checkbox" checked={showEmpty} onChange={(e: Event) => setShowEmpty((e.target as HTMLInputElement).checked)} /> Show {interval}s
         without sales
       </label>
-      {rows.length > 0 && (
-        <div class="table-wrap">
-          <table class="figures stack">
-            <caption class="visually-hidden">Sales per {interval}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{interval === 'hour' ? 'Hour' : 'Day'}</th>
-                <th scope="col" class="num">
-                  Sales
-                </th>
-                <th scope="col" class="num">
-                  Customers
-                </th>
-                <th scope="col" class="num">
-                  Coupons
-                </th>
-                <th scope="col" class="num">
-                  First purchases
-                </th>
-                <th scope="col" class="num">
-                  First purchase sales
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((b) => (
-                <tr key={b.datetime} class={b.first_purchase_count > 0 ? 'first' : ''}>
-                  <th scope="row">
-                    <time datetime={b.datetime}>{bucketLabel(b.datetime, interval, multiDay)}</time>
-                  </th>
-                  <td class="num" data-label="Sales">
-                    {count(b.total_amount)}
-                  </td>
-                  <td class="num" data-label="Customers">
-                    {count(b.customer_count)}
-                  </td>
-                  <td class="num" data-label="Coupons">
-                    {count(b.coupon_amount)}
-                  </td>
-                  <td class="num" data-label="First purchases">
-                    {b.first_purchase_count > 0 ? (
-                      <span class="first-mark" title="Includes first purchases">
-                        ★ {count(b.first_purchase_count)}
-                      </span>
-                    ) : (
-                      0
-                    )}
-                  </td>
-                  <td class="num" data-label="First purchase sales">
-                    {count(b.first_purchase_amount)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {rows.length > 0 && <SalesTable rows={rows} interval={interval} multiDay={multiDay} />}
     </>
+  );
+}
+
+function SalesTable({ rows, interval, multiDay }: { rows: SalesBucket[]; interval: string; multiDay: boolean }) {
+  return (
+    <div class="table-wrap">
+      <table class="figures stack">
+        <caption class="visually-hidden">Sales per {interval}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{interval === 'hour' ? 'Hour' : 'Day'}</th>
+            <th scope="col" class="num">
+              Sales
+            </th>
+            <th scope="col" class="num">
+              Customers
+            </th>
+            <th scope="col" class="num">
+              Coupons
+            </th>
+            <th scope="col" class="num">
+              First purchases
+            </th>
+            <th scope="col" class="num">
+              First purchase sales
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((b) => (
+            <tr key={b.datetime} class={b.first_purchase_count > 0 ? 'first' : ''}>
+              <th scope="row">
+                <time datetime={b.datetime}>{bucketLabel(b.datetime, interval, multiDay)}</time>
+              </th>
+              <td class="num" data-label="Sales">
+                {count(b.total_amount)}
+              </td>
+              <td class="num" data-label="Customers">
+                {count(b.customer_count)}
+              </td>
+              <td class="num" data-label="Coupons">
+                {count(b.coupon_amount)}
+              </td>
+              <td class="num" data-label="First purchases">
+                {b.first_purchase_count > 0 ? (
+                  <span class="first-mark" title="Includes first purchases">
+                    ★ {count(b.first_purchase_count)}
+                  </span>
+                ) : (
+                  0
+                )}
+              </td>
+              <td class="num" data-label="First purchase sales">
+                {count(b.first_purchase_amount)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

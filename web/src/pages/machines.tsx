@@ -1,9 +1,9 @@
 // The machine floor: every machine with its status, filters and paging, updated live; and one
 // machine's page with the commands its state allows, its history, and live results.
 import { useState } from 'hono/jsx/dom';
-import { api } from '../lib/api';
+import { api, type ApiProblem } from '../lib/api';
 import { dateTime } from '../lib/format';
-import { useAction, useAsync, usePageEffect } from '../lib/hooks';
+import { type Async, useAction, useAsync, usePageEffect } from '../lib/hooks';
 import { watchMachine, type LiveState } from '../lib/live';
 import { allowedFrom, applyEvent, canRun, type LiveMachine } from '../lib/machines';
 import { setQuery, type Route } from '../lib/router';
@@ -143,9 +143,9 @@ function NewMachine({ onCreated }: { onCreated: () => void }) {
   );
 }
 
-export function MachinePage({ id, route }: { id: number; route: Route }) {
+/** One machine's page data: the machine (kept current by its live feed), its history, and the commands. */
+function useMachine(id: number, page: number) {
   const machine = useAsync(async (): Promise<LiveMachine> => ({ ...(await api<Machine>(`/api/machines/${id}`)), pending: [] }), [id]);
-  const page = Number(route.query.get('page') ?? 1);
   const drive = machine.data ? mayDrive(machine.data) : false;
   const history = useAsync(
     () => (drive ? api<Page<Operation>>(`/api/machines/${id}/history`, { query: { page, page_size: PAGE_SIZE } }) : Promise.resolve(undefined)),
@@ -171,6 +171,12 @@ export function MachinePage({ id, route }: { id: number; route: Route }) {
   }, [id, drive, page]);
 
   const send = (command: Command) => void run(async () => void (await api(`/api/machines/${id}/operation`, { body: { command } })));
+  return { machine, history, drive, live, deleted, busy, error, send };
+}
+
+export function MachinePage({ id, route }: { id: number; route: Route }) {
+  const page = Number(route.query.get('page') ?? 1);
+  const { machine, history, drive, live, deleted, busy, error, send } = useMachine(id, page);
   const m = machine.data;
   if (machine.error) return <ErrorNotice error={machine.error} />;
   if (!m) return <Loading what="Loading the machine…" />;
@@ -182,76 +188,99 @@ export function MachinePage({ id, route }: { id: number; route: Route }) {
       <PageTitle>{m.name}</PageTitle>
       <p class="hint">{m.location}</p>
       {deleted && <Notice>This machine was deleted.</Notice>}
-      <div class="card">
-        <p class="machine-status" aria-live="polite">
-          Status: <Badge value={m.status} /> <PendingBadge pending={m.pending} />
-        </p>
-        {drive ? (
-          <>
-            <p class="live-state">
-              <span class={`dot ${live === 'live' ? 'on' : ''}`} aria-hidden="true" /> {liveText[live]}
-            </p>
-            <div class="actions" role="group" aria-label="Commands">
-              {COMMANDS.map((c) => (
-                <button
-                  type="button"
-                  key={c}
-                  disabled={busy || deleted || !canRun(c, m.status, m.pending)}
-                  onClick={() => send(c)}
-                  title={`Allowed from ${allowedFrom(c).join(' or ')}`}
-                >
-                  {c.replace('_', ' ')}
-                </button>
-              ))}
-            </div>
-            <ErrorNotice error={error} />
-          </>
-        ) : (
-          <p class="hint">Only the machine's owner or staff can send commands and see its history.</p>
-        )}
-      </div>
+      <MachineControls m={m} drive={drive} live={live} disabled={busy || deleted} error={error} onSend={send} />
       {drive && (
         <>
           <h2>History</h2>
-          <ErrorNotice error={history.error} />
-          {history.loading && !history.data ? (
-            <Loading what="Loading history…" />
-          ) : history.data?.results.length === 0 ? (
-            <Empty>No commands yet.</Empty>
-          ) : (
-            <div class="table-wrap">
-              <table class="history">
-                <caption class="visually-hidden">Commands, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Command</th>
-                    <th scope="col">Result</th>
-                    <th scope="col">Requested</th>
-                    <th scope="col">Completed</th>
-                    <th scope="col">Detail</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {history.data?.results.map((op) => (
-                    <tr key={op.id} data-operation={op.id}>
-                      <td>{op.command}</td>
-                      <td>
-                        <Badge value={op.result} />
-                      </td>
-                      <td>{dateTime(op.request_datetime)}</td>
-                      <td>{dateTime(op.completed_at)}</td>
-                      <td>{op.detail ?? ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <MachineHistory history={history} />
           {history.data && (
             <Pager page={page} pageSize={PAGE_SIZE} count={history.data.count} hasNext={!!history.data.next} onPage={(p) => setQuery({ page: p })} />
           )}
         </>
       )}
     </section>
+  );
+}
+
+/** The status, the live state and the command buttons (owners and staff), or why they are missing. */
+function MachineControls(props: {
+  m: LiveMachine;
+  drive: boolean;
+  live: LiveState;
+  disabled: boolean;
+  error: ApiProblem | null;
+  onSend: (c: Command) => void;
+}) {
+  const { m, drive, live, disabled, error, onSend } = props;
+  return (
+    <div class="card">
+      <p class="machine-status" aria-live="polite">
+        Status: <Badge value={m.status} /> <PendingBadge pending={m.pending} />
+      </p>
+      {drive ? (
+        <>
+          <p class="live-state">
+            <span class={`dot ${live === 'live' ? 'on' : ''}`} aria-hidden="true" /> {liveText[live]}
+          </p>
+          <div class="actions" role="group" aria-label="Commands">
+            {COMMANDS.map((c) => (
+              <button
+                type="button"
+                key={c}
+                disabled={disabled || !canRun(c, m.status, m.pending)}
+                onClick={() => onSend(c)}
+                title={`Allowed from ${allowedFrom(c).join(' or ')}`}
+              >
+                {c.replace('_', ' ')}
+              </button>
+            ))}
+          </div>
+          <ErrorNotice error={error} />
+        </>
+      ) : (
+        <p class="hint">Only the machine's owner or staff can send commands and see its history.</p>
+      )}
+    </div>
+  );
+}
+
+function MachineHistory({ history }: { history: Async<Page<Operation> | undefined> }) {
+  return (
+    <>
+      <ErrorNotice error={history.error} />
+      {history.loading && !history.data ? (
+        <Loading what="Loading history…" />
+      ) : history.data?.results.length === 0 ? (
+        <Empty>No commands yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table class="history">
+            <caption class="visually-hidden">Commands, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Command</th>
+                <th scope="col">Result</th>
+                <th scope="col">Requested</th>
+                <th scope="col">Completed</th>
+                <th scope="col">Detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.data?.results.map((op) => (
+                <tr key={op.id} data-operation={op.id}>
+                  <td>{op.command}</td>
+                  <td>
+                    <Badge value={op.result} />
+                  </td>
+                  <td>{dateTime(op.request_datetime)}</td>
+                  <td>{dateTime(op.completed_at)}</td>
+                  <td>{op.detail ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }

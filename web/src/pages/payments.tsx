@@ -11,43 +11,41 @@ import { METHOD_LABEL } from './catalog';
 const PAGE_SIZE = 20;
 const FILTERS = ['status', 'payment_type', 'from', 'to', 'search'] as const;
 
-export function PaymentsPage({ route }: { route: Route }) {
+/** The payments page's data: the filters and page from the address, the list, and the cancel flow. */
+function usePayments(route: Route) {
   const q = Object.fromEntries(FILTERS.map((k) => [k, route.query.get(k) ?? '']));
   const page = Number(route.query.get('page') ?? 1);
   const list = useAsync(() => api<Page<Payment>>('/api/me/payments', { query: { ...q, page, page_size: PAGE_SIZE } }), [...Object.values(q), page]);
   const [cancelling, setCancelling] = useState<Payment | null>(null);
   const [done, setDone] = useState<Payment | null>(null);
-  const filtered = Object.values(q).some(Boolean);
+  return {
+    q,
+    page,
+    list,
+    filtered: Object.values(q).some(Boolean),
+    cancelling,
+    done,
+    startCancel: (p: Payment) => {
+      setDone(null);
+      setCancelling(p);
+    },
+    /** The dialog closed: `payment` is the cancelled one, or null when the user kept it. */
+    endCancel: (payment: Payment | null) => {
+      setCancelling(null);
+      if (payment) {
+        setDone(payment);
+        list.reload();
+      }
+    },
+  };
+}
 
+export function PaymentsPage({ route }: { route: Route }) {
+  const { q, page, list, filtered, cancelling, done, startCancel, endCancel } = usePayments(route);
   return (
     <section>
       <PageTitle>My payments</PageTitle>
-      <form class="filters" aria-label="Filter payments" onSubmit={(e: Event) => setQuery({ ...formValues(e), page: null })}>
-        <Select
-          label="Status"
-          name="status"
-          value={q.status}
-          options={[
-            ['', 'All'],
-            ['paid', 'Paid'],
-            ['cancelled', 'Cancelled'],
-          ]}
-        />
-        <Select
-          label="Type"
-          name="payment_type"
-          value={q.payment_type}
-          options={[
-            ['', 'All'],
-            ['exam', 'Exams'],
-            ['course', 'Courses'],
-          ]}
-        />
-        <Field label="From (UTC)" name="from" type="date" value={q.from} />
-        <Field label="To (UTC)" name="to" type="date" value={q.to} />
-        <Field label="Title contains" name="search" type="search" value={q.search} />
-        <button type="submit">Filter</button>
-      </form>
+      <PaymentFilters q={q} />
       {done && <Notice kind="success">Cancelled the payment for “{done.target_title}”; the registration is cancelled too.</Notice>}
       <ErrorNotice error={list.error} />
       {list.loading && !list.data ? (
@@ -55,73 +53,92 @@ export function PaymentsPage({ route }: { route: Route }) {
       ) : list.data?.results.length === 0 ? (
         <Empty>{filtered ? 'No payments match these filters.' : 'No payments yet. Apply for an exam or enroll in a course to see one here.'}</Empty>
       ) : (
-        <div class="table-wrap">
-          <table class="stack" aria-busy={list.loading}>
-            <caption class="visually-hidden">Payments, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">What</th>
-                <th scope="col" class="num">
-                  Amount
-                </th>
-                <th scope="col">Method</th>
-                <th scope="col">Paid</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.results.map((p) => (
-                <tr key={p.id} data-payment={p.id}>
-                  <td class="lead">
-                    {p.target_title} <small class="hint">({p.payment_type})</small>
-                  </td>
-                  <td class="num" data-label="Amount">
-                    {money(p.amount, p.currency)}
-                  </td>
-                  <td data-label="Method">{METHOD_LABEL[p.payment_method]}</td>
-                  <td data-label="Paid">{dateTime(p.paid_at)}</td>
-                  <td data-label="Status">
-                    <Badge value={p.status} />
-                  </td>
-                  <td>
-                    {p.status === 'paid' && p.registration_status !== 'completed' && (
-                      <button
-                        type="button"
-                        onClick={() => {
-                          setDone(null);
-                          setCancelling(p);
-                        }}
-                        aria-label={`Cancel the payment for ${p.target_title}`}
-                      >
-                        Cancel
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <PaymentsTable payments={list.data?.results ?? []} loading={list.loading} onCancel={startCancel} />
       )}
       {list.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} hasNext={!!list.data.next} onPage={(p) => setQuery({ page: p })} />
       )}
-      {cancelling && (
-        <CancelDialog
-          payment={cancelling}
-          onDone={(payment) => {
-            setCancelling(null);
-            if (payment) {
-              setDone(payment);
-              list.reload();
-            }
-          }}
-        />
-      )}
+      {cancelling && <CancelDialog payment={cancelling} onDone={endCancel} />}
     </section>
+  );
+}
+
+function PaymentFilters({ q }: { q: Record<string, string> }) {
+  return (
+    <form class="filters" aria-label="Filter payments" onSubmit={(e: Event) => setQuery({ ...formValues(e), page: null })}>
+      <Select
+        label="Status"
+        name="status"
+        value={q.status}
+        options={[
+          ['', 'All'],
+          ['paid', 'Paid'],
+          ['cancelled', 'Cancelled'],
+        ]}
+      />
+      <Select
+        label="Type"
+        name="payment_type"
+        value={q.payment_type}
+        options={[
+          ['', 'All'],
+          ['exam', 'Exams'],
+          ['course', 'Courses'],
+        ]}
+      />
+      <Field label="From (UTC)" name="from" type="date" value={q.from} />
+      <Field label="To (UTC)" name="to" type="date" value={q.to} />
+      <Field label="Title contains" name="search" type="search" value={q.search} />
+      <button type="submit">Filter</button>
+    </form>
+  );
+}
+
+function PaymentsTable({ payments, loading, onCancel }: { payments: Payment[]; loading: boolean; onCancel: (p: Payment) => void }) {
+  return (
+    <div class="table-wrap">
+      <table class="stack" aria-busy={loading}>
+        <caption class="visually-hidden">Payments, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">What</th>
+            <th scope="col" class="num">
+              Amount
+            </th>
+            <th scope="col">Method</th>
+            <th scope="col">Paid</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {payments.map((p) => (
+            <tr key={p.id} data-payment={p.id}>
+              <td class="lead">
+                {p.target_title} <small class="hint">({p.payment_type})</small>
+              </td>
+              <td class="num" data-label="Amount">
+                {money(p.amount, p.currency)}
+              </td>
+              <td data-label="Method">{METHOD_LABEL[p.payment_method]}</td>
+              <td data-label="Paid">{dateTime(p.paid_at)}</td>
+              <td data-label="Status">
+                <Badge value={p.status} />
+              </td>
+              <td>
+                {p.status === 'paid' && p.registration_status !== 'completed' && (
+                  <button type="button" onClick={() => onCancel(p)} aria-label={`Cancel the payment for ${p.target_title}`}>
+                    Cancel
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
