@@ -1,11 +1,8 @@
-// Bindings, per-request variables, and the configuration. The bindings' types are generated from
+// The bottom layer: the bindings and the configuration (the request context is src/context.ts). The bindings' types are generated from
 // wrangler.toml by `npm run types` (worker-configuration.d.ts; CI checks it is current); `[vars]` are
 // parsed once per unit of work by one zod schema, each with its default.
 import { z } from 'zod';
-import type { Store } from './db/store';
-import type { Observation } from './lib/rate-limit';
-import type { AuthContext } from './modules/accounts';
-import type { CommandMessage } from './modules/machines';
+import type { CommandMessage } from './modules/machines/message';
 
 declare global {
   namespace Cloudflare {
@@ -120,26 +117,3 @@ export function parseConfig(env: Bindings): Config {
 }
 
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
-
-/**
- * What a unit of work (a request, a Durable Object call, a queue batch) hands to services: its one
- * store, its parsed configuration, and the bindings that are not the database (KV, Durable Objects,
- * the queue, secrets).
- */
-export interface Ctx {
-  readonly store: Store;
-  readonly config: Config;
-  readonly env: Bindings;
-  /** The rate limits this request consulted (a request's only; reported in RateLimit headers). */
-  readonly limits?: Map<string, Observation>;
-}
-
-export interface Variables {
-  requestId: string;
-  lang: Lang;
-  auth: AuthContext;
-  ctx: Ctx;
-}
-
-export type Lang = 'en' | 'ko' | 'ru';
-export type AppEnv = { Bindings: Bindings; Variables: Variables };

@@ -8,7 +8,8 @@
 // requests is logged; responses >= 500 always are. Level: info below 400, warn for 4xx, error for 5xx.
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { parseConfig, type AppEnv } from '../env';
+import { parseConfig } from '../env';
+import type { AppEnv } from '../context';
 import { logLine, type Level } from './log';
 
 /** Answered by no route (404, or 405 for a known path). */

@@ -2,7 +2,8 @@
 // signature with the one configured algorithm, iss, aud, exp, nbf, typ, and the presence of
 // sub/jti/sid. The session (family) behind a token is checked by the callers against D1.
 import { errors, jwtVerify, SignJWT } from 'jose';
-import type { Bindings, Ctx } from '../env';
+import type { Bindings } from '../env';
+import type { Ctx } from '../context';
 import { BoundedMap } from './memo';
 import { ApiError } from './problem';
 import { randomToken } from './random';

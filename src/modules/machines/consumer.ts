@@ -10,7 +10,8 @@
 // machine.do.ts); the operation id and the attempt number make every duplicate harmless.
 import { MACHINE_COMMANDS, type MachineCommand } from '../../db/schema';
 import { parseConfig, type Bindings } from '../../env';
-import { retryDelaySeconds, type CommandMessage } from './controller';
+import { retryDelaySeconds } from './controller';
+import type { CommandMessage } from './message';
 import { machineStub } from './stub';
 
 export type { CommandMessage };

@@ -2,7 +2,7 @@
 // use are conditional updates (repository.ts), so 5 wrong guesses per token and one success hold
 // under any concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { hex, sha256Hex } from '../../lib/digest';
 import { timingSafeEqual } from '../../lib/password';
 import { ApiError } from '../../lib/problem';

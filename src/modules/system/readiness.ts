@@ -5,7 +5,7 @@
 // (docs/operations.md, "Readiness"). Each check is bounded in time, so the view never hangs.
 import d1Journal from '../../../migrations/meta/_journal.json';
 import pgJournal from '../../../migrations-pg/meta/_journal.json';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { sha256Hex } from '../../lib/digest';
 import { errorSummary } from '../../lib/log';
 import { timingSafeEqual } from '../../lib/password';
