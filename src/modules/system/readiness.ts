@@ -83,7 +83,7 @@ export async function readiness(ctx: Ctx): Promise<Readiness> {
 
 /** Whether `given` is the operator key (compared as digests, in constant time); never without one set. */
 export async function isOperatorKey(ctx: Ctx, given: string | undefined): Promise<boolean> {
-  const key = ctx.env.OPERATOR_KEY;
+  const key = ctx.config.OPERATOR_KEY;
   if (!key || !given) return false;
   const [a, b] = await Promise.all([sha256Hex(given), sha256Hex(key)]);
   return timingSafeEqual(new TextEncoder().encode(a), new TextEncoder().encode(b));
