@@ -5,7 +5,7 @@
 // `router.openapi(route, handler)` statements. The worker never imports this file; clients import
 // its type, and tests/client.test.ts checks that ROUTES holds every operation of /openapi.json.
 import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
-import type { AppEnv } from './env';
+import type { AppEnv } from './context';
 import * as accounts from './modules/accounts/routes';
 import { KINDS } from './modules/catalog/kinds';
 import { catalogRoutes } from './modules/catalog/routes';

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from './env';
+import type { AppEnv } from './context';
 import { pickLang } from './lib/i18n';
 import { documentApi } from './lib/api-doc';
 import { noStoreByDefault } from './lib/cache-control';

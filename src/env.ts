@@ -1,11 +1,10 @@
-// Bindings, per-request variables, and the configuration. The bindings' types are generated from
-// wrangler.toml by `npm run types` (worker-configuration.d.ts; CI checks it is current); `[vars]` are
-// parsed once per unit of work by one zod schema, each with its default.
+// The bottom layer: the bindings and the configuration (the request context is src/context.ts).
+// The bindings' types are generated from wrangler.toml by `npm run types` (worker-configuration.d.ts;
+// CI checks it is current); `[vars]` and the secrets are parsed once per unit of work by one zod
+// schema, which holds the defaults and refuses what does not parse (see parseConfig).
 import { z } from 'zod';
-import type { Store } from './db/store';
-import type { Observation } from './lib/rate-limit';
-import type { AuthContext } from './modules/accounts';
-import type { CommandMessage } from './modules/machines';
+import { logLine } from './lib/log';
+import type { CommandMessage } from './modules/machines/message';
 
 declare global {
   namespace Cloudflare {
@@ -31,41 +30,48 @@ export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PHONE_
   PHONE_CODE_SECRET?: string;
 }
 
-const count = (fallback: number) => z.coerce.number().int().min(0).catch(fallback);
-const positive = (fallback: number) => z.coerce.number().int().min(1).catch(fallback).default(fallback);
-const fraction = (fallback: number) => z.coerce.number().min(0).max(1).catch(fallback).default(fallback);
-const text = (fallback: string) => z.string().catch(fallback).default(fallback);
-const flag = (fallback: boolean) =>
-  z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-    .catch(fallback)
-    .default(fallback);
+// No field `.catch()`es: an unparsable value is an error (parseConfig decides what it costs). A value
+// that is unset or blank takes the field's default.
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const fraction = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
+const text = (fallback: string) => z.string().default(fallback);
+const flag = (fallback: boolean) => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(fallback);
 
-/** Every tunable, with its default (wrangler.toml [vars] sets the same values). */
-const ConfigSchema = z.object({
+/**
+ * Every tunable with its default, and the secrets. wrangler.toml [vars] repeats the defaults so a
+ * deploy shows them; tests/config.test.ts fails when the two disagree.
+ */
+export const ConfigSchema = z.object({
+  /** Secret: the HS256 key of every token, at least 32 characters. */
+  JWT_SECRET: z.string().min(32, 'at least 32 characters'),
+  /** Secret (optional): key of the one-time code hashes; unset, the JWT_SECRET is used. */
+  PHONE_CODE_SECRET: z.string().optional(),
+  /** Secret (optional): `X-Operator-Key` with this value sees the readiness details. */
+  OPERATOR_KEY: z.string().optional(),
   /** `d1` (default) or `postgres` (through the HYPERDRIVE binding). */
-  DB_BACKEND: z.enum(['d1', 'postgres']).catch('d1').default('d1'),
+  DB_BACKEND: z.enum(['d1', 'postgres']).default('d1'),
   JWT_ISSUER: text('edge-api'),
   JWT_AUDIENCE: text('edge-api'),
-  ACCESS_TOKEN_TTL: count(900).default(900),
-  REFRESH_TOKEN_TTL: count(1_209_600).default(1_209_600),
-  LOGIN_WINDOW_SECONDS: count(900).default(900),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: count(10).default(10),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: count(100).default(100),
+  ACCESS_TOKEN_TTL: count(900),
+  REFRESH_TOKEN_TTL: count(1_209_600),
+  LOGIN_WINDOW_SECONDS: count(900),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: count(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: count(100),
   /** How long an address that logged into an account stays "known" (it may try past the account limit). */
-  LOGIN_KNOWN_ADDRESS_DAYS: count(30).default(30),
-  SIGNUPS_PER_ADDRESS_PER_HOUR: count(30).default(30),
-  PHONE_CODE_TTL: count(300).default(300),
-  PHONE_CODE_LENGTH: count(4).default(4),
-  PHONE_MAX_ATTEMPTS: count(5).default(5),
-  PHONE_SEND_INTERVAL_SECONDS: count(60).default(60),
-  PHONE_SENDS_PER_HOUR: count(5).default(5),
-  PHONE_SENDS_PER_ADDRESS_PER_HOUR: count(50).default(50),
-  PHONE_MAX_FAILURES_PER_DAY: count(20).default(20),
+  LOGIN_KNOWN_ADDRESS_DAYS: count(30),
+  SIGNUPS_PER_ADDRESS_PER_HOUR: count(30),
+  PHONE_CODE_TTL: count(300),
+  PHONE_CODE_LENGTH: count(4),
+  PHONE_MAX_ATTEMPTS: count(5),
+  PHONE_SEND_INTERVAL_SECONDS: count(60),
+  PHONE_SENDS_PER_HOUR: count(5),
+  PHONE_SENDS_PER_ADDRESS_PER_HOUR: count(50),
+  PHONE_MAX_FAILURES_PER_DAY: count(20),
   /** Digits of a phone's codes once its short-code budget of the day is spent (up to 8). */
-  PHONE_ESCALATED_CODE_LENGTH: count(8).default(8),
-  REFERRAL_GUESSES_PER_HOUR: count(10).default(10),
-  MAX_BODY_BYTES: count(65_536).default(65_536),
+  PHONE_ESCALATED_CODE_LENGTH: count(8),
+  REFERRAL_GUESSES_PER_HOUR: count(10),
+  MAX_BODY_BYTES: count(65_536),
   CORS_ORIGINS: text(''),
   /** Origin of absolute links (e.g. https://api.example.com); empty: the request's own origin. */
   PUBLIC_ORIGIN: text(''),
@@ -73,12 +79,12 @@ const ConfigSchema = z.object({
   DEFAULT_PHONE_REGION: text('KR'),
   /**
    * `webhook`, or `console` (logs the code and answers it as `dev_code`: local development only, refused
-   * unless LOCAL_DEVELOPMENT). Unset or unknown: no provider, and phone codes answer 503.
+   * unless LOCAL_DEVELOPMENT). Unset: no provider, and phone codes answer 503.
    */
-  SMS_PROVIDER: z.enum(['console', 'webhook']).optional().catch(undefined),
+  SMS_PROVIDER: z.enum(['console', 'webhook']).optional(),
   SMS_WEBHOOK_URL: text(''),
   DASHBOARD_TIMEZONE: text('Asia/Seoul'),
-  MACHINE_SIM_DELAY_MS: count(0).default(0),
+  MACHINE_SIM_DELAY_MS: count(0),
   ALLOW_INSECURE_CONTROLLER_URLS: flag(false),
   /**
    * The worker runs on a developer's machine (set only by .dev.vars, which `wrangler deploy` never
@@ -87,17 +93,17 @@ const ConfigSchema = z.object({
    */
   LOCAL_DEVELOPMENT: flag(false),
   /** Backoff of a controller that cannot be reached: base × 2^(attempt−1) seconds (0 in tests). */
-  MACHINE_RETRY_BASE_SECONDS: count(2).default(2),
-  MACHINE_CONTROLLER_TIMEOUT_MS: count(10_000).default(10_000),
+  MACHINE_RETRY_BASE_SECONDS: count(2),
+  MACHINE_CONTROLLER_TIMEOUT_MS: count(10_000),
   // The scheduled purge (docs/operations.md). Retention = days a row is kept after it ended.
   /** Sessions (refresh families) after they expired or were revoked (their revoke reason is audit). */
-  SESSION_RETENTION_DAYS: count(30).default(30),
+  SESSION_RETENTION_DAYS: count(30),
   /** Phone verification rows after they expired. */
-  PHONE_VERIFICATION_RETENTION_DAYS: count(1).default(1),
+  PHONE_VERIFICATION_RETENTION_DAYS: count(1),
   /** Idempotency records after they expired (24 h after their request). */
-  IDEMPOTENCY_RETENTION_DAYS: count(0).default(0),
+  IDEMPOTENCY_RETENTION_DAYS: count(0),
   /** Finished machine operations (command history users read): 0 keeps them forever. */
-  MACHINE_HISTORY_RETENTION_DAYS: count(0).default(0),
+  MACHINE_HISTORY_RETENTION_DAYS: count(0),
   /** Rows one purge statement deletes at most. */
   PURGE_BATCH_SIZE: positive(1000),
   /** Statements one purge run sends at most (a free-plan invocation may make 50 D1 queries). */
@@ -110,36 +116,46 @@ const ConfigSchema = z.object({
 
 export type Config = z.output<typeof ConfigSchema>;
 
+/** The variables that do not parse, each with what is wrong (never its value: it may be a secret). */
+export class ConfigError extends Error {
+  constructor(readonly problems: Record<string, string>) {
+    super(
+      `invalid configuration: ${Object.entries(problems)
+        .map(([key, issue]) => `${key} (${issue})`)
+        .join(', ')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Variables already warned about in this isolate (by name and value), so a warning is not per request. */
+const warned = new Set<string>();
+
 /**
- * Parses `[vars]` (a missing or unparsable value falls back to its default). Called once per unit of
- * work, not cached per isolate, so tests and overrides can change values between requests.
+ * Parses `[vars]` and the secrets; unset or blank takes the default. A value that does not parse
+ * throws a ConfigError naming every such variable, so a typo cannot quietly become the default in
+ * production (the request answers 500 and its log line names them: docs/configuration.md). On a
+ * developer's machine (LOCAL_DEVELOPMENT=true) it is logged as a warning and the default is used, as
+ * before; a required secret has no default, so a missing or short one fails there too. Called once
+ * per unit of work, not cached per isolate, so tests and overrides can change values between requests.
  */
 export function parseConfig(env: Bindings): Config {
   const vars = Object.fromEntries(Object.keys(ConfigSchema.shape).map((key) => [key, blankToUndefined(env[key as keyof Bindings])]));
-  return ConfigSchema.parse(vars);
+  const parsed = ConfigSchema.safeParse(vars);
+  if (parsed.success) return parsed.data;
+  const problems = Object.fromEntries(parsed.error.issues.map((issue) => [String(issue.path[0]), issue.message]));
+  const local = vars.LOCAL_DEVELOPMENT === true || vars.LOCAL_DEVELOPMENT === 'true';
+  // A field without a default (a required secret) has nothing to fall back to, even locally.
+  const shape: Record<string, z.ZodType> = ConfigSchema.shape;
+  const withoutDefault = Object.keys(problems).some((key) => !shape[key]?.safeParse(undefined).success);
+  if (!local || 'LOCAL_DEVELOPMENT' in problems || withoutDefault) throw new ConfigError(problems);
+  for (const [key, issue] of Object.entries(problems)) {
+    const seen = `${key}\n${String(vars[key])}`;
+    if (warned.has(seen)) continue;
+    warned.add(seen);
+    logLine('warn', 'invalid configuration value; the default is used (local development only)', { variable: key, issue });
+  }
+  return ConfigSchema.parse({ ...vars, ...Object.fromEntries(Object.keys(problems).map((key) => [key, undefined])) });
 }
 
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
-
-/**
- * What a unit of work (a request, a Durable Object call, a queue batch) hands to services: its one
- * store, its parsed configuration, and the bindings that are not the database (KV, Durable Objects,
- * the queue, secrets).
- */
-export interface Ctx {
-  readonly store: Store;
-  readonly config: Config;
-  readonly env: Bindings;
-  /** The rate limits this request consulted (a request's only; reported in RateLimit headers). */
-  readonly limits?: Map<string, Observation>;
-}
-
-export interface Variables {
-  requestId: string;
-  lang: Lang;
-  auth: AuthContext;
-  ctx: Ctx;
-}
-
-export type Lang = 'en' | 'ko' | 'ru';
-export type AppEnv = { Bindings: Bindings; Variables: Variables };

@@ -28,7 +28,7 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 
 // The handler itself (a MessageBatch cannot cross the exports.default RPC boundary).
 import worker from '../src/index';
-import type { CommandMessage } from '../src/modules/machines/controller';
+import type { CommandMessage } from '../src/modules/machines/message';
 import { db, sql } from './db';
 
 /**

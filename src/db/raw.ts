@@ -1,4 +1,5 @@
-// A raw statement (a drizzle `sql` template) in a store's read/write list: its result is its rows.
+// What a store's read/write list holds: drizzle query builders, and raw statements (a drizzle `sql`
+// template) whose result is their rows.
 import type { SQL } from 'drizzle-orm';
 
 export type Row = Record<string, unknown>;
@@ -9,3 +10,6 @@ export class Raw<T = Row> {
 }
 
 export const raw = <T = Row>(query: SQL): Raw<NoInfer<T>> => new Raw<T>(query);
+
+/** A drizzle query builder (select, insert, update, delete), not yet run. */
+export type Builder = PromiseLike<unknown> & { toSQL(): { sql: string; params: unknown[] } };

@@ -28,7 +28,7 @@
 import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Bindings } from '../env';
-import { Raw, raw, type Row } from './raw';
+import { Raw, raw, type Builder, type Row } from './raw';
 import { d1Batch, d1Session, type D1Item, type SessionStart } from './dialect/d1';
 import { PgConnection, pgDrizzle } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
@@ -38,10 +38,8 @@ export type { Dialect } from './dialect/sql';
 export { BOOKMARK, newer, type SessionStart } from './dialect/d1';
 export type Tables = typeof d1Schema;
 export type Db = DrizzleD1Database;
-export { Raw, raw, type Row } from './raw';
+export { Raw, raw, type Builder, type Row } from './raw';
 
-/** A drizzle query builder (select, insert, update, delete), not yet run. */
-export type Builder = PromiseLike<unknown> & { toSQL(): { sql: string; params: unknown[] } };
 export type Item = Builder | Raw<unknown>;
 export type ResultOf<I> = I extends Raw<infer T> ? T[] : Awaited<I>;
 export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: ResultOf<I[K]> };

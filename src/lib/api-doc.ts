@@ -2,7 +2,7 @@
 // headers. Routes describe themselves (createRoute); this file says what the whole API is.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { etag } from 'hono/etag';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../context';
 import { revalidate } from './cache-control';
 
 const DESCRIPTION = `One edge API for accounts (JWT), phone login and referrals, sales dashboards, exams and

@@ -1,5 +1,6 @@
 // Language negotiation for localised problem details (en, ko, ru).
-import type { Lang } from '../env';
+/** The languages problem details are written in. */
+export type Lang = 'en' | 'ko' | 'ru';
 
 export type Texts = Record<Lang, string>;
 

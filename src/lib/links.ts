@@ -2,7 +2,7 @@
 // set they are built on it, so a forged `Host` header never comes back in a link; without it (local
 // development) on the origin the request was addressed to.
 import type { Context } from 'hono';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../context';
 
 /** This request's URL as clients should address it. */
 export function requestUrl(c: Context<AppEnv>): string {

@@ -1,6 +1,6 @@
 // Small helpers that keep route files reading like the contract.
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../env';
+import type { AppEnv } from '../context';
 import { ApiError, type FieldError } from './problem';
 
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {

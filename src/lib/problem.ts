@@ -2,8 +2,8 @@
 // RFC 9457 problem+json body; route files list the codes they can answer with `errorResponses()`,
 // so the OpenAPI document names every error without extra work.
 import { z } from '@hono/zod-openapi';
-import type { Lang } from '../env';
 import { CODES, type ErrorCode } from '../errors';
+import type { Lang } from './i18n';
 
 export interface FieldError {
   path: string;

@@ -8,7 +8,7 @@
 // requests is logged; responses >= 500 always are. Level: info below 400, warn for 4xx, error for 5xx.
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { parseConfig, type AppEnv } from '../env';
+import type { AppEnv } from '../context';
 import { logLine, type Level } from './log';
 
 /** Answered by no route (404, or 405 for a known path). */
@@ -39,7 +39,9 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = performance.now();
   await next();
   const status = c.res.status;
-  const rate = (c.var.ctx?.config ?? parseConfig(c.env)).REQUEST_LOG_SAMPLE_RATE;
+  // Without a context the request failed before its config was parsed (an invalid value: a 500,
+  // logged whatever the rate); the config is not parsed again here.
+  const rate = c.var.ctx?.config.REQUEST_LOG_SAMPLE_RATE ?? 1;
   if (status < 500 && !(Math.random() < rate)) return;
   const cf = c.req.raw.cf as { colo?: string } | undefined;
   logLine(levelOf(status), 'request', {

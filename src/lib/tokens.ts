@@ -2,7 +2,8 @@
 // signature with the one configured algorithm, iss, aud, exp, nbf, typ, and the presence of
 // sub/jti/sid. The session (family) behind a token is checked by the callers against D1.
 import { errors, jwtVerify, SignJWT } from 'jose';
-import type { Bindings, Ctx } from '../env';
+import type { Config } from '../env';
+import type { Ctx } from '../context';
 import { BoundedMap } from './memo';
 import { ApiError } from './problem';
 import { randomToken } from './random';
@@ -29,10 +30,11 @@ export interface TokenPair {
 // The imported HMAC key is kept per isolate: importing it on every request is measurable work.
 const keys = new Map<string, Promise<CryptoKey>>();
 
-function secretKey(env: Bindings): Promise<CryptoKey> {
-  const secret = env.JWT_SECRET;
-  if (typeof secret !== 'string' || secret.length < 32) {
-    // A short or missing secret would make every token forgeable: refuse to run rather than guess.
+function secretKey(cfg: Config): Promise<CryptoKey> {
+  const secret = cfg.JWT_SECRET;
+  if (secret.length < 32) {
+    // parseConfig refuses it already; a short secret would make every token forgeable, so a Config
+    // built by hand is checked too.
     throw new Error('JWT_SECRET is missing or shorter than 32 characters');
   }
   let key = keys.get(secret);
@@ -47,11 +49,11 @@ export function newJti(): string {
   return randomToken(16);
 }
 
-/** What tokens need of a unit of work: the secret and the configuration. */
-type Deps = Pick<Ctx, 'env' | 'config'>;
+/** What tokens need of a unit of work: the configuration (the secret is part of it). */
+type Deps = Pick<Ctx, 'config'>;
 
 export async function signToken(
-  { env, config: cfg }: Deps,
+  { config: cfg }: Deps,
   claims: { userId: number; sessionId: string; typ: TokenType; jti?: string },
 ): Promise<{ token: string; jti: string; exp: number }> {
   const ttl = claims.typ === 'access' ? cfg.ACCESS_TOKEN_TTL : cfg.REFRESH_TOKEN_TTL;
@@ -65,7 +67,7 @@ export async function signToken(
     .setIssuedAt(now)
     .setExpirationTime(now + ttl)
     .setJti(jti)
-    .sign(await secretKey(env));
+    .sign(await secretKey(cfg));
   return { token, jti, exp: now + ttl };
 }
 
@@ -87,10 +89,10 @@ const verified = new BoundedMap<string, TokenClaims>(10_000);
  * Verifies signature and claims. Throws ApiError TOKEN_EXPIRED for a token that is valid but
  * expired, INVALID_TOKEN for anything else (including the wrong `typ` when `expected` is given).
  */
-export async function verifyToken({ env, config: cfg }: Deps, token: string, expected?: TokenType): Promise<TokenClaims> {
+export async function verifyToken({ config: cfg }: Deps, token: string, expected?: TokenType): Promise<TokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new ApiError('INVALID_TOKEN');
-  const key = await secretKey(env); // outside the try: a missing secret is a 500, not a bad token
-  const cacheKey = `${env.JWT_SECRET}\n${cfg.JWT_ISSUER}\n${cfg.JWT_AUDIENCE}\n${token}`;
+  const key = await secretKey(cfg); // outside the try: a missing secret is a 500, not a bad token
+  const cacheKey = `${cfg.JWT_SECRET}\n${cfg.JWT_ISSUER}\n${cfg.JWT_AUDIENCE}\n${token}`;
   let claims = verified.get(cacheKey);
   if (!claims) {
     claims = await verifyUncached(token, key, cfg.JWT_ISSUER, cfg.JWT_AUDIENCE);

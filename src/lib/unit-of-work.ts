@@ -10,7 +10,8 @@
 // the bookmark the request reached, including writes a Durable Object made for it.
 import type { Context, MiddlewareHandler } from 'hono';
 import { BOOKMARK, newer, openStore, type StoreOptions } from '../db/store';
-import { parseConfig, type AppEnv, type Bindings, type Ctx } from '../env';
+import { parseConfig, type Bindings } from '../env';
+import type { AppEnv, Ctx } from '../context';
 import { contain, settle, type Outcome } from './outcome';
 import { rateLimitHeaders, tightest } from './rate-limit';
 

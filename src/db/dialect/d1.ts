@@ -3,8 +3,7 @@
 // statement), so this is that batch with raw statements prepared here: one D1 batch, one implicit
 // transaction, results mapped as drizzle would.
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
-import { Raw } from '../raw';
-import type { Builder } from '../store';
+import { Raw, type Builder } from '../raw';
 
 export type D1Item = Builder | Raw<unknown>;
 

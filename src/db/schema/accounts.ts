@@ -38,6 +38,8 @@ export const users = sqliteTable(
   ],
 );
 
+export type UserRow = typeof users.$inferSelect;
+
 /**
  * A login session = a refresh-token family. `refresh_jti` is the one refresh token of the family
  * that may still be used; presenting any other token of the family is reuse (theft) and revokes it.

@@ -2,28 +2,12 @@
 // through). Each count is one atomic upsert (./repository.ts), so concurrent hits are counted exactly.
 // Every limit a request consults is noted on its context, so the response can carry the IETF
 // `RateLimit-Policy` and `RateLimit` headers of the tightest one, on success as on a 429.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { ApiError } from '../problem';
 import * as repo from './repository';
+import type { Hit, Limit, Observation } from './types';
 
-export interface Limit {
-  /** Policy name shown in the RateLimit headers, e.g. "login-account". */
-  name: string;
-  key: string;
-  max: number;
-  windowSeconds: number;
-}
-
-export interface Hit {
-  count: number;
-  resetAt: number;
-}
-
-/** A limit as the request left it: what the headers report. */
-export interface Observation {
-  limit: Limit;
-  hit: Hit;
-}
+export type { Hit, Limit, Observation } from './types';
 
 function note(ctx: Ctx, limit: Limit, hit: Hit): Hit {
   ctx.limits?.set(limit.name, { limit, hit });

@@ -2,19 +2,14 @@
 // (repository.sessionCheck), so a logout, a revoked family or a deactivated user refuses the access
 // token at once. Read routes send that check in the same D1 batch as their first read.
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Ctx } from '../../env';
+import type { AppEnv, AuthContext, Ctx } from '../../context';
 import { ApiError } from '../../lib/problem';
 import { verifyToken, type TokenClaims, type TokenType } from '../../lib/tokens';
 import { sessionCheck, userFromRow, type AuthRow, type UserRow } from './repository';
 
 export type { UserRow } from './repository';
 
-export interface AuthContext {
-  user: UserRow;
-  sessionId: string;
-  /** The access token's `exp` (seconds), where the middleware read it (a /live socket ends then). */
-  tokenExp?: number;
-}
+export type { AuthContext } from '../../context';
 
 export function bearerToken(header: string | undefined | null): string | null {
   if (!header) return null;

@@ -5,9 +5,10 @@
 // commute; Postgres re-checks a conditional UPDATE's WHERE against the row a concurrent writer left,
 // so exactly one of two rotations of a token wins, as on D1. Unique indexes decide signups.
 import { and, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
+import type { UserRow } from '../../db/schema';
 import { raw, type Raw, type Row, type Store } from '../../db/store';
 
-export type UserRow = Store['t']['users']['$inferSelect'];
+export type { UserRow } from '../../db/schema';
 export type NewUserRow = Omit<Store['t']['users']['$inferInsert'], 'id'>;
 export type UserPatch = Partial<Store['t']['users']['$inferInsert']>;
 

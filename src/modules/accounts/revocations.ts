@@ -3,7 +3,7 @@
 // end what the revoked sessions opened at once rather than when it next looks. Accounts knows no
 // listener; the worker's assembly (src/app.ts) registers them, so no module imports another's
 // internals and no import cycle arises.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { errorSummary, logLine } from '../../lib/log';
 
 /** Whose access shrank: one session (`sessionId`), or some or all sessions of the user (without it). */

@@ -2,7 +2,7 @@
 // Services take the unit of work's context (store, config, bindings) and plain values, never the
 // Hono context.
 import { uniqueViolation } from '../../db/errors';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import type { AuthContext, UserRow } from './auth';
 import { isoOrNull } from '../../lib/openapi';
 import { hashPassword, verifyPasswordOrDummy } from '../../lib/password';

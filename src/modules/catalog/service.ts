@@ -1,6 +1,6 @@
 // Catalog of exams and courses: one implementation parameterised by kind. Data access (and every
 // difference between D1 and Postgres) is in repository.ts.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { BoundedMap } from '../../lib/memo';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';

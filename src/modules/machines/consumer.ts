@@ -9,8 +9,9 @@
 // consumer marks the operation INTERNALFAILED. Controller failures are retried by the object (see
 // machine.do.ts); the operation id and the attempt number make every duplicate harmless.
 import { MACHINE_COMMANDS, type MachineCommand } from '../../db/schema';
-import { parseConfig, type Bindings } from '../../env';
-import { retryDelaySeconds, type CommandMessage } from './controller';
+import { parseConfig, type Bindings, type Config } from '../../env';
+import { retryDelaySeconds } from './controller';
+import type { CommandMessage } from './message';
 import { machineStub } from './stub';
 
 export type { CommandMessage };
@@ -36,15 +37,16 @@ function isCommandMessage(body: unknown): body is CommandMessage {
 /** The worker's `queue` handler: dispatches on the queue name (an environment may suffix it). */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   if (batch.queue.startsWith(DEAD_LETTER_QUEUE)) return handleDeadLetters(batch, env);
-  if (batch.queue.startsWith(COMMAND_QUEUE)) return handleCommands(batch, env);
+  if (batch.queue.startsWith(COMMAND_QUEUE)) return handleCommands(batch, env, parseConfig(env));
   console.error(JSON.stringify({ level: 'error', msg: 'message from an unknown queue', queue: batch.queue }));
 }
 
-export async function handleCommands(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
-  await Promise.all(batch.messages.map((m) => handleCommand(m, env)));
+/** One batch is one unit of work: its config is parsed once, by the caller. */
+export async function handleCommands(batch: MessageBatch<unknown>, env: Bindings, config: Config): Promise<void> {
+  await Promise.all(batch.messages.map((m) => handleCommand(m, env, config)));
 }
 
-async function handleCommand(message: Message<unknown>, env: Bindings): Promise<void> {
+async function handleCommand(message: Message<unknown>, env: Bindings, config: Config): Promise<void> {
   if (!isCommandMessage(message.body)) {
     console.error(JSON.stringify({ level: 'error', msg: 'malformed machine command', id: message.id }));
     return message.ack();
@@ -54,7 +56,7 @@ async function handleCommand(message: Message<unknown>, env: Bindings): Promise<
     await withTimeout(machineStub(env, machineId).dispatch(machineId, opId, attempt), DISPATCH_TIMEOUT_MS);
     message.ack();
   } catch (err) {
-    const delaySeconds = retryDelaySeconds(parseConfig(env), message.attempts);
+    const delaySeconds = retryDelaySeconds(config, message.attempts);
     console.warn(
       JSON.stringify({
         level: 'warn',

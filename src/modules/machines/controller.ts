@@ -1,17 +1,9 @@
 // Executes one command: the machine's controller (POST, MACHINE_CONTROLLER_TIMEOUT_MS timeout,
 // redirects not followed) or, without a controller_url, the built-in simulator. Called by the
 // machine's Durable Object, never inside a queue batch, so a slow device delays only its own machine.
-import type { MachineCommand } from '../../db/schema';
 import type { Config } from '../../env';
 import { controllerUrlProblem } from './controller-url';
-
-export interface CommandMessage {
-  operation_id: number;
-  machine_id: number;
-  command: MachineCommand;
-  /** Which execution of the operation this message starts (1 = the first; absent means 1). */
-  attempt?: number;
-}
+import type { CommandMessage } from './message';
 
 /** A final answer (SUCCESS, or the device refused or failed: REMOTEFAILED), or a reason to retry. */
 export type Execution = { result: 'SUCCESS' | 'REMOTEFAILED' | 'INTERNALFAILED'; detail: string | null } | { retry: string };

@@ -2,7 +2,7 @@
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow, OperationRow } from '../../db/schema';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import type { UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
 import { isoOrNull, validationError } from '../../lib/openapi';

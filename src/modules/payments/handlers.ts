@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
+import type { AppEnv } from '../../context';
 import { router } from '../../lib/openapi';
 import { receive } from '../../lib/outcome';
 import { KINDS, type KindConfig } from '../catalog';

@@ -5,7 +5,7 @@
 // Requests that fail their schema never get here (nothing is stored, as with Stripe); a 5xx is not
 // stored either, so a retry can run again. A write that committed records its payment on the key in
 // the same transaction: after a crash before the response was stored, the key replays that payment.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { CODES, type ErrorCode } from '../../errors';
 import { sha256Hex } from '../../lib/digest';
 import { settle, type Outcome } from '../../lib/outcome';

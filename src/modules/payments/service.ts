@@ -2,7 +2,7 @@
 // share one predicate (repository.ts), so a lost race changes zero rows everywhere: payment,
 // registration and registration_count change together or not at all. The Durable Object in
 // user-ledger.ts serialises one user's apply/enroll/cancel before they get here.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { settle, unwrap, type Outcome } from '../../lib/outcome';

@@ -7,7 +7,8 @@
 // advisory lock) and the unique registration row remain the last line of defence. Each group is its
 // own unit of work.
 import { DurableObject } from 'cloudflare:workers';
-import type { Bindings, Ctx } from '../../env';
+import type { Bindings } from '../../env';
+import type { Ctx } from '../../context';
 import { contain, settle, unwrap, type Outcome } from '../../lib/outcome';
 import { ObjectUnits } from '../../lib/unit-of-work';
 import { KINDS, type Kind } from '../catalog';

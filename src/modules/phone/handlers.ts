@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
+import type { AppEnv } from '../../context';
 import { clientAddress } from '../../lib/client';
 import { router } from '../../lib/openapi';
 import { optionalUserId, userView } from '../accounts';

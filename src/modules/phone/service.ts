@@ -2,7 +2,7 @@
 // use are conditional updates (repository.ts), so 5 wrong guesses per token and one success hold
 // under any concurrency. Sends are limited per phone and per address, wrong codes per phone per day.
 import parsePhoneNumber, { type CountryCode } from 'libphonenumber-js/max';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { hex, sha256Hex } from '../../lib/digest';
 import { timingSafeEqual } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
@@ -28,7 +28,7 @@ export function normalisePhone(input: string, region: string): string {
 
 /** HMAC of (token, code) with the server secret: KV never holds a code that could be read back. */
 async function codeDigest(ctx: Ctx, tokenHash: string, code: string): Promise<Uint8Array> {
-  const secret = ctx.env.PHONE_CODE_SECRET || ctx.env.JWT_SECRET;
+  const secret = ctx.config.PHONE_CODE_SECRET || ctx.config.JWT_SECRET;
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${tokenHash}:${code}`)));
 }

@@ -2,7 +2,7 @@
 // API return it as `dev_code`; `webhook` POSTs {phone, code} to SMS_WEBHOOK_URL and never exposes it.
 // The console provider hands any phone's code to whoever asks, so it works only where the worker
 // knows it runs locally (LOCAL_DEVELOPMENT); without a usable provider no code is sent (503).
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { ApiError } from '../../lib/problem';
 
 export interface SmsProvider {

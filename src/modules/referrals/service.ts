@@ -1,6 +1,6 @@
 // Referral profiles. Setting a code is one conditional UPDATE, so of two concurrent POSTs exactly
 // one sets a code; when it changes nothing, the reason is read back in the contract's order.
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { consume, hit, type Limit } from '../../lib/rate-limit';

@@ -3,7 +3,7 @@
 // access is in repository.ts.
 import { COUNTED_STATUSES, type OrderStatus } from '../../db/schema';
 import type { Store } from '../../db/store';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';

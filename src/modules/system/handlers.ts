@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env';
+import type { AppEnv } from '../../context';
 import { errorText, logLine } from '../../lib/log';
 import { router } from '../../lib/openapi';
 import { ApiError } from '../../lib/problem';

@@ -18,7 +18,8 @@
 // One run goes round the targets, one chunk of at most PURGE_BATCH_SIZE rows each, until every
 // target came back short or the run has sent PURGE_MAX_STATEMENTS statements or spent
 // PURGE_TIME_BUDGET_MS; the rest waits for the next run. One log line reports the run.
-import type { Bindings, Config, Ctx } from '../../env';
+import type { Bindings, Config } from '../../env';
+import type { Ctx } from '../../context';
 import { errorSummary, logLine } from '../../lib/log';
 import { withUnitOfWork } from '../../lib/unit-of-work';
 import { deleteDeadChunk, type PurgeTarget } from './repository';

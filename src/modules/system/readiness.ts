@@ -5,7 +5,7 @@
 // (docs/operations.md, "Readiness"). Each check is bounded in time, so the view never hangs.
 import d1Journal from '../../../migrations/meta/_journal.json';
 import pgJournal from '../../../migrations-pg/meta/_journal.json';
-import type { Ctx } from '../../env';
+import type { Ctx } from '../../context';
 import { sha256Hex } from '../../lib/digest';
 import { errorSummary } from '../../lib/log';
 import { timingSafeEqual } from '../../lib/password';
@@ -83,7 +83,7 @@ export async function readiness(ctx: Ctx): Promise<Readiness> {
 
 /** Whether `given` is the operator key (compared as digests, in constant time); never without one set. */
 export async function isOperatorKey(ctx: Ctx, given: string | undefined): Promise<boolean> {
-  const key = ctx.env.OPERATOR_KEY;
+  const key = ctx.config.OPERATOR_KEY;
   if (!key || !given) return false;
   const [a, b] = await Promise.all([sha256Hex(given), sha256Hex(key)]);
   return timingSafeEqual(new TextEncoder().encode(a), new TextEncoder().encode(b));
