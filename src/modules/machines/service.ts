@@ -1,11 +1,11 @@
-// Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
+// Machines: CRUD, commands and history (the state machine: ./transitions). Services take the bindings and plain
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
-import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
+import type { MachineCommand, MachineRow } from '../../db/schema';
 import type { Ctx } from '../../env';
 import type { UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
-import { isoOrNull, validationError } from '../../lib/openapi';
+import { validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
@@ -14,54 +14,7 @@ import { machineStub } from './stub';
 import * as repo from './repository';
 import type { MachineFields } from './repository';
 import type { CreateMachineInput, HistoryInput, MachineListInput, PatchMachineInput } from './schemas';
-
-// ---- the state machine -------------------------------------------------------------------------
-
-export const TRANSITIONS: Record<MachineCommand, { from: readonly MachineStatus[]; to: MachineStatus }> = {
-  POWER_ON: { from: ['POWEROFF'], to: 'READY' },
-  START: { from: ['READY', 'PAUSE'], to: 'RUNNING' },
-  PAUSE: { from: ['RUNNING'], to: 'PAUSE' },
-  STOP: { from: ['RUNNING', 'PAUSE'], to: 'READY' },
-  POWER_OFF: { from: ['READY'], to: 'POWEROFF' },
-  RESET: { from: ['ERROR'], to: 'READY' },
-};
-
-/** The status after `command`, or null when the command does not apply in `status`. */
-export function nextStatus(status: MachineStatus, command: MachineCommand): MachineStatus | null {
-  const t = TRANSITIONS[command];
-  return t.from.includes(status) ? t.to : null;
-}
-
-// ---- views ---------------------------------------------------------------------------------------
-
-export function machineView(m: MachineRow) {
-  return {
-    id: m.id,
-    name: m.name,
-    location: m.location,
-    status: m.status,
-    owner_id: m.ownerId,
-    controller_url: m.controllerUrl,
-    created_at: new Date(m.createdAt).toISOString(),
-    updated_at: new Date(m.updatedAt).toISOString(),
-  };
-}
-
-export function operationView(o: OperationRow) {
-  return {
-    id: o.id,
-    machine_id: o.machineId,
-    machine_owner_id: o.machineOwnerId,
-    worker_id: o.workerId,
-    command: o.command,
-    result: o.result,
-    request_datetime: new Date(o.requestDatetime).toISOString(),
-    completed_at: isoOrNull(o.completedAt),
-    detail: o.detail,
-  };
-}
-
-export type OperationView = ReturnType<typeof operationView>;
+import { machineView, operationView, type OperationView } from './views';
 
 // ---- reads and permissions -----------------------------------------------------------------------
 
