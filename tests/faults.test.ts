@@ -451,9 +451,10 @@ describe('a crash at any point of a command', () => {
 /** A hook of the machine's object that never returns: the crash happens while it waits there. */
 type CrashPoint = (object: Record<string, unknown>, stop: () => Promise<never>) => void;
 
-/** Replaces the object's method `name` so that its first call that `when` accepts stops. */
-function stopAt(name: string, when: (...args: unknown[]) => boolean = () => true): CrashPoint {
-  return (object, stop) => {
+/** Replaces the method `name` of the object's `part` so that its first call that `when` accepts stops. */
+function stopAt(part: 'queue' | 'live', name: string, when: (...args: unknown[]) => boolean = () => true): CrashPoint {
+  return (instance, stop) => {
+    const object = instance[part] as Record<string, unknown>;
     const original = object[name] as (...args: unknown[]) => unknown;
     let stopped = false;
     object[name] = (...args: unknown[]) => (!stopped && when(...args) && (stopped = true) ? stop() : original.apply(object, args));
@@ -462,11 +463,11 @@ function stopAt(name: string, when: (...args: unknown[]) => boolean = () => true
 
 // Every step of command() from the insert of the PENDING row to the send being recorded.
 const CRASH_POINTS: [string, CrashPoint][] = [
-  ['after the insert, before the object saved the operation', stopAt('save', (state) => (state as { ops: unknown[] }).ops.length > 0)],
-  ['after saving it, before telling its sockets', stopAt('broadcast')],
-  ['before sending it to the queue', stopAt('enqueueHead')],
+  ['after the insert, before the object saved the operation', stopAt('queue', 'save', (state) => (state as { ops: unknown[] }).ops.length > 0)],
+  ['after saving it, before telling its sockets', stopAt('live', 'broadcast')],
+  ['before sending it to the queue', stopAt('queue', 'enqueueHead')],
   ['while sending it to the queue', (o, stop) => void (o.env = scopedEnv(o.env as object, { MACHINE_QUEUE: { send: stop } }))],
-  ['after sending it, before recording the send', stopAt('patchOp')],
+  ['after sending it, before recording the send', stopAt('queue', 'patchOp')],
 ];
 
 describe('the object aborted at every step between the insert and the enqueue', () => {

@@ -4,7 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/env';
 import { signToken } from '../src/lib/tokens';
-import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/machine.do';
+import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/live';
 import { BASE, bodyOf, call, createUser, expectProblem, login, PASSWORD, uniq, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
 import { db, sql } from './db';

@@ -342,7 +342,7 @@ describe('MACHINE_BUSY', () => {
 async function executionOver(machineId: number, timeoutMs = 10_000) {
   const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(machineId))) as unknown as DurableObjectStub;
   for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 5))) {
-    const running = await runInDurableObject(stubDo, (instance: DurableObject) => Reflect.get(instance, 'running'));
+    const running = await runInDurableObject(stubDo, (instance: DurableObject) => Reflect.get(Reflect.get(instance, 'queue') as object, 'running'));
     if (running === null) return;
     if (Date.now() - started > timeoutMs) throw new Error('the execution never ended');
   }
@@ -374,7 +374,7 @@ describe('watchdog', () => {
       const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
       st.ops[0]!.enqueuedAt = Date.now() - 31_000;
       await state.storage.put('state', st);
-      (instance as unknown as { state?: unknown }).state = st;
+      (instance as unknown as { queue: { state?: unknown } }).queue.state = st;
     });
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     // The same message again, and the watchdog still counts from the first send.
@@ -407,7 +407,7 @@ describe('watchdog', () => {
         const st = (await state.storage.get<{ ops: { enqueuedAt: number }[] }>('state'))!;
         st.ops[0]!.enqueuedAt = Date.now() - 3_600_000;
         await state.storage.put('state', st);
-        (instance as unknown as { state?: unknown }).state = drop ? undefined : st;
+        (instance as unknown as { queue: { state?: unknown } }).queue.state = drop ? undefined : st;
       });
     await queuedHourAgo(true);
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);

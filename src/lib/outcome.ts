@@ -1,8 +1,10 @@
 // One result type for what crosses a Durable Object's RPC boundary (UserLedger, MachineDO): a value,
 // or an API error carried as data. RPC hands plain data across; an ApiError thrown inside an object
 // would arrive as a bare Error. The object wraps its work with `settle`, the caller `unwrap`s, and
-// the error is thrown again as the same ApiError: one conversion each way, no casts. An object's
-// outcome also carries the D1 bookmark of its writes, which the caller's store `receive`s.
+// the error is thrown again as the same ApiError: one conversion each way, no casts. Work an object
+// queues (UserLedger's jobs) resolves with its outcome as well, so between the check that refuses
+// and the route's handler that answers, a refusal is data only. An object's outcome also carries
+// the D1 bookmark of its writes, which the caller's store `receive`s.
 //
 // A fault (any other exception) must not leave an RPC method either: workerd reports it as
 // "Uncaught (in promise)" inside the object although the caller handles it. `contain` turns it

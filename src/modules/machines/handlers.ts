@@ -2,6 +2,7 @@ import { router } from '../../lib/openapi';
 import { ApiError } from '../../lib/problem';
 import * as routes from './routes';
 import * as service from './service';
+import { machineView } from './views';
 import { machineStub } from './stub';
 import { absoluteUrl, requestUrl } from '../../lib/links';
 
@@ -19,11 +20,11 @@ machines.openapi(routes.listMachinesRoute, async (c) => {
 machines.openapi(routes.createMachineRoute, async (c) => {
   const machine = await service.createMachine(c.var.ctx, c.get('auth').user, c.req.valid('json'));
   c.header('Location', absoluteUrl(c, `/api/machines/${machine.id}`));
-  return c.json(service.machineView(machine), 201);
+  return c.json(machineView(machine), 201);
 });
 
 machines.openapi(routes.getMachineRoute, async (c) => {
-  return c.json(service.machineView(await service.getMachine(c.var.ctx, c.req.valid('param').id)), 200);
+  return c.json(machineView(await service.getMachine(c.var.ctx, c.req.valid('param').id)), 200);
 });
 
 machines.openapi(routes.putMachineRoute, async (c) => {

@@ -1,11 +1,11 @@
-// Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
+// Machines: CRUD, commands and history (the state machine: ./transitions). Services take the bindings and plain
 // values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
-import type { MachineCommand, MachineRow, OperationRow } from '../../db/schema';
+import type { MachineCommand, MachineRow } from '../../db/schema';
 import type { Ctx } from '../../context';
 import type { UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
-import { isoOrNull, validationError } from '../../lib/openapi';
+import { validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
@@ -17,37 +17,7 @@ import type { CreateMachineInput, HistoryInput, MachineListInput, PatchMachineIn
 
 // The state machine (MACHINE_TRANSITIONS, nextStatus) is in src/contract.ts, shared with the web
 // console; the machine's Durable Object applies it.
-
-// ---- views ---------------------------------------------------------------------------------------
-
-export function machineView(m: MachineRow) {
-  return {
-    id: m.id,
-    name: m.name,
-    location: m.location,
-    status: m.status,
-    owner_id: m.ownerId,
-    controller_url: m.controllerUrl,
-    created_at: new Date(m.createdAt).toISOString(),
-    updated_at: new Date(m.updatedAt).toISOString(),
-  };
-}
-
-export function operationView(o: OperationRow) {
-  return {
-    id: o.id,
-    machine_id: o.machineId,
-    machine_owner_id: o.machineOwnerId,
-    worker_id: o.workerId,
-    command: o.command,
-    result: o.result,
-    request_datetime: new Date(o.requestDatetime).toISOString(),
-    completed_at: isoOrNull(o.completedAt),
-    detail: o.detail,
-  };
-}
-
-export type OperationView = ReturnType<typeof operationView>;
+import { machineView, operationView, type OperationView } from './views';
 
 // ---- reads and permissions -----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@
 import type { Ctx } from '../../context';
 import { CODES, type ErrorCode } from '../../errors';
 import { sha256Hex } from '../../lib/digest';
-import { settle, type Outcome } from '../../lib/outcome';
+import type { Outcome } from '../../lib/outcome';
 import * as repo from './repository';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -29,8 +29,8 @@ export async function requestHash(method: string, path: string, body: unknown): 
 }
 
 export interface Operation<T> {
-  /** Runs the operation (its ApiError becomes a stored, replayable outcome). */
-  run: (idemKey: string | undefined) => Promise<T>;
+  /** Runs the operation: its outcome (a refusal too) is stored and replayed; a fault rejects. */
+  run: (idemKey: string | undefined) => Promise<Outcome<T>>;
   /** The value of a request whose write committed but whose response was never stored. */
   recover: (paymentId: number) => Promise<T | null>;
   /** The HTTP status of a success (stored with the response). */
@@ -44,14 +44,14 @@ export async function idempotent<T>(
   op: Operation<T>,
   now = Date.now(),
 ): Promise<Replayable<T>> {
-  if (!idem) return settle(() => op.run(undefined));
+  if (!idem) return op.run(undefined);
   const s = ctx.store;
   const claim = { userId, key: idem.key, hash: idem.hash, now, expiresAt: now + IDEMPOTENCY_TTL_MS, abandonedBefore: now - ABANDONED_MS };
   if (!(await repo.claimKey(s, claim))) return previous(ctx, userId, idem, op);
 
   let result: Outcome<T>;
   try {
-    result = await settle(() => op.run(idem.key));
+    result = await op.run(idem.key);
   } catch (err) {
     await repo.releaseKey(s, userId, idem.key);
     throw err;

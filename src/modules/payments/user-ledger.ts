@@ -5,11 +5,12 @@
 // Postgres transaction), each with its own checks, result and all-or-nothing effect; a cancel runs
 // alone, in its place in the order. The write's conditional statements (and, on Postgres, the user's
 // advisory lock) and the unique registration row remain the last line of defence. Each group is its
-// own unit of work.
+// own unit of work. A job resolves with its outcome, a refusal included, which is stored for replays
+// and returned over RPC as it is; only a fault rejects it.
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings } from '../../env';
 import type { Ctx } from '../../context';
-import { contain, settle, unwrap, type Outcome } from '../../lib/outcome';
+import { contain, settle, type Outcome } from '../../lib/outcome';
 import { ObjectUnits } from '../../lib/unit-of-work';
 import { KINDS, type Kind } from '../catalog';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency';
@@ -22,9 +23,10 @@ export type PaymentView = ReturnType<typeof service.paymentView>;
 /** At most this many registrations commit together (a D1 batch of 4 statements each). */
 const MAX_GROUP = 32;
 
+/** A queued job's promise: its outcome (a refusal is data), or a fault. */
 interface Waiting<T> {
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
+  resolve: (outcome: Outcome<T>) => void;
+  reject: (fault: unknown) => void;
 }
 type RegisterJob = { type: 'register'; request: service.RegisterRequest } & Waiting<RegisterResult>;
 type CancelJob = { type: 'cancel'; userId: number; paymentId: number; reason: string | null; idemKey?: string } & Waiting<PaymentView>;
@@ -45,7 +47,7 @@ export class UserLedger extends DurableObject<Bindings> {
       idempotent(ctx, userId, idem, {
         status: 201,
         run: (idemKey) =>
-          new Promise<RegisterResult>((resolve, reject) =>
+          new Promise<Outcome<RegisterResult>>((resolve, reject) =>
             this.submit({ type: 'register', request: { k: KINDS[kind], userId, itemId, input, now: Date.now(), idemKey }, resolve, reject }),
           ),
         recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
@@ -59,7 +61,9 @@ export class UserLedger extends DurableObject<Bindings> {
       idempotent(ctx, userId, idem, {
         status: 200,
         run: (idemKey) =>
-          new Promise<PaymentView>((resolve, reject) => this.submit({ type: 'cancel', userId, paymentId, reason, idemKey, resolve, reject })),
+          new Promise<Outcome<PaymentView>>((resolve, reject) =>
+            this.submit({ type: 'cancel', userId, paymentId, reason, idemKey, resolve, reject }),
+          ),
         recover: (id) => service.cancelledResult(ctx, userId, id),
       }),
     );
@@ -94,14 +98,14 @@ export class UserLedger extends DurableObject<Bindings> {
     return this.jobs.splice(0, end === -1 ? this.jobs.length : end);
   }
 
-  /** One group in its own unit of work; every job learns its own outcome (an error: all of them). */
+  /** One group in its own unit of work; every job learns its own outcome (a fault: all of them). */
   private async runGroup(group: Job[]): Promise<void> {
     try {
       await this.units.run(async (ctx) => {
         const registers = group.filter((j): j is RegisterJob => j.type === 'register');
         const cancels = group.filter((j): j is CancelJob => j.type === 'cancel');
         if (registers.length) await registerGroup(ctx, registers);
-        for (const j of cancels) deliver(j, await settle(() => service.cancel(ctx, j.userId, j.paymentId, j.reason, Date.now(), j.idemKey)));
+        for (const j of cancels) j.resolve(await settle(() => service.cancel(ctx, j.userId, j.paymentId, j.reason, Date.now(), j.idemKey)));
       });
     } catch (err) {
       for (const job of group) job.reject(err);
@@ -124,24 +128,15 @@ async function registerGroup(ctx: Ctx, jobs: RegisterJob[]): Promise<void> {
     if (jobs.length === 1) throw err;
   }
   if (outcomes) {
-    for (const [i, j] of jobs.entries()) deliver(j, outcomes[i]!);
+    for (const [i, j] of jobs.entries()) j.resolve(outcomes[i]!);
     return;
   }
   for (const j of jobs) {
     try {
-      deliver(j, (await service.registerMany(ctx, [j.request]))[0]!);
+      j.resolve((await service.registerMany(ctx, [j.request]))[0]!);
     } catch (err) {
       j.reject(err);
     }
-  }
-}
-
-/** Settles a job's promise with its outcome (a refusal as the ApiError it is). */
-function deliver<T>(job: Waiting<T>, outcome: Outcome<T>): void {
-  try {
-    job.resolve(unwrap(outcome));
-  } catch (err) {
-    job.reject(err);
   }
 }
 
