@@ -29,6 +29,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { MachineCommand, MachineStatus, OperationResult } from '../../db/schema';
 import type { Store } from '../../db/store';
 import { parseConfig, type Bindings, type Config } from '../../env';
+import { logLine } from '../../lib/log';
 import type { Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
 import { ObjectUnits } from '../../lib/unit-of-work';
@@ -282,9 +283,7 @@ export class MachineDO extends DurableObject<Bindings> {
     const work = execute(this.config(), msg, controllerUrl)
       .catch((err: unknown): Execution => ({ retry: `execution failed: ${String(err)}` }))
       .then((outcome) => this.serial((s) => this.settle(s, machineId, op.id, outcome)))
-      .catch((err: unknown) =>
-        console.error(JSON.stringify({ level: 'error', msg: 'machine result not applied', operation_id: op.id, error: String(err) })),
-      )
+      .catch((err: unknown) => logLine('error', 'machine result not applied', { operation_id: op.id, error: String(err) }))
       .finally(() => {
         if (this.running === token) this.running = null;
       });
@@ -305,16 +304,12 @@ export class MachineDO extends DurableObject<Bindings> {
       await this.resolve(s, machineId, operationId, 'INTERNALFAILED', RETRIES_EXHAUSTED);
       return;
     }
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'machine command will be retried',
-        operation_id: operationId,
-        attempts: failures,
-        delay_seconds: retryDelaySeconds(this.config(), failures),
-        error: outcome.retry,
-      }),
-    );
+    logLine('warn', 'machine command will be retried', {
+      operation_id: operationId,
+      attempts: failures,
+      delay_seconds: retryDelaySeconds(this.config(), failures),
+      error: outcome.retry,
+    });
     await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, failures });
     await this.enqueueHead(s);
   }
@@ -417,7 +412,7 @@ export class MachineDO extends DurableObject<Bindings> {
       await this.patchOp(st, head, { enqueuedAt: Date.now() + delaySeconds * 1000 });
       return true;
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
+      logLine('error', 'enqueue failed', { operation_id: head.id, error: String(err) });
       await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', QUEUE_FAILED);
       return false;
     }
