@@ -1,5 +1,5 @@
-// Machines: CRUD, the state machine, commands and history. Services take the bindings and plain
-// values; data access is in ./repository. A status is only ever written from inside the machine's
+// Machines: CRUD, the state machine, commands and history. Services take the unit of work's context
+// (`Ctx`: store, config, bindings) and plain values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow, MachineStatus, OperationRow } from '../../db/schema';
 import type { Ctx } from '../../env';
