@@ -8,7 +8,7 @@ import type { ProblemSchema } from '../src/lib/problem';
 import { api, bodyOf, fromIp, type RawOptions, randomIp, raw } from './client';
 import { db, sql } from './db';
 
-export { api, authed, BASE, type BodyOf, bodyOf, fromIp, randomIp, raw } from './client';
+export { api, authed, BASE, type BodyOf, bodyOf, fromIp, health, randomIp, raw } from './client';
 let counter = 0;
 
 export function uniq(prefix = 'u'): string {
