@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, authed, bodyOf, call, createUser, expectProblem, type TestUser } from './helpers';
+import { api, authed, bodyOf, createUser, expectProblem, raw, type TestUser } from './helpers';
 import { createItem, register } from './catalog-helpers';
 import { run, newMachine } from './machines-helpers';
 import { db, sql } from './db';
@@ -111,7 +111,7 @@ describe('authorization matrix', () => {
   for (const c of CASES) {
     it(`${c.name}: anonymous → 401, user B → ${c.other.join(' ')}, A unchanged`, async () => {
       const before = await snapshot(f);
-      const send = (token?: string) => call(c.path(f), { method: c.method, token, headers: c.headers, ...(c.body ? { body: c.body(f) } : {}) });
+      const send = (token?: string) => raw(c.path(f), { method: c.method, token, headers: c.headers, ...(c.body ? { body: c.body(f) } : {}) });
       await expectProblem(await send(), 401, 'TOKEN_NOT_FOUND');
       const res = await send(f.b.access);
       if (c.other.length === 2) await expectProblem(res, c.other[0], c.other[1]);

@@ -15,6 +15,9 @@ const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Req
 /** The API's routes as properties: `api.users.signup.$post({ json })`, `api.exams[':id'].$get({ param })`. */
 export const api = hc<AppType>(BASE, { fetch: workerFetch }).api;
 
+/** The routes outside /api: `health.$get()` (liveness), `health.ready.$get()` (readiness). */
+export const health = hc<AppType>(BASE, { fetch: workerFetch }).health;
+
 /** A random client address, so signup/login limits of one test do not leak into another. */
 export function randomIp(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));

@@ -13,13 +13,19 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import worker from '../src/index';
 import { ledgerName } from '../src/modules/payments/user-ledger';
-import { createItem } from './catalog-helpers';
-import { call, createUser, expectProblem, json, withVars, scopedEnv } from './helpers';
+import { createItem, register } from './catalog-helpers';
+import { api, authed, bodyOf, createUser, expectProblem, raw, withVars, scopedEnv } from './helpers';
 import { quietExpectedLogs, scanOnly } from './log-guard';
-import { DEVICE, accepted, command, deferred, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
+import { DEVICE, accepted, command, deferred, machine, newMachine, type Operation, run, stubController, waitDone } from './machines-helpers';
 import { db, failWrites, sql } from './db';
 
 const rows = (query: ReturnType<typeof sql>) => db.rows(query);
+const CARD = { amount: 10_000, payment_method: 'card' } as const;
+/** Applies to an exam for 10,000 by card (with an Idempotency-Key if given); the typed response, unchecked. */
+const apply = (token: string, examId: number, key?: string) => register('exams', examId, token, CARD, key);
+/** Cancels a payment (with an Idempotency-Key if given); the typed response, unchecked. */
+const cancel = (token: string, paymentId: number, json: { reason?: string } = {}, key?: string) =>
+  api.payments[':id'].cancel.$post({ param: { id: String(paymentId) }, header: key ? { 'idempotency-key': key } : {}, json }, authed(token));
 
 describe('a database failure mid-write', () => {
   it('apply: the payment insert fails after the registration statement → 500 with a request id, nothing written; a retry without a key then pays once', async () => {
@@ -28,7 +34,7 @@ describe('a database failure mid-write', () => {
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('payments');
     try {
-      const res = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
+      const res = await apply(user.access, exam.id);
       const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
       expect(body.instance).toBe(res.headers.get('x-request-id'));
       expect(JSON.stringify(body)).not.toMatch(/injected|trigger|sqlite|postgres|plpgsql/i);
@@ -41,10 +47,9 @@ describe('a database failure mid-write', () => {
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
     // Nothing is left locked or half-written: the same request without an Idempotency-Key (nothing
     // to replay) succeeds once the database is healthy, and writes exactly one of each.
-    const retry = await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } });
-    expect(retry.status).toBe(201);
+    const retry = await apply(user.access, exam.id);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    const { payment } = await json(retry);
+    const { payment } = await bodyOf(retry, 201);
     expect(await rows(sql`SELECT id, status, amount FROM payments WHERE user_id = ${user.id}`)).toEqual([
       { id: payment.id, status: 'paid', amount: 10_000 },
     ]);
@@ -55,35 +60,33 @@ describe('a database failure mid-write', () => {
   it('cancel: the registration update fails → payment still paid, count unchanged', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(
-      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
-    );
+    const { payment } = await bodyOf(await apply(user.access, exam.id), 201);
     const restore = await failWrites('registrations', 'UPDATE');
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
-      await expectProblem(await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} }), 500, 'INTERNAL_ERROR');
+      await expectProblem(await cancel(user.access, payment.id), 500, 'INTERNAL_ERROR');
     } finally {
       await restore();
       log.mockRestore();
     }
     expect(await rows(sql`SELECT status FROM payments WHERE id = ${payment.id}`)).toEqual([{ status: 'paid' }]);
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 1 }]);
-    expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
+    expect((await cancel(user.access, payment.id)).status).toBe(200);
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
   });
 
   it('orders: an order-item insert fails → no order and no change to the dashboards', async () => {
     const staff = await createUser({ staff: true });
     const customer = await createUser();
-    const product = await json(await call('/api/products', { token: staff.access, body: { name: 'Widget', price: 5_000 } }));
+    const product = await bodyOf(await api.products.$post({ json: { name: 'Widget', price: 5_000 } }, authed(staff.access)), 201);
     const before = await rows(sql`SELECT * FROM sales_hours ORDER BY hour`);
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('order_items');
     try {
-      const res = await call('/api/orders', {
-        token: staff.access,
-        body: { customer_id: customer.id, items: [{ product_id: product.id, quantity: 2 }] },
-      });
+      const res = await api.orders.$post(
+        { json: { customer_id: customer.id, items: [{ product_id: product.id, quantity: 2 }] } },
+        authed(staff.access),
+      );
       await expectProblem(res, 500, 'INTERNAL_ERROR');
     } finally {
       await restore();
@@ -103,18 +106,8 @@ describe('an Idempotency-Key after a 5xx', () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
     const key = `after-500-${action}-${user.id}`;
-    const paymentId =
-      action === 'cancel'
-        ? (await json(await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }))).payment.id
-        : null;
-    const attempt = () =>
-      paymentId === null
-        ? call(`/api/exams/${exam.id}/apply`, {
-            token: user.access,
-            body: { amount: 10_000, payment_method: 'card' },
-            headers: { 'idempotency-key': key },
-          })
-        : call(`/api/payments/${paymentId}/cancel`, { token: user.access, body: {}, headers: { 'idempotency-key': key } });
+    const paymentId = action === 'cancel' ? (await bodyOf(await apply(user.access, exam.id), 201)).payment.id : null;
+    const attempt = () => (paymentId === null ? apply(user.access, exam.id, key) : cancel(user.access, paymentId, {}, key));
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites(table, event);
     try {
@@ -128,14 +121,14 @@ describe('an Idempotency-Key after a 5xx', () => {
     const retry = await attempt();
     expect(retry.status).toBe(action === 'apply' ? 201 : 200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    const body = await json(retry);
-    if (action === 'apply') expect(body.payment).toMatchObject({ target_id: exam.id, status: 'paid' });
+    const body: unknown = await retry.json();
+    if (action === 'apply') expect(body).toMatchObject({ payment: { target_id: exam.id, status: 'paid' } });
     else expect(body).toMatchObject({ id: paymentId, status: 'cancelled' });
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: action === 'apply' ? 1 : 0 }]);
     // The success is stored now: the next repeat is its replay.
     const replay = await attempt();
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(await json(replay)).toEqual(body);
+    expect(await replay.json()).toEqual(body);
   });
 });
 
@@ -149,12 +142,7 @@ describe('a crash between the payment and the stored response', () => {
     const user = await createUser();
     const item = await createItem(kind, { price: 10_000 });
     const key = `crash-${kind}-${user.id}`;
-    const attempt = () =>
-      call(`/api/${kind}/${item.id}/${action}`, {
-        token: user.access,
-        body: { amount: 10_000, payment_method: 'card' },
-        headers: { 'idempotency-key': key },
-      });
+    const attempt = () => register(kind, item.id, user.access, CARD, key);
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
@@ -166,31 +154,21 @@ describe('a crash between the payment and the stored response', () => {
     const committed = await rows(sql`SELECT id FROM payments WHERE user_id = ${user.id}`);
     expect(committed).toHaveLength(1);
     const replay = await attempt();
-    expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    const body = await json(replay);
+    const body = await bodyOf(replay, 201);
     expect(body.payment).toMatchObject({ id: committed[0]!.id, status: 'paid', amount: 10_000 });
     expect(body.registration).toMatchObject({ item_id: item.id, status: action === 'apply' ? 'applied' : 'enrolled' });
     // Long after the crash (the claim would count as abandoned) it is still the same payment.
     await db.run(sql`UPDATE idempotency_keys SET created_at = created_at - 600000 WHERE user_id = ${user.id}`);
-    const later = await attempt();
-    expect(later.status).toBe(201);
-    expect((await json(later)).payment.id).toBe(committed[0]!.id);
+    expect((await bodyOf(await attempt(), 201)).payment.id).toBe(committed[0]!.id);
     expect(await rows(sql`SELECT id FROM payments WHERE user_id = ${user.id}`)).toHaveLength(1);
   });
 
   it('cancel: a retry with the same key replays the refund', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(
-      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
-    );
-    const attempt = () =>
-      call(`/api/payments/${payment.id}/cancel`, {
-        token: user.access,
-        body: { reason: 'plans changed' },
-        headers: { 'idempotency-key': 'crash-cancel' },
-      });
+    const { payment } = await bodyOf(await apply(user.access, exam.id), 201);
+    const attempt = () => cancel(user.access, payment.id, { reason: 'plans changed' }, 'crash-cancel');
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const restore = await failWrites('idempotency_keys', 'UPDATE OF response_status');
     try {
@@ -201,9 +179,8 @@ describe('a crash between the payment and the stored response', () => {
     }
     expect(await rows(sql`SELECT status FROM payments WHERE id = ${payment.id}`)).toEqual([{ status: 'cancelled' }]);
     const replay = await attempt();
-    expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(await json(replay)).toMatchObject({ id: payment.id, status: 'cancelled', refund_reason: 'plans changed' });
+    expect(await bodyOf(replay, 200)).toMatchObject({ id: payment.id, status: 'cancelled', refund_reason: 'plans changed' });
   });
 });
 
@@ -211,17 +188,11 @@ describe('a Durable Object reset between operations', () => {
   it('UserLedger: an evicted ledger loses nothing committed', async () => {
     const user = await createUser();
     const exam = await createItem('exams', { price: 10_000 });
-    const { payment } = await json(
-      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
-    );
+    const { payment } = await bodyOf(await apply(user.access, exam.id), 201);
     // The app's own naming (user:<id>), and no catch: an eviction that cannot happen fails the test.
     await evictDurableObject(env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id))));
-    await expectProblem(
-      await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } }),
-      409,
-      'ALREADY_REGISTERED',
-    );
-    expect((await call(`/api/payments/${payment.id}/cancel`, { token: user.access, body: {} })).status).toBe(200);
+    await expectProblem(await apply(user.access, exam.id), 409, 'ALREADY_REGISTERED');
+    expect((await cancel(user.access, payment.id)).status).toBe(200);
     expect(await rows(sql`SELECT registration_count FROM exams WHERE id = ${exam.id}`)).toEqual([{ registration_count: 0 }]);
   });
 
@@ -250,7 +221,9 @@ describe('a hanging device controller', () => {
       // The simulator-driven machine completes while the other one's controller hangs.
       expect((await run(u.access, healthy.id, 'POWER_ON')).result).toBe('SUCCESS');
       const path = new URL(pending.location).pathname;
-      expect((await json(await call(path, { token: u.access }))).result).toBe('PENDING');
+      const polled = await raw(path, { token: u.access });
+      expect(polled.status).toBe(200);
+      expect(((await polled.json()) as Operation).result).toBe('PENDING');
       // Each call gives up after MACHINE_CONTROLLER_TIMEOUT_MS; after the retries the DLQ fails it.
       const done = await waitDone(u.access, pending.location);
       expect(done.result).toBe('INTERNALFAILED');
@@ -294,7 +267,11 @@ async function crashWith(machineId: number, state: Record<string, unknown>, fres
 }
 
 async function operation(token: string, machineId: number, id: number) {
-  return json(await call(`/api/machines/${machineId}/operations/${id}`, { token }));
+  const res = await api.machines[':id'].operations[':operation_id'].$get(
+    { param: { id: String(machineId), operation_id: String(id) } },
+    authed(token),
+  );
+  return bodyOf(res, 200);
 }
 
 const operationUrl = (machineId: number, id: number) => `http://api.test/api/machines/${machineId}/operations/${id}`;
@@ -302,7 +279,7 @@ const operationUrl = (machineId: number, id: number) => `http://api.test/api/mac
 /** The machine answers PATCH {status} again (no 409 MACHINE_BUSY) and runs new commands. */
 async function expectUsable(token: string, machineId: number) {
   const status = (await machine(token, machineId)).status;
-  const patched = await call(`/api/machines/${machineId}`, { method: 'PATCH', token, body: { status } });
+  const patched = await api.machines[':id'].$patch({ param: { id: String(machineId) }, json: { status } }, authed(token));
   expect(patched.status).toBe(200);
   const next = status === 'POWEROFF' ? 'POWER_ON' : status === 'ERROR' ? 'RESET' : 'POWER_OFF';
   expect((await run(token, machineId, next)).result).toBe('SUCCESS');
@@ -408,7 +385,7 @@ describe('a crash at any point of a command', () => {
     // The re-run (the simulator says SUCCESS this time) must not overwrite the recorded result.
     for (
       const started = Date.now();
-      (await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'ERROR' } })).status === 409;
+      (await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { status: 'ERROR' } }, authed(u.access))).status === 409;
     ) {
       if (Date.now() - started > 5_000) throw new Error('still MACHINE_BUSY');
       await new Promise((r) => setTimeout(r, 20));

@@ -5,26 +5,15 @@ import type { InferRequestType, InferResponseType } from 'hono/client';
 import { expect, vi } from 'vitest';
 import type { z } from 'zod';
 import type { ProblemSchema } from '../src/lib/problem';
-import { api, bodyOf, fromIp, type RawOptions, randomIp, raw } from './client';
+import { api, bodyOf, fromIp, randomIp, raw } from './client';
 import { db, sql } from './db';
 
-export { api, authed, BASE, type BodyOf, bodyOf, fromIp, randomIp, raw } from './client';
+export { api, authed, BASE, type BodyOf, bodyOf, fromIp, health, randomIp, raw } from './client';
 let counter = 0;
 
 export function uniq(prefix = 'u'): string {
   counter += 1;
   return `${prefix}${Date.now().toString(36)}${counter}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
-/** @deprecated the old name of `raw`, kept for files not yet on the typed client. */
-export type CallOptions = RawOptions;
-/** @deprecated the old name of `raw`, kept for files not yet on the typed client. */
-export const call = raw;
-
-/** @deprecated reads a body as `any`; use the typed client's `bodyOf(res, status)` (or `await res.json()`: unknown). */
-// biome-ignore lint/suspicious/noExplicitAny: kept for files not yet on the typed client (faults, ledger, sales-figures, bookmarks, purge, readiness, request-log)
-export async function json<T = any>(res: { json(): Promise<unknown> }): Promise<T> {
-  return (await res.json()) as T;
 }
 
 export type Problem = z.infer<typeof ProblemSchema>;

@@ -6,13 +6,13 @@ import { env } from 'cloudflare:workers';
 import { KINDS as CFG } from '../src/modules/catalog/kinds';
 import { registerMany } from '../src/modules/payments/service';
 import { ledgerName, type UserLedger } from '../src/modules/payments/user-ledger';
-import { withUnitOfWork } from '../src/lib/unit-of-work';
-import { createItem, iso } from './catalog-helpers';
+import { type ObjectUnits, withUnitOfWork } from '../src/lib/unit-of-work';
+import { createItem, iso, register } from './catalog-helpers';
 import { db, failWrites, sql } from './db';
-import { call, createUser, expectProblem, json } from './helpers';
+import { api, authed, bodyOf, createUser, expectProblem } from './helpers';
 import { scanOnly } from './log-guard';
 
-const apply = (token: string, id: number, amount = 10_000) => call(`/api/exams/${id}/apply`, { token, body: { amount, payment_method: 'card' } });
+const apply = (token: string, id: number, amount = 10_000) => register('exams', id, token, { amount, payment_method: 'card' });
 
 describe('a burst of applies by one user', () => {
   it('16 concurrent applies to 16 exams: 16 payments, each counted once', async () => {
@@ -20,7 +20,7 @@ describe('a burst of applies by one user', () => {
     const exams = await Promise.all(Array.from({ length: 16 }, () => createItem('exams', { price: 10_000 })));
     const responses = await Promise.all(exams.map((e) => apply(user.access, e.id)));
     expect(responses.map((r) => r.status)).toEqual(Array(16).fill(201));
-    const bodies = await Promise.all(responses.map((r) => json(r)));
+    const bodies = await Promise.all(responses.map((r) => bodyOf(r, 201)));
     expect(new Set(bodies.map((b) => b.payment.id)).size).toBe(16);
     expect(bodies.map((b) => b.payment.target_id)).toEqual(exams.map((e) => e.id));
     const counts = await db.rows(sql`SELECT registration_count AS n FROM exams WHERE id IN ${exams.map((e) => e.id)}`);
@@ -73,20 +73,41 @@ describe('a burst of applies by one user', () => {
     expect(await db.value(sql`SELECT registration_count AS n FROM exams WHERE id = ${doomed}`, 'n')).toBe(0);
   });
 
-  it('registrations queued together commit in one write', async () => {
+  // The ledger's grouping itself: every unit of work the object opens has its store's writes counted
+  // (the statements of each). Calls made in one synchronous turn queue before their first await, so
+  // the first runs alone and the four behind it wait together: two writes, the second carrying four
+  // registrations' statements. Without grouping there would be five writes of one registration each.
+  it('registrations waiting together in the ledger commit in one write (counted at the store)', async () => {
     const user = await createUser();
     const exams = await Promise.all(Array.from({ length: 5 }, () => createItem('exams', { price: 10_000 })));
-    const writes = await withUnitOfWork(env, async (ctx) => {
-      const spy = vi.spyOn(ctx.store, 'write');
-      const input = { amount: 10_000, payment_method: 'card' as const };
-      const outcomes = await registerMany(
-        ctx,
-        exams.map((e) => ({ k: CFG.exams, userId: user.id, itemId: e.id, input, now: Date.now() })),
+    const stub = env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id)));
+    const input = { amount: 10_000, payment_method: 'card' as const };
+    const { outcomes, writes } = await runInDurableObject(stub, async (ledger: UserLedger) => {
+      const units = (ledger as unknown as { units: ObjectUnits }).units;
+      const run = units.run.bind(units);
+      const writes: number[] = [];
+      const spy = vi.spyOn(units, 'run').mockImplementation((fn) =>
+        run((ctx) => {
+          const write = ctx.store.write.bind(ctx.store);
+          ctx.store.write = ((items, locks) => {
+            writes.push(items.length);
+            return write(items, locks);
+          }) as typeof ctx.store.write;
+          return fn(ctx);
+        }),
       );
-      expect(outcomes.every((o) => o.ok)).toBe(true);
-      return spy.mock.calls.length;
+      try {
+        const outcomes = await Promise.all(exams.map((e) => ledger.register('exams', user.id, e.id, input)));
+        return { outcomes, writes };
+      } finally {
+        spy.mockRestore();
+      }
     });
-    expect(writes).toBe(1);
+    expect(outcomes.map((o) => (o.ok ? o.value.payment.target_id : o.code))).toEqual(exams.map((e) => e.id));
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).toBeGreaterThan(0);
+    expect(writes[1]).toBe(4 * writes[0]!);
+    expect(await db.value(sql`SELECT count(*) AS n FROM payments WHERE user_id = ${user.id}`, 'n')).toBe(5);
   });
 });
 
@@ -120,7 +141,7 @@ describe('a fault inside the ledger', () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     restore = await failWrites('registrations', 'UPDATE');
     try {
-      const res = await call(`/api/payments/${paid.value.payment.id}/cancel`, { token: user.access, body: {} });
+      const res = await api.payments[':id'].cancel.$post({ param: { id: String(paid.value.payment.id) }, header: {}, json: {} }, authed(user.access));
       const body = await expectProblem(res, 500, 'INTERNAL_ERROR');
       expect(JSON.stringify(body)).not.toMatch(/injected/);
       const line = errors.mock.calls.map((c) => String(c[0])).find((l) => l.includes('unhandled error'));
@@ -169,7 +190,7 @@ describe('the ledger queue keeps arrival order across kinds', () => {
   it('a cancel queued between applies runs in its place: the re-apply after it succeeds, the apply before it does not', async () => {
     const user = await createUser();
     const [x, y] = await Promise.all([createItem('exams', { price: 10_000 }), createItem('exams', { price: 10_000 })]);
-    const first = await json(await apply(user.access, x.id));
+    const first = await bodyOf(await apply(user.access, x.id), 201);
     const stub = env.USER_LEDGER.get(env.USER_LEDGER.idFromName(ledgerName(user.id)));
     const input = { amount: 10_000, payment_method: 'card' as const };
     const [blocker, before, cancelled, again, cancelledAgain, other] = await runInDurableObject(stub, (ledger: UserLedger) =>
@@ -227,15 +248,14 @@ describe('refusals inside a group', () => {
       { item: items.c, amount: 15_000, method: 'bank_transfer' as const, expect: 201 as const },
     ];
     const responses = await Promise.all(
-      requests.map((r) => call(`/api/exams/${r.item.id}/apply`, { token: user.access, body: { amount: r.amount, payment_method: r.method } })),
+      requests.map((r) => register('exams', r.item.id, user.access, { amount: r.amount, payment_method: r.method })),
     );
     for (const [i, r] of requests.entries()) {
       if (r.expect !== 201) {
         await expectProblem(responses[i]!, 400, r.expect);
         continue;
       }
-      expect(responses[i]!.status).toBe(201);
-      const body = await json(responses[i]!);
+      const body = await bodyOf(responses[i]!, 201);
       expect(body.payment).toMatchObject({ target_id: r.item.id, amount: r.amount, payment_method: r.method, status: 'paid' });
       expect(body.registration).toMatchObject({ item_id: r.item.id, status: 'applied' });
       const stored = await db.first(

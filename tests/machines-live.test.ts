@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/env';
 import { signToken } from '../src/lib/tokens';
 import { LIVE_FRAME_WINDOW_MS, LIVE_FRAMES_PER_WINDOW, LIVE_SOCKETS_PER_USER } from '../src/modules/machines/live';
-import { BASE, bodyOf, call, createUser, expectProblem, login, PASSWORD, uniq, withVars } from './helpers';
+import { api, authed, BASE, bodyOf, createUser, expectProblem, login, PASSWORD, uniq, withVars } from './helpers';
 import { accepted, newMachine, run, waitDone } from './machines-helpers';
 import { db, sql } from './db';
 
@@ -78,7 +78,7 @@ describe('GET /api/machines/{id}/live', () => {
     await waitDone(u.access, (await accepted(u.access, m.id, 'START')).location);
     await theirs.next((e) => e.type === 'status' && e.status === 'RUNNING');
     const closed = new Promise<number>((r) => mine.ws.addEventListener('close', (e) => r(e.code)));
-    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: u.access })).status).toBe(204);
+    expect((await api.machines[':id'].$delete({ param: { id: String(m.id) } }, authed(u.access))).status).toBe(204);
     await mine.next((e) => e.type === 'deleted');
     expect(await closed).toBe(1000);
   });
@@ -133,7 +133,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
   }
 
   const logout = (u: { access: string; refresh: string }) => async () =>
-    (await call('/api/users/logout', { body: { refresh: u.refresh }, token: u.access })).status;
+    (await api.users.logout.$post({ json: { refresh: u.refresh } }, authed(u.access))).status;
 
   it('closes at once when its session logs out (4401), with no other event on the machine', async () => {
     const { owner, m, live } = await watched();
@@ -166,8 +166,9 @@ describe('a /live socket lives only as long as the right that opened it', () => 
 
   it('closes at once when a reused refresh token revokes its session (4401)', async () => {
     const { owner, m, live } = await watched();
-    expect((await call('/api/users/refresh', { body: { refresh: owner.refresh } })).status).toBe(200);
-    await expectClosedByRevocation(live, m.id, async () => (await call('/api/users/refresh', { body: { refresh: owner.refresh } })).status, 401);
+    const refresh = () => api.users.refresh.$post({ json: { refresh: owner.refresh } });
+    expect((await refresh()).status).toBe(200);
+    await expectClosedByRevocation(live, m.id, async () => (await refresh()).status, 401);
   });
 
   it("closes at once when a password change signs its session out (4401); the changing session's socket stays", async () => {
@@ -176,8 +177,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     const kept = await connect(`/api/machines/${m.id}/live?access_token=${again.token.access}`);
     await kept.next((e) => e.type === 'status');
     const change = async () =>
-      (await call('/api/users/me', { method: 'PATCH', token: again.token.access, body: { password: `${PASSWORD} 2`, current_password: PASSWORD } }))
-        .status;
+      (await api.users.me.$patch({ json: { password: `${PASSWORD} 2`, current_password: PASSWORD } }, authed(again.token.access))).status;
     await expectClosedByRevocation(live, m.id, change, 200);
     expect(await closedWithin(kept, 200)).toBeNull();
     kept.ws.close(1000, 'done');
@@ -186,7 +186,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
   it('closes at once when its user is deactivated (4401)', async () => {
     const { owner, staff, m, live } = await watched();
     const deactivate = async () =>
-      (await call(`/api/users/${owner.id}`, { method: 'PATCH', token: staff.access, body: { is_active: false } })).status;
+      (await api.users[':id'].$patch({ param: { id: String(owner.id) }, json: { is_active: false } }, authed(staff.access))).status;
     await expectClosedByRevocation(live, m.id, deactivate, 200);
   });
 
@@ -196,7 +196,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     const root = await createUser({ superuser: true });
     const live = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);
     await live.next((e) => e.type === 'status');
-    const res = await call(`/api/users/${staff.id}`, { method: 'PATCH', token: root.access, body: { is_staff: false } });
+    const res = await api.users[':id'].$patch({ param: { id: String(staff.id) }, json: { is_staff: false } }, authed(root.access));
     expect(res.status).toBe(200);
     expect(await closedWithin(live, 2_000)).toMatchObject({ code: 4403, reason: 'permission lost' });
   });
@@ -236,7 +236,7 @@ describe('a /live socket lives only as long as the right that opened it', () => 
     const heir = await createUser();
     const watcher = await connect(`/api/machines/${m.id}/live?access_token=${staff.access}`);
     await watcher.next((e) => e.type === 'status');
-    const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
+    const res = await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { owner_id: heir.id } }, authed(staff.access));
     expect(res.status).toBe(200);
     // Closed by the transfer itself, before any other event on the machine.
     expect(await closedWithin(live, 5_000)).toMatchObject({ code: 4403, reason: 'permission lost' });
@@ -293,7 +293,7 @@ describe('many sockets on one machine', () => {
     const seen = last.events.length;
     last.ws.send('status');
     await last.next((e) => last.events.indexOf(e) >= seen && e.type === 'status' && e.status === 'READY');
-    const res = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: staff.access, body: { owner_id: heir.id } });
+    const res = await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { owner_id: heir.id } }, authed(staff.access));
     expect(res.status).toBe(200);
     expect(await closedWithin(mine, 5_000)).toMatchObject({ code: 4403 });
     expect(await db.first(sql`SELECT owner_id FROM machines WHERE id = ${m.id}`)).toMatchObject({ owner_id: heir.id });

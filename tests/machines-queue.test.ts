@@ -10,9 +10,9 @@ import {
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, authed, bodyOf, call, createUser, expectProblem, withVars, scopedEnv } from './helpers';
+import { api, authed, bodyOf, createUser, expectProblem, raw, withVars, scopedEnv } from './helpers';
 import { quietExpectedLogs, scanOnly } from './log-guard';
-import { accepted, command, deferred, DEVICE, machine, newMachine, run, stubController, waitDone } from './machines-helpers';
+import { accepted, command, deferred, DEVICE, machine, newMachine, type Operation, run, stubController, waitDone } from './machines-helpers';
 
 let restore: (() => void) | null = null;
 afterEach(() => {
@@ -30,6 +30,13 @@ function stub(handler: Parameters<typeof stubController>[0]) {
 import worker from '../src/index';
 import type { CommandMessage } from '../src/modules/machines/message';
 import { db, sql } from './db';
+
+/** The operation at a 202's Location (asserts 200). */
+async function polled(token: string, location: string): Promise<Operation> {
+  const res = await raw(new URL(location).pathname, { token });
+  expect(res.status).toBe(200);
+  return res.json();
+}
 
 /**
  * Makes the machine's object record what it sends instead of queueing it (until it is evicted):
@@ -222,11 +229,11 @@ describe('retries and the dead-letter queue', () => {
     const body = { operation_id: op.id, machine_id: m.id, command: 'POWER_ON' };
     const r1 = await deliver('machine-commands-dlq', body);
     expect(r1.explicitAcks).toHaveLength(1);
-    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await polled(u.access, op.location)).toMatchObject({ result: 'INTERNALFAILED' });
     await deliver('machine-commands-dlq', body);
     gate.resolve(); // the in-flight delivery now reports SUCCESS, which must not apply
     await executionOver(m.id); // ...and its outcome has been handed to the object
-    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'INTERNALFAILED' });
+    expect(await polled(u.access, op.location)).toMatchObject({ result: 'INTERNALFAILED' });
     expect((await machine(u.access, m.id)).status).toBe('POWEROFF');
   });
 });
@@ -323,15 +330,15 @@ describe('MACHINE_BUSY', () => {
     const u = await createUser();
     const m = await newMachine(u.access, { controller_url: `${DEVICE}/busy` });
     const op = await accepted(u.access, m.id, 'POWER_ON');
-    await expectProblem(await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { status: 'ERROR' } }), 409, 'MACHINE_BUSY');
-    const put = await call(`/api/machines/${m.id}`, {
-      method: 'PUT',
-      token: u.access,
-      body: { name: 'n', location: 'l', status: 'RUNNING', controller_url: `${DEVICE}/busy` },
-    });
+    const param = { id: String(m.id) };
+    await expectProblem(await api.machines[':id'].$patch({ param, json: { status: 'ERROR' } }, authed(u.access)), 409, 'MACHINE_BUSY');
+    const put = await api.machines[':id'].$put(
+      { param, json: { name: 'n', location: 'l', status: 'RUNNING', controller_url: `${DEVICE}/busy` } },
+      authed(u.access),
+    );
     await expectProblem(put, 409, 'MACHINE_BUSY');
-    const rename = await call(`/api/machines/${m.id}`, { method: 'PATCH', token: u.access, body: { name: 'Renamed', status: 'POWEROFF' } });
-    expect(await rename.json()).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
+    const rename = await api.machines[':id'].$patch({ param, json: { name: 'Renamed', status: 'POWEROFF' } }, authed(u.access));
+    expect(await bodyOf(rename, 200)).toMatchObject({ name: 'Renamed', status: 'POWEROFF' });
     gate.resolve();
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
     expect(await machine(u.access, m.id)).toMatchObject({ name: 'Renamed', status: 'READY' });
@@ -382,7 +389,7 @@ describe('watchdog', () => {
     const after = await head();
     expect(after.enqueuedAt).toBeLessThan(firstSend);
     expect(after.resentAt).toBeGreaterThan(Date.now() - 5_000);
-    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    expect(await polled(u.access, op.location)).toMatchObject({ result: 'PENDING' });
     // The re-sent message arrives and runs the command.
     expect((await deliver('machine-commands', sent[1]!.body)).explicitAcks).toHaveLength(1);
     expect((await waitDone(u.access, op.location)).result).toBe('SUCCESS');
@@ -399,7 +406,7 @@ describe('watchdog', () => {
     const stubDo = env.MACHINE.get(env.MACHINE.idFromName(String(m.id))) as unknown as DurableObjectStub;
     // Not due yet: the alarm only re-arms itself.
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    expect(await polled(u.access, op.location)).toMatchObject({ result: 'PENDING' });
     // Pretend it was queued an hour ago. A cold load (the cached copy dropped, as after a crash)
     // sends it again first: the message may have died with the process.
     const queuedHourAgo = (drop: boolean) =>
@@ -412,11 +419,11 @@ describe('watchdog', () => {
     await queuedHourAgo(true);
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
     expect(sent.map((m) => m.body)).toEqual([sent[0]!.body, sent[0]!.body]);
-    expect(await (await call(new URL(op.location).pathname, { token: u.access })).json()).toMatchObject({ result: 'PENDING' });
+    expect(await polled(u.access, op.location)).toMatchObject({ result: 'PENDING' });
     // That one is lost too, with the object up: the watchdog fails the command.
     await queuedHourAgo(false);
     expect(await runDurableObjectAlarm(stubDo)).toBe(true);
-    const failed = await (await call(new URL(op.location).pathname, { token: u.access })).json();
+    const failed = await polled(u.access, op.location);
     expect(failed).toMatchObject({ result: 'INTERNALFAILED', detail: 'no result arrived in time (the queue lost the message)' });
     // the late message is ignored
     expect((await deliver('machine-commands', sent[0]!.body)).explicitAcks).toHaveLength(1);

@@ -1,6 +1,6 @@
 // The controller URL policy (no SSRF): every spelling of a private or loopback address is refused.
 import { describe, expect, it } from 'vitest';
-import { call, createUser, expectProblem, withVars } from './helpers';
+import { api, authed, createUser, expectProblem, withVars } from './helpers';
 import { controllerUrlProblem, isPrivateHost } from '../src/modules/machines/controller-url';
 
 describe('controller URL policy', () => {
@@ -96,10 +96,10 @@ describe('controller URL policy over HTTP', () => {
   it('with ALLOW_INSECURE_CONTROLLER_URLS=true a machine may use a loopback http:// controller, never a metadata or private one', async () => {
     const u = await createUser();
     await withVars({ ALLOW_INSECURE_CONTROLLER_URLS: 'true' }, async () => {
-      const local = await call('/api/machines', {
-        token: u.access,
-        body: { name: 'Press', location: 'Lab', controller_url: 'http://127.0.0.1:8797/' },
-      });
+      const local = await api.machines.$post(
+        { json: { name: 'Press', location: 'Lab', controller_url: 'http://127.0.0.1:8797/' } },
+        authed(u.access),
+      );
       expect(local.status).toBe(201);
       for (const url of [
         'http://169.254.169.254/latest/meta-data/',
@@ -107,7 +107,7 @@ describe('controller URL policy over HTTP', () => {
         'http://metadata.google.internal/',
         'http://192.168.0.10/',
       ]) {
-        const res = await call('/api/machines', { token: u.access, body: { name: 'Press', location: 'Lab', controller_url: url } });
+        const res = await api.machines.$post({ json: { name: 'Press', location: 'Lab', controller_url: url } }, authed(u.access));
         const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
         expect(problem.errors).toEqual([expect.objectContaining({ path: 'controller_url' })]);
       }

@@ -2,10 +2,10 @@
 // `npm run lint:openapi` (in .ci/run) lints with Redocly and Spectral; the first test fails when it
 // is stale (`npm run openapi` rewrites it and client/schema.d.ts).
 import { describe, expect, it } from 'vitest';
-import { call, PASSWORD, randomIp, uniq } from './helpers';
+import { api, fromIp, PASSWORD, type Problem, raw, uniq } from './helpers';
 
 type Json = any;
-const docOf = async (): Promise<Json> => (await call('/openapi.json')).json();
+const docOf = async (): Promise<Json> => (await raw('/openapi.json')).json();
 
 describe('/openapi.json', () => {
   it('docs/openapi.json is the document the worker serves (npm run openapi rewrites it)', async () => {
@@ -70,13 +70,13 @@ describe('the username pattern', () => {
   it('the server keeps its rule: letters and digits of any script, spaces and _ . @ + -', async () => {
     for (const name of valid) {
       const username = `${name}${uniq('')}`; // unique also after NFKC (𝒜da is ada)
-      const res = await call('/api/users/signup', { body: { username, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } });
+      const res = await api.users.signup.$post({ json: { username, password: PASSWORD } }, fromIp());
       expect({ username, status: res.status }).toEqual({ username, status: 201 });
     }
     for (const name of invalid) {
       const username = `${name}${uniq('')}`;
-      const res = await call('/api/users/signup', { body: { username, password: PASSWORD }, headers: { 'cf-connecting-ip': randomIp() } });
-      const body = await res.json<Json>();
+      const res = await api.users.signup.$post({ json: { username, password: PASSWORD } }, fromIp());
+      const body = (await res.json()) as Problem;
       expect({ username, status: res.status, path: body.errors?.[0]?.path }).toEqual({ username, status: 400, path: 'username' });
     }
   });

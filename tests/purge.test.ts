@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import worker from '../src/index';
 import { db, sql } from './db';
-import { call, createUser, json, login, PASSWORD, randomPhone, requestPhoneCode, withVars } from './helpers';
+import { api, authed, bodyOf, createUser, fromIp, login, PASSWORD, randomPhone, requestPhoneCode, withVars } from './helpers';
 import { newMachine } from './machines-helpers';
 import { quietExpectedLogs } from './log-guard';
 
@@ -91,33 +91,35 @@ describe('scheduled purge', () => {
     expect(await exists('rate_limits', sql`key = 'test:open'`)).toBe(true);
 
     // What is live still works: the session in use, and the phone code just sent.
-    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
-    const refreshed = await call('/api/users/refresh', { body: { refresh: u.refresh } });
+    expect((await api.users.me.$get(undefined, authed(u.access))).status).toBe(200);
+    const refreshed = await api.users.refresh.$post({ json: { refresh: u.refresh } });
     expect(refreshed.status).toBe(200);
-    const verified = await call(`/api/users/phone/verify/${live.verification_token}`, { body: { confirm_code: live.dev_code } });
+    const verified = await api.users.phone.verify[':verification_token'].$post({
+      param: { verification_token: live.verification_token },
+      json: { confirm_code: live.dev_code },
+    });
     expect(verified.status).toBe(200);
   });
 
   it('never removes a session in use, even with no retention; ended ones go at once', async () => {
     const u = await createUser();
-    const other = await json(await login({ email: u.email, password: PASSWORD }));
-    const logout = await call('/api/users/logout', { token: other.token.access, body: { refresh: other.token.refresh } });
+    const other = await bodyOf(await login({ email: u.email, password: PASSWORD }), 200);
+    const logout = await api.users.logout.$post({ json: { refresh: other.token.refresh } }, authed(other.token.access));
     expect(logout.status).toBe(204);
     await insertSession('s-just-expired', u.id, Date.now() - 1);
     const report = await withVars({ SESSION_RETENTION_DAYS: '0' }, cron);
     expect(report.removed.sessions).toBeGreaterThanOrEqual(2);
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${u.id}`)).toBe(1);
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= ${Date.now()}`)).toBe(0);
-    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
-    expect((await call('/api/users/refresh', { body: { refresh: u.refresh } })).status).toBe(200);
+    expect((await api.users.me.$get(undefined, authed(u.access))).status).toBe(200);
+    expect((await api.users.refresh.$post({ json: { refresh: u.refresh } })).status).toBe(200);
   });
 
   it('purges each rate-limit key by its own window: a 30-day known-address mark outlives a 15-minute login counter', async () => {
     const u = await createUser();
     const ip = '10.200.0.1';
-    const headers = { 'cf-connecting-ip': ip };
-    expect((await call('/api/users/login', { body: { email: u.email, password: 'wrong password' }, headers })).status).toBe(401);
-    expect((await call('/api/users/login', { body: { email: u.email, password: PASSWORD }, headers })).status).toBe(200);
+    expect((await api.users.login.$post({ json: { email: u.email, password: 'wrong password' } }, fromIp(ip))).status).toBe(401);
+    expect((await api.users.login.$post({ json: { email: u.email, password: PASSWORD } }, fromIp(ip))).status).toBe(200);
     const known = `login:known:u${u.id}:${ip}`;
     const counter = `login:addr:${ip}`;
     const rows = await db.rows<{ key: string; window_start: number; expires_at: number }>(
@@ -208,6 +210,6 @@ describe('scheduled purge', () => {
     expect(runs.reduce((sum, r) => sum + r.removed.rate_limits, 0)).toBe(40_000);
     expect(await count(bulk)).toBe(0);
     // The user's own session survived all of it.
-    expect((await call('/api/users/me', { token: u.access })).status).toBe(200);
+    expect((await api.users.me.$get(undefined, authed(u.access))).status).toBe(200);
   });
 });

@@ -4,15 +4,18 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import d1Journal from '../migrations/meta/_journal.json';
 import pgJournal from '../migrations-pg/meta/_journal.json';
+import type { ClientRequestOptions } from 'hono/client';
 import type { z } from 'zod';
 import type { ReadinessSchema } from '../src/modules/system/routes';
 import { db, sql } from './db';
-import { call, createUser, expectProblem, json, withDatabaseDown, withVars } from './helpers';
+import { authed, bodyOf, createUser, expectProblem, health, withDatabaseDown, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 
 const postgres = env.DB_BACKEND === 'postgres';
 const OPERATOR_KEY = 'operator-key-for-tests-0123456789abcdef';
 const operator = { 'x-operator-key': OPERATOR_KEY };
+/** GET /health/ready, with the given request options (a token, an operator key). */
+const ready = (options?: ClientRequestOptions) => health.ready.$get(undefined, options);
 const bindings = env as unknown as Record<string, unknown>;
 
 /** Runs fn with the operator key configured (a secret in production). */
@@ -54,7 +57,7 @@ async function withoutNewestMigration<T>(fn: (missing: string) => Promise<T>): P
 }
 
 /** A 503 whose problem has (or, publicly, has not) the checks; the checks. */
-async function notReady(res: Response, detailed: boolean): Promise<Checks> {
+async function notReady(res: { status: number; headers: Headers; json(): Promise<unknown> }, detailed: boolean): Promise<Checks> {
   const body = await expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
   if (!detailed) expect(body.checks).toBeUndefined();
   // The 503 problem carries the same checks as the 200 (a member the Problem schema passes through).
@@ -64,16 +67,14 @@ type Checks = NonNullable<z.infer<typeof ReadinessSchema>['checks']>;
 
 describe('GET /health/ready', () => {
   it('tells anyone only whether the service is ready', async () => {
-    const res = await call('/health/ready');
-    expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ status: 'ready' });
+    expect(await bodyOf(await ready(), 200)).toEqual({ status: 'ready' });
     // /health stays the cheap liveness check it was.
-    expect(await json(await call('/health'))).toEqual({ status: 'ok', database: 'ok' });
+    expect(await bodyOf(await health.$get(), 200)).toEqual({ status: 'ok', database: 'ok' });
   });
 
   it('shows staff every check: database, KV, queue binding, migrations of this build', async () => {
     const staff = await createUser({ staff: true });
-    const body = await json(await call('/health/ready', { token: staff.access }));
+    const body = await bodyOf(await ready(authed(staff.access)), 200);
     const expected = postgres ? pgJournal.entries.length : d1Journal.entries.length;
     expect(body).toEqual({
       status: 'ready',
@@ -88,23 +89,23 @@ describe('GET /health/ready', () => {
 
   it('refuses a non-staff token (403) and a bad one (401); a wrong operator key gets the public answer', async () => {
     const user = await createUser();
-    await expectProblem(await call('/health/ready', { token: user.access }), 403, 'PERMISSION_DENIED');
-    await expectProblem(await call('/health/ready', { token: 'not-a-token' }), 401, 'INVALID_TOKEN');
+    await expectProblem(await ready(authed(user.access)), 403, 'PERMISSION_DENIED');
+    await expectProblem(await ready(authed('not-a-token')), 401, 'INVALID_TOKEN');
     await withOperatorKey(async () => {
-      expect(await json(await call('/health/ready', { headers: { 'x-operator-key': `${OPERATOR_KEY}x` } }))).toEqual({ status: 'ready' });
-      expect((await json(await call('/health/ready', { headers: operator }))).checks.database.ok).toBe(true);
+      expect(await bodyOf(await ready({ headers: { 'x-operator-key': `${OPERATOR_KEY}x` } }), 200)).toEqual({ status: 'ready' });
+      expect((await bodyOf(await ready({ headers: operator }), 200)).checks?.database.ok).toBe(true);
     });
     // Without OPERATOR_KEY configured no header value unlocks the checks, not even an empty one.
-    expect(await json(await call('/health/ready', { headers: { 'x-operator-key': '' } }))).toEqual({ status: 'ready' });
-    expect(await json(await call('/health/ready', { headers: operator }))).toEqual({ status: 'ready' });
+    expect(await bodyOf(await ready({ headers: { 'x-operator-key': '' } }), 200)).toEqual({ status: 'ready' });
+    expect(await bodyOf(await ready({ headers: operator }), 200)).toEqual({ status: 'ready' });
   });
 
   it('is not ready when KV fails: the problem tells the public nothing, the operator why', async () => {
     const get = vi.spyOn(env.PHONE_CODES, 'get').mockRejectedValue(new Error('KV unreachable'));
     const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
     try {
-      await notReady(await call('/health/ready'), false);
-      const checks = await withOperatorKey(async () => notReady(await call('/health/ready', { headers: operator }), true));
+      await notReady(await ready(), false);
+      const checks = await withOperatorKey(async () => notReady(await ready({ headers: operator }), true));
       expect(checks.kv).toMatchObject({ ok: false, error: 'Error: KV unreachable' });
       expect(checks.database.ok).toBe(true);
     } finally {
@@ -117,7 +118,7 @@ describe('GET /health/ready', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
     try {
       const checks = await withBinding('MACHINE_QUEUE', undefined, () =>
-        withOperatorKey(async () => notReady(await call('/health/ready', { headers: operator }), true)),
+        withOperatorKey(async () => notReady(await ready({ headers: operator }), true)),
       );
       expect(checks.queue).toEqual({ ok: false });
     } finally {
@@ -129,15 +130,15 @@ describe('GET /health/ready', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
     try {
       await withoutNewestMigration(async (missing) => {
-        await notReady(await call('/health/ready'), false);
-        const checks = await withOperatorKey(async () => notReady(await call('/health/ready', { headers: operator }), true));
+        await notReady(await ready(), false);
+        const checks = await withOperatorKey(async () => notReady(await ready({ headers: operator }), true));
         expect(checks.migrations).toMatchObject({ ok: false, missing: [missing] });
         expect(checks.migrations.applied).toBe(checks.migrations.expected - 1);
       });
     } finally {
       warn.mockRestore();
     }
-    expect((await call('/health/ready')).status).toBe(200);
+    expect((await ready()).status).toBe(200);
   });
 
   it('is not ready when the database does not answer; the operator key still shows why', async () => {
@@ -145,8 +146,8 @@ describe('GET /health/ready', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(scanOnly);
     try {
       const down = async () => {
-        await notReady(await call('/health/ready'), false);
-        const checks = await withOperatorKey(async () => notReady(await call('/health/ready', { headers: operator }), true));
+        await notReady(await ready(), false);
+        const checks = await withOperatorKey(async () => notReady(await ready({ headers: operator }), true));
         expect(checks.database.ok).toBe(false);
         expect(checks.migrations.ok).toBe(false);
       };

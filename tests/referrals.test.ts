@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { api, authed, bodyOf, call, createUser, expectProblem, phoneUser } from './helpers';
+import { api, authed, bodyOf, createUser, expectProblem, phoneUser } from './helpers';
 import { db, sql } from './db';
 
 async function postCode(token: string, code: string) {
-  return call('/api/profile', { token, body: { used_referral_code: code } });
+  return api.profile.$post({ json: { used_referral_code: code } }, authed(token));
 }
 
 /** A 6-character code that no user has (for REFERRAL_CODE_NOT_FOUND). */
@@ -41,8 +41,7 @@ describe('referral profile', () => {
     const friend = await createUser();
     const newbie = await phoneUser();
     const res = await postCode(newbie.access, friend.user.invite_referral_code);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ used_referral_code: friend.user.invite_referral_code, referred_by_id: friend.id });
+    expect(await bodyOf(res, 200)).toMatchObject({ used_referral_code: friend.user.invite_referral_code, referred_by_id: friend.id });
     const friendProfile = await profile(friend.access);
     expect(friendProfile.referred_users).toEqual([newbie.phone]);
     expect(friendProfile.referred_count).toBe(1);
@@ -68,15 +67,15 @@ describe('referral profile', () => {
     await expectProblem(await postCode(b.access, b.user.invite_referral_code), 400, 'REFERRAL_CODE_ALREADY_SET');
     await expectProblem(await postCode(b.access, missing), 400, 'REFERRAL_CODE_ALREADY_SET');
     await expectProblem(await postCode(b.access, a.user.invite_referral_code), 400, 'REFERRAL_CODE_ALREADY_SET');
-    const ko = await call('/api/profile', { token: b.access, body: { used_referral_code: missing }, headers: { 'accept-language': 'ko' } });
+    const ko = await api.profile.$post({ json: { used_referral_code: missing } }, authed(b.access, { 'accept-language': 'ko' }));
     expect((await expectProblem(ko, 400, 'REFERRAL_CODE_ALREADY_SET')).detail).toBe('이미 추천인 코드를 입력했습니다.');
   });
 
   it('INPUT_VALIDATION_ERROR for codes that are not 6 alphanumerics; 401 without a token', async () => {
     const u = await createUser();
     for (const code of ['abc', 'abcdefg', 'ab-cd1', '']) await expectProblem(await postCode(u.access, code), 400, 'INPUT_VALIDATION_ERROR');
-    await expectProblem(await call('/api/profile'), 401, 'TOKEN_NOT_FOUND');
-    await expectProblem(await call('/api/profile/referred-users'), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await api.profile.$get(), 401, 'TOKEN_NOT_FOUND');
+    await expectProblem(await api.profile['referred-users'].$get({ query: {} }), 401, 'TOKEN_NOT_FOUND');
   });
 
   it('concurrent POSTs with different codes leave exactly one set', async () => {
@@ -114,8 +113,9 @@ describe('referral profile', () => {
     expect(page3.results.map((r) => r.email)).toEqual([0, 1, 2, 3, 4].reverse().map((i) => `ref${i}-${owner.id}@example.com`));
     expect(page3.next).toBeNull();
     expect(page3.previous).toBe('http://api.test/api/profile/referred-users?page_size=50&page=2');
-    await expectProblem(await call('/api/profile/referred-users?page_size=50&page=4', { token: owner.access }), 404, 'NOT_FOUND');
-    await expectProblem(await call('/api/profile/referred-users?page_size=101', { token: owner.access }), 400, 'INPUT_VALIDATION_ERROR');
+    const page = (query: { page_size?: number; page?: number }) => api.profile['referred-users'].$get({ query }, authed(owner.access));
+    await expectProblem(await page({ page_size: 50, page: 4 }), 404, 'NOT_FOUND');
+    await expectProblem(await page({ page_size: 101 }), 400, 'INPUT_VALIDATION_ERROR');
   });
 
   it('a user nobody referred lists nobody (not every user with a null code)', async () => {

@@ -1,8 +1,22 @@
 // The request log (one JSON line per request, sampled, never a secret) and the log guard that checks
 // every line of the whole suite (tests/log-guard.ts, installed by tests/setup.ts).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createItem } from './catalog-helpers';
-import { call, createUser, expectProblem, json, PASSWORD, randomIp, randomPhone, uniq, withVars } from './helpers';
+import { createItem, register } from './catalog-helpers';
+import {
+  api,
+  authed,
+  bodyOf,
+  createUser,
+  expectProblem,
+  fromIp,
+  health,
+  PASSWORD,
+  raw,
+  randomPhone,
+  type requestPhoneCode,
+  uniq,
+  withVars,
+} from './helpers';
 import { scanOnly, takeFindings, violations } from './log-guard';
 import { DEVICE, newMachine, run, stubController } from './machines-helpers';
 
@@ -37,7 +51,7 @@ describe('request log', () => {
   it('one line per request: method, route pattern, status, duration, request id, user id', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);
-    const { value: res, lines } = await captured(() => call(`/api/machines/${m.id}`, { token: u.access }));
+    const { value: res, lines } = await captured(() => api.machines[':id'].$get({ param: { id: String(m.id) } }, authed(u.access)));
     expect(res.status).toBe(200);
     const logged = requestLines(lines);
     expect(logged).toEqual([
@@ -56,18 +70,19 @@ describe('request log', () => {
   });
 
   it("names Smart Placement's routing of the request when Cloudflare sends it (cf-placement)", async () => {
-    const { lines } = await captured(() => call('/health', { headers: { 'cf-placement': 'remote-LHR' } }));
+    const { lines } = await captured(() => health.$get(undefined, { headers: { 'cf-placement': 'remote-LHR' } }));
     expect(requestLines(lines)).toEqual([expect.objectContaining({ route: '/health', status: 200, placement: 'remote-LHR' })]);
     // Anything else in that header is not Cloudflare's, and not logged.
-    const forged = await captured(() => call('/health', { headers: { 'cf-placement': 'remote-LHR","admin":true' } }));
+    const forged = await captured(() => health.$get(undefined, { headers: { 'cf-placement': 'remote-LHR","admin":true' } }));
     expect(requestLines(forged.lines)[0]).not.toHaveProperty('placement');
   });
 
   it('4xx are warnings, an unknown path has no route, and the path itself is never logged', async () => {
     const token = uniq('secretlookingpath');
     const { lines } = await captured(async () => {
-      await expectProblem(await call(`/nowhere/${token}`), 404, 'NOT_FOUND');
-      await expectProblem(await call(`/api/users/phone/verify/${token}`, { body: { confirm_code: '0000' } }), 400, 'VERIFICATION_EXPIRED');
+      await expectProblem(await raw(`/nowhere/${token}`), 404, 'NOT_FOUND');
+      const verify = api.users.phone.verify[':verification_token'].$post({ param: { verification_token: token }, json: { confirm_code: '0000' } });
+      await expectProblem(await verify, 400, 'VERIFICATION_EXPIRED');
     });
     expect(requestLines(lines).map((l) => [l.level, l.route, l.status])).toEqual([
       ['warn', '(no route)', 404],
@@ -78,7 +93,7 @@ describe('request log', () => {
 
   it('is sampled by REQUEST_LOG_SAMPLE_RATE, but a 5xx is always logged (and the error line names the route, not the path)', async () => {
     await withVars({ REQUEST_LOG_SAMPLE_RATE: '0' }, async () => {
-      const quiet = await captured(() => call('/health'));
+      const quiet = await captured(() => health.$get());
       expect(requestLines(quiet.lines)).toEqual([]);
 
       const spy = vi.spyOn(crypto.subtle, 'deriveBits').mockImplementation(() => {
@@ -86,7 +101,7 @@ describe('request log', () => {
       });
       const silence = vi.spyOn(console, 'error').mockImplementation(scanOnly);
       try {
-        const failed = await captured(() => call('/api/users/login', { body: { email: 'a@example.com', password: 'whatever password' } }));
+        const failed = await captured(() => api.users.login.$post({ json: { email: 'a@example.com', password: 'whatever password' } }));
         expect(failed.value.status).toBe(500);
         const [line] = requestLines(failed.lines);
         expect(line).toMatchObject({ level: 'error', route: '/api/users/login', status: 500, sample_rate: 0 });
@@ -106,33 +121,34 @@ describe('request log', () => {
     const secrets: string[] = [PASSWORD, 'a brand new password', phone, phone.replace(/-/g, '')];
     let devCode = '';
     const { lines } = await captured(async () => {
-      const headers = { 'cf-connecting-ip': randomIp() };
-      expect((await call('/api/users/signup', { body: { email, password: PASSWORD, password_check: PASSWORD }, headers })).status).toBe(201);
-      const login = await json(await call('/api/users/login', { body: { email, password: PASSWORD }, headers }));
-      const wrong = await call('/api/users/login', { body: { email, password: 'whatever password' }, headers });
+      const from = fromIp();
+      expect((await api.users.signup.$post({ json: { email, password: PASSWORD, password_check: PASSWORD } }, from)).status).toBe(201);
+      const login = await bodyOf(await api.users.login.$post({ json: { email, password: PASSWORD } }, from), 200);
+      const wrong = await api.users.login.$post({ json: { email, password: 'whatever password' } }, from);
       expect(wrong.status).toBe(401);
-      const rotated = await json(await call('/api/users/refresh', { body: { refresh: login.token.refresh } }));
-      const changed = await call('/api/users/me', {
-        method: 'PATCH',
-        token: rotated.access,
-        body: { password: 'a brand new password', current_password: PASSWORD },
-      });
+      const rotated = await bodyOf(await api.users.refresh.$post({ json: { refresh: login.token.refresh } }), 200);
+      const changed = await api.users.me.$patch({ json: { password: 'a brand new password', current_password: PASSWORD } }, authed(rotated.access));
       expect(changed.status).toBe(200);
       secrets.push(login.token.access, login.token.refresh, rotated.access, rotated.refresh);
 
-      const sent = await json(await call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } }));
+      // The tests' SMS provider is the console one, which answers the code (the schema has it optional).
+      const sent = (await bodyOf(await api.users.phone.login.$post({ json: { phone } }, fromIp()), 200)) as Awaited<
+        ReturnType<typeof requestPhoneCode>
+      >;
       const wrongCode = sent.dev_code === '0000' ? '1111' : '0000';
-      expect((await call(`/api/users/phone/verify/${sent.verification_token}`, { body: { confirm_code: wrongCode } })).status).toBe(400);
-      const verified = await json(await call(`/api/users/phone/verify/${sent.verification_token}`, { body: { confirm_code: sent.dev_code } }));
+      const verify = (confirm_code: string) =>
+        api.users.phone.verify[':verification_token'].$post({ param: { verification_token: sent.verification_token }, json: { confirm_code } });
+      expect((await verify(wrongCode)).status).toBe(400);
+      const verified = await bodyOf(await verify(sent.dev_code), 200);
       devCode = sent.dev_code;
       secrets.push(sent.verification_token, sent.phone, verified.token.access, verified.token.refresh);
 
       const buyer = verified.token.access;
       const item = await createItem('exams');
       const key = uniq('idem');
-      const pay = { amount: 10_000, payment_method: 'card' };
-      expect((await call(`/api/exams/${item.id}/apply`, { token: buyer, body: pay, headers: { 'idempotency-key': key } })).status).toBe(201);
-      expect((await call(`/api/exams/${item.id}/apply`, { token: buyer, body: pay, headers: { 'idempotency-key': key } })).status).toBe(201);
+      const pay = { amount: 10_000, payment_method: 'card' as const };
+      expect((await register('exams', item.id, buyer, pay, key)).status).toBe(201);
+      expect((await register('exams', item.id, buyer, pay, key)).status).toBe(201);
 
       const m = await newMachine(buyer);
       expect((await run(buyer, m.id, 'POWER_ON')).result).toBe('SUCCESS');
@@ -201,7 +217,7 @@ describe('log guard', () => {
 
   it('the development SMS provider masks the phone number', async () => {
     const phone = randomPhone();
-    const { lines } = await captured(() => call('/api/users/phone/login', { body: { phone }, headers: { 'cf-connecting-ip': randomIp() } }));
+    const { lines } = await captured(() => api.users.phone.login.$post({ json: { phone } }, fromIp()));
     const sms = parsed(lines).find((l) => l.msg === 'sms (console provider)')!;
     expect(sms.phone).toMatch(/^\+82\*+\d{4}$/);
     expect(String(sms.phone).slice(-4)).toBe(phone.slice(-4));

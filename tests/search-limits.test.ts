@@ -3,8 +3,8 @@
 // so the database really evaluates each pattern (an empty table hides pattern-size limits).
 import { describe, expect, it } from 'vitest';
 import { MAX_SEARCH_WORDS, parseSearch } from '../src/modules/catalog/search';
-import { createItem } from './catalog-helpers';
-import { api, authed, bodyOf, call, createUser, expectProblem } from './helpers';
+import { createItem, register } from './catalog-helpers';
+import { api, authed, bodyOf, createUser, expectProblem, raw } from './helpers';
 import { newMachine } from './machines-helpers';
 
 const HANGUL = '가나다라마바사아자차카타파하';
@@ -35,19 +35,19 @@ describe('text search within its limits never fails', () => {
     const words = (q: string) => (parseSearch(q) ?? []).flat().length;
     for (const q of hostile(200)) {
       for (const extra of ['', '&status=available&sort=popular']) {
-        const res = await call(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
+        const res = await raw(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
         const want = words(q) > MAX_SEARCH_WORDS ? 400 : 200;
         expect({ q, status: res.status }).toEqual({ q, status: want });
       }
     }
-    await expectProblem(await call(`/api/exams?search=${'a'.repeat(201)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await api.exams.$get({ query: { search: 'a'.repeat(201) } }, authed(user.access)), 400, 'INPUT_VALIDATION_ERROR');
   });
 
   it('catalog search is bounded in words (OR alternatives included): more than 6 is 400 SEARCH_TOO_COMPLEX on every plan and page', async () => {
     expect(MAX_SEARCH_WORDS).toBe(6);
     const user = await createUser();
     const exam = await createItem('exams', { title: 'bounded alpha beta gamma delta epsilon', description: 'zeta' });
-    const list = (q: string, extra = '') => call(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
+    const list = (q: string, extra = '') => raw(`/api/exams?search=${encodeURIComponent(q)}${extra}`, { token: user.access });
     const ids = async (res: Response) => ((await res.json()) as { results: { id: number }[] }).results.map((r) => r.id);
     // Six words, ANDed or ORed, and operators or wordless tokens (which are not searched) besides: answered.
     for (const q of [
@@ -75,9 +75,9 @@ describe('text search within its limits never fails', () => {
     const user = await createUser();
     const title = `${'a'.repeat(60)} ${HANGUL} %_\\ é x${'x'.repeat(59)}`;
     const exam = await createItem('exams', { title, price: 10_000 });
-    expect((await call(`/api/exams/${exam.id}/apply`, { token: user.access, body: { amount: 10_000, payment_method: 'card' } })).status).toBe(201);
+    await bodyOf(await register('exams', exam.id, user.access, { amount: 10_000, payment_method: 'card' }), 201);
     for (const q of hostile(200)) {
-      const res = await call(`/api/me/payments?search=${encodeURIComponent(q)}`, { token: user.access });
+      const res = await api.me.payments.$get({ query: { search: q } }, authed(user.access));
       expect({ q, status: res.status }).toEqual({ q, status: 200 });
     }
     // The long word, the Hangul and the wildcard characters are matched literally.
@@ -89,16 +89,16 @@ describe('text search within its limits never fails', () => {
       const body = await bodyOf(await api.me.payments.$get({ query: { search: q } }, authed(user.access)), 200);
       expect({ q, count: body.count }).toEqual({ q, count: 0 });
     }
-    await expectProblem(await call(`/api/me/payments?search=${'a'.repeat(201)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await api.me.payments.$get({ query: { search: 'a'.repeat(201) } }, authed(user.access)), 400, 'INPUT_VALIDATION_ERROR');
   });
 
   it('machine search (≤ 100 characters): 200 for every input, literal matching, 400 above', async () => {
     const user = await createUser();
     const m = await newMachine(user.access, { name: `${'a'.repeat(49)} ${HANGUL}`, location: `%_\\ hall ${'a'.repeat(60)}` });
     // With `owner` the owner's machines are scanned; without it the trigram index answers first.
-    for (const scope of ['&owner=me', '']) {
+    for (const scope of [{ owner: 'me' as const }, {}]) {
       for (const q of hostile(100)) {
-        const res = await call(`/api/machines?search=${encodeURIComponent(q)}${scope}`, { token: user.access });
+        const res = await api.machines.$get({ query: { search: q, ...scope } }, authed(user.access));
         expect({ q, scope, status: res.status }).toEqual({ q, scope, status: 200 });
       }
     }
@@ -112,6 +112,6 @@ describe('text search within its limits never fails', () => {
       const body = await bodyOf(await api.machines.$get({ query: { search: q, owner: 'me' } }, authed(user.access)), 200);
       expect({ q, count: body.count }).toEqual({ q, count: 0 });
     }
-    await expectProblem(await call(`/api/machines?search=${'a'.repeat(101)}`, { token: user.access }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(await api.machines.$get({ query: { search: 'a'.repeat(101) } }, authed(user.access)), 400, 'INPUT_VALIDATION_ERROR');
   });
 });

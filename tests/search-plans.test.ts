@@ -13,17 +13,25 @@ import { choosePlan, FREQUENCY_CAP, type SearchPlan } from '../src/modules/catal
 import { listPage, type PageRequest, searchFrequency } from '../src/modules/catalog/repository';
 import { parseSearch } from '../src/modules/catalog/search';
 import { db, sql } from './db';
-import { call, createUser, json, type TestUser } from './helpers';
+import type { InferRequestType } from 'hono/client';
+import { api, authed, bodyOf, createUser, openapiDoc, type TestUser } from './helpers';
 import { newMachine } from './machines-helpers';
 
 const dialect = env.DB_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 /** What these tests read of a page (courses or machines). */
-type IdPage = { results: { id: number }[]; count: number; next_cursor: string | null };
+type IdPage = { results: { id: number }[]; count?: number; next_cursor?: string | null };
 /** What these tests read of the OpenAPI document. */
 type SearchDoc = {
   components: { schemas: Record<string, { properties: { count: { description: string } } }> };
   paths: Record<string, { get: { parameters: { name: string; description?: string }[] } }>;
 };
+type CatalogQuery = InferRequestType<typeof api.courses.$get>['query'];
+type MachineQuery = InferRequestType<typeof api.machines.$get>['query'];
+/** A page of courses or exams (asserts 200). */
+const catalogPage = async (kind: 'courses' | 'exams', query: CatalogQuery, token: string): Promise<IdPage> =>
+  bodyOf(await api[kind].$get({ query }, authed(token)), 200);
+/** A page of machines (asserts 200). */
+const machinePage = async (query: MachineQuery, token: string): Promise<IdPage> => bodyOf(await api.machines.$get({ query }, authed(token)), 200);
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const now = Date.now();
@@ -158,12 +166,12 @@ describe('catalog search plans', () => {
     const size = 10;
     for (const q of QUERIES) {
       for (const sort of SORTS) {
-        for (const status of ['', '&status=available']) {
+        for (const status of ['', 'available'] as const) {
           const all = expected(q, sort, status !== '');
-          const path = `/api/courses?search=${encodeURIComponent(q)}&sort=${sort}&page_size=${size}${status}`;
+          const query: CatalogQuery = { search: q, sort, page_size: String(size), ...(status ? { status } : {}) };
           const last = Math.max(1, Math.ceil(all.length / size));
           for (const page of new Set([1, last])) {
-            const body = await json<IdPage>(await call(`${path}&page=${page}`, { token: user.access }));
+            const body = await catalogPage('courses', { ...query, page: String(page) }, user.access);
             const ids = body.results.map((r) => r.id);
             const want = all.slice((page - 1) * size, page * size);
             expect({ q, sort, status, page, count: body.count, ids }).toEqual({ q, sort, status, page, count: all.length, ids: want });
@@ -171,11 +179,11 @@ describe('catalog search plans', () => {
           // Every page by cursor where the walk is chosen (a cursor page starts the walk at its position).
           if (q !== 'common' && q !== 'bunched') continue;
           const byCursor: number[] = [];
-          let next: string | null = path;
+          let next: CatalogQuery | null = query;
           while (next) {
-            const body: IdPage = await json<IdPage>(await call(next, { token: user.access }));
+            const body: IdPage = await catalogPage('courses', next, user.access);
             byCursor.push(...body.results.map((r) => r.id));
-            next = body.next_cursor ? `${path}&cursor=${body.next_cursor}` : null;
+            next = body.next_cursor ? { ...query, cursor: body.next_cursor } : null;
           }
           expect({ q, sort, status, byCursor }).toEqual({ q, sort, status, byCursor: all });
         }
@@ -221,20 +229,20 @@ describe('a walk that runs short over HTTP', () => {
       await s.close();
     }
     const user = await createUser();
-    const path = '/api/exams?search=faraway&sort=popular&page_size=2';
+    const query: CatalogQuery = { search: 'faraway', sort: 'popular', page_size: '2' };
     for (const page of [1, 2]) {
-      const body = await json<IdPage>(await call(`${path}&page=${page}`, { token: user.access }));
+      const body = await catalogPage('exams', { ...query, page: String(page) }, user.access);
       expect({ page, count: body.count, ids: body.results.map((r) => r.id) }).toEqual({ page, count: FAR, ids: far.slice(page * 2 - 2, page * 2) });
     }
-    const first = await json<IdPage>(await call(path, { token: user.access }));
-    const next = await json<IdPage>(await call(`${path}&cursor=${first.next_cursor}`, { token: user.access }));
+    const first = await catalogPage('exams', query, user.access);
+    const next = await catalogPage('exams', { ...query, cursor: first.next_cursor! }, user.access);
     expect(next.results.map((r) => r.id)).toEqual(far.slice(2, 4));
   });
 });
 
 describe('search plans in the OpenAPI document', () => {
   it('says what a catalog count is, how a search page is read, and what a short machines search does', async () => {
-    const doc = await json<SearchDoc>(await call('/openapi.json'));
+    const doc = (await openapiDoc()) as unknown as SearchDoc;
     for (const page of ['CoursePage', 'ExamPage'])
       expect(doc.components.schemas[page]?.properties.count.description).toMatch(/once per catalog version/);
     const param = (path: string) => doc.paths[path]?.get.parameters.find((p) => p.name === 'search')?.description;
@@ -311,8 +319,8 @@ describe('machines search through the trigram index', () => {
   // Both ways the search is answered: through the trigram index (no `owner`) and by a scan of the
   // owner's machines (`owner=me`). Without `owner` every machine in the database is a candidate.
   const SCOPES = [
-    { name: 'all machines (trigram index)', query: '', mine: false },
-    { name: 'owner=me (scan of the owner’s machines)', query: '&owner=me', mine: true },
+    { name: 'all machines (trigram index)', query: {}, mine: false },
+    { name: 'owner=me (scan of the owner’s machines)', query: { owner: 'me' }, mine: true },
   ];
 
   /** Today's semantics, evaluated by the database: contains() on name or location, newest first. */
@@ -324,8 +332,8 @@ describe('machines search through the trigram index', () => {
     return rows.map((r) => r.id);
   }
 
-  async function found(needle: string, extra = '&owner=me'): Promise<{ ids: number[]; count: number }> {
-    const body = await json<IdPage>(await call(`/api/machines?page_size=100&search=${encodeURIComponent(needle)}${extra}`, { token: owner.access }));
+  async function found(needle: string, extra: MachineQuery = { owner: 'me' }): Promise<{ ids: number[]; count?: number }> {
+    const body = await machinePage({ page_size: '100', search: needle, ...extra }, owner.access);
     return { ids: body.results.map((r) => r.id), count: body.count };
   }
 
@@ -347,31 +355,30 @@ describe('machines search through the trigram index', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const body: IdPage = await json<IdPage>(
-        await call(`/api/machines?owner=me&page_size=3&search=e${cursor ? `&cursor=${cursor}` : ''}`, { token: owner.access }),
-      );
+      const body: IdPage = await machinePage({ owner: 'me', page_size: '3', search: 'e', ...(cursor ? { cursor } : {}) }, owner.access);
       seen.push(...body.results.map((r) => r.id));
-      cursor = body.next_cursor;
+      cursor = body.next_cursor ?? null;
     } while (cursor);
     expect(seen).toEqual(all);
-    const poweroff = await found('line', '&owner=me&status=POWEROFF');
+    const poweroff = await found('line', { owner: 'me', status: 'POWEROFF' });
     expect(poweroff.ids).toEqual(await reference('line'));
-    expect((await found('line', '&owner=me&status=RUNNING')).ids).toEqual([]);
+    expect((await found('line', { owner: 'me', status: 'RUNNING' })).ids).toEqual([]);
     // The same through the index (no owner).
-    expect((await found('line', '&status=POWEROFF')).ids).toEqual((await reference('line', false, 'POWEROFF')).slice(0, 100));
-    expect((await found('line', '&status=RUNNING')).ids).toEqual((await reference('line', false, 'RUNNING')).slice(0, 100));
+    expect((await found('line', { status: 'POWEROFF' })).ids).toEqual((await reference('line', false, 'POWEROFF')).slice(0, 100));
+    expect((await found('line', { status: 'RUNNING' })).ids).toEqual((await reference('line', false, 'RUNNING')).slice(0, 100));
   });
 
   it('follows renames, moves and deletes (the index is kept in sync)', async () => {
     const m = await newMachine(owner.access, { name: 'Quartzite mill', location: 'Basement vault' });
     // Through the index (no owner): is the machine found by `needle`?
-    const hit = async (needle: string) => (await found(needle, '')).ids.includes(m.id);
+    const hit = async (needle: string) => (await found(needle, {})).ids.includes(m.id);
     expect(await hit('quartzite')).toBe(true);
-    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { name: 'Granitoid mill' } })).status).toBe(200);
+    const param = { id: String(m.id) };
+    expect((await api.machines[':id'].$patch({ param, json: { name: 'Granitoid mill' } }, authed(owner.access))).status).toBe(200);
     expect([await hit('quartzite'), await hit('granitoid')]).toEqual([false, true]);
-    expect((await call(`/api/machines/${m.id}`, { method: 'PATCH', token: owner.access, body: { location: 'Roof deck' } })).status).toBe(200);
+    expect((await api.machines[':id'].$patch({ param, json: { location: 'Roof deck' } }, authed(owner.access))).status).toBe(200);
     expect([await hit('basement vault'), await hit('roof d')]).toEqual([false, true]);
-    expect((await call(`/api/machines/${m.id}`, { method: 'DELETE', token: owner.access })).status).toBe(204);
+    expect((await api.machines[':id'].$delete({ param }, authed(owner.access))).status).toBe(204);
     expect(await hit('granitoid')).toBe(false);
   });
 });

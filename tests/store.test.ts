@@ -4,9 +4,9 @@ import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { LOCK_SCOPES, openStore, raw, type Store } from '../src/db/store';
-import { createItem } from './catalog-helpers';
+import { createItem, register } from './catalog-helpers';
 import { db, sql } from './db';
-import { call, createUser, uniq } from './helpers';
+import { createUser, uniq } from './helpers';
 import { scanOnly } from './log-guard';
 
 const onPostgres = env.DB_BACKEND === 'postgres';
@@ -123,7 +123,7 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
     const exam = await createItem('exams', { price: 10_000 });
     const held = withStore((s) => s.write([raw(sql`SELECT pg_sleep(1.5)`)], [['user', busy.id]]).then(() => Date.now()));
     await lockSeen(busy.id, true); // the other user's registration transaction is open now
-    const res = await call(`/api/exams/${exam.id}/apply`, { token: free.access, body: { amount: 10_000, payment_method: 'card' } });
+    const res = await register('exams', exam.id, free.access, { amount: 10_000, payment_method: 'card' });
     const applied = Date.now();
     expect(res.status).toBe(201);
     expect(applied).toBeLessThan(await held);

@@ -8,7 +8,7 @@
 import { Validator } from '@cfworker/json-schema';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { call } from '../helpers';
+import { raw } from '../helpers';
 
 type Json = any;
 type Op = { method: string; path: string; op: Json };
@@ -235,7 +235,7 @@ function validatorFor(doc: Json, key: string, schema: Json): Validator {
 
 /** Sends one generated request and asserts the response properties. */
 async function check(doc: Json, o: Op, req: { url: string; body: Json; headers: Record<string, string> }) {
-  const res = await call(req.url, {
+  const res = await raw(req.url, {
     method: o.method,
     headers: req.headers,
     ...(req.body !== null && req.body !== undefined ? { body: req.body } : {}),

@@ -174,7 +174,6 @@ export async function countSearch(s: Store, k: KindConfig, search: SearchGroups,
 /** Match-first already stops after one page in this order (FTS5 newest first): no plan to choose. */
 export const searchStreamsInOrder = (s: Store, sort: PageRequest['sort']): boolean => sort === 'created' && fullTextStreamsById(s.dialect);
 /** The kind's number of items, how many of them match a search (D1: up to `cap`; see fullTextHits), and the walk's price here. */
-/** The kind's number of items, and how many of them match a search (up to `cap`; see fullTextHits). */
 export async function searchFrequency(s: Store, k: KindConfig, search: SearchGroups, cap: number): Promise<Frequency> {
   const hits = fullTextHits(s.dialect, fullText(k), search, cap);
   const [stats, probe] = await s.read([raw<{ total: number }>(sql`SELECT total FROM catalog_stats WHERE kind = ${k.kind}`), raw(hits.query)]);

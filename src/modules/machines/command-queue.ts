@@ -38,6 +38,7 @@ import type { PendingOp, State } from './state';
 import { nextStatus } from '../../contract';
 import { operationView, type OperationView } from './views';
 import type { LiveEvent } from '../../contract';
+import { logLine } from '../../lib/log';
 
 const QUEUE_FAILED = 'the command could not be queued';
 const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
@@ -173,9 +174,7 @@ export class CommandQueue {
     const work = execute(this.config(), msg, controllerUrl)
       .catch((err: unknown): Execution => ({ retry: `execution failed: ${String(err)}` }))
       .then((outcome) => this.host.serial((s) => this.endExecution(s, machineId, op.id, outcome)))
-      .catch((err: unknown) =>
-        console.error(JSON.stringify({ level: 'error', msg: 'machine result not applied', operation_id: op.id, error: String(err) })),
-      )
+      .catch((err: unknown) => logLine('error', 'machine result not applied', { operation_id: op.id, error: String(err) }))
       .finally(() => {
         if (this.running === token) this.running = null;
       });
@@ -196,16 +195,12 @@ export class CommandQueue {
       await this.resolve(s, machineId, operationId, 'INTERNALFAILED', RETRIES_EXHAUSTED);
       return;
     }
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'machine command will be retried',
-        operation_id: operationId,
-        attempts: failures,
-        delay_seconds: retryDelaySeconds(this.config(), failures),
-        error: outcome.retry,
-      }),
-    );
+    logLine('warn', 'machine command will be retried', {
+      operation_id: operationId,
+      attempts: failures,
+      delay_seconds: retryDelaySeconds(this.config(), failures),
+      error: outcome.retry,
+    });
     await this.patchOp(st, op, { claimedAt: null, enqueuedAt: null, resentAt: null, failures });
     await this.enqueueHead(s);
   }
@@ -292,7 +287,7 @@ export class CommandQueue {
       await this.patchOp(st, head, again ? { resentAt: now } : { enqueuedAt: now + delaySeconds * 1000, resentAt: null });
       return true;
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'enqueue failed', operation_id: head.id, error: String(err) }));
+      logLine('error', 'enqueue failed', { operation_id: head.id, error: String(err) });
       await this.resolve(s, st.machineId, head.id, 'INTERNALFAILED', QUEUE_FAILED);
       return false;
     }

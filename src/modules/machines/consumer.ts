@@ -10,6 +10,7 @@
 // machine.do.ts); the operation id and the attempt number make every duplicate harmless.
 import { MACHINE_COMMANDS, type MachineCommand } from '../../db/schema';
 import { parseConfig, type Bindings, type Config } from '../../env';
+import { logLine } from '../../lib/log';
 import { retryDelaySeconds } from './controller';
 import type { CommandMessage } from './message';
 import { machineStub } from './stub';
@@ -38,7 +39,7 @@ function isCommandMessage(body: unknown): body is CommandMessage {
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   if (batch.queue.startsWith(DEAD_LETTER_QUEUE)) return handleDeadLetters(batch, env);
   if (batch.queue.startsWith(COMMAND_QUEUE)) return handleCommands(batch, env, parseConfig(env));
-  console.error(JSON.stringify({ level: 'error', msg: 'message from an unknown queue', queue: batch.queue }));
+  logLine('error', 'message from an unknown queue', { queue: batch.queue });
 }
 
 /** One batch is one unit of work: its config is parsed once, by the caller. */
@@ -48,7 +49,7 @@ export async function handleCommands(batch: MessageBatch<unknown>, env: Bindings
 
 async function handleCommand(message: Message<unknown>, env: Bindings, config: Config): Promise<void> {
   if (!isCommandMessage(message.body)) {
-    console.error(JSON.stringify({ level: 'error', msg: 'malformed machine command', id: message.id }));
+    logLine('error', 'malformed machine command', { id: message.id });
     return message.ack();
   }
   const { operation_id: opId, machine_id: machineId, attempt = 1 } = message.body;
@@ -57,16 +58,12 @@ async function handleCommand(message: Message<unknown>, env: Bindings, config: C
     message.ack();
   } catch (err) {
     const delaySeconds = retryDelaySeconds(config, message.attempts);
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'machine command not handed over; the queue retries it',
-        operation_id: opId,
-        attempts: message.attempts,
-        delay_seconds: delaySeconds,
-        error: String(err),
-      }),
-    );
+    logLine('warn', 'machine command not handed over; the queue retries it', {
+      operation_id: opId,
+      attempts: message.attempts,
+      delay_seconds: delaySeconds,
+      error: String(err),
+    });
     message.retry({ delaySeconds });
   }
 }

@@ -1,5 +1,5 @@
-// Machines: CRUD, commands and history (the state machine: ./transitions). Services take the bindings and plain
-// values; data access is in ./repository. A status is only ever written from inside the machine's
+// Machines: CRUD, commands and history (the state machine: src/contract.ts). Services take the unit
+// of work's context (`Ctx`: store, config, bindings) and plain values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow } from '../../db/schema';
 import type { Ctx } from '../../context';

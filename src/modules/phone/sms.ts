@@ -3,6 +3,7 @@
 // The console provider hands any phone's code to whoever asks, so it works only where the worker
 // knows it runs locally (LOCAL_DEVELOPMENT); without a usable provider no code is sent (503).
 import type { Ctx } from '../../context';
+import { logLine } from '../../lib/log';
 import { ApiError } from '../../lib/problem';
 
 export interface SmsProvider {
@@ -23,7 +24,7 @@ const maskPhone = (phone: string) =>
 const consoleProvider: SmsProvider = {
   exposesCode: true,
   async send(phone, code) {
-    console.log(JSON.stringify({ msg: 'sms (console provider)', phone: maskPhone(phone), code }));
+    logLine('info', 'sms (console provider)', { phone: maskPhone(phone), code });
   },
 };
 
@@ -42,10 +43,10 @@ function webhookProvider(url: string): SmsProvider {
         status = res.status;
         await res.body?.cancel();
       } catch (err) {
-        console.error(JSON.stringify({ msg: 'sms webhook unreachable', error: String(err) }));
+        logLine('error', 'sms webhook unreachable', { error: String(err) });
       }
       if (status < 200 || status >= 300) {
-        if (status) console.error(JSON.stringify({ msg: 'sms webhook refused', status }));
+        if (status) logLine('error', 'sms webhook refused', { status });
         throw new ApiError('SMS_DELIVERY_FAILED');
       }
     },
@@ -59,6 +60,6 @@ export function smsProvider(ctx: Ctx): SmsProvider {
   if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL) return webhookProvider(cfg.SMS_WEBHOOK_URL);
   // The raw values, so the operator sees what was set (neither is a secret).
   const provider = String(ctx.env.SMS_PROVIDER ?? '');
-  console.error(JSON.stringify({ msg: 'SMS provider not configured', provider, local_development: cfg.LOCAL_DEVELOPMENT }));
+  logLine('error', 'SMS provider not configured', { provider, local_development: cfg.LOCAL_DEVELOPMENT });
   throw new ApiError('SMS_NOT_CONFIGURED');
 }

@@ -108,20 +108,16 @@ export interface OrderFigures {
   lines: [number, number, number][];
 }
 
-/**
- * The database's clock in epoch ms, read inside the batch: orders stamped "paid now" then take
- * their paid_at in the order the single writer commits them, so a later write never finds an
- * earlier "now" (a Worker's Date.now() read before the batch waited for its turn could be earlier
- * than that of a batch committed before it, and would move a first purchase already answered).
- */
-
 /** The UTC hour of an order's paid_at, read from its row. */
 const paidHour = (orderId: number | SQL) => sql`(SELECT CAST(paid_at / 3600000 AS BIGINT) FROM orders WHERE id = ${orderId})`;
 
 /**
  * Records an order and its items, and (given its figures, for a counted order) adds it to the
  * aggregates and settles the customer's first purchase, all in one batch. A counted order without
- * paid_at is paid now (clockMs).
+ * paid_at is paid now: the database's clock (clockMs), read inside the batch, so orders take their
+ * paid_at in the order the writer commits them and a later write never finds an earlier "now" (a
+ * Worker's Date.now() read before the batch waited for its turn could be earlier than that of a
+ * batch committed before it, and would move a first purchase already answered).
  */
 export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], figures: OrderFigures | null): Promise<OrderRow> {
   const { orders } = s.t;

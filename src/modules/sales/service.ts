@@ -1,6 +1,6 @@
 // Sales: products, orders (with their aggregates written in the same batch) and the dashboards,
-// which read only the pre-aggregated tables. Services take the bindings and plain values; the data
-// access is in repository.ts.
+// which read only the pre-aggregated tables. Services take the unit of work's context (`Ctx`: store,
+// config, bindings) and plain values; the data access is in repository.ts.
 import { COUNTED_STATUSES, type OrderStatus } from '../../db/schema';
 import type { Store } from '../../db/store';
 import type { Ctx } from '../../context';
