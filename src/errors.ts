@@ -23,9 +23,3 @@ export const CODES = {
 } satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof CODES;
-
-export const ERROR_CODES = Object.keys(CODES) as ErrorCode[];
-
-export function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(CODES, code);
-}

@@ -225,7 +225,8 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
 
   it('the batch itself refuses a double registration when the ledger is bypassed', async () => {
     // Calls the service directly (no Durable Object): the conditional statements still hold.
-    const { register: registerDirect } = await import('../src/modules/payments/service');
+    const { registerMany } = await import('../src/modules/payments/service');
+    const { unwrap } = await import('../src/lib/outcome');
     const { KINDS: CFG } = await import('../src/modules/catalog/kinds');
     const { withUnitOfWork } = await import('../src/lib/unit-of-work');
     const user = await createUser();
@@ -233,7 +234,16 @@ describe.each(KINDS)('$kind: $action', ({ kind, type, action, active }) => {
     // Each call gets its own database session (on Postgres its own connection), as separate requests would.
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, () =>
-        withUnitOfWork(env, (ctx) => registerDirect(ctx, CFG[kind], user.id, item.id, { amount: 10_000, payment_method: 'card' })),
+        withUnitOfWork(env, async (ctx) => {
+          const request = {
+            k: CFG[kind],
+            userId: user.id,
+            itemId: item.id,
+            input: { amount: 10_000, payment_method: 'card' as const },
+            now: Date.now(),
+          };
+          return unwrap((await registerMany(ctx, [request]))[0]!);
+        }),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

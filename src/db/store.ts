@@ -46,7 +46,8 @@ export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: Res
 
 /** An aggregate a Postgres write must be alone on: two writes with one Lock never overlap. */
 export type Lock = readonly [scope: LockScope, id: number];
-export const LOCK_SCOPES = { user: 1, machine: 2, customer: 3, sales: 4, item: 5 } as const;
+// The numbers are advisory-lock keys: a scope keeps its number (3 and 5 were scopes no write took).
+export const LOCK_SCOPES = { user: 1, machine: 2, sales: 4 } as const;
 export type LockScope = keyof typeof LOCK_SCOPES;
 
 export interface Store {

@@ -118,16 +118,6 @@ const tsMatch = (ft: FullText, alias: string, search: SearchGroups) =>
   sql`${tsDocument(ft, alias)} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
 const ftsMatchOf = (ft: FullText, search: SearchGroups) => sql`${sql.raw(ft.fts)} MATCH ${ftsMatch(search)}`;
 
-/**
- * "This row of `ft.table` matches the search". On Postgres the expression is exactly the one of the
- * `<table>_fts` GIN index (to_tsvector('simple', title || ' ' || description)), or the index is
- * not used.
- */
-export function fullTextMatch(dialect: Dialect, ft: FullText, search: SearchGroups): SQL {
-  if (dialect === 'postgres') return tsMatch(ft, ft.table, search);
-  return sql`${sql.raw(ft.table)}.id IN (SELECT rowid FROM ${sql.raw(ft.fts)} WHERE ${ftsMatchOf(ft, search)})`;
-}
-
 // Two plans read a page of matches (src/modules/catalog/repository.ts chooses between them):
 // - match first: the index lists every match, the page is cut from them (cost grows with the
 //   number of matches; the only plan for a rare word);

@@ -11,7 +11,7 @@ export {
   staffOnly,
   type AuthContext,
 } from './auth';
-export { userBy, type UserRow } from './repository';
+export { userBy, userExists, type UserRow } from './repository';
 export { onAccessRevoked, type Revoked } from './revocations';
 export { insertUser, isKnownAddress, rememberAddress, startSession, userView } from './service';
 export { TokenPairSchema, UserSchema } from './schemas';

@@ -4,7 +4,8 @@
 // WHERE clause decides it (a refresh token's rotation, a revocation), or a batch whose statements
 // commute; Postgres re-checks a conditional UPDATE's WHERE against the row a concurrent writer left,
 // so exactly one of two rotations of a token wins, as on D1. Unique indexes decide signups.
-import { and, eq, getTableColumns, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { fromRow } from '../../db/rows';
 import type { UserRow } from '../../db/schema';
 import { raw, type Raw, type Row, type Store } from '../../db/store';
 
@@ -22,6 +23,11 @@ export async function userIdBy(s: Store, by: { email: string } | { usernameKey: 
 export type UserKey = { id: number } | { email: string } | { usernameKey: string } | { phone: string };
 
 /** The user with this id or unique sign-in field (each has a unique index). */
+export async function userExists(s: Store, id: number): Promise<boolean> {
+  const { users } = s.t;
+  return (await s.select(s.db.select({ id: users.id }).from(users).where(eq(users.id, id)))).length > 0;
+}
+
 export async function userBy(s: Store, by: UserKey): Promise<UserRow | null> {
   const { users } = s.t;
   const where =
@@ -74,14 +80,7 @@ export function sessionCheck(s: Store, userId: number, sessionId: string): Raw<A
 }
 
 /** A user row of the session check, mapped by the table's own column definitions. */
-export function userFromRow(s: Store, row: Row): UserRow {
-  const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(getTableColumns(s.t.users))) {
-    const value = row[column.name];
-    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return out as UserRow;
-}
+export const userFromRow = (s: Store, row: Row): UserRow => fromRow(s.t.users, row);
 
 // ---- refresh-token families ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@
 // More is a 400 SEARCH_TOO_COMPLEX before any query runs, on both backends.
 const WORDISH = /[\p{L}\p{N}]/u;
 
-import { ftsMatch, type SearchGroups } from '../../db/dialect/sql';
+import type { SearchGroups } from '../../db/dialect/sql';
 import { ApiError } from '../../lib/problem';
 
 /** At most this many searched words (operators and wordless tokens are not searched, so not counted). */
@@ -43,10 +43,4 @@ export function boundedSearch(input: string): SearchGroups | null {
   const words = groups ? groups.flat().length : 0;
   if (words > MAX_SEARCH_WORDS) throw new ApiError('SEARCH_TOO_COMPLEX', { extras: { max_words: MAX_SEARCH_WORDS, words } });
   return groups;
-}
-
-/** The FTS5 MATCH expression of user text (null when it holds no searchable word). */
-export function ftsQuery(input: string): string | null {
-  const groups = parseSearch(input);
-  return groups && ftsMatch(groups);
 }

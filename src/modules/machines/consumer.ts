@@ -11,6 +11,7 @@
 import { MACHINE_COMMANDS, type MachineCommand } from '../../db/schema';
 import { parseConfig, type Bindings, type Config } from '../../env';
 import { logLine } from '../../lib/log';
+import { withTimeout } from '../../lib/timeout';
 import { retryDelaySeconds } from './controller';
 import type { CommandMessage } from './message';
 import { machineStub } from './stub';
@@ -66,12 +67,6 @@ async function handleCommand(message: Message<unknown>, env: Bindings, config: C
     });
     message.retry({ delaySeconds });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {

@@ -88,11 +88,6 @@ export async function countMachines(s: Store, f: MachineFilter): Promise<number>
   );
 }
 
-export async function userExists(s: Store, id: number): Promise<boolean> {
-  const { users } = s.t;
-  return (await s.select(s.db.select({ id: users.id }).from(users).where(eq(users.id, id)))).length > 0;
-}
-
 export async function insertMachine(s: Store, v: NewMachine): Promise<MachineRow> {
   const { machines } = s.t;
   const now = Date.now();

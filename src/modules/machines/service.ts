@@ -3,7 +3,7 @@
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow } from '../../db/schema';
 import type { Ctx } from '../../context';
-import type { UserRow } from '../accounts';
+import { userExists, type UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
 import { validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
@@ -66,7 +66,7 @@ function checkControllerUrl(ctx: Ctx, url: string | null | undefined): void {
 /** A new owner: `owner_id` counts only for staff, and must name a user; undefined when unchanged. */
 async function resolveOwner(ctx: Ctx, user: UserRow, requested: number | undefined, current: number): Promise<number | undefined> {
   if (requested === undefined || !user.isStaff || requested === current) return undefined;
-  if (!(await repo.userExists(ctx.store, requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
+  if (!(await userExists(ctx.store, requested))) throw validationError([{ path: 'owner_id', message: 'no such user' }]);
   return requested;
 }
 

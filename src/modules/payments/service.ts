@@ -5,7 +5,7 @@
 import type { Ctx } from '../../context';
 import { isoOrNull } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
-import { settle, unwrap, type Outcome } from '../../lib/outcome';
+import { settle, type Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
 import { randomToken } from '../../lib/random';
 import { kindOfType, type KindConfig } from '../catalog';
@@ -139,11 +139,6 @@ export async function registerMany(ctx: Ctx, requests: RegisterRequest[]): Promi
   );
 }
 
-/** One registration (the same path as a group of one). */
-export async function register(ctx: Ctx, k: KindConfig, userId: number, itemId: number, input: RegisterInput, now = Date.now(), idemKey?: string) {
-  return unwrap((await registerMany(ctx, [{ k, userId, itemId, input, now, idemKey }]))[0]!);
-}
-
 // ---- complete --------------------------------------------------------------------------------
 
 export async function complete(ctx: Ctx, k: KindConfig, userId: number, itemId: number, now = Date.now()) {
@@ -157,12 +152,8 @@ export async function complete(ctx: Ctx, k: KindConfig, userId: number, itemId: 
 
 // ---- cancel ----------------------------------------------------------------------------------
 
-export async function readPayment(ctx: Ctx, userId: number, paymentId: number): Promise<PaymentRow | null> {
-  return repo.readPayment(ctx.store, userId, paymentId);
-}
-
 export async function getPayment(ctx: Ctx, userId: number, paymentId: number) {
-  const row = await readPayment(ctx, userId, paymentId);
+  const row = await repo.readPayment(ctx.store, userId, paymentId);
   if (!row) throw new ApiError('NOT_FOUND');
   return paymentView(ctx, row);
 }

@@ -7,7 +7,7 @@ import { hex, sha256Hex } from '../../lib/digest';
 import { timingSafeEqual } from '../../lib/password';
 import { ApiError } from '../../lib/problem';
 import { randomDigits, randomToken } from '../../lib/random';
-import { consume, hit, peek, rateLimited, type Limit } from '../../lib/rate-limit';
+import { consume, hit, peek, rateLimitHeaders, rateLimited, type Limit } from '../../lib/rate-limit';
 import type { TokenPair } from '../../lib/tokens';
 import { insertUser, isKnownAddress, rememberAddress, startSession, userBy, type UserRow } from '../accounts';
 import * as repo from './repository';
@@ -143,13 +143,11 @@ async function refusal(ctx: Ctx, tokenHash: string, now: number): Promise<ApiErr
   const row = await repo.findVerification(ctx.store, tokenHash);
   if (!row || row.usedAt !== null || row.expiresAt <= now) return new ApiError('VERIFICATION_EXPIRED');
   const cfg = ctx.config;
+  // The verification's attempts are its limit, and its expiry is when that limit resets.
+  const limit: Limit = { name: 'phone-verify', key: tokenHash, max: cfg.PHONE_MAX_ATTEMPTS, windowSeconds: cfg.PHONE_CODE_TTL };
   const retryAfter = String(Math.max(1, Math.ceil((row.expiresAt - now) / 1000)));
   return new ApiError('TOO_MANY_ATTEMPTS', {
-    headers: {
-      'Retry-After': retryAfter,
-      'RateLimit-Policy': `"phone-verify";q=${cfg.PHONE_MAX_ATTEMPTS};w=${cfg.PHONE_CODE_TTL}`,
-      RateLimit: `"phone-verify";r=0;t=${retryAfter}`,
-    },
+    headers: { 'Retry-After': retryAfter, ...rateLimitHeaders({ limit, hit: { count: limit.max, resetAt: row.expiresAt } }, now) },
   });
 }
 

@@ -81,11 +81,6 @@ export async function productsByIds(s: Store, ids: number[]): Promise<ProductRow
   return s.select(s.db.select().from(products).where(inArray(products.id, ids)));
 }
 
-export async function userExists(s: Store, id: number): Promise<boolean> {
-  const { users } = s.t;
-  return (await s.select(s.db.select({ id: users.id }).from(users).where(eq(users.id, id)))).length > 0;
-}
-
 // ---- orders --------------------------------------------------------------------------------
 
 /** An order with its items, read in one batch; null if there is no such order. */

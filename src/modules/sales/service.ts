@@ -7,6 +7,7 @@ import type { Ctx } from '../../context';
 import { isoOrNull, validationError } from '../../lib/openapi';
 import { offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
+import { userExists } from '../accounts';
 import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } from './buckets';
 import * as repo from './repository';
 import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
@@ -104,7 +105,7 @@ async function loadProducts(s: Store, ids: number[]): Promise<Map<number, Produc
 export async function createOrder(ctx: Ctx, input: CreateOrderInput) {
   const s = ctx.store;
   const [customer, catalogue] = await Promise.all([
-    repo.userExists(s, input.customer_id),
+    userExists(s, input.customer_id),
     loadProducts(
       s,
       input.items.map((i) => i.product_id),

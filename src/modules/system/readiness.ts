@@ -9,6 +9,7 @@ import type { Ctx } from '../../context';
 import { sha256Hex } from '../../lib/digest';
 import { errorSummary } from '../../lib/log';
 import { timingSafeEqual } from '../../lib/password';
+import { withTimeout } from '../../lib/timeout';
 import { migrationsApplied, ping } from './repository';
 
 /** The longest one check may take before it counts as failed. */
@@ -39,17 +40,11 @@ export function expectedMigrations(backend: 'd1' | 'postgres'): string[] {
 
 async function timed<T>(probe: () => Promise<T>): Promise<Check & { value?: T }> {
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
   try {
-    const value = await Promise.race([probe(), timeout]);
+    const value = await withTimeout(probe(), CHECK_TIMEOUT_MS);
     return { ok: true, ms: Math.round(performance.now() - started), value };
   } catch (err) {
     return { ok: false, ms: Math.round(performance.now() - started), error: errorSummary(err).slice(0, 300) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
