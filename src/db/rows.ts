@@ -11,3 +11,12 @@ export function fromRow<T extends Table>(table: T, row: Record<string, unknown>)
   }
   return out as T['$inferSelect'];
 }
+
+/**
+ * A table's row as raw SQL returns it (`SELECT *`, `RETURNING *`): keyed by column name, each value
+ * of the column's own type. Both backends hand over integers (int8 too, see dialect/pg.ts), text
+ * and the 0/1 booleans as they are stored, so the driver value is the column's data type.
+ */
+export type SqlRow<T extends Table> = {
+  [K in keyof T['_']['columns'] as T['_']['columns'][K]['_']['name']]: T['$inferSelect'][K & keyof T['$inferSelect']];
+};

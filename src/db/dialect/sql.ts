@@ -176,9 +176,6 @@ export function walkedPage(dialect: Dialect, rows: SQL, test: SQL, order: SQL, l
   return sql`SELECT id FROM (${rows}) c WHERE ${test} ${reorder} LIMIT ${limit} OFFSET ${offset}`;
 }
 
-/** What one walked row of a search plan costs against one listed match (catalog/plan.ts). */
-export const walkProbeCost = (dialect: Dialect): number => (dialect === 'postgres' ? 16 : 4);
-
 /**
  * How many rows of `ft.table` match a search, cheaply: a query and the reading of its one row.
  * - D1: the matches counted no further than `cap` (FTS5 reads the words' doclists and nothing else:
@@ -203,7 +200,7 @@ export function fullTextHits(
         const plan = row?.['QUERY PLAN'];
         const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: { 'Plan Rows': number } }[];
         // Not capped: an estimate costs the same at any size, and the walk's price on Postgres needs
-        // to tell a 1% word from a 10% one (see walkProbeCost).
+        // to tell a 1% word from a 10% one (see walkProbeCost in catalog/plan.ts).
         return Math.round(parsed[0]!.Plan['Plan Rows']);
       },
     };

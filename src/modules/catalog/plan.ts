@@ -7,6 +7,8 @@
 // fullTextHits; at most FREQUENCY_CAP either way); the choice changes only the speed,
 // never the rows: a walk that runs out of budget before the page is full is read again match-first.
 
+import type { Dialect } from '../../db/dialect/sql';
+
 /**
  * A search page's plan: `match` lists every match from the full-text index and cuts the page from
  * them; `walk` walks the order's index (available rows only, when filtered) testing each row
@@ -26,13 +28,16 @@ export interface Frequency {
   total: number;
   /** Matches of the search: counted up to FREQUENCY_CAP (D1) or the planner's estimate (Postgres). */
   hits: number;
-  /**
-   * What one walked row costs, in matched rows of the match-first plan: a probe of the FTS5 index on
-   * D1 (4); on Postgres the row's document is built and matched (16: measured on the seeded million,
-   * a 1% word with `status=available` ran at 61 requests/s walked against 110 listed).
-   */
+  /** What one walked row costs, in matched rows of the match-first plan (walkProbeCost). */
   probeCost: number;
 }
+
+/**
+ * What one walked row costs, in matched rows of the match-first plan: a probe of the FTS5 index on
+ * D1; on Postgres the row's document is built and matched (measured on the seeded million: a 1%
+ * word with `status=available` ran at 61 requests/s walked against 110 listed).
+ */
+export const walkProbeCost = (dialect: Dialect): number => (dialect === 'postgres' ? 16 : 4);
 
 /** The plan for a page that needs `need` matches (offset + page size, + 1 for a cursor page). */
 export function choosePlan(f: Frequency, need: number): SearchPlan {

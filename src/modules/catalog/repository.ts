@@ -9,14 +9,15 @@
 // row is the kind's own lock for the counters), so a delete and a registration of one item never
 // interleave; a list reads its page and counters in one REPEATABLE READ snapshot.
 import { sql, type SQL } from 'drizzle-orm';
+import type { SqlRow } from '../../db/rows';
+import type { catalogStats, exams } from '../../db/schema';
 import { raw, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from './kinds';
-import type { Frequency, SearchPlan } from './plan';
+import { walkProbeCost, type Frequency, type SearchPlan } from './plan';
 import {
   forUpdate,
   type FullText,
   fullTextHits,
-  walkProbeCost,
   fullTextProbe,
   fullTextSource,
   fullTextStreamsById,
@@ -25,26 +26,13 @@ import {
   type SearchGroups,
 } from '../../db/dialect/sql';
 
-export interface ItemRow {
-  id: number;
-  title: string;
-  description: string;
-  price: number;
-  start_at: number;
-  end_at: number;
-  created_at: number;
-  updated_at: number;
-  registration_count: number;
+/** An item as its queries read it: the kind's row (both kinds have one shape), and the caller's registration. */
+export type ItemRow = SqlRow<typeof exams> & {
   /** 0/1 on both backends (a bare EXISTS is a boolean on Postgres). */
   is_registered?: number;
-}
+};
 
-export interface Stats {
-  total: number;
-  version: number;
-  available_count: number;
-  available_until: number;
-}
+export type Stats = Omit<SqlRow<typeof catalogStats>, 'kind'>;
 
 const table = (k: KindConfig) => sql.raw(k.table);
 const active = sql.raw(`(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(',')})`);

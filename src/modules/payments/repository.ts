@@ -11,44 +11,22 @@
 // side by side. Counters on the shared item row are plain increments under its row lock.
 import { sql, type SQL } from 'drizzle-orm';
 import { containsAll } from '../../db/dialect/sql';
+import type { SqlRow } from '../../db/rows';
+import type { exams, payments, registrations } from '../../db/schema';
 import { raw, type Lock, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from '../catalog';
 import type { PaymentMethod } from './schemas';
 
-export type Status = 'applied' | 'enrolled' | 'completed' | 'cancelled';
+type Registration = SqlRow<typeof registrations>;
+export type Status = Registration['status'];
 
-export interface RegistrationRow {
-  id: number;
-  kind: 'exam' | 'course';
-  item_id: number;
-  status: Status;
-  applied_at: number;
-  completed_at: number | null;
-  cancelled_at: number | null;
-}
+/** A registration as REGISTRATION_COLUMNS reads it. */
+export type RegistrationRow = Omit<Registration, 'user_id' | 'payment_id'>;
 
-export interface PaymentRow {
-  id: number;
-  payment_type: 'exam' | 'course';
-  target_id: number;
-  target_title: string;
-  amount: number;
-  payment_method: PaymentMethod;
-  status: 'paid' | 'cancelled';
-  external_transaction_id: string;
-  transaction_metadata: string;
-  paid_at: number;
-  cancelled_at: number | null;
-  refund_reason: string | null;
-  registration_status: Status;
-}
+/** A payment as PAYMENT_COLUMNS reads it: without its user, with the status of its registration. */
+export type PaymentRow = Omit<SqlRow<typeof payments>, 'user_id'> & { registration_status: Status };
 
-export interface ItemState {
-  price: number;
-  start_at: number;
-  end_at: number;
-  reg_status: Status | null;
-}
+export type ItemState = Pick<SqlRow<typeof exams>, 'price' | 'start_at' | 'end_at'> & { reg_status: Status | null };
 
 /** The user's registration writes run one at a time on Postgres (see the header). */
 const userLock = (userId: number): Lock[] => [['user', userId]];
