@@ -75,6 +75,15 @@ describe('store', () => {
     });
   });
 
+  it('refuses a builder awaited outside the store, on both backends (Postgres: it could slip into a transaction)', async () => {
+    await withStore(async (s) => {
+      await s.rows(sql`SELECT 1`); // opens the connection
+      const err = await Promise.resolve(s.db.select().from(s.t.users).limit(1)).catch((e: unknown) => e);
+      // drizzle may wrap the client's error; the store's reason is then its cause.
+      expect(String((err as Error).cause ?? err)).toMatch(/outside the store/);
+    });
+  });
+
   it('counts the rows a write changed', async () => {
     const u = await createUser();
     await withStore(async (s) => {
@@ -182,14 +191,5 @@ describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () =
     const retried = warned.filter((l) => l.includes('deadlock'));
     expect(retried).toHaveLength(1);
     expect(JSON.parse(retried[0]!)).toMatchObject({ level: 'warn', attempt: 1 });
-  });
-
-  it('a statement awaited outside the store is refused, so it can never slip into a transaction', async () => {
-    await withStore(async (s) => {
-      await s.rows(sql`SELECT 1`); // opens the connection
-      const err = await Promise.resolve(s.db.select().from(s.t.users).limit(1)).catch((e: unknown) => e);
-      // drizzle wraps the driver's error; the facade's reason is its cause.
-      expect(String((err as Error).cause ?? err)).toMatch(/outside the store/);
-    });
   });
 });

@@ -3,7 +3,10 @@
 // code that writes SQL. The same Store runs D1 and Postgres:
 //
 //   s.db / s.t          drizzle's query builder over this backend's tables (typed as the D1 flavour;
-//                       tests/schema-parity.test.ts keeps both schemas the same)
+//                       tests/schema-parity.test.ts keeps both schemas the same). Only the
+//                       builders: nothing on it runs a query, and a builder awaited directly instead
+//                       of through the methods below is refused on both backends (see d1Session and
+//                       PgConnection), so the mistake shows in every test run, not on Postgres only.
 //   s.select(builder)   one drizzle read, its result as drizzle maps it
 //   s.rows(sql`…`)      one raw read (a drizzle sql template), its rows as the driver gives them
 //   s.run(builder)      one drizzle write (its .returning() rows, if any)
@@ -37,7 +40,8 @@ import * as d1Schema from './schema';
 export type { Dialect } from './dialect/sql';
 export { BOOKMARK, newer, type SessionStart } from './dialect/d1';
 export type Tables = typeof d1Schema;
-export type Db = DrizzleD1Database;
+/** Drizzle's query builders: what both backends build alike (D1's runners, `all`/`run`/`batch`, are not here). */
+export type Db = Pick<DrizzleD1Database, 'select' | 'selectDistinct' | 'insert' | 'update' | 'delete' | '$with' | 'with'>;
 export { Raw, raw, type Builder, type Row } from './raw';
 
 export type Item = Builder | Raw<unknown>;
@@ -85,13 +89,20 @@ interface Deferred {
 }
 
 function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreOptions): Store {
-  const session = d1Session(d1, start);
+  let active = 0;
+  const session = d1Session(d1, start, () => active > 0);
   const binding = session.client;
   const db = drizzleD1(binding);
   let deferred: Deferred | null = null;
-  /** Runs one call to D1, then reports the bookmark it reached. */
-  const tracked = async <T>(call: Promise<T>): Promise<T> => {
-    const out = await call;
+  /** Runs one call to D1 (the only time the session prepares statements), then reports the bookmark it reached. */
+  const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+    active += 1;
+    let out: T;
+    try {
+      out = await call();
+    } finally {
+      active -= 1;
+    }
     const b = onBookmark && session.bookmark();
     if (b) onBookmark(b);
     return out;
@@ -101,10 +112,10 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   async function batch(items: readonly D1Item[], reading: boolean): Promise<unknown[]> {
     if (!deferred || deferred.done || !reading) {
       await settle();
-      return tracked(items.length === 1 ? alone(items[0]!).then((r) => [r]) : d1Batch(binding, items));
+      return tracked(() => (items.length === 1 ? alone(items[0]!).then((r) => [r]) : d1Batch(binding, items)));
     }
     const d = deferred;
-    const sent = tracked(d1Batch(binding, [d.check, ...items]));
+    const sent = tracked(() => d1Batch(binding, [d.check, ...items]));
     d.done = sent.then(([rows]) => d.onRows(rows as Row[]));
     const [, ...rest] = await sent;
     await d.done;
@@ -114,7 +125,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   function settle(): Promise<void> {
     if (!deferred) return Promise.resolve();
     const d = deferred;
-    return (d.done ??= tracked(d1Batch(binding, [d.check])).then(([rows]) => d.onRows(rows as Row[])));
+    return (d.done ??= tracked(() => d1Batch(binding, [d.check])).then(([rows]) => d.onRows(rows as Row[])));
   }
 
   // One query on its own runs as drizzle runs it (rows as arrays: a join whose columns share a name
@@ -131,7 +142,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
     run: (query) => one(query, false) as never,
     changes: async (query) => {
       await settle();
-      const result = await tracked('toSQL' in query ? db.run(query as never) : db.run(query));
+      const result = await tracked(() => ('toSQL' in query ? db.run(query as never) : db.run(query)));
       return result.meta.changes;
     },
     read: (items) => batch(items, true) as never,

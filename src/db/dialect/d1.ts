@@ -27,13 +27,17 @@ export function newer(a: string | null | undefined, b: string | null | undefined
  * A D1 session (Sessions API: reads from a nearby replica, sequentially consistent) that can move
  * forward: `observe` a bookmark written elsewhere (by a Durable Object) and the next query goes to a
  * session that starts at it, so this unit reads that write too. `client` is what drizzle and the
- * batch use; it always prepares on the current session.
+ * batch use; it always prepares on the current session, and only while `inStore()` says a store
+ * operation runs: a drizzle builder awaited directly is refused, as on Postgres.
  */
-export function d1Session(binding: D1Database, start: SessionStart) {
+export function d1Session(binding: D1Database, start: SessionStart, inStore: () => boolean) {
   let current = binding.withSession(start);
   let floor: string | null = null;
   const client = {
-    prepare: (query: string) => current.prepare(query),
+    prepare: (query: string) => {
+      if (!inStore()) throw new Error('a query outside the store: run it through Store methods');
+      return current.prepare(query);
+    },
     batch: <T>(statements: D1PreparedStatement[]) => current.batch<T>(statements),
   };
   const bookmark = (): string | null => newer(current.getBookmark(), floor);

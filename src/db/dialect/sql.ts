@@ -118,7 +118,7 @@ const tsMatch = (ft: FullText, alias: string, search: SearchGroups) =>
   sql`${tsDocument(ft, alias)} @@ to_tsquery('simple', CAST(${tsQuery(search)} AS text))`;
 const ftsMatchOf = (ft: FullText, search: SearchGroups) => sql`${sql.raw(ft.fts)} MATCH ${ftsMatch(search)}`;
 
-// Two plans read a page of matches (src/modules/catalog/repository.ts chooses between them):
+// Two plans read a page of matches (src/modules/catalog/plan.ts chooses between them):
 // - match first: the index lists every match, the page is cut from them (cost grows with the
 //   number of matches; the only plan for a rare word);
 // - walk: the order's own index is walked and each row tested against the search, stopping after
