@@ -85,9 +85,10 @@ async function longNamedUser(): Promise<string> {
   }
   const referrer = await call('/api/profile', { token: staff });
   expect((await call('/api/profile', { token: access, body: { used_referral_code: referrer.body.invite_referral_code } })).status).toBe(200);
-  expect(
-    (await call('/api/machines', { token: access, body: { name: `Injection moulder ${tag}`, location: 'Hall B, line 4, second bay' } })).status,
-  ).toBe(201);
+  const machine = await call('/api/machines', { token: access, body: { name: `Injection moulder ${tag}`, location: 'Hall B, line 4, second bay' } });
+  expect(machine.status).toBe(201);
+  // A row in the machine page's history (the simulator runs it).
+  expect((await call(`/api/machines/${machine.body.id}/operation`, { token: access, body: { command: 'POWER_ON' } })).status).toBe(202);
   const product = (await call('/api/products', { token: staff, body: { name: `Wireless ergonomic keyboard ${tag}`, price: 89000 } })).body;
   const me = (await call('/api/users/me', { token: access })).body;
   const order = await call('/api/orders', {

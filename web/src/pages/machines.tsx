@@ -248,13 +248,13 @@ function MachineHistory({ history }: { history: Async<Page<Operation> | undefine
   return (
     <>
       <ErrorNotice error={history.error} />
-      {history.loading && !history.data ? (
-        <Loading what="Loading history…" />
-      ) : history.data?.results.length === 0 ? (
+      {!history.data ? (
+        history.loading && <Loading what="Loading history…" />
+      ) : history.data.results.length === 0 ? (
         <Empty>No commands yet.</Empty>
       ) : (
         <div class="table-wrap">
-          <table class="history">
+          <table class="history stack">
             <caption class="visually-hidden">Commands, newest first</caption>
             <thead>
               <tr>
@@ -266,15 +266,15 @@ function MachineHistory({ history }: { history: Async<Page<Operation> | undefine
               </tr>
             </thead>
             <tbody>
-              {history.data?.results.map((op) => (
+              {history.data.results.map((op) => (
                 <tr key={op.id} data-operation={op.id}>
-                  <td>{op.command}</td>
-                  <td>
+                  <td class="lead">{op.command}</td>
+                  <td data-label="Result">
                     <Badge value={op.result} />
                   </td>
-                  <td>{dateTime(op.request_datetime)}</td>
-                  <td>{dateTime(op.completed_at)}</td>
-                  <td>{op.detail ?? ''}</td>
+                  <td data-label="Requested">{dateTime(op.request_datetime)}</td>
+                  <td data-label="Completed">{dateTime(op.completed_at)}</td>
+                  <td data-label="Detail">{op.detail ?? ''}</td>
                 </tr>
               ))}
             </tbody>
