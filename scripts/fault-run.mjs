@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { cli, fail, ROOT, UsageError } from './lib.mjs';
+import { throwawaySchemaSql } from './throwaway-schema.mjs';
 
 const opts = cli({
   script: 'fault-run',
@@ -78,22 +79,11 @@ const persist = join(dir, 'state');
 const serverLog = join(dir, 'wrangler.log');
 const envFile = join(dir, 'vars.env');
 
-/** Same idea as tests/browser/server.ts: the schema in one wrangler call, plus the staff trigger. */
-function schemaSql() {
-  const mdir = join(ROOT, 'migrations');
-  const files = readdirSync(mdir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort();
-  const trigger = `CREATE TRIGGER test_staff AFTER INSERT ON users WHEN NEW.email LIKE 'staff%@example.com'
-BEGIN UPDATE users SET is_staff = 1 WHERE id = NEW.id; END;`;
-  return [...files.map((f) => readFileSync(join(mdir, f), 'utf8')), trigger].join('\n');
-}
-
 const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
 
 function applySchema() {
   const schema = join(dir, 'schema.sql');
-  writeFileSync(schema, schemaSql());
+  writeFileSync(schema, throwawaySchemaSql());
   const res = spawnSync(process.execPath, [WRANGLER, 'd1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', schema], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -3,10 +3,11 @@
 // .wrangler/state), the D1 migrations applied, and a staff user. Torn down after the run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { throwawaySchemaSql } from '../../scripts/throwaway-schema.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const PORT = Number(process.env.BROWSER_TEST_PORT ?? 8811);
@@ -14,21 +15,6 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const STARTUP_MS = 90_000;
 
 export const STAFF = { email: 'staff@example.com', password: 'staff password 123' };
-
-/**
- * The schema, in one wrangler call (`d1 migrations apply` starts the local runtime once per file,
- * which costs half a minute), plus a test-only trigger: whoever signs up as staff…@example.com
- * becomes staff, so tests make staff users through the API like everyone else.
- */
-function schemaSql(): string {
-  const dir = join(ROOT, 'migrations');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort();
-  const trigger = `CREATE TRIGGER test_staff AFTER INSERT ON users WHEN NEW.email LIKE 'staff%@example.com'
-BEGIN UPDATE users SET is_staff = 1 WHERE id = NEW.id; END;`;
-  return [...files.map((f) => readFileSync(join(dir, f), 'utf8')), trigger].join('\n');
-}
 
 function wrangler(args: string[], persist: string): string {
   const res = spawnSync('npx', ['wrangler', ...args, '--local', '--persist-to', persist], {
@@ -64,7 +50,7 @@ export default async function setup(project: TestProject) {
   const persist = join(dir, 'state');
   const log = join(dir, 'wrangler.log');
   const schema = join(dir, 'schema.sql');
-  writeFileSync(schema, schemaSql());
+  writeFileSync(schema, throwawaySchemaSql());
   wrangler(['d1', 'execute', 'DB', '--file', schema], persist);
 
   const vars = {
