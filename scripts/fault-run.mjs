@@ -8,12 +8,12 @@
 // exit code 1 when a check fails (the temp dir, with the server log, is kept then).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { cli, fail, ROOT, UsageError } from './lib.mjs';
+import { cli, fail, localD1File, ROOT, UsageError } from './lib.mjs';
 import { throwawaySchemaSql } from './throwaway-schema.mjs';
 
 const opts = cli({
@@ -380,15 +380,8 @@ async function client(i, users, machines, exams, until) {
 }
 
 // ---- the checks ---------------------------------------------------------------------------------
-function d1File() {
-  const ddir = join(persist, 'v3/d1/miniflare-D1DatabaseObject');
-  if (!existsSync(ddir)) return null;
-  const file = readdirSync(ddir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
-  return file ? join(ddir, file) : null;
-}
-
 function withDb(fn) {
-  const file = d1File();
+  const file = localD1File(persist);
   if (!file) throw new Error(`no local D1 file under ${persist}`);
   const db = new DatabaseSync(file, { readOnly: true });
   try {

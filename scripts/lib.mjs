@@ -25,9 +25,12 @@ export function applyMigrations(remote = false) {
   wrangler(['d1', 'migrations', 'apply', 'DB', remote ? '--remote' : '--local'], { capture: !remote });
 }
 
-/** Path of the SQLite file behind the local D1 that `wrangler dev` uses (after migrations ran). */
-export function localD1File() {
-  const dir = join(ROOT, '.wrangler/state/v3/d1/miniflare-D1DatabaseObject');
+/**
+ * Path of the SQLite file behind the local D1 that `wrangler dev` uses (after migrations ran), under
+ * its default state or a `--persist-to` directory.
+ */
+export function localD1File(persistTo = join(ROOT, '.wrangler/state')) {
+  const dir = join(persistTo, 'v3/d1/miniflare-D1DatabaseObject');
   if (!existsSync(dir)) return null;
   const file = readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
   return file ? join(dir, file) : null;
