@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { logLine } from './lib/log';
 import type { CommandMessage } from './modules/machines/message';
+import type { RefundMessage } from './modules/payments/message';
 
 declare global {
   namespace Cloudflare {
@@ -23,9 +24,11 @@ declare global {
 }
 
 /** wrangler.toml's bindings (generated), with what the generator cannot type. */
-export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PHONE_CODE_SECRET'> {
+export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PAYMENT_QUEUE' | 'PHONE_CODE_SECRET'> {
   /** The generated type has no message type. */
   MACHINE_QUEUE: Queue<CommandMessage>;
+  /** Refunds whose answer was lost, retried (src/modules/payments/consumer.ts). */
+  PAYMENT_QUEUE: Queue<RefundMessage>;
   /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
   PHONE_CODE_SECRET?: string;
 }

@@ -7,7 +7,8 @@ import type { Config } from '../../../env';
 import { withTimeout } from '../../../lib/timeout';
 import { type PaymentProvider, ProviderError, type ProviderPayment } from './types';
 
-const METHOD_TYPES = { card: ['card'], kakaopay: ['kakao_pay'] } as const;
+/** Stripe's payment method types per method of ours (bank_transfer is not offered: PAYMENT_METHOD_UNAVAILABLE). */
+const METHOD_TYPES = { card: ['card'], kakaopay: ['kakao_pay'], bank_transfer: [] } as const;
 
 /** Stripe's errors by what they mean for us: a 4xx is an answer, the rest is not. */
 function classify(err: unknown): ProviderError {
@@ -57,7 +58,7 @@ export function stripeProvider(config: Config): PaymentProvider {
           {
             amount: req.amount,
             currency: req.currency.toLowerCase(),
-            payment_method_types: [...METHOD_TYPES[req.method]],
+            allowed_payment_method_types: [...METHOD_TYPES[req.method]],
             description: req.orderName,
             metadata: { reference: req.reference, user_id: String(req.userId) },
           },
