@@ -309,11 +309,14 @@ describe('stripe: cancel and refunds', () => {
   it('the queue retries while the provider stays down', async () => {
     quietExpectedLogs();
     const { user, payment, pi } = await paid();
-    stripe.fail({ method: 'POST', path: /^\/v1\/refunds$/, fault: '5xx', times: 2 });
+    // Down until cleared (the queue also delivers on its own, with its backoff).
+    stripe.fail({ method: 'POST', path: /^\/v1\/refunds$/, fault: '5xx', times: 1000 });
     expect((await bodyOf(await cancel(payment.id, user.access), 200)).status).toBe('refund_pending');
     const result = await deliverRefund(user.id, payment.id);
     expect(result.retryMessages).toHaveLength(1);
+    expect(result.retryMessages[0]!.delaySeconds).toBeGreaterThanOrEqual(30);
     expect((await myPayment(payment.id, user.access)).status).toBe('refund_pending');
+    stripe.clearFaults();
     expect((await deliverRefund(user.id, payment.id)).explicitAcks).toHaveLength(1);
     expect((await myPayment(payment.id, user.access)).status).toBe('cancelled');
     expect(stripe.refundedAmount(pi.id)).toBe(PRICE);
@@ -366,7 +369,8 @@ describe('stripe: expiry', () => {
     expect(await myPayment(payment.id, user.access)).toMatchObject({ status: 'expired', registration_status: 'cancelled', paid_at: null });
     expect(stripe.intents.get(pi.id)!.status).toBe('canceled');
     expect(await count(item.id)).toBe(0);
-    await expectProblem(await confirm(payment.id, user.access), 409, 'PAYMENT_NOT_COMPLETED');
+    const problem = await expectProblem(await confirm(payment.id, user.access), 409, 'PAYMENT_NOT_COMPLETED');
+    expect(problem.payment_status).toBe('expired');
     expect((await register('exams', item.id, user.access, { payment_method: 'card' })).status).toBe(201);
   });
 

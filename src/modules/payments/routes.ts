@@ -164,7 +164,7 @@ export const confirmRoute = createRoute({
   summary: 'Confirm a pending payment with the provider',
   description: `The payer only (another user's payment is 404); no body. Asks the provider about the payment and, if it is paid
 with this payment's amount, currency and reference, makes it \`paid\`, the registration active and counted (atomically,
-serialised per user) → 200 payment. Not paid yet → 409 \`PAYMENT_NOT_COMPLETED\` (with \`status\`: pending, or expired/failed
+serialised per user) → 200 payment. Not paid yet → 409 \`PAYMENT_NOT_COMPLETED\` (with \`payment_status\`: pending, or expired/failed
 when it never will be); paid with another amount, currency or reference → 409 \`PAYMENT_AMOUNT_MISMATCH\` (never accepted:
 refunded at the provider, the payment is failed); the provider does not answer → 502 \`PAYMENT_PROVIDER_ERROR\` (nothing
 changes; try again). A paid (or since cancelled) payment answers 200 with it, as does every simulated payment.`,

@@ -115,7 +115,7 @@ export async function confirm(ctx: Ctx, userId: number, paymentId: number) {
   const { row: after, mismatch } = await settle(ctx, row, userId);
   if (mismatch) throw new ApiError('PAYMENT_AMOUNT_MISMATCH', { extras: { payment_id: paymentId } });
   if (after.status === 'pending' || after.status === 'expired' || after.status === 'failed') {
-    throw new ApiError('PAYMENT_NOT_COMPLETED', { extras: { payment_id: paymentId, status: after.status } });
+    throw new ApiError('PAYMENT_NOT_COMPLETED', { extras: { payment_id: paymentId, payment_status: after.status } });
   }
   return service.paymentView(ctx, after);
 }
@@ -140,15 +140,14 @@ export async function cancel(ctx: Ctx, userId: number, paymentId: number, reason
   if (row.registration_status === 'completed') throw new ApiError('REGISTRATION_COMPLETED');
   const provider = providerFor(ctx.config, row.provider);
   if (row.status === 'pending') {
-    row = (await settle(ctx, row, userId, { now })).row;
-    if (row.status === 'pending') {
-      await provider.cancelUnpaid(row.external_transaction_id).catch(unavailable);
-      row = (await settle(ctx, row, userId, { now })).row;
-    }
-    if (row.status === 'pending') {
+    // Void it first, then look: a payment that was paid meanwhile cannot be voided and is refunded below.
+    await provider.cancelUnpaid(row.external_transaction_id).catch(unavailable);
+    const remote = await provider.retrieve(row.external_transaction_id).catch(unavailable);
+    if (remote.status !== 'paid') {
       await repo.closePending(s, { userId, paymentId, to: 'cancelled', reason, now });
       return service.paymentView(ctx, (await repo.readPayment(s, userId, paymentId))!);
     }
+    row = (await settle(ctx, row, userId, { now })).row;
     if (row.status !== 'paid') throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   }
   return refundPaid(ctx, provider, userId, row, reason, now, idemKey);
