@@ -36,15 +36,18 @@ export async function expectMoneyInvariants(books: ProviderBooks): Promise<void>
     const refunded = books.refunded(p.external_transaction_id);
     if (refunded > received) problems.push(`payment ${p.id}: refunded ${refunded} > received ${received}`);
     if (p.status === 'paid') {
-      if (!current || !['applied', 'enrolled', 'completed'].includes(p.reg_status ?? '')) problems.push(`paid payment ${p.id} without its active registration`);
+      if (!current || !['applied', 'enrolled', 'completed'].includes(p.reg_status ?? ''))
+        problems.push(`paid payment ${p.id} without its active registration`);
       if (received !== p.amount) problems.push(`paid payment ${p.id}: provider received ${received}, not ${p.amount}`);
       if (refunded !== 0) problems.push(`paid payment ${p.id} was refunded ${refunded}`);
     } else if (current && p.reg_status !== 'cancelled' && p.reg_status !== 'pending') {
       problems.push(`${p.status} payment ${p.id} with an active registration (${p.reg_status})`);
     }
     if (p.status === 'pending' && current && p.reg_status !== 'pending') problems.push(`pending payment ${p.id}: registration ${p.reg_status}`);
-    if (p.status === 'cancelled' && received > 0 && refunded !== received) problems.push(`cancelled payment ${p.id}: received ${received}, refunded ${refunded}`);
-    if (['expired', 'failed'].includes(p.status) && received > 0 && refunded !== received) problems.push(`${p.status} payment ${p.id} kept ${received - refunded}`);
+    if (p.status === 'cancelled' && received > 0 && refunded !== received)
+      problems.push(`cancelled payment ${p.id}: received ${received}, refunded ${refunded}`);
+    if (['expired', 'failed'].includes(p.status) && received > 0 && refunded !== received)
+      problems.push(`${p.status} payment ${p.id} kept ${received - refunded}`);
   }
   const known = new Set(rows.map((r) => r.external_transaction_id));
   for (const id of books.ids()) if (books.refunded(id) > 0 && !known.has(id)) problems.push(`refund for unknown provider payment ${id}`);

@@ -57,7 +57,8 @@ const confirm = (id: number, token: string) => api.payments[':id'].confirm.$post
 const cancel = (id: number, token: string) => api.payments[':id'].cancel.$post({ param: { id: String(id) }, header: {}, json: {} }, authed(token));
 const myPayment = async (id: number, token: string) => bodyOf(await api.me.payments[':id'].$get({ param: { id: String(id) } }, authed(token)), 200);
 const count = async (id: number) => Number(await db.value(sql`SELECT registration_count AS n FROM courses WHERE id = ${id}`, 'n'));
-const webhook = (d: { body: string; headers: Record<string, string> }) => raw('/api/payments/webhooks/portone', { rawBody: d.body, headers: d.headers });
+const webhook = (d: { body: string; headers: Record<string, string> }) =>
+  raw('/api/payments/webhooks/portone', { rawBody: d.body, headers: d.headers });
 
 describe('portone', () => {
   it('apply pre-registers the amount and answers the browser SDK checkout; pay + confirm → paid (enrolled)', async () => {
@@ -88,8 +89,16 @@ describe('portone', () => {
     const { user, item, payment, checkout } = await pendingApply('card');
     portone.pay(checkout.payment_id);
     const good = portone.webhook(checkout.payment_id);
-    await expectProblem(await webhook({ body: good.body, headers: portone.sign(good.body, { secret: `whsec_${btoa('another secret entirely!')}` }) }), 400, 'INVALID_SIGNATURE');
-    await expectProblem(await webhook({ body: good.body, headers: portone.sign(good.body, { at: new Date(Date.now() - 10 * 60_000) }) }), 400, 'INVALID_SIGNATURE');
+    await expectProblem(
+      await webhook({ body: good.body, headers: portone.sign(good.body, { secret: `whsec_${btoa('another secret entirely!')}` }) }),
+      400,
+      'INVALID_SIGNATURE',
+    );
+    await expectProblem(
+      await webhook({ body: good.body, headers: portone.sign(good.body, { at: new Date(Date.now() - 10 * 60_000) }) }),
+      400,
+      'INVALID_SIGNATURE',
+    );
     await expectProblem(await webhook({ body: good.body, headers: { 'content-type': 'application/json' } }), 400, 'INVALID_SIGNATURE');
     await expectProblem(await webhook({ body: good.body.replace(PORTONE_STORE, 'store-x'), headers: good.headers }), 400, 'INVALID_SIGNATURE');
     expect((await myPayment(payment.id, user.access)).status).toBe('pending');

@@ -56,7 +56,10 @@ const cancel = (id: number, token: string, reason?: string) =>
 const myPayment = async (id: number, token: string) => bodyOf(await api.me.payments[':id'].$get({ param: { id: String(id) } }, authed(token)), 200);
 const count = async (id: number) => Number(await db.value(sql`SELECT registration_count AS n FROM exams WHERE id = ${id}`, 'n'));
 const webhook = (body: string, signature: string | null) =>
-  raw('/api/payments/webhooks/stripe', { rawBody: body, headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) } });
+  raw('/api/payments/webhooks/stripe', {
+    rawBody: body,
+    headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+  });
 
 async function cron() {
   await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }), env as never);
@@ -75,7 +78,13 @@ describe('stripe: apply', () => {
   it('answers 201 pending with a checkout; nothing is counted until the provider says paid', async () => {
     const { user, item, payment, registration, pi } = await pendingApply();
     expect(registration.status).toBe('pending');
-    expect(payment).toMatchObject({ status: 'pending', amount: PRICE, paid_at: null, registration_status: 'pending', external_transaction_id: pi.id });
+    expect(payment).toMatchObject({
+      status: 'pending',
+      amount: PRICE,
+      paid_at: null,
+      registration_status: 'pending',
+      external_transaction_id: pi.id,
+    });
     expect(payment.transaction_metadata.payment_gateway).toBe('stripe');
     expect(payment.checkout).toMatchObject({ provider: 'stripe', publishable_key: STRIPE_VARS.STRIPE_PUBLISHABLE_KEY });
     expect(Date.parse(payment.expires_at!) - Date.now()).toBeGreaterThan(1700_000);
@@ -106,10 +115,18 @@ describe('stripe: apply', () => {
   it('takes the price from the server: a sent amount must equal it; bank_transfer is not offered', async () => {
     const user = await createUser();
     const item = await createItem('exams', { price: PRICE });
-    const wrong = await expectProblem(await register('exams', item.id, user.access, { amount: 1000, payment_method: 'card' }), 400, 'AMOUNT_MISMATCH');
+    const wrong = await expectProblem(
+      await register('exams', item.id, user.access, { amount: 1000, payment_method: 'card' }),
+      400,
+      'AMOUNT_MISMATCH',
+    );
     expect(wrong.price).toBe(PRICE);
     await expectProblem(await register('exams', item.id, user.access, { payment_method: 'bank_transfer' }), 400, 'PAYMENT_METHOD_UNAVAILABLE');
-    await expectProblem(await raw(`/api/exams/${item.id}/apply`, { token: user.access, body: { payment_method: 'cash' } }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(
+      await raw(`/api/exams/${item.id}/apply`, { token: user.access, body: { payment_method: 'cash' } }),
+      400,
+      'INPUT_VALIDATION_ERROR',
+    );
     expect(await db.value(sql`SELECT count(*) AS n FROM payments WHERE target_id = ${item.id} AND payment_type = 'exam'`, 'n')).toBe(0);
     expect((await register('exams', item.id, user.access, { amount: PRICE, payment_method: 'kakaopay' })).status).toBe(201);
   });
@@ -290,21 +307,24 @@ describe('stripe: cancel and refunds', () => {
     expect(await db.value(sql`SELECT refund_requested_at AS t FROM payments WHERE id = ${payment.id}`, 't')).toBeNull();
   });
 
-  it.each(['timeout-after', 'timeout', '5xx'] as const)('the refund answer is lost (%s): refund_pending, the queue retries it once', async (fault) => {
-    quietExpectedLogs();
-    const { user, item, payment, pi } = await paid();
-    stripe.fail({ method: 'POST', path: /^\/v1\/refunds$/, fault });
-    const res = await bodyOf(await cancel(payment.id, user.access, 'moved away'), 200);
-    expect(res).toMatchObject({ status: 'refund_pending', registration_status: 'cancelled' });
-    expect(await count(item.id)).toBe(0);
-    await expectProblem(await cancel(payment.id, user.access), 409, 'PAYMENT_ALREADY_CANCELLED');
-    const result = await deliverRefund(user.id, payment.id);
-    expect(result.explicitAcks).toHaveLength(1);
-    expect(await myPayment(payment.id, user.access)).toMatchObject({ status: 'cancelled', refund_reason: 'moved away' });
-    // Refunded exactly once, whatever the first attempt did.
-    expect(stripe.refunds.filter((r) => r.payment_intent === pi.id)).toHaveLength(1);
-    expect(stripe.refundedAmount(pi.id)).toBe(PRICE);
-  });
+  it.each(['timeout-after', 'timeout', '5xx'] as const)(
+    'the refund answer is lost (%s): refund_pending, the queue retries it once',
+    async (fault) => {
+      quietExpectedLogs();
+      const { user, item, payment, pi } = await paid();
+      stripe.fail({ method: 'POST', path: /^\/v1\/refunds$/, fault });
+      const res = await bodyOf(await cancel(payment.id, user.access, 'moved away'), 200);
+      expect(res).toMatchObject({ status: 'refund_pending', registration_status: 'cancelled' });
+      expect(await count(item.id)).toBe(0);
+      await expectProblem(await cancel(payment.id, user.access), 409, 'PAYMENT_ALREADY_CANCELLED');
+      const result = await deliverRefund(user.id, payment.id);
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(await myPayment(payment.id, user.access)).toMatchObject({ status: 'cancelled', refund_reason: 'moved away' });
+      // Refunded exactly once, whatever the first attempt did.
+      expect(stripe.refunds.filter((r) => r.payment_intent === pi.id)).toHaveLength(1);
+      expect(stripe.refundedAmount(pi.id)).toBe(PRICE);
+    },
+  );
 
   it('the queue retries while the provider stays down', async () => {
     quietExpectedLogs();
@@ -414,4 +434,3 @@ describe('stripe: configuration', () => {
     }
   });
 });
-

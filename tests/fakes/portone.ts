@@ -14,7 +14,13 @@ export const PORTONE_CHANNELS = { card: 'channel-key-card', kakaopay: 'channel-k
 /** A Standard Webhooks secret (base64 key after `whsec_`). */
 export const PORTONE_WEBHOOK_SECRET = `whsec_${btoa('portone-webhook-secret-0123456789')}`;
 
-type ErrorBody = Payment.PaymentNotFoundError | Payment.PaymentAlreadyCancelledError | Payment.CancellableAmountConsistencyBrokenError | Payment.PaymentNotPaidError | Common.UnauthorizedError | Common.InvalidRequestError;
+type ErrorBody =
+  | Payment.PaymentNotFoundError
+  | Payment.PaymentAlreadyCancelledError
+  | Payment.CancellableAmountConsistencyBrokenError
+  | Payment.PaymentNotPaidError
+  | Common.UnauthorizedError
+  | Common.InvalidRequestError;
 
 const iso = () => new Date().toISOString();
 const error = (status: number, body: ErrorBody) => json(body, status);

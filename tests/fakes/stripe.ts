@@ -17,7 +17,13 @@ const now = () => Math.floor(Date.now() / 1000);
 let seq = 0;
 const id = (prefix: string) => `${prefix}_fake${Date.now().toString(36)}${(seq++).toString(36)}`;
 
-function paymentIntent(p: { amount: number; currency: string; types: string[]; description: string | null; metadata: Record<string, string> }): Stripe.PaymentIntent {
+function paymentIntent(p: {
+  amount: number;
+  currency: string;
+  types: string[];
+  description: string | null;
+  metadata: Record<string, string>;
+}): Stripe.PaymentIntent {
   const piId = id('pi');
   return {
     id: piId,
@@ -117,16 +123,19 @@ export class FakeStripe extends FakeHttp {
     }
     const key = req.headers.get('idempotency-key');
     const replay = key ? this.replies.get(`${req.method} ${url.pathname} ${key}`) : undefined;
-    if (replay) return new Response(replay.body, { status: replay.status, headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' } });
+    if (replay)
+      return new Response(replay.body, { status: replay.status, headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' } });
     const res = this.answer(req.method, url.pathname, form(body));
-    if (key && req.method === 'POST') this.replies.set(`${req.method} ${url.pathname} ${key}`, { status: res.status, body: await res.clone().text() });
+    if (key && req.method === 'POST')
+      this.replies.set(`${req.method} ${url.pathname} ${key}`, { status: res.status, body: await res.clone().text() });
     return res;
   }
 
   private answer(method: string, path: string, f: ReturnType<typeof form>): Response {
     if (method === 'POST' && path === '/v1/payment_intents') {
       const amount = Number(f.get('amount'));
-      if (!Number.isInteger(amount) || amount < 1) return error(400, { type: 'invalid_request_error', code: 'parameter_invalid_integer', param: 'amount' });
+      if (!Number.isInteger(amount) || amount < 1)
+        return error(400, { type: 'invalid_request_error', code: 'parameter_invalid_integer', param: 'amount' });
       const pi = paymentIntent({
         amount,
         currency: f.get('currency') ?? '',
@@ -146,7 +155,11 @@ export class FakeStripe extends FakeHttp {
         if (pi.status === 'succeeded' || pi.status === 'canceled') {
           return error(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: `status ${pi.status}` });
         }
-        Object.assign(pi, { status: 'canceled', canceled_at: now(), cancellation_reason: 'requested_by_customer' } satisfies Partial<Stripe.PaymentIntent>);
+        Object.assign(pi, {
+          status: 'canceled',
+          canceled_at: now(),
+          cancellation_reason: 'requested_by_customer',
+        } satisfies Partial<Stripe.PaymentIntent>);
         return json(pi);
       }
     }
@@ -156,7 +169,8 @@ export class FakeStripe extends FakeHttp {
       if (pi.status !== 'succeeded') return error(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state' });
       const refunded = this.refundedAmount(pi.id);
       const amount = f.get('amount') ? Number(f.get('amount')) : pi.amount_received - refunded;
-      if (refunded + amount > pi.amount_received) return error(400, { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'already refunded' });
+      if (refunded + amount > pi.amount_received)
+        return error(400, { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'already refunded' });
       const refund = refundOf(pi, amount, (f.get('reason') as Stripe.Refund.Reason | null) ?? null, f.map('metadata'));
       this.refunds.push(refund);
       return json(refund);

@@ -34,7 +34,11 @@ export async function handleRefunds(batch: MessageBatch<unknown>, env: Bindings)
         message.ack();
       } else {
         const delaySeconds = retryDelaySeconds(message.attempts);
-        logLine('warn', 'refund still unanswered; the queue retries it', { payment_id: paymentId, attempts: message.attempts, delay_seconds: delaySeconds });
+        logLine('warn', 'refund still unanswered; the queue retries it', {
+          payment_id: paymentId,
+          attempts: message.attempts,
+          delay_seconds: delaySeconds,
+        });
         message.retry({ delaySeconds });
       }
     }

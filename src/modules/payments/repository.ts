@@ -37,7 +37,6 @@ export type ItemState = Pick<SqlRow<typeof exams>, 'title' | 'price' | 'start_at
 const userLock = (userId: number): Lock[] => [['user', userId]];
 
 const table = (k: KindConfig) => sql.raw(k.table);
-const active = sql.raw(`(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(',')})`);
 const pending = sql.raw(`('applied', 'enrolled')`);
 /** A registration in one of these blocks another for its item: active, or waiting for its payment. */
 const blocking = sql.raw(`(${[...ACTIVE_STATUSES, 'pending'].map((s) => `'${s}'`).join(',')})`);
@@ -325,7 +324,9 @@ export async function markRefundRequested(s: Store, userId: number, paymentId: n
 /** The provider refused the refund: the payment stays paid, as it was. */
 export async function clearRefundRequested(s: Store, userId: number, paymentId: number): Promise<void> {
   await s.write([
-    raw(sql`UPDATE payments SET refund_requested_at = NULL, refund_reason = NULL WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'paid'`),
+    raw(
+      sql`UPDATE payments SET refund_requested_at = NULL, refund_reason = NULL WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'paid'`,
+    ),
   ]);
 }
 

@@ -147,10 +147,20 @@ provider (a payment found paid there is refunded as above). Expired, failed and 
   },
   responses: {
     200: jsonResponse(PaymentSchema, 'The cancelled payment.'),
-    ...errorResponses(['NOT_FOUND', 'PAYMENT_ALREADY_CANCELLED', 'REGISTRATION_COMPLETED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS', 'PAYMENT_PROVIDER_ERROR'], {
-      auth: true,
-      body: true,
-    }),
+    ...errorResponses(
+      [
+        'NOT_FOUND',
+        'PAYMENT_ALREADY_CANCELLED',
+        'REGISTRATION_COMPLETED',
+        'IDEMPOTENCY_KEY_REUSED',
+        'IDEMPOTENCY_IN_PROGRESS',
+        'PAYMENT_PROVIDER_ERROR',
+      ],
+      {
+        auth: true,
+        body: true,
+      },
+    ),
   },
 });
 
@@ -194,7 +204,13 @@ export const stripeWebhookRoute = createRoute({
 
 Stripe: header \`Stripe-Signature\`, secret \`STRIPE_WEBHOOK_SECRET\`; events used: \`payment_intent.succeeded\`,
 \`payment_intent.payment_failed\`, \`payment_intent.canceled\` (any other \`payment_intent.*\` only triggers a re-read).`,
-  request: { body: { required: true, description: 'A Stripe Event (verified, never parsed before).', content: { 'application/json': { schema: WebhookBody } } } },
+  request: {
+    body: {
+      required: true,
+      description: 'A Stripe Event (verified, never parsed before).',
+      content: { 'application/json': { schema: WebhookBody } },
+    },
+  },
   responses: {
     200: jsonResponse(WebhookAck, 'Received.'),
     ...errorResponses(['NOT_FOUND', 'INVALID_SIGNATURE', 'PAYMENT_PROVIDER_ERROR'], { body: true }),
@@ -213,7 +229,13 @@ export const portoneWebhookRoute = createRoute({
 PortOne (V2 webhooks, Standard Webhooks): headers \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`, secret
 \`PORTONE_WEBHOOK_SECRET\`; events used: \`Transaction.Paid\`, \`Transaction.Failed\`, \`Transaction.Cancelled\` (any other
 \`Transaction.*\` only triggers a re-read).`,
-  request: { body: { required: true, description: 'A PortOne webhook (verified, never parsed before).', content: { 'application/json': { schema: WebhookBody } } } },
+  request: {
+    body: {
+      required: true,
+      description: 'A PortOne webhook (verified, never parsed before).',
+      content: { 'application/json': { schema: WebhookBody } },
+    },
+  },
   responses: {
     200: jsonResponse(WebhookAck, 'Received.'),
     ...errorResponses(['NOT_FOUND', 'INVALID_SIGNATURE', 'PAYMENT_PROVIDER_ERROR'], { body: true }),

@@ -8,17 +8,11 @@ export type { PaymentMethod } from '../../contract';
 
 export const RegisterBody = z
   .object({
-    amount: z
-      .number()
-      .int()
-      .min(0)
-      .max(Number.MAX_SAFE_INTEGER)
-      .optional()
-      .openapi({
-        example: 45000,
-        description:
-          'Must equal the price. Required with the `simulated` provider (400 `INPUT_VALIDATION_ERROR` without it); optional with a real provider, which always charges the server’s price.',
-      }),
+    amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().openapi({
+      example: 45000,
+      description:
+        'Must equal the price. Required with the `simulated` provider (400 `INPUT_VALIDATION_ERROR` without it); optional with a real provider, which always charges the server’s price.',
+    }),
     payment_method: z.enum(PAYMENT_METHODS),
   })
   .openapi('RegisterRequest');
@@ -43,7 +37,8 @@ export const RegistrationSchema = z
     kind: z.enum(['exam', 'course']),
     item_id: z.number().int(),
     status: z.enum(REGISTRATION_STATUSES).openapi({
-      description: '`pending` waits for its payment (real providers): not active, not counted; it becomes applied/enrolled when the payment is paid, or cancelled when it expires or fails.',
+      description:
+        '`pending` waits for its payment (real providers): not active, not counted; it becomes applied/enrolled when the payment is paid, or cancelled when it expires or fails.',
     }),
     applied_at: z.string(),
     completed_at: z.string().nullable(),

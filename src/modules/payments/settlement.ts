@@ -23,7 +23,6 @@ import type { RefundMessage } from './message';
 import type { RegisterInput } from './schemas';
 import * as service from './service';
 
-
 const unavailable = (err: unknown): never => {
   if (err instanceof ProviderError) {
     logLine('warn', 'payment provider error', { kind: err.kind, error: err.message });
@@ -154,7 +153,15 @@ export async function cancel(ctx: Ctx, userId: number, paymentId: number, reason
 }
 
 /** Refunds a paid payment at the provider, then cancels it (or leaves it refund_pending for the queue). */
-async function refundPaid(ctx: Ctx, provider: PaymentProvider, userId: number, row: PaymentRow, reason: string | null, now: number, idemKey?: string) {
+async function refundPaid(
+  ctx: Ctx,
+  provider: PaymentProvider,
+  userId: number,
+  row: PaymentRow,
+  reason: string | null,
+  now: number,
+  idemKey?: string,
+) {
   const s = ctx.store;
   if (!(await repo.markRefundRequested(s, userId, row.id, reason, now))) throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   const k = kindOfType(row.payment_type);

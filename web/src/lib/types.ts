@@ -2,7 +2,16 @@
 // The enums and the live feed's frames come from src/contract.ts, which the worker uses too; the
 // shapes below are checked against the API's routes by tests/web-contract.ts (docs/console.md
 // "The contract with the API").
-import type { LiveEvent, LiveOperation, MachineCommand, MachineStatus, OrderStatus, PaymentMethod, PaymentStatus, RegistrationStatus } from '../../../src/contract';
+import type {
+  LiveEvent,
+  LiveOperation,
+  MachineCommand,
+  MachineStatus,
+  OrderStatus,
+  PaymentMethod,
+  PaymentStatus,
+  RegistrationStatus,
+} from '../../../src/contract';
 
 export { MACHINE_STATUSES, ORDER_STATUSES } from '../../../src/contract';
 export type { LiveEvent, MachineStatus, OrderStatus, PaymentMethod };

@@ -50,7 +50,14 @@ export function portoneProvider(config: Config): PaymentProvider {
       throw err;
     }
     if (!('id' in payment)) return { id, status: 'pending', amount: 0, currency: '', reference: null };
-    const status = payment.status === 'PAID' ? 'paid' : payment.status === 'FAILED' ? 'failed' : payment.status === 'CANCELLED' || payment.status === 'PARTIAL_CANCELLED' ? 'cancelled' : 'pending';
+    const status =
+      payment.status === 'PAID'
+        ? 'paid'
+        : payment.status === 'FAILED'
+          ? 'failed'
+          : payment.status === 'CANCELLED' || payment.status === 'PARTIAL_CANCELLED'
+            ? 'cancelled'
+            : 'pending';
     return { id: payment.id, status, amount: payment.amount.total, currency: String(payment.currency), reference: payment.id };
   };
 
@@ -77,7 +84,9 @@ export function portoneProvider(config: Config): PaymentProvider {
     retrieve,
     async refund(req) {
       try {
-        await call(() => client.cancelPayment({ paymentId: req.id, reason: req.reason || 'cancelled by the customer', currentCancellableAmount: req.amount }));
+        await call(() =>
+          client.cancelPayment({ paymentId: req.id, reason: req.reason || 'cancelled by the customer', currentCancellableAmount: req.amount }),
+        );
       } catch (err) {
         const type = err instanceof ProviderError ? errorType(err.cause) : null;
         if (type === 'PAYMENT_ALREADY_CANCELLED') return;
