@@ -29,6 +29,7 @@
 // repositories say per write which aggregate it must be alone on (a user, a machine, the sales
 // figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
 import type { SQL } from 'drizzle-orm';
+import './no-await';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Bindings } from '../env';
 import { Raw, raw, type Builder, type Row } from './raw';
@@ -45,7 +46,9 @@ export type Db = Pick<DrizzleD1Database, 'select' | 'selectDistinct' | 'insert' 
 export { Raw, raw, type Builder, type Row } from './raw';
 
 export type Item = Builder | Raw<unknown>;
-export type ResultOf<I> = I extends Raw<infer T> ? T[] : Awaited<I>;
+/** What a builder resolves to, read from its `execute()` (its `then` is closed to callers: see no-await.ts). */
+export type Built<B> = B extends { execute(...args: never[]): Promise<infer T> } ? T : never;
+export type ResultOf<I> = I extends Raw<infer T> ? T[] : Built<I>;
 export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: ResultOf<I[K]> };
 
 /** An aggregate a Postgres write must be alone on: two writes with one Lock never overlap. */
@@ -58,9 +61,9 @@ export interface Store {
   readonly dialect: Dialect;
   readonly db: Db;
   readonly t: Tables;
-  select<B extends Builder>(query: B): Promise<Awaited<B>>;
+  select<B extends Builder>(query: B): Promise<Built<B>>;
   rows<T = Row>(query: SQL): Promise<T[]>;
-  run<B extends Builder>(query: B): Promise<Awaited<B>>;
+  run<B extends Builder>(query: B): Promise<Built<B>>;
   changes(query: Builder | SQL): Promise<number>;
   read<const I extends readonly Item[]>(items: I): Promise<Results<I>>;
   write<const I extends readonly Item[]>(items: I, locks?: readonly Lock[]): Promise<Results<I>>;
