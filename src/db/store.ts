@@ -91,6 +91,30 @@ interface Deferred {
   done: Promise<void> | null;
 }
 
+/** What each backend implements: queries whose results are as the driver hands them over. */
+type Engine = Omit<Store, 'select' | 'rows' | 'run' | 'read' | 'write'> & {
+  one(item: Item, reading: boolean): Promise<unknown>;
+  many(items: readonly Item[], reading: boolean, locks?: readonly Lock[]): Promise<unknown[]>;
+};
+
+/**
+ * The one place where results take their declared types: a builder's rows are what its own
+ * column mapping produced (drizzle runs it on both backends), a raw statement's are the rows its
+ * SQL selects, typed by the repository that wrote it (see SqlRow in rows.ts).
+ */
+function typed(e: Engine): Store {
+  const as = <T>(result: Promise<unknown>) => result as Promise<T>;
+  const { one, many, ...rest } = e;
+  return {
+    ...rest,
+    select: (query) => as(one(query, true)),
+    rows: (query) => as(one(raw(query), true)),
+    run: (query) => as(one(query, false)),
+    read: (items) => as(many(items, true)),
+    write: (items, locks) => as(many(items, false, locks)),
+  };
+}
+
 function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreOptions): Store {
   let active = 0;
   const session = d1Session(d1, start, () => active > 0);
@@ -136,20 +160,17 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   const alone = (item: D1Item): Promise<unknown> => (item instanceof Raw ? db.all(item.query) : Promise.resolve(item));
   const one = async (item: D1Item, reading: boolean) => (await batch([item], reading))[0];
 
-  return {
+  return typed({
     dialect: 'sqlite',
     db,
     t: d1Schema,
-    select: (query) => one(query, true) as never,
-    rows: (query) => one(raw(query), true) as never,
-    run: (query) => one(query, false) as never,
+    one,
+    many: (items, reading) => batch(items, reading),
     changes: async (query) => {
       await settle();
-      const result = await tracked(() => ('toSQL' in query ? db.run(query as never) : db.run(query)));
+      const result = await tracked(() => db.run(query));
       return result.meta.changes;
     },
-    read: (items) => batch(items, true) as never,
-    write: (items) => batch(items, false) as never,
     defer: (check, onRows) => {
       deferred = { check, onRows, done: null };
     },
@@ -157,7 +178,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
     bookmark: session.bookmark,
     observe: session.observe,
     close: async () => {},
-  };
+  });
 }
 
 function pgStore(conn: PgConnection): Store {
@@ -178,13 +199,15 @@ function pgStore(conn: PgConnection): Store {
     for (const item of items) out.push(await exec(item));
     return out;
   };
-  return {
+  return typed({
     dialect: 'postgres',
     db,
     t,
-    select: (query) => after(() => conn.operation(() => exec(query))) as never,
-    rows: (query) => after(() => conn.operation(() => exec(raw(query)))) as never,
-    run: (query) => after(() => conn.operation(() => exec(query))) as never,
+    one: (item) => after(() => conn.operation(() => exec(item))),
+    many: (items, reading, locks = []) =>
+      after(() =>
+        conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () => inOrder(items)),
+      ),
     changes: (query) =>
       after(() =>
         conn.operation(async () => {
@@ -192,9 +215,6 @@ function pgStore(conn: PgConnection): Store {
           return (result as { rowCount?: number | null }).rowCount ?? 0;
         }),
       ),
-    read: (items) => after(() => conn.transaction({ readOnly: true }, () => inOrder(items))) as never,
-    write: (items, locks = []) =>
-      after(() => conn.transaction({ locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () => inOrder(items))) as never,
     defer: (check, onRows) => {
       deferred = { check, onRows, done: null };
     },
@@ -202,7 +222,7 @@ function pgStore(conn: PgConnection): Store {
     bookmark: () => null,
     observe: () => {},
     close: () => conn.close(),
-  };
+  });
 }
 
 /** Which backend this environment uses (DB_BACKEND = d1 | postgres). */
