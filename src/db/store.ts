@@ -206,7 +206,9 @@ function pgStore(conn: PgConnection): Store {
     one: (item) => after(() => conn.operation(() => exec(item))),
     many: (items, reading, locks = []) =>
       after(() =>
-        conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () => inOrder(items)),
+        conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () =>
+          inOrder(items),
+        ),
       ),
     changes: (query) =>
       after(() =>
