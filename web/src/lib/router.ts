@@ -95,7 +95,7 @@ export function navigate(path: string, query: Record<string, string | number | u
 /** Goes to a route in place of the current history entry (Back skips the page left). */
 export function replace(path: string, query: Record<string, string | number | undefined | null> = {}): void {
   history.replaceState(history.state, '', href(path, query));
-  settle();
+  refresh();
 }
 
 /** Replaces some query parameters of the current route (a new history entry, so Back undoes it). */
