@@ -140,6 +140,14 @@ describe('portone', () => {
     expect(await count(item.id)).toBe(0);
   });
 
+  it("the console's checkout page allows exactly PortOne's origins", async () => {
+    const res = await raw('/api/payments/checkout?payment=1');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self' https://cdn.portone.io");
+    expect(csp).not.toMatch(/stripe|unsafe-/);
+  });
+
   it('PortOne down at create: 502, nothing written; at expiry the job waits, then expires', async () => {
     quietExpectedLogs();
     const user = await createUser();

@@ -421,6 +421,28 @@ describe('stripe: expiry', () => {
   });
 });
 
+describe('stripe: console checkout page', () => {
+  it("is served with a CSP widened for exactly Stripe's origins; without a real provider it does not exist", async () => {
+    const res = await raw('/api/payments/checkout?payment=1');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self' https://js.stripe.com https://*.js.stripe.com");
+    expect(csp).toContain('frame-src https://js.stripe.com');
+    expect(csp).toContain("connect-src 'self' https://api.stripe.com");
+    expect(csp).not.toMatch(/portone|unsafe-/);
+    expect(res.headers.get('permissions-policy')).toContain('payment=(self "https://js.stripe.com")');
+    const html = await res.text();
+    expect(html).toContain('<script src="/checkout/app.js" type="module">');
+    expect(html).not.toMatch(/<script>|https?:\/\//);
+    target.PAYMENT_PROVIDER = 'simulated';
+    try {
+      await expectProblem(await raw('/api/payments/checkout?payment=1'), 404, 'NOT_FOUND');
+    } finally {
+      target.PAYMENT_PROVIDER = 'stripe';
+    }
+  });
+});
+
 describe('stripe: configuration', () => {
   it('a missing key refuses to run (500 naming it), never falls back to simulated', async () => {
     quietExpectedLogs();
