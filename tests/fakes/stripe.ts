@@ -118,6 +118,9 @@ export class FakeStripe extends FakeHttp {
   }
 
   private async route(req: Request, url: URL, body: string): Promise<Response> {
+    // Stripe.js confirming with the publishable key and the client secret (tests/browser's stub).
+    const confirmPath = /^\/v1\/payment_intents\/([^/]+)\/confirm$/.exec(url.pathname);
+    if (req.method === 'POST' && confirmPath) return this.confirmFromBrowser(decodeURIComponent(confirmPath[1]!), form(body));
     if (req.headers.get('authorization') !== `Bearer ${STRIPE_SECRET}`) {
       return error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     }
@@ -176,6 +179,15 @@ export class FakeStripe extends FakeHttp {
       return json(refund);
     }
     return error(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` });
+  }
+
+  /** POST /v1/payment_intents/{id}/confirm as Stripe.js sends it: `key` (publishable) and `client_secret` in the form. */
+  private confirmFromBrowser(piId: string, f: ReturnType<typeof form>): Response {
+    if (f.get('key') !== STRIPE_PUBLISHABLE) return error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
+    const pi = this.intents.get(piId);
+    if (!pi || pi.client_secret !== f.get('client_secret')) return error(404, { type: 'invalid_request_error', code: 'resource_missing' });
+    if (pi.status !== 'requires_payment_method') return error(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state' });
+    return json(this.pay(pi.id));
   }
 
   refundedAmount(piId: string): number {
