@@ -72,7 +72,20 @@ export async function startWrangler(port: number, extra: Record<string, string> 
     PHONE_SENDS_PER_ADDRESS_PER_HOUR: '10000',
     ...extra,
   };
-  const args = ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, '--show-interactive-dev-session=false'];
+  // Its own inspector port too, so two servers (tests/browser/checkout.test.ts) can run side by side.
+  const args = [
+    'wrangler',
+    'dev',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(port + 1000),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    persist,
+    '--show-interactive-dev-session=false',
+  ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const out = openSync(log, 'a');
   // Its own process group, so teardown stops wrangler and the workerd it starts, and nothing else.
