@@ -886,7 +886,7 @@ export interface paths {
         /**
          * Mark the caller's exam registration completed
          * @description The caller's own registration only. A completed registration still counts in registration_count and
-         *     can no longer be cancelled. No body.
+         *     can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 `PAYMENT_PENDING`. No body.
          */
         post: operations["completeExam"];
         delete?: never;
@@ -944,7 +944,7 @@ export interface paths {
         /**
          * Mark the caller's course registration completed
          * @description The caller's own registration only. A completed registration still counts in registration_count and
-         *     can no longer be cancelled. No body.
+         *     can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 `PAYMENT_PENDING`. No body.
          */
         post: operations["completeCourse"];
         delete?: never;
@@ -7036,6 +7036,8 @@ export interface operations {
              * @description `ALREADY_COMPLETED`: This registration is already completed.
              *
              *     `REGISTRATION_CANCELLED`: This registration was cancelled.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7044,7 +7046,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED";
+                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7315,6 +7317,8 @@ export interface operations {
              * @description `ALREADY_COMPLETED`: This registration is already completed.
              *
              *     `REGISTRATION_CANCELLED`: This registration was cancelled.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7323,7 +7327,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED";
+                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });

@@ -101,6 +101,7 @@ describe('stripe: apply', () => {
     const again = await expectProblem(await register('exams', item.id, user.access, { payment_method: 'kakaopay' }), 409, 'PAYMENT_PENDING');
     expect(again.payment_id).toBe(payment.id);
     await expectProblem(await confirm(payment.id, user.access), 409, 'PAYMENT_NOT_COMPLETED');
+    await expectProblem(await api.exams[':id'].complete.$post({ param: { id: String(item.id) } }, authed(user.access)), 409, 'PAYMENT_PENDING');
     stripe.pay(pi.id);
     const paid = await bodyOf(await confirm(payment.id, user.access), 200);
     expect(paid).toMatchObject({ status: 'paid', registration_status: 'applied', checkout: null, expires_at: null });

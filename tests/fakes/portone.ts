@@ -117,11 +117,17 @@ export class FakePortOne extends FakeHttp {
     type: 'Transaction.Paid' | 'Transaction.Failed' | 'Transaction.Cancelled' = 'Transaction.Paid',
     opts: { secret?: string; at?: Date; id?: string } = {},
   ): { body: string; headers: Record<string, string> } {
-    const event = {
-      type,
-      timestamp: iso(),
-      data: { paymentId, storeId: PORTONE_STORE, transactionId: crypto.randomUUID() },
-    } as PortOneWebhook.WebhookTransaction;
+    const data = { paymentId, storeId: PORTONE_STORE, transactionId: crypto.randomUUID() };
+    const event: PortOneWebhook.WebhookTransaction =
+      type === 'Transaction.Paid'
+        ? ({ type, timestamp: iso(), data } satisfies PortOneWebhook.WebhookTransactionPaid)
+        : type === 'Transaction.Failed'
+          ? ({ type, timestamp: iso(), data } satisfies PortOneWebhook.WebhookTransactionFailed)
+          : ({
+              type,
+              timestamp: iso(),
+              data: { ...data, cancellationId: crypto.randomUUID() },
+            } satisfies PortOneWebhook.WebhookTransactionCancelledCancelled);
     const body = JSON.stringify(event);
     return { body, headers: this.sign(body, opts) };
   }

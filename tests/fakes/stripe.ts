@@ -222,7 +222,7 @@ export class FakeStripe extends FakeHttp {
     type: 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.canceled' = 'payment_intent.succeeded',
     opts: { secret?: string; timestamp?: number } = {},
   ): Promise<{ body: string; signature: string; event: Stripe.Event }> {
-    const event = {
+    const base = {
       id: id('evt'),
       object: 'event',
       api_version: Stripe.API_VERSION,
@@ -231,8 +231,9 @@ export class FakeStripe extends FakeHttp {
       livemode: false,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
-      type,
-    } as Stripe.Event;
+    } satisfies Omit<Stripe.PaymentIntentSucceededEvent, 'type'>;
+    const event: Stripe.Event =
+      type === 'payment_intent.succeeded' ? { ...base, type } : type === 'payment_intent.payment_failed' ? { ...base, type } : { ...base, type };
     const body = JSON.stringify(event);
     const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
       payload: body,

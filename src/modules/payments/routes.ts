@@ -79,11 +79,11 @@ ${REAL_PROVIDER}`,
       middleware: [auth] as const,
       summary: `Mark the caller's ${k.noun} registration completed`,
       description: `The caller's own registration only. A completed registration still counts in registration_count and
-can no longer be cancelled. No body.`,
+can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 \`PAYMENT_PENDING\`. No body.`,
       request: { params: IdParam },
       responses: {
         200: jsonResponse(RegistrationSchema, 'The completed registration.'),
-        ...errorResponses(['REGISTRATION_NOT_FOUND', 'ALREADY_COMPLETED', 'REGISTRATION_CANCELLED'], { auth: true }),
+        ...errorResponses(['REGISTRATION_NOT_FOUND', 'ALREADY_COMPLETED', 'REGISTRATION_CANCELLED', 'PAYMENT_PENDING'], { auth: true }),
       },
     }),
   };

@@ -154,6 +154,8 @@ export async function complete(ctx: Ctx, k: KindConfig, userId: number, itemId: 
   if (row) return registrationView(row);
   const current = await repo.registrationStatus(s, k, userId, itemId);
   if (!current) throw new ApiError('REGISTRATION_NOT_FOUND');
+  // Waiting for its payment (a real provider): not active yet, so nothing to complete.
+  if (current === 'pending') throw new ApiError('PAYMENT_PENDING');
   throw new ApiError(current === 'completed' ? 'ALREADY_COMPLETED' : 'REGISTRATION_CANCELLED');
 }
 
