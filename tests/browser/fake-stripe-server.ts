@@ -4,6 +4,8 @@
 import { createServer } from 'node:http';
 import { FakeStripe } from '../fakes/stripe';
 
+export { STRIPE_PUBLISHABLE, STRIPE_SECRET, STRIPE_WEBHOOK_SECRET } from '../fakes/stripe';
+
 export async function startFakeStripe(port: number): Promise<{ fake: FakeStripe; base: string; close: () => Promise<void> }> {
   const fake = new FakeStripe();
   const base = `http://127.0.0.1:${port}`;
