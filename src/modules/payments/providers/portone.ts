@@ -4,7 +4,7 @@
 // the SDK at a local fake in tests. PortOne's cancel has no idempotency key; its equivalent is
 // `currentCancellableAmount`: the cancel happens only while that much is still cancellable, so a
 // retried refund never refunds twice (an already-cancelled payment answers PAYMENT_ALREADY_CANCELLED).
-import { PortOneClient, PortOneError, Webhook } from '@portone/server-sdk';
+import { PaymentClient, PortOneError, Webhook } from '@portone/server-sdk';
 import type { Config } from '../../../env';
 import { portoneChannelKeys } from '../../../env';
 import { withTimeout } from '../../../lib/timeout';
@@ -29,7 +29,7 @@ function classify(err: unknown): ProviderError {
 }
 
 export function portoneProvider(config: Config): PaymentProvider {
-  const client = PortOneClient({ secret: config.PORTONE_API_SECRET!, baseUrl: config.PORTONE_API_BASE, storeId: config.PORTONE_STORE_ID }).payment;
+  const client = PaymentClient({ secret: config.PORTONE_API_SECRET!, baseUrl: config.PORTONE_API_BASE, storeId: config.PORTONE_STORE_ID });
   const channels = portoneChannelKeys(config) ?? {};
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
