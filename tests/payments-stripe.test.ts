@@ -132,6 +132,16 @@ describe('stripe: apply', () => {
     expect((await register('exams', item.id, user.access, { amount: PRICE, payment_method: 'kakaopay' })).status).toBe(201);
   });
 
+  it('10 concurrent applies of one user: one 201, nine 409 PAYMENT_PENDING, one PaymentIntent', async () => {
+    const user = await createUser();
+    const item = await createItem('exams', { price: PRICE });
+    const before = stripe.intents.size;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => register('exams', item.id, user.access, { payment_method: 'card' })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+    for (const r of answers.filter((a) => a.status === 409)) expect(((await r.json()) as { code: string }).code).toBe('PAYMENT_PENDING');
+    expect(stripe.intents.size - before).toBe(1);
+  });
+
   it.each(['5xx', 'timeout', '4xx'] as const)('the provider fails at create (%s): 502 PAYMENT_PROVIDER_ERROR, nothing written', async (fault) => {
     quietExpectedLogs();
     const user = await createUser();
