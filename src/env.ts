@@ -184,6 +184,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** A typo here must never quietly become the default, locally neither: `simulated` would take no money. */
+const NEVER_DEFAULTED = new Set(['PAYMENT_PROVIDER']);
+
 /** Variables already warned about in this isolate (by name and value), so a warning is not per request. */
 const warned = new Set<string>();
 
@@ -203,7 +206,7 @@ export function parseConfig(env: Bindings): Config {
   const local = vars.LOCAL_DEVELOPMENT === true || vars.LOCAL_DEVELOPMENT === 'true';
   // A field without a default (a required secret) has nothing to fall back to, even locally.
   const shape: Record<string, z.ZodType> = ConfigSchema.shape;
-  const withoutDefault = Object.keys(problems).some((key) => !shape[key]?.safeParse(undefined).success);
+  const withoutDefault = Object.keys(problems).some((key) => !shape[key]?.safeParse(undefined).success || NEVER_DEFAULTED.has(key));
   if (!local || 'LOCAL_DEVELOPMENT' in problems || withoutDefault) throw new ConfigError(problems);
   for (const [key, issue] of Object.entries(problems)) {
     const seen = `${key}\n${String(vars[key])}`;

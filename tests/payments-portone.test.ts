@@ -6,6 +6,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, type Bindings } from '../src/env';
 import worker from '../src/index';
 import { createItem, register } from './catalog-helpers';
 import { db, sql } from './db';
@@ -162,5 +163,33 @@ describe('portone', () => {
     expect((await myPayment(payment.id, user.access)).status).toBe('pending');
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '17 * * * *' }), env as never);
     expect(await myPayment(payment.id, user.access)).toMatchObject({ status: 'expired', registration_status: 'cancelled' });
+  });
+});
+
+describe('payment provider configuration', () => {
+  const problems = (vars: Record<string, string>) => {
+    try {
+      parseConfig({ ...env, ...vars } as Bindings);
+      return null;
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return Object.keys((err as ConfigError).problems).sort();
+    }
+  };
+
+  it('a real provider without its keys refuses to run, locally too, naming every missing key (never its value)', () => {
+    for (const LOCAL_DEVELOPMENT of ['true', 'false']) {
+      expect(
+        problems({ LOCAL_DEVELOPMENT, PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: '', STRIPE_PUBLISHABLE_KEY: '', STRIPE_WEBHOOK_SECRET: '' }),
+      ).toEqual(['STRIPE_PUBLISHABLE_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
+      expect(problems({ LOCAL_DEVELOPMENT, PAYMENT_PROVIDER: 'portone', PORTONE_API_SECRET: '', PORTONE_WEBHOOK_SECRET: 'whsec_x' })).toEqual([
+        'PORTONE_API_SECRET',
+      ]);
+    }
+    expect(problems({ PAYMENT_PROVIDER: 'portone', PORTONE_CHANNEL_KEYS: '["card"]' })).toEqual(['PORTONE_CHANNEL_KEYS']);
+    // A typo in the provider is an error even in local development: it would otherwise take no money.
+    expect(problems({ PAYMENT_PROVIDER: 'paypal' })).toEqual(['PAYMENT_PROVIDER']);
+    expect(problems({ PAYMENT_PROVIDER: 'simulated', STRIPE_SECRET_KEY: '' })).toBeNull();
+    expect(problems({})).toBeNull(); // this file's PortOne configuration is complete
   });
 });
