@@ -107,6 +107,7 @@ describe('stripe: apply', () => {
     expect(paid).toMatchObject({ status: 'paid', registration_status: 'applied', checkout: null, expires_at: null });
     expect(paid.paid_at).toMatch(/Z$/);
     expect(await count(item.id)).toBe(1);
+    expect(await db.value(sql`SELECT checkout FROM payments WHERE id = ${payment.id}`, 'checkout')).toBeNull();
     // Confirming a paid payment again: 200, nothing twice.
     expect((await bodyOf(await confirm(payment.id, user.access), 200)).status).toBe('paid');
     expect(await count(item.id)).toBe(1);

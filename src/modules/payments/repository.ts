@@ -283,7 +283,10 @@ export async function payPending(s: Store, k: KindConfig, c: { userId: number; p
   const [, paid] = await s.write(
     [
       raw(sql`UPDATE ${table(k)} SET registration_count = registration_count + 1 WHERE id = ${itemId} AND ${live}`),
-      raw(sql`UPDATE payments SET status = 'paid', paid_at = ${now} WHERE id = ${paymentId} AND user_id = ${userId} AND ${live} RETURNING id`),
+      // The checkout (Stripe's client secret) is of no use once settled: not kept.
+      raw(
+        sql`UPDATE payments SET status = 'paid', paid_at = ${now}, checkout = NULL WHERE id = ${paymentId} AND user_id = ${userId} AND ${live} RETURNING id`,
+      ),
       raw(sql`UPDATE registrations SET status = ${k.activeStatus}, applied_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
           AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = 'paid')`),
@@ -301,7 +304,7 @@ export async function closePending(
   const { userId, paymentId, to, now } = c;
   const [closed] = await s.write(
     [
-      raw(sql`UPDATE payments SET status = ${to}, cancelled_at = ${to === 'cancelled' ? now : null}, refund_reason = ${c.reason ?? null}
+      raw(sql`UPDATE payments SET status = ${to}, cancelled_at = ${to === 'cancelled' ? now : null}, refund_reason = ${c.reason ?? null}, checkout = NULL
         WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'pending' RETURNING id`),
       raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
