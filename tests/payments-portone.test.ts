@@ -166,6 +166,27 @@ describe('portone', () => {
   });
 });
 
+describe('simulated provider', () => {
+  it('requires the amount (a schema failure: 400 with its field, never stored for an Idempotency-Key)', async () => {
+    const saved = target.PAYMENT_PROVIDER;
+    target.PAYMENT_PROVIDER = 'simulated';
+    try {
+      const user = await createUser();
+      const item = await createItem('courses', { price: PRICE });
+      for (let i = 0; i < 2; i++) {
+        const res = await register('courses', item.id, user.access, { payment_method: 'card' }, 'same-key');
+        expect(res.headers.get('idempotent-replayed')).toBeNull();
+        const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
+        expect(problem.errors).toEqual([{ path: 'amount', message: expect.any(String) }]);
+      }
+      const paid = await bodyOf(await register('courses', item.id, user.access, { amount: PRICE, payment_method: 'card' }, 'same-key'), 201);
+      expect(paid.payment).toMatchObject({ status: 'paid', checkout: null, expires_at: null });
+    } finally {
+      target.PAYMENT_PROVIDER = saved;
+    }
+  });
+});
+
 describe('payment provider configuration', () => {
   const problems = (vars: Record<string, string>) => {
     try {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../context';
-import { router } from '../../lib/openapi';
+import { router, validationError } from '../../lib/openapi';
 import { receive } from '../../lib/outcome';
 import { KINDS, type KindConfig } from '../catalog';
 import { requestHash, type Replayable } from './idempotency';
@@ -23,12 +23,17 @@ function answer<T>(c: Context<AppEnv>, r: Replayable<T>): T {
   return receive(c.var.ctx.store, r);
 }
 
+const AMOUNT_REQUIRED = { path: 'amount', message: 'Invalid input: expected number, received undefined' };
+
 function registrationRouter(k: KindConfig) {
   const r = registrationRoutes(k);
   const app = router();
 
   app.openapi(r.register, async (c) => {
     const input = c.req.valid('json');
+    // The simulated provider takes the amount from the body (a real provider never does): a schema
+    // failure there, answered before the Idempotency-Key is claimed, so it is never stored.
+    if (input.amount === undefined && c.var.ctx.config.PAYMENT_PROVIDER === 'simulated') throw validationError([AMOUNT_REQUIRED]);
     const userId = c.get('auth').user.id;
     const idem = await idempotencyOf(c, c.req.valid('header')['idempotency-key'], input);
     const result = await ledger(c.var.ctx, userId).register(k.kind, userId, c.req.valid('param').id, input, idem);
