@@ -66,16 +66,16 @@ const READ_TARGET = 70;
 const PG_OF_D1_TARGET = 50;
 
 /**
- * --payments stripe: the local fake Stripe of the tests (tests/browser/fake-stripe-server.ts, bundled
+ * --payments stripe: the local fake Stripe of the tests (tests/browser/fake-provider-servers.ts, bundled
  * by esbuild next to node_modules so it resolves the stripe package), on the port after the servers'.
  */
 const STRIPE = opts.payments === 'stripe' ? await fakeStripe(opts.port + 3) : null;
 
 async function fakeStripe(port) {
   const { build } = await import('esbuild');
-  const out = `${ROOT}/node_modules/.cache/edge-bench/fake-stripe-server.mjs`;
+  const out = `${ROOT}/node_modules/.cache/edge-bench/fake-provider-servers.mjs`;
   await build({
-    entryPoints: [`${ROOT}/tests/browser/fake-stripe-server.ts`],
+    entryPoints: [`${ROOT}/tests/browser/fake-provider-servers.ts`],
     outfile: out,
     bundle: true,
     platform: 'node',

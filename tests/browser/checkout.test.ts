@@ -1,20 +1,23 @@
-// Paying through Stripe in the console, in Chromium, against a second `wrangler dev` configured with
-// PAYMENT_PROVIDER=stripe whose STRIPE_API_BASE is a local fake Stripe (tests/fakes/stripe.ts as a
-// Node server). Stripe.js is replaced by a local stub (tests/browser/stripe-stub.js) served for
-// https://js.stripe.com, and its calls to https://api.stripe.com are routed to the same fake: no
-// network. Checks: apply → the checkout page (CSP widened for Stripe only there) → the payments
-// page shows the payment pending → pay → paid; no script error, no CSP violation, nothing blocked.
+// Paying through a real provider in the console, in Chromium, against a second `wrangler dev`
+// configured with PAYMENT_PROVIDER=stripe (then one with portone) whose API base is a local fake
+// (tests/fakes/ as Node servers). The browser SDKs are replaced by local stubs (stripe-stub.js for
+// https://js.stripe.com, portone-stub.js for https://cdn.portone.io) whose calls to the providers'
+// APIs are routed to the same fakes: no network. Checks: apply → the checkout page (CSP widened for
+// that provider only there) → the payments page shows the payment pending → pay → paid; no script
+// error, no CSP violation, nothing blocked.
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORTONE_VARS } from '../fakes/portone';
 import { STRIPE_PUBLISHABLE, STRIPE_SECRET, STRIPE_WEBHOOK_SECRET } from '../fakes/stripe';
-import { startFakeStripe } from './fake-stripe-server';
+import { startFakePortOne, startFakeStripe } from './fake-provider-servers';
 import { expectClean, launch, openPage, PASSWORD, signIn, STAFF, uniqueEmail, visible } from './harness';
 import { startWrangler, type Server } from './server';
 
 const PORT = Number(process.env.BROWSER_STRIPE_PORT ?? 8812);
 const FAKE_PORT = PORT + 1;
 const STUB = readFileSync(new URL('./stripe-stub.js', import.meta.url), 'utf8');
+const PORTONE_STUB = readFileSync(new URL('./portone-stub.js', import.meta.url), 'utf8');
 
 let browser: Browser;
 let server: Server;
@@ -113,6 +116,63 @@ describe('console: paying through Stripe', () => {
     expect(stubbed.some((u) => u.startsWith('https://js.stripe.com/'))).toBe(true);
     expect(stubbed.some((u) => u.includes('/confirm'))).toBe(true);
     expect([...stripe.fake.intents.values()].filter((pi) => pi.status === 'succeeded')).toHaveLength(1);
+    await expectClean(t);
+    await t.context.close();
+  });
+});
+
+describe('console: paying through PortOne', () => {
+  let portServer: Server;
+  let portone: Awaited<ReturnType<typeof startFakePortOne>>;
+
+  beforeAll(async () => {
+    await server.stop();
+    portone = await startFakePortOne(FAKE_PORT + 1);
+    const { PAYMENT_PROVIDER_TIMEOUT_MS: _timeout, ...vars } = PORTONE_VARS;
+    portServer = await startWrangler(PORT, { ...vars, PORTONE_API_BASE: portone.base });
+    server = portServer;
+  }, 180_000);
+
+  afterAll(async () => {
+    await portone?.close();
+  });
+
+  it('apply (KakaoPay) → checkout page → requestPayment → paid', async () => {
+    const email = uniqueEmail('payer');
+    expect((await call('/api/users/signup', { email, password: PASSWORD })).status).toBe(201);
+    const staff = await token(STAFF.email, STAFF.password);
+    const day = 86_400_000;
+    const title = `PortOne course ${Date.now()}`;
+    const item = await call(
+      '/api/courses',
+      { title, price: 30000, description: '', start_at: new Date(Date.now() - day).toISOString(), end_at: new Date(Date.now() + day).toISOString() },
+      staff,
+    );
+    expect(item.status).toBe(201);
+
+    const t = await openPage(browser, { baseURL: portServer.base });
+    const requests: { paymentId: string; totalAmount: number; channelKey: string; payMethod: string }[] = [];
+    await t.context.route('https://cdn.portone.io/**', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: PORTONE_STUB }));
+    await t.context.route('https://api.portone.io/**', async (route) => {
+      const request = JSON.parse(route.request().postData() ?? '{}');
+      requests.push(request);
+      const registered = portone.fake.registered.get(request.paymentId);
+      const ok = registered?.totalAmount === request.totalAmount;
+      if (ok) portone.fake.pay(request.paymentId);
+      return route.fulfill({ status: ok ? 200 : 400, headers: { 'access-control-allow-origin': '*' }, body: ok ? 'paid' : 'amount differs' });
+    });
+    const { page } = t;
+    await signIn(page, email);
+    await page.goto('/#/courses');
+    await (await visible(page.getByRole('button', { name: `Enroll: ${title}` }))).click();
+    await page.getByLabel('KakaoPay').check();
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await expect.poll(() => page.url()).toContain('/api/payments/checkout?payment=');
+    await (await visible(page.getByRole('button', { name: /^Pay / }))).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toContain('#/payments');
+    await visible(page.locator('tr', { hasText: title }).getByText('paid', { exact: true }));
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ totalAmount: 30000, channelKey: 'channel-key-kakaopay', payMethod: 'EASY_PAY' });
     await expectClean(t);
     await t.context.close();
   });

@@ -1,13 +1,15 @@
-// The local Stripe of tests/fakes/stripe.ts as a Node HTTP server, for the browser test: the worker
-// under `wrangler dev` reaches it through STRIPE_API_BASE, and the page's stub Stripe.js reaches it
-// through a Playwright route for https://api.stripe.com (no network either way).
+// The local providers of tests/fakes/ as Node HTTP servers, for the browser tests and the bench:
+// the worker under `wrangler dev` reaches them through STRIPE_API_BASE / PORTONE_API_BASE, and the
+// page's stub browser SDKs reach them through Playwright routes (no network either way).
 import { createServer } from 'node:http';
+import type { FakeHttp } from '../fakes/http';
+import { FakePortOne } from '../fakes/portone';
 import { FakeStripe } from '../fakes/stripe';
 
+export { PORTONE_CHANNELS, PORTONE_SECRET, PORTONE_STORE, PORTONE_WEBHOOK_SECRET } from '../fakes/portone';
 export { STRIPE_PUBLISHABLE, STRIPE_SECRET, STRIPE_WEBHOOK_SECRET } from '../fakes/stripe';
 
-export async function startFakeStripe(port: number): Promise<{ fake: FakeStripe; base: string; close: () => Promise<void> }> {
-  const fake = new FakeStripe();
+export async function startFake<F extends FakeHttp>(fake: F, port: number): Promise<{ fake: F; base: string; close: () => Promise<void> }> {
   const base = `http://127.0.0.1:${port}`;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -31,3 +33,6 @@ export async function startFakeStripe(port: number): Promise<{ fake: FakeStripe;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { fake, base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+export const startFakeStripe = (port: number) => startFake(new FakeStripe(), port);
+export const startFakePortOne = (port: number) => startFake(new FakePortOne(), port);
