@@ -32,6 +32,8 @@ export class FakeHttp {
   constructor(
     readonly origin: string,
     private readonly handler: Handler,
+    /** The provider's own "no" (a 4xx with its error body), for the '4xx' fault. */
+    private readonly refusal: () => Response,
   ) {}
 
   fail(rule: FaultRule): void {
@@ -53,6 +55,7 @@ export class FakeHttp {
     }
     const hang = () => new Promise<Response>((resolve) => setTimeout(() => resolve(new Response('too late', { status: 504 })), this.hangMs));
     if (rule?.fault === '5xx') return new Response('<html>502 Bad Gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } });
+    if (rule?.fault === '4xx') return this.refusal();
     if (rule?.fault === 'timeout') return hang();
     const res = await this.handler(req, url, body);
     if (rule?.fault === 'timeout-after') return hang();

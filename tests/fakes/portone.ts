@@ -36,7 +36,11 @@ export class FakePortOne extends FakeHttp {
   readonly cancellations: { paymentId: string; amount: number }[] = [];
 
   constructor() {
-    super(PORTONE_BASE, (req, url, body) => this.route(req, url, body));
+    super(
+      PORTONE_BASE,
+      (req, url, body) => this.route(req, url, body),
+      () => error(400, { type: 'INVALID_REQUEST', message: 'refused' }),
+    );
   }
 
   private route(req: Request, url: URL, body: string): Response {

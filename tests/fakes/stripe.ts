@@ -114,7 +114,11 @@ export class FakeStripe extends FakeHttp {
   private readonly replies = new Map<string, { status: number; body: string }>();
 
   constructor() {
-    super(STRIPE_BASE, (req, url, body) => this.route(req, url, body));
+    super(
+      STRIPE_BASE,
+      (req, url, body) => this.route(req, url, body),
+      () => error(402, { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' }),
+    );
   }
 
   private async route(req: Request, url: URL, body: string): Promise<Response> {
