@@ -2,8 +2,8 @@
 // a fresh account creates what the worker needs first. Each step checks before it acts, so running it
 // again (after a failure, or for the next release) only deploys:
 //   1. the D1 database and the KV namespace (their ids are written into wrangler.toml: commit them);
-//   2. the queues machine-commands and machine-commands-dlq (wrangler deploy refuses a consumer of a
-//      missing queue);
+//   2. the queues machine-commands, machine-commands-dlq and payment-refunds (wrangler deploy refuses a
+//      consumer of a missing queue);
 //   3. with --postgres URL: a Hyperdrive config for that database, its [[hyperdrive]] binding and
 //      DB_BACKEND = "postgres" in wrangler.toml, and migrations-pg/ applied to it;
 //   4. the D1 migrations (remote);
@@ -32,7 +32,7 @@ generates the secrets; later runs only migrate and deploy. See docs/deploy.md.`,
 const CONFIG = join(ROOT, 'wrangler.toml');
 const D1_PLACEHOLDER = 'database_id = "00000000-0000-0000-0000-000000000000"';
 const KV_PLACEHOLDER = 'id = "00000000000000000000000000000000"';
-const QUEUES = ['machine-commands', 'machine-commands-dlq'];
+const QUEUES = ['machine-commands', 'machine-commands-dlq', 'payment-refunds'];
 
 const config = () => readFileSync(CONFIG, 'utf8');
 const write = (text) => writeFileSync(CONFIG, text);
