@@ -35,6 +35,7 @@ import { Raw, raw, type Builder, type Row } from './raw';
 import { d1Batch, d1Session, type D1Item, type SessionStart } from './dialect/d1';
 import { PgConnection, pgDrizzle } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
+import { meter } from './meter';
 import * as d1Schema from './schema';
 
 export type { Dialect } from './dialect/sql';
@@ -96,6 +97,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   let deferred: Deferred | null = null;
   /** Runs one call to D1 (the only time the session prepares statements), then reports the bookmark it reached. */
   const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+    meter('d1');
     active += 1;
     let out: T;
     try {
