@@ -26,7 +26,9 @@ function pinned(): Map<string, Trips> {
 }
 
 type Send = () => Promise<Response>;
-const json = (res: Response) => res.json() as Promise<any>;
+/** The fields these requests read back from a body (ids). */
+type Created = { id: number; payment: { id: number } };
+const json = (res: Response) => res.json() as Promise<Created>;
 const ok = async (res: Response, status = res.status) => {
   expect(res.status, await res.clone().text()).toBe(status);
   return json(res);
