@@ -214,9 +214,18 @@ describe('GET /api/orders', () => {
     expect((await list({ from: '2026-03-01', to: '2026-03-01' })).results.length).toBeGreaterThan(0);
   });
 
-  it('401 without a token, 403 PERMISSION_DENIED for a member, before the query is validated', async () => {
+  it('401 without a token; 403 PERMISSION_DENIED for a member, with nothing read out (the check rides with the read)', async () => {
     await expectProblem(await raw('/api/orders'), 401, 'TOKEN_NOT_FOUND');
-    await expectProblem(await raw('/api/orders', { token: member.access }), 403, 'PERMISSION_DENIED');
+    for (const path of ['/api/orders', `/api/orders?customer_id=${customers[0]!.id}`, `/api/orders/${rows[0]!.id}`, '/api/orders/999999999']) {
+      await expectProblem(await raw(path, { token: member.access }), 403, 'PERMISSION_DENIED');
+    }
+    // A staff member demoted since the token was issued is refused at once (the check reads the user).
+    const demoted = await createUser({ staff: true });
+    expect((await raw('/api/orders', { token: demoted.access })).status).toBe(200);
+    await db.run(sql`UPDATE users SET is_staff = 0 WHERE id = ${demoted.user.id}`);
+    await expectProblem(await raw('/api/orders', { token: demoted.access }), 403, 'PERMISSION_DENIED');
+    // No answer leaves before the check: a member's malformed query is a 403 too, a staff member's a 400.
     await expectProblem(await raw('/api/orders?status=nope', { token: member.access }), 403, 'PERMISSION_DENIED');
+    await expectProblem(await raw('/api/orders?status=nope', { token: staff.access }), 400, 'INPUT_VALIDATION_ERROR');
   });
 });

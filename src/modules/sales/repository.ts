@@ -126,7 +126,9 @@ export async function listOrders(s: Store, f: OrderFilter, after: [number, numbe
   if (f.from !== undefined) where.push(sql`o.created_at >= ${f.from}`);
   if (f.to !== undefined) where.push(sql`o.created_at < ${f.to}`);
   if (f.minTotal !== undefined) where.push(sql`o.total_price >= ${f.minTotal}`);
-  if (after) where.push(sql`(o.created_at < ${after[0]} OR (o.created_at = ${after[0]} AND o.id < ${after[1]}))`);
+  // The keyset bound as a range on the index's first ordered column (created_at ≤ c), then the tie on
+  // id: an OR on its own would not bound the index walk (a page 45 days back read every newer row).
+  if (after) where.push(sql`o.created_at <= ${after[0]} AND (o.created_at < ${after[0]} OR o.id < ${after[1]})`);
   const item = jsonArray(s.dialect, sql`i.product_id, i.product_name, i.unit_price, i.quantity`);
   const items = jsonArrayInOrder(s.dialect, item, sql`(SELECT * FROM order_items WHERE order_id = o.id)`, sql`i.id`);
   const rows = await s.rows<Row & { items_json: unknown }>(

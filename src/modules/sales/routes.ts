@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { staffOnly } from '../accounts';
+import { staffOnly, staffReadAuth } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
@@ -40,7 +40,8 @@ export const listProductsRoute = createRoute({
   path: '/api/products',
   tags: ['sales'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
   summary: 'List products by id (staff only)',
   description: 'Paginated with `page`/`page_size`; a page past the end is 404 `NOT_FOUND`.',
   request: { query: PageQuery },
@@ -93,7 +94,8 @@ export const getOrderRoute = createRoute({
   path: '/api/orders/{id}',
   tags: ['sales'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
   summary: 'An order with its items (staff only)',
   description: 'The order, its status and every item with the price it was sold at.',
   request: { params: IdParam },
@@ -106,7 +108,8 @@ export const listOrdersRoute = createRoute({
   path: '/api/orders',
   tags: ['sales'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
   summary: 'List orders, newest first, with their items (staff only)',
   description: `Newest first by \`created_at\` (then id), each order with its items. Filters, all optional and combined
 with AND: \`status\`, \`customer_id\`, \`from\` / \`to\` (local dates of \`created_at\` in \`DASHBOARD_TIMEZONE\`, Asia/Seoul
