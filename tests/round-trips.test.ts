@@ -242,7 +242,11 @@ function providerRequests(): Record<string, () => Promise<Send>> {
   const paidAtProvider = async (vars: Record<string, string>, method: 'card' | 'kakaopay') => {
     const user = await createUser();
     const res = await under(vars, () =>
-      raw(`/api/exams/${catalogIds.exams[3]}/apply`, { token: user.access, body: { payment_method: method }, headers: { 'idempotency-key': uniq('k') } }),
+      raw(`/api/exams/${catalogIds.exams[3]}/apply`, {
+        token: user.access,
+        body: { payment_method: method },
+        headers: { 'idempotency-key': uniq('k') },
+      }),
     )();
     const body = (await ok(res, 201)) as unknown as { payment: { id: number; checkout: Record<string, string> } };
     return { user, payment: body.payment.id, checkout: body.payment.checkout };
