@@ -594,7 +594,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List orders, newest first, with their items (staff only)
+         * @description Newest first by `created_at` (then id), each order with its items. Filters, all optional and combined
+         *     with AND: `status`, `customer_id`, `from` / `to` (local dates of `created_at` in `DASHBOARD_TIMEZONE`, Asia/Seoul
+         *     by default: `from` at its midnight, `to` through its whole day; `from` later than `to` is 400 `INVALID_DATE_RANGE`)
+         *     and `min_total` (`total_price` at least this).
+         *
+         *     Paging is by cursor only: `page_size` (default 20, max 100), then `cursor` = the previous page's `next_cursor`
+         *     (`next` is the same URL with it) with the same filters. Each page is one index range read, equally fast at any
+         *     depth, and an order recorded while paging appears on a later first page, never twice or shifted. There is no
+         *     `count`: an exact count of millions of orders would be a scan on every page (the dashboards have the totals).
+         *     A malformed cursor is 400 `INPUT_VALIDATION_ERROR` on `cursor`.
+         */
+        get: operations["listOrders"];
         put?: never;
         /**
          * Record an order (staff only)
@@ -1534,6 +1547,14 @@ export interface components {
              * @description When the order was paid (default: now for PAID, SHIPPING, COMPLETED; none for PENDING and CANCELLED).
              */
             paid_at?: string;
+        };
+        OrderPage: {
+            /** @description The next page (the same filters and `cursor`), or null on the last page. */
+            next: string | null;
+            /** @description Always null: the list pages forward only. */
+            previous: null;
+            next_cursor: string | null;
+            results: components["schemas"]["Order"][];
         };
         PatchOrderRequest: {
             status: components["schemas"]["OrderStatus"];
@@ -5112,6 +5133,106 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Only this customer's orders. */
+                customer_id?: number;
+                /** @description Orders created on or after this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: from its midnight). */
+                from?: string;
+                /** @description Orders created on or before this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: the whole day). */
+                to?: string;
+                /** @description Only orders whose `total_price` is at least this. */
+                min_total?: number | null;
+                /** @description Items per page (max 100). */
+                page_size?: number;
+                /** @description The `next_cursor` of the previous page (the same filters must be sent again). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `INVALID_DATE_RANGE`: The start date cannot be later than the end date.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR" | "INVALID_DATE_RANGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PERMISSION_DENIED`: You do not have permission to perform this action. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PERMISSION_DENIED";
                     } & {
                         [key: string]: unknown;
                     });

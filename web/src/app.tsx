@@ -28,7 +28,7 @@ const PAGES: Page[] = [
   { path: '/machines', label: 'Machines', render: (r) => <MachinesPage route={r} /> },
   { path: '/staff/sales', label: 'Sales', staff: true, render: (r) => <DashboardPage route={r} /> },
   { path: '/staff/products', label: 'Products', staff: true, render: (r) => <ProductsPage route={r} /> },
-  { path: '/staff/orders', label: 'Orders', staff: true, render: () => <OrdersPage /> },
+  { path: '/staff/orders', label: 'Orders', staff: true, render: (r) => <OrdersPage route={r} /> },
 ];
 
 const PUBLIC: Record<string, () => Child> = { '/signin': () => <SignInPage />, '/signup': () => <SignUpPage /> };

@@ -8,6 +8,7 @@
 // own unit of work. A job resolves with its outcome, a refusal included, which is stored for replays
 // and returned over RPC as it is; only a fault rejects it.
 import { DurableObject } from 'cloudflare:workers';
+import { metered } from '../../db/meter';
 import type { Bindings } from '../../env';
 import type { Ctx } from '../../context';
 import { contain, settle, type Outcome } from '../../lib/outcome';
@@ -202,5 +203,5 @@ export const ledgerName = (userId: number) => `user:${userId}`;
 
 /** The caller's ledger. */
 export function ledger(ctx: Ctx, userId: number) {
-  return ctx.env.USER_LEDGER.get(ctx.env.USER_LEDGER.idFromName(ledgerName(userId)));
+  return metered(ctx.env.USER_LEDGER.get(ctx.env.USER_LEDGER.idFromName(ledgerName(userId))));
 }

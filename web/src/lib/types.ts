@@ -158,6 +158,14 @@ export interface Order {
   paid_at: string | null;
   currency: string;
   items: { product_id: number; product_name: string; unit_price: number; quantity: number }[];
+  created_at: string;
+}
+
+/** GET /api/orders: paged by cursor only (no count, no previous). */
+export interface OrderPage {
+  next: string | null;
+  next_cursor: string | null;
+  results: Order[];
 }
 
 /** The commands as the machine page's buttons show them: a machine's life from power on to off. */
