@@ -2,7 +2,7 @@
 // under machines_text_version (moved by triggers on create, delete, rename and move; not by status
 // changes). Each step checks the API's count against the database's own count, on both backends.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, authed, bodyOf, createUser, type TestUser, uniq } from './helpers';
+import { api, authed, bodyOf, createUser, raw, type TestUser, uniq } from './helpers';
 import { db, sql } from './db';
 import { newMachine } from './machines-helpers';
 import { tripsOf } from './trips';
@@ -30,7 +30,7 @@ describe('machines search count, memoised per text version', () => {
     // Memoised: a second read answers the same in one round trip (session check, page and version
     // together; the count is not read again), and the version has not moved.
     const v = await version();
-    const again = await tripsOf(() => api.machines.$get({ query: { search: word, page_size: '2' } }, authed(owner.access)));
+    const again = await tripsOf(() => raw(`/api/machines?search=${word}&page_size=2`, { token: owner.access }));
     expect(JSON.parse(again.body).count).toBe(3);
     expect(again.trips.db).toBe(1);
     expect(await version()).toBe(v);
