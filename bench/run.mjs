@@ -46,6 +46,10 @@ percentage of the /health floor of the same run (also in bench/results/).`,
     duration: [10, 'seconds per scenario'],
     connections: [10, 'concurrent connections'],
     port: [8799, 'port of the wrangler dev server it starts'],
+    payments: [
+      'simulated',
+      'simulated, or stripe: the worker runs with PAYMENT_PROVIDER=stripe against a local fake Stripe (tests/fakes/stripe.ts), for the payments: rows (use with --only payments:)',
+    ],
     against: [
       '',
       'another checkout (e.g. a git worktree of an older commit, seeded the same): bench both, interleaved scenario by scenario, and print before/after',
@@ -53,6 +57,7 @@ percentage of the /health floor of the same run (also in bench/results/).`,
   },
   check: (o) => {
     if (!BACKEND_SETS[o.backend]) throw new UsageError('--backend is d1, postgres or both');
+    if (!['simulated', 'stripe'].includes(o.payments)) throw new UsageError('--payments is simulated or stripe');
   },
 });
 const BACKENDS = BACKEND_SETS[opts.backend];
@@ -65,6 +70,39 @@ const FLOOR = 'floor: GET /health (one trivial database query)';
 const FLOOR_AGAIN = 'floor: GET /health again, after the scenarios';
 const READ_TARGET = 70;
 const PG_OF_D1_TARGET = 50;
+
+/**
+ * --payments stripe: the local fake Stripe of the tests (tests/browser/fake-stripe-server.ts, bundled
+ * by esbuild next to node_modules so it resolves the stripe package), on the port after the servers'.
+ */
+const STRIPE = opts.payments === 'stripe' ? await fakeStripe(opts.port + 3) : null;
+
+async function fakeStripe(port) {
+  const { build } = await import('esbuild');
+  const out = `${ROOT}/node_modules/.cache/edge-bench/fake-stripe-server.mjs`;
+  await build({
+    entryPoints: [`${ROOT}/tests/browser/fake-stripe-server.ts`],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const { startFakeStripe, STRIPE_SECRET, STRIPE_PUBLISHABLE, STRIPE_WEBHOOK_SECRET } = await import(out);
+  const server = await startFakeStripe(port);
+  return {
+    fake: server.fake,
+    close: server.close,
+    vars: {
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_BASE: server.base,
+      STRIPE_SECRET_KEY: STRIPE_SECRET,
+      STRIPE_PUBLISHABLE_KEY: STRIPE_PUBLISHABLE,
+      STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
+    },
+  };
+}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -108,6 +146,7 @@ async function startServer(backend, t, workerPgUrl) {
       '--var',
       'REQUEST_LOG_SAMPLE_RATE:0',
       ...pgSetup.args,
+      ...(STRIPE ? Object.entries(STRIPE.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]) : []),
     ],
     { cwd: t.root, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
   );
@@ -240,7 +279,7 @@ async function serve(backend, t, workerPgUrl) {
   const c = client(t);
   // A failed staff login fails only the scenario modules that need the token (in their setup).
   const staffToken = await c.login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
-  return { ctx: { ...c, staffToken, opts, backend }, stop: () => stopServer(server, t) };
+  return { ctx: { ...c, staffToken, opts, backend, stripe: STRIPE }, stop: () => stopServer(server, t) };
 }
 
 /** Runs every scenario (filtered by --only) against a server on `backend`; rows in run order. */
@@ -471,6 +510,8 @@ function misses() {
   }
   return out.length ? `Below target:\n\n${out.join('\n')}` : 'Every scenario meets its target.';
 }
+
+await STRIPE?.close();
 
 const report = `${header}\n\n${table}\n\n${misses()}\n`;
 console.log(`\n${report}`);

@@ -2,6 +2,7 @@
 import { app } from './app';
 import type { Bindings } from './env';
 import { handleQueue } from './modules/machines';
+import { handleRefunds, REFUND_QUEUE, scheduledSettlement } from './modules/payments';
 import { scheduledPurge } from './modules/system';
 
 export { MachineDO } from './modules/machines';
@@ -9,9 +10,12 @@ export { UserLedger } from './modules/payments';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
-  // One cron (wrangler.toml [triggers]): the purge of expired rows.
+  // Each consumer by its queue: payment refunds here, the machines' command queues (and their dead letters) there.
+  queue: (batch, env) => (batch.queue.startsWith(REFUND_QUEUE) ? handleRefunds(batch, env) : handleQueue(batch, env)),
+  // One cron (wrangler.toml [triggers]): the purge of expired rows, and the settlement of payments
+  // (expiry, stuck refunds). One failing does not stop the other; the run fails if either did.
   scheduled: async (_controller, env) => {
-    await scheduledPurge(env);
+    const results = await Promise.allSettled([scheduledPurge(env), scheduledSettlement(env)]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   },
 } satisfies ExportedHandler<Bindings>;

@@ -37,7 +37,16 @@ describe('configuration', () => {
       expect(shape[key]!.parse(value === '' ? undefined : value), key).toEqual(shape[key]!.parse(undefined));
     }
     // Secrets live in `wrangler secret put`; LOCAL_DEVELOPMENT only in .dev.vars (deploy refuses it).
-    const elsewhere = ['JWT_SECRET', 'PHONE_CODE_SECRET', 'OPERATOR_KEY', 'LOCAL_DEVELOPMENT'];
+    const elsewhere = [
+      'JWT_SECRET',
+      'PHONE_CODE_SECRET',
+      'OPERATOR_KEY',
+      'LOCAL_DEVELOPMENT',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'PORTONE_API_SECRET',
+      'PORTONE_WEBHOOK_SECRET',
+    ];
     expect(Object.keys(shape).filter((k) => !(k in vars) && !elsewhere.includes(k))).toEqual([]);
   });
 

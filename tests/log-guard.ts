@@ -25,6 +25,8 @@ export const RULES: [rule: string, pattern: RegExp][] = [
   ['test password', new RegExp(TEST_PASSWORDS.map(escapeRegExp).join('|'), 'i')],
   ['one-time code', /"(?:code|confirm_code|dev_code|otp)"\s*:\s*"?\d{4,8}\b/i],
   ['phone number', /\+\d{9,15}\b|\b01[016789]-?\d{3,4}-?\d{4}\b/],
+  // Payment providers: API keys, webhook secrets and a PaymentIntent's client secret.
+  ['payment provider secret', /\b(?:sk|rk)_(?:test|live)_\w+|\bwhsec_[\w+/=]+|\bpi_\w+_secret_\w+/],
   [
     'secret field',
     /"(?:password|password_check|current_password|access|refresh|access_token|refresh_token|verification_token|authorization|confirm_code)"\s*:/i,

@@ -9,6 +9,9 @@ import performanceMd from '../docs/performance.md?raw';
 import { BASE, createUser, openapiDoc, randomIp, randomPhone, raw, requestPhoneCode, type TestUser, uniq } from './helpers';
 import { exports } from 'cloudflare:workers';
 import { type Trips, tripsOf } from './trips';
+import { stubFetch } from './fakes/http';
+import { FakePortOne, PORTONE_VARS } from './fakes/portone';
+import { FakeStripe, STRIPE_VARS } from './fakes/stripe';
 
 const backend = env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
 
@@ -104,6 +107,7 @@ const requests: Record<string, () => Promise<Send>> = {
   ...catalogRequests('exams', 'Exam'),
   ...catalogRequests('courses', 'Course'),
   ...paymentRequests(),
+  ...providerRequests(),
 };
 
 function machineRequests(): Record<string, () => Promise<Send>> {
@@ -212,6 +216,59 @@ function paymentRequests(): Record<string, () => Promise<Send>> {
     cancelPayment: async () => {
       await ok(await register('exams', 'apply', 2)(), 201);
       return () => raw(`/api/payments/${payment}/cancel`, { token: member.access, body: { reason: 'changed my mind' } });
+    },
+  };
+}
+
+/** Confirm and the two provider webhooks, each with its provider configured and faked for the request only. */
+function providerRequests(): Record<string, () => Promise<Send>> {
+  const stripe = new FakeStripe();
+  const portone = new FakePortOne();
+  const under =
+    <T>(vars: Record<string, string>, fn: () => Promise<T>) =>
+    async (): Promise<T> => {
+      const target = env as unknown as Record<string, unknown>;
+      const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, target[k]]));
+      Object.assign(target, vars);
+      const restore = stubFetch(stripe, portone);
+      try {
+        return await fn();
+      } finally {
+        restore();
+        Object.assign(target, saved);
+      }
+    };
+  /** A payment pending at the API and paid at the provider: its id and its checkout. */
+  const paidAtProvider = async (vars: Record<string, string>, method: 'card' | 'kakaopay') => {
+    const user = await createUser();
+    const res = await under(vars, () =>
+      raw(`/api/exams/${catalogIds.exams[3]}/apply`, {
+        token: user.access,
+        body: { payment_method: method },
+        headers: { 'idempotency-key': uniq('k') },
+      }),
+    )();
+    const body = (await ok(res, 201)) as unknown as { payment: { id: number; checkout: Record<string, string> } };
+    return { user, payment: body.payment.id, checkout: body.payment.checkout };
+  };
+  return {
+    confirmPayment: async () => {
+      const p = await paidAtProvider(STRIPE_VARS, 'card');
+      stripe.pay(stripe.byClientSecret(p.checkout.client_secret!).id);
+      return under(STRIPE_VARS, () => raw(`/api/payments/${p.payment}/confirm`, { method: 'POST', token: p.user.access }));
+    },
+    stripeWebhook: async () => {
+      const p = await paidAtProvider(STRIPE_VARS, 'card');
+      const { body, signature } = await stripe.webhook(stripe.pay(stripe.byClientSecret(p.checkout.client_secret!).id));
+      return under(STRIPE_VARS, () =>
+        raw('/api/payments/webhooks/stripe', { rawBody: body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } }),
+      );
+    },
+    portoneWebhook: async () => {
+      const p = await paidAtProvider(PORTONE_VARS, 'kakaopay');
+      portone.pay(p.checkout.payment_id!);
+      const delivery = portone.webhook(p.checkout.payment_id!);
+      return under(PORTONE_VARS, () => raw('/api/payments/webhooks/portone', { rawBody: delivery.body, headers: delivery.headers }));
     },
   };
 }

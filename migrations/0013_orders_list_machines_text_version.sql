@@ -3,6 +3,9 @@ CREATE TABLE `machines_text_version` (
 	`version` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `orders_created` ON `orders` (`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `orders_customer_created` ON `orders` (`customer_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `orders_status_created` ON `orders` (`status`,`created_at`,`id`);--> statement-breakpoint
 -- Hand-written (drizzle-kit has no triggers): the one row, and the triggers that move it whenever the
 -- text a machines search reads changes. Status changes (every command) do not fire them.
 INSERT INTO `machines_text_version` (`id`, `version`) VALUES (1, 0);
