@@ -9,7 +9,7 @@ export type { MachineCommand, MachineStatus, OperationResult } from '../../contr
 
 /**
  * A counter every change to the machines' searchable text moves (a machine created or deleted, a
- * name or location changed): triggers keep it (migrations/0013_machines_text_version.sql), so a
+ * name or location changed): triggers keep it (migrations/0013_orders_list_machines_text_version.sql), so a
  * write cannot forget it. The exact `count` of a search over all machines is memoised per isolate
  * under it (src/modules/machines/service.ts); status changes, the frequent writes, do not move it.
  */

@@ -20,19 +20,14 @@ const NEXT: Record<OrderStatus, OrderStatus[]> = {
 };
 
 export function OrdersPage({ route }: { route: Route }) {
-  const q = Object.fromEntries(FILTERS.map((k) => [k, route.query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
-  const cursor = route.query.get('cursor') ?? '';
-  const filters = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== ''));
-  const list = useAsync(
-    () => api<OrderPage>('/api/orders', { query: { ...filters, page_size: PAGE_SIZE, ...(cursor ? { cursor } : {}) } }),
-    [...Object.values(q), cursor],
-  );
   const [open, setOpen] = useState<Order | null>(null);
+  // The list reloads after a write; it loads in its own component, so its loading never re-renders
+  // (and resets) the forms above it.
+  const [writes, setWrites] = useState(0);
   const show = (order: Order) => {
     setOpen(order);
-    list.reload();
+    setWrites((n) => n + 1);
   };
-  const filtered = Object.keys(filters).length > 0;
   return (
     <section>
       <PageTitle>Orders</PageTitle>
@@ -41,6 +36,22 @@ export function OrdersPage({ route }: { route: Route }) {
         <FindOrder onFound={setOpen} />
       </div>
       {open && <OrderDetail order={open} onChanged={show} />}
+      <OrdersList route={route} writes={writes} onOpen={setOpen} />
+    </section>
+  );
+}
+
+function OrdersList({ route, writes, onOpen }: { route: Route; writes: number; onOpen: (o: Order) => void }) {
+  const q = Object.fromEntries(FILTERS.map((k) => [k, route.query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
+  const cursor = route.query.get('cursor') ?? '';
+  const filters = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== ''));
+  const list = useAsync(
+    () => api<OrderPage>('/api/orders', { query: { ...filters, page_size: PAGE_SIZE, ...(cursor ? { cursor } : {}) } }),
+    [...Object.values(q), cursor, writes],
+  );
+  const filtered = Object.keys(filters).length > 0;
+  return (
+    <>
       <h2>{filtered ? 'Orders matching the filters' : 'All orders'}, newest first</h2>
       <OrderFilters q={q} />
       <ErrorNotice error={list.error} />
@@ -49,7 +60,7 @@ export function OrdersPage({ route }: { route: Route }) {
       ) : list.data?.results.length === 0 ? (
         <Empty>{filtered ? 'No orders match these filters.' : cursor ? 'No older orders.' : 'No orders yet. Record one above.'}</Empty>
       ) : (
-        <OrdersTable orders={list.data?.results ?? []} loading={list.loading} onOpen={setOpen} />
+        <OrdersTable orders={list.data?.results ?? []} loading={list.loading} onOpen={onOpen} />
       )}
       {list.data && (cursor || list.data.next_cursor) && (
         <nav class="pager" aria-label="Pages">
@@ -61,7 +72,7 @@ export function OrdersPage({ route }: { route: Route }) {
           </button>
         </nav>
       )}
-    </section>
+    </>
   );
 }
 
