@@ -33,6 +33,8 @@ export default defineConfig(async () => {
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
+            // The key that seals stored signing secrets (32 bytes, base64): a test-only value.
+            SECRETS_KEY: 'dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU=',
             // Pinned so a developer's .dev.vars (which wrangler also loads) cannot change test behaviour.
             ALLOW_INSECURE_CONTROLLER_URLS: 'false',
             // The tests run locally: the console SMS provider answers codes as dev_code

@@ -93,11 +93,13 @@ function newSecretsFile() {
   } catch {
     // no worker yet: it gets its secrets with the first deploy
   }
-  const missing = ['JWT_SECRET', 'PHONE_CODE_SECRET'].filter((n) => !names.includes(n));
+  const missing = ['JWT_SECRET', 'PHONE_CODE_SECRET', 'SECRETS_KEY'].filter((n) => !names.includes(n));
   if (missing.length === 0) return null;
   step(`secrets ${missing.join(', ')} (random; kept only by Cloudflare)`);
   const file = join(mkdtempSync(join(tmpdir(), 'edge-api-secrets-')), 'secrets.json');
-  writeFileSync(file, JSON.stringify(Object.fromEntries(missing.map((n) => [n, randomBytes(48).toString('base64url')]))), { mode: 0o600 });
+  // SECRETS_KEY is an AES-256 key: exactly 32 bytes (src/lib/secret-box.ts).
+  const value = (n) => (n === 'SECRETS_KEY' ? randomBytes(32).toString('base64') : randomBytes(48).toString('base64url'));
+  writeFileSync(file, JSON.stringify(Object.fromEntries(missing.map((n) => [n, value(n)]))), { mode: 0o600 });
   return file;
 }
 
