@@ -68,9 +68,7 @@ describe('configuration', () => {
   it('SECRETS_KEY is required outside local development, and must be 32 bytes of base64', () => {
     expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: '' }))).toThrow(/SECRETS_KEY \(required outside local development\)/);
     expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'true', SECRETS_KEY: '' })).SECRETS_KEY).toBeUndefined();
-    for (const LOCAL_DEVELOPMENT of ['false', 'true']) {
-      expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT, SECRETS_KEY: 'too-short' }))).toThrow(/SECRETS_KEY/);
-    }
+    expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: 'too-short' }))).toThrow(/SECRETS_KEY \(32 bytes/);
     expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: btoa('k'.repeat(32)) })).SECRETS_KEY).toBe(btoa('k'.repeat(32)));
   });
 
