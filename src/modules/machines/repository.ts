@@ -32,6 +32,8 @@ export interface NewMachine {
   status: MachineStatus;
   ownerId: number;
   controllerUrl: string | null;
+  /** Sealed (./controller-secret.ts). */
+  controllerSecret: string | null;
 }
 
 /** The trigram index of name and location (migrations search_indexes on both backends). */
