@@ -32,7 +32,7 @@ generates the secrets; later runs only migrate and deploy. See docs/deploy.md.`,
 const CONFIG = join(ROOT, 'wrangler.toml');
 const D1_PLACEHOLDER = 'database_id = "00000000-0000-0000-0000-000000000000"';
 const KV_PLACEHOLDER = 'id = "00000000000000000000000000000000"';
-const QUEUES = ['machine-commands', 'machine-commands-dlq'];
+const QUEUES = ['machine-commands', 'machine-commands-dlq', 'webhook-deliveries', 'webhook-deliveries-dlq'];
 
 const config = () => readFileSync(CONFIG, 'utf8');
 const write = (text) => writeFileSync(CONFIG, text);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { logLine } from './lib/log';
 import { isSecretsKey } from './lib/secret-box';
 import type { CommandMessage } from './modules/machines/message';
+import type { DeliveryMessage } from './modules/webhooks/message';
 
 declare global {
   namespace Cloudflare {
@@ -24,9 +25,10 @@ declare global {
 }
 
 /** wrangler.toml's bindings (generated), with what the generator cannot type. */
-export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PHONE_CODE_SECRET'> {
+export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'WEBHOOK_QUEUE' | 'PHONE_CODE_SECRET'> {
   /** The generated type has no message type. */
   MACHINE_QUEUE: Queue<CommandMessage>;
+  WEBHOOK_QUEUE: Queue<DeliveryMessage>;
   /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
   PHONE_CODE_SECRET?: string;
 }

@@ -15,6 +15,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'order.status_changed',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** What an event row may be: a subscribable type, or the `ping` of POST /api/webhook-endpoints/{id}/test. */
+export const EVENT_ROW_TYPES = [...WEBHOOK_EVENT_TYPES, 'ping'] as const;
 /** Events about no one user's resources: only staff endpoints receive them. */
 export const STAFF_EVENT_TYPES: readonly WebhookEventType[] = ['order.created', 'order.status_changed'];
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
@@ -59,7 +61,7 @@ export const webhookEvents = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     eventId: text('event_id').notNull(),
-    type: text('type', { enum: WEBHOOK_EVENT_TYPES }).notNull(),
+    type: text('type', { enum: EVENT_ROW_TYPES }).notNull(),
     userId: integer('user_id'),
     payload: text('payload').notNull(),
     createdAt: integer('created_at').notNull(),

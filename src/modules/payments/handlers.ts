@@ -8,6 +8,10 @@ import { cancelRoute, historyRoute, paymentRoute, registrationRoutes } from './r
 import * as service from './service';
 import { ledger } from './user-ledger';
 import { requestUrl } from '../../lib/links';
+import { kickOutbox } from '../webhooks';
+
+/** After a write that may have added events: fan them out now, in the background (the sweep is the backstop). */
+const kick = (c: Context<AppEnv>) => kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p));
 
 async function idempotencyOf(c: Context<AppEnv>, key: string | undefined, body: unknown) {
   return key === undefined ? undefined : { key, hash: await requestHash(c.req.method, c.req.path, body) };
@@ -28,11 +32,13 @@ function registrationRouter(k: KindConfig) {
     const userId = c.get('auth').user.id;
     const idem = await idempotencyOf(c, c.req.valid('header')['idempotency-key'], input);
     const result = await ledger(c.var.ctx, userId).register(k.kind, userId, c.req.valid('param').id, input, idem);
+    kick(c);
     return c.json(answer(c, result), 201);
   });
 
   app.openapi(r.complete, async (c) => {
     const registration = await service.complete(c.var.ctx, k, c.get('auth').user.id, c.req.valid('param').id);
+    kick(c);
     return c.json(registration, 200);
   });
 
@@ -54,5 +60,6 @@ payments.openapi(cancelRoute, async (c) => {
   const userId = c.get('auth').user.id;
   const idem = await idempotencyOf(c, c.req.valid('header')['idempotency-key'], body);
   const result = await ledger(c.var.ctx, userId).cancel(userId, c.req.valid('param').id, body.reason ?? null, idem);
+  kick(c);
   return c.json(answer(c, result), 200);
 });

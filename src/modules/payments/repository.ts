@@ -16,6 +16,7 @@ import type { exams, payments, registrations } from '../../db/schema';
 import { raw, type Lock, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from '../catalog';
 import type { PaymentMethod } from './schemas';
+import { columnsOf, outboxEvent } from '../webhooks';
 
 type Registration = SqlRow<typeof registrations>;
 export type Status = Registration['status'];
@@ -41,6 +42,19 @@ const PAYMENT_COLUMNS = sql.raw(`p.id, p.payment_type, p.target_id, p.target_tit
   CASE WHEN r.payment_id = p.id THEN r.status ELSE 'cancelled' END AS registration_status`);
 const PAYMENT_JOIN = sql.raw(`payments p LEFT JOIN registrations r ON r.user_id = p.user_id AND r.kind = p.payment_type AND r.item_id = p.target_id`);
 const REGISTRATION_COLUMNS = sql.raw('id, kind, item_id, status, applied_at, completed_at, cancelled_at');
+
+// ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
+
+/** A payment's event object over `payments p`, as GET /api/me/payments/{id} answers it. */
+const paymentObject = (registrationStatus: string) => ({
+  ...columnsOf('p', ['id', 'payment_type', 'target_id', 'target_title', 'amount', 'payment_method', 'status', 'external_transaction_id']),
+  ...columnsOf('p', ['transaction_metadata', 'paid_at', 'cancelled_at', 'refund_reason']),
+  registration_status: sql`CAST(${sql.raw(`'${registrationStatus}'`)} AS text)`,
+});
+
+/** The event of a payment: one more statement of its write, matching only the row this write changed. */
+const paymentEvent = (s: Store, type: 'payment.paid' | 'payment.cancelled' | 'payment.refunded', where: SQL, registrationStatus: string, now: number) =>
+  outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus) }, now);
 
 // ---- apply / enroll --------------------------------------------------------------------------
 
@@ -76,7 +90,7 @@ export interface Written {
  * is written only if this registration's payment exists (found by its transaction id). The three
  * (four, with an Idempotency-Key) statements of one registration; `read` takes their results.
  */
-function registrationStatements(k: KindConfig, n: NewRegistration) {
+function registrationStatements(s: Store, k: KindConfig, n: NewRegistration) {
   const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
     AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
       AND r.status IN ${active})`;
@@ -97,6 +111,8 @@ function registrationStatements(k: KindConfig, n: NewRegistration) {
       WHERE registrations.status = 'cancelled'
       RETURNING ${REGISTRATION_COLUMNS}`),
     ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
+    // payment.paid, written only when this registration's payment was (found by its transaction id).
+    paymentEvent(s, 'payment.paid', sql`p.external_transaction_id = ${n.tx}`, k.activeStatus, n.now),
   ];
   const read = (results: unknown[]): Written | null => {
     const payment = (results[1] as PaymentRow[])[0];
@@ -119,7 +135,7 @@ function registrationStatements(k: KindConfig, n: NewRegistration) {
  */
 export async function insertRegistrations(s: Store, userId: number, writes: { k: KindConfig; n: NewRegistration }[]): Promise<(Written | null)[]> {
   const order = writes.map((_, i) => i).sort((a, b) => compareItems(writes[a]!, writes[b]!) || a - b);
-  const parts = order.map((i) => registrationStatements(writes[i]!.k, writes[i]!.n));
+  const parts = order.map((i) => registrationStatements(s, writes[i]!.k, writes[i]!.n));
   const results = await s.write(
     parts.flatMap((p) => p.items),
     userLock(userId),
@@ -156,6 +172,18 @@ export async function completeRegistration(s: Store, k: KindConfig, userId: numb
       raw<RegistrationRow>(sql`UPDATE registrations SET status = 'completed', completed_at = ${now}
         WHERE user_id = ${userId} AND kind = ${k.type} AND item_id = ${itemId} AND status IN ${pending}
         RETURNING ${REGISTRATION_COLUMNS}`),
+      // registration.completed: the row this write completed (at `now`), or none.
+      outboxEvent(
+        s,
+        {
+          type: 'registration.completed',
+          from: sql`registrations r WHERE r.user_id = ${userId} AND r.kind = ${k.type} AND r.item_id = ${itemId}
+            AND r.status = 'completed' AND r.completed_at = ${now}`,
+          userId: sql`r.user_id`,
+          object: columnsOf('r', ['id', 'kind', 'item_id', 'status', 'applied_at', 'completed_at', 'cancelled_at']),
+        },
+        now,
+      ),
     ],
     userLock(userId),
   );
@@ -190,6 +218,7 @@ export async function cancelPayment(
   const { userId, paymentId, itemId, reason, now } = c;
   const live = sql`EXISTS (SELECT 1 FROM ${PAYMENT_JOIN} WHERE p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'paid'
     AND r.payment_id = p.id AND r.status IN ${pending})`;
+  const thisCancel = sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'cancelled' AND p.cancelled_at = ${now}`;
   const [, cancelled] = await s.write(
     [
       raw(sql`UPDATE ${table(k)} SET registration_count = registration_count - 1 WHERE id = ${itemId} AND ${live}`),
@@ -198,6 +227,10 @@ export async function cancelPayment(
       raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status IN ${pending}
           AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = 'cancelled')`),
+      // payment.cancelled, then payment.refunded (the simulated provider refunds at once): this write's
+      // cancellation only (cancelled at `now`; one user's cancels are serialised).
+      paymentEvent(s, 'payment.cancelled', thisCancel, 'cancelled', now),
+      paymentEvent(s, 'payment.refunded', thisCancel, 'cancelled', now),
       // This batch's refund is the one cancelled at `now` (one user's cancels are serialised).
       ...(c.idemKey === undefined
         ? []

@@ -2,7 +2,7 @@
 // fails when they drift). Integers are bigint (times are epoch ms), booleans stay 0/1 integers.
 import { sql } from 'drizzle-orm';
 import { bigint, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import { DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES } from '../../schema/webhooks';
+import { DELIVERY_STATUSES, EVENT_ROW_TYPES } from '../../schema/webhooks';
 import { users } from './accounts';
 import { intBool } from './types';
 
@@ -33,7 +33,7 @@ export const webhookEvents = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
     eventId: text('event_id').notNull(),
-    type: text('type', { enum: WEBHOOK_EVENT_TYPES }).notNull(),
+    type: text('type', { enum: EVENT_ROW_TYPES }).notNull(),
     userId: bigint('user_id', { mode: 'number' }),
     payload: text('payload').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
