@@ -42,6 +42,7 @@ import { nextStatus } from '../../contract';
 import { operationView, type OperationView } from './views';
 import type { LiveEvent } from '../../contract';
 import { logLine } from '../../lib/log';
+import { kickOutbox } from '../webhooks';
 
 const QUEUE_FAILED = 'the command could not be queued';
 const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
@@ -276,6 +277,8 @@ export class CommandQueue {
         : rest.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` }));
     const newStatus = statusAfter(result);
     let rows = await resolveOperations(s, machineId, { id: op.id, result, detail }, cancelled, newStatus === st.status ? null : newStatus);
+    // Its events (operation results, a status change) were written with it: fan them out now.
+    kickOutbox(this.host.bindings(), this.host.waitUntil);
     if (!rows.some((r) => r.id === op.id)) {
       const recorded = await findOperation(s, machineId, op.id);
       if (recorded && recorded.result !== 'PENDING') {

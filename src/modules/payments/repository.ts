@@ -47,7 +47,9 @@ const REGISTRATION_COLUMNS = sql.raw('id, kind, item_id, status, applied_at, com
 
 /** A payment's event object over `payments p`, as GET /api/me/payments/{id} answers it. */
 const paymentObject = (registrationStatus: string) => ({
-  ...columnsOf('p', ['id', 'payment_type', 'target_id', 'target_title', 'amount', 'payment_method', 'status', 'external_transaction_id']),
+  ...columnsOf('p', ['id', 'payment_type', 'target_id', 'target_title', 'amount']),
+  currency: sql`CAST(NULL AS text)`,
+  ...columnsOf('p', ['payment_method', 'status', 'external_transaction_id']),
   ...columnsOf('p', ['transaction_metadata', 'paid_at', 'cancelled_at', 'refund_reason']),
   registration_status: sql`CAST(${sql.raw(`'${registrationStatus}'`)} AS text)`,
 });

@@ -1,3 +1,4 @@
+import { kickOutbox } from '../webhooks';
 import { router } from '../../lib/openapi';
 import { offsetPage } from '../../lib/pagination';
 import * as routes from './routes';
@@ -30,7 +31,9 @@ sales.openapi(routes.patchProductRoute, async (c) => {
 });
 
 sales.openapi(routes.createOrderRoute, async (c) => {
-  return c.json(await service.createOrder(c.var.ctx, c.req.valid('json')), 201);
+  const order = await service.createOrder(c.var.ctx, c.req.valid('json'));
+  kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p)); // its order.created event
+  return c.json(order, 201);
 });
 
 sales.openapi(routes.getOrderRoute, async (c) => {
@@ -38,7 +41,9 @@ sales.openapi(routes.getOrderRoute, async (c) => {
 });
 
 sales.openapi(routes.patchOrderRoute, async (c) => {
-  return c.json(await service.changeOrderStatus(c.var.ctx, c.req.valid('param').id, c.req.valid('json').status), 200);
+  const order = await service.changeOrderStatus(c.var.ctx, c.req.valid('param').id, c.req.valid('json').status);
+  kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p)); // its order.status_changed event
+  return c.json(order, 200);
 });
 
 sales.openapi(routes.liveSalesRoute, async (c) => {

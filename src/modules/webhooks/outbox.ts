@@ -25,14 +25,20 @@ export interface EventSource {
   userId: SQL | null;
   /** The object's fields as the API names them, each an expression over the row. */
   object: Record<string, SQL>;
+  /**
+   * A deterministic event id for a change that happens once by nature (an operation's result):
+   * a second write of it is ignored (the event id is unique). Default: a random `evt_…`.
+   */
+  eventId?: string;
 }
 
 /** The outbox statement of one event, to put in the change's own write. */
 export function outboxEvent(s: Store, e: EventSource, now = Date.now()): Raw {
   const user = e.userId ? sql`CAST(${e.userId} AS bigint)` : sql`CAST(NULL AS bigint)`;
   return raw(sql`INSERT INTO webhook_events (event_id, type, user_id, payload, created_at)
-    SELECT CAST(${messageId('evt')} AS text), CAST(${e.type} AS text), ${user}, ${jsonObject(s.dialect, e.object)}, CAST(${now} AS bigint)
-    FROM ${e.from}`);
+    SELECT CAST(${e.eventId ?? messageId('evt')} AS text), CAST(${e.type} AS text), ${user}, ${jsonObject(s.dialect, e.object)}, CAST(${now} AS bigint)
+    FROM ${e.from}
+    ON CONFLICT (event_id) DO NOTHING`);
 }
 
 /** `alias.column` for each name: the common case of an object whose fields are the row's columns. */
