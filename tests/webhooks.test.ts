@@ -364,8 +364,11 @@ describe('delivery', () => {
     const again = await applied(u, 13_000);
     await eventually(async () => (await deliveriesOf(ep.id)).length === 2);
     await eventually(() => eventsAt(r.received, ep.url).length === 2);
-    await db.run(sql`DELETE FROM webhook_deliveries WHERE endpoint_id = ${ep.id} AND event_id IN (SELECT event_id FROM webhook_events WHERE type = 'payment.paid' AND user_id = ${u.id} AND payload LIKE ${`%"id":${again.payment.id},%`})`);
-    await db.run(sql`UPDATE webhook_events SET dispatched_at = NULL WHERE type = 'payment.paid' AND user_id = ${u.id} AND payload LIKE ${`%"id":${again.payment.id},%`}`);
+    const newest = (await deliveriesOf(ep.id)).at(-1)!;
+    expect(verify(ep.secret, eventsAt(r.received, ep.url)[1]!).data.object.id).toBe(again.payment.id);
+    // Back to "committed, never fanned out": the event undispatched, no delivery.
+    await db.run(sql`DELETE FROM webhook_deliveries WHERE id = ${newest.id}`);
+    await db.run(sql`UPDATE webhook_events SET dispatched_at = NULL WHERE event_id = ${newest.event_id}`);
     await sweep();
     await eventually(() => eventsAt(r.received, ep.url).length === 3);
   });
