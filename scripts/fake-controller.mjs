@@ -50,4 +50,6 @@ createServer((req, res) => {
     res.writeHead(failing ? 500 : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok: !failing }));
   });
-}).listen(port, '127.0.0.1', () => console.log(`fake controller on http://127.0.0.1:${port} (${failing ? 'failing' : 'healthy'}; verifying signatures)`));
+}).listen(port, '127.0.0.1', () =>
+  console.log(`fake controller on http://127.0.0.1:${port} (${failing ? 'failing' : 'healthy'}; verifying signatures)`),
+);

@@ -122,7 +122,10 @@ const LOCAL_ONLY = [
 ];
 
 /** The key that seals stored signing secrets (AES-256: 32 random bytes, base64). */
-const SECRETS_KEY_LINES = () => ['# Seals stored signing secrets (controller and webhook secrets); losing it loses them.', `SECRETS_KEY=${randomBytes(32).toString('base64')}`];
+const SECRETS_KEY_LINES = () => [
+  '# Seals stored signing secrets (controller and webhook secrets); losing it loses them.',
+  `SECRETS_KEY=${randomBytes(32).toString('base64')}`,
+];
 
 /**
  * Writes .dev.vars (gitignored) with random local secrets when it does not exist yet; an older one

@@ -92,7 +92,10 @@ export const ConfigSchema = z.object({
   SMS_PROVIDER: z.enum(['console', 'webhook', 'twilio']).optional(),
   SMS_WEBHOOK_URL: text(''),
   /** Secret (required with SMS_PROVIDER=webhook): the `whsec_…` secret that signs each SMS webhook. */
-  SMS_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'a whsec_<base64> secret').optional(),
+  SMS_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'a whsec_<base64> secret')
+    .optional(),
   /** Twilio (SMS_PROVIDER=twilio): the Messages API's origin (tests point it at a local fake). */
   TWILIO_API_BASE: text('https://api.twilio.com'),
   TWILIO_ACCOUNT_SID: text(''),
@@ -199,11 +202,13 @@ export function parseConfig(env: Bindings): Config {
 function missingSecrets(cfg: Config): Record<string, string> {
   const out: Record<string, string> = {};
   if (!cfg.SECRETS_KEY && !cfg.LOCAL_DEVELOPMENT) out.SECRETS_KEY = 'required outside local development';
-  if (cfg.SMS_PROVIDER === 'webhook' && !cfg.SMS_WEBHOOK_SECRET) out.SMS_WEBHOOK_SECRET = 'required with SMS_PROVIDER=webhook (unsigned sending is refused)';
+  if (cfg.SMS_PROVIDER === 'webhook' && !cfg.SMS_WEBHOOK_SECRET)
+    out.SMS_WEBHOOK_SECRET = 'required with SMS_PROVIDER=webhook (unsigned sending is refused)';
   if (cfg.SMS_PROVIDER === 'twilio') {
     if (!cfg.TWILIO_ACCOUNT_SID) out.TWILIO_ACCOUNT_SID = 'required with SMS_PROVIDER=twilio';
     if (!cfg.TWILIO_AUTH_TOKEN) out.TWILIO_AUTH_TOKEN = 'required with SMS_PROVIDER=twilio';
-    if (!cfg.TWILIO_FROM && !cfg.TWILIO_MESSAGING_SERVICE_SID) out.TWILIO_FROM = 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required with SMS_PROVIDER=twilio';
+    if (!cfg.TWILIO_FROM && !cfg.TWILIO_MESSAGING_SERVICE_SID)
+      out.TWILIO_FROM = 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required with SMS_PROVIDER=twilio';
   }
   return out;
 }

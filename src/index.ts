@@ -12,9 +12,7 @@ export default {
   fetch: app.fetch,
   queue: (batch: MessageBatch<unknown>, env: Bindings, ctx?: ExecutionContext) =>
     // The webhook consumer attempts deliveries in the background (ctx.waitUntil): a batch never waits for an endpoint.
-    batch.queue.startsWith(DELIVERY_QUEUE)
-      ? handleDeliveryBatch(batch, env, (p) => (ctx ? ctx.waitUntil(p) : void p))
-      : handleQueue(batch, env),
+    batch.queue.startsWith(DELIVERY_QUEUE) ? handleDeliveryBatch(batch, env, (p) => (ctx ? ctx.waitUntil(p) : void p)) : handleQueue(batch, env),
   // Two crons (wrangler.toml [triggers]): the hourly purge of expired rows, the webhook sweep every minute.
   scheduled: async (controller, env) => {
     if (controller?.cron === SWEEP_CRON) await sweepWebhooks(env);

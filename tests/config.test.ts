@@ -37,7 +37,15 @@ describe('configuration', () => {
       expect(shape[key]!.parse(value === '' ? undefined : value), key).toEqual(shape[key]!.parse(undefined));
     }
     // Secrets live in `wrangler secret put`; LOCAL_DEVELOPMENT only in .dev.vars (deploy refuses it).
-    const elsewhere = ['JWT_SECRET', 'PHONE_CODE_SECRET', 'OPERATOR_KEY', 'LOCAL_DEVELOPMENT', 'SECRETS_KEY', 'SMS_WEBHOOK_SECRET', 'TWILIO_AUTH_TOKEN'];
+    const elsewhere = [
+      'JWT_SECRET',
+      'PHONE_CODE_SECRET',
+      'OPERATOR_KEY',
+      'LOCAL_DEVELOPMENT',
+      'SECRETS_KEY',
+      'SMS_WEBHOOK_SECRET',
+      'TWILIO_AUTH_TOKEN',
+    ];
     expect(Object.keys(shape).filter((k) => !(k in vars) && !elsewhere.includes(k))).toEqual([]);
   });
 
@@ -66,7 +74,9 @@ describe('configuration', () => {
   });
 
   it('SECRETS_KEY is required outside local development, and must be 32 bytes of base64', () => {
-    expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: '' }))).toThrow(/SECRETS_KEY \(required outside local development\)/);
+    expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: '' }))).toThrow(
+      /SECRETS_KEY \(required outside local development\)/,
+    );
     expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'true', SECRETS_KEY: '' })).SECRETS_KEY).toBeUndefined();
     expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: 'too-short' }))).toThrow(/SECRETS_KEY \(32 bytes/);
     expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: btoa('k'.repeat(32)) })).SECRETS_KEY).toBe(btoa('k'.repeat(32)));

@@ -118,9 +118,15 @@ describe('controller secrets', () => {
   it('the first PUT/PATCH that sets a controller_url answers the secret; later ones do not', async () => {
     const u = await createUser();
     const m = await newMachine(u.access);
-    const first = await bodyOf(await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { controller_url: `${DEVICE}/5` } }, authed(u.access)), 200);
+    const first = await bodyOf(
+      await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { controller_url: `${DEVICE}/5` } }, authed(u.access)),
+      200,
+    );
     expect(first.controller_secret).toMatch(SECRET);
-    const again = await bodyOf(await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { controller_url: `${DEVICE}/5b` } }, authed(u.access)), 200);
+    const again = await bodyOf(
+      await api.machines[':id'].$patch({ param: { id: String(m.id) }, json: { controller_url: `${DEVICE}/5b` } }, authed(u.access)),
+      200,
+    );
     expect(again).not.toHaveProperty('controller_secret');
     const device = verifyingDevice(() => [first.controller_secret!]);
     expect((await run(u.access, m.id, 'POWER_ON')).result).toBe('SUCCESS');

@@ -5,10 +5,13 @@ import { api, authed, bodyOf } from './helpers';
 
 export const HOOKS = 'https://hooks.example.com';
 
-type EndpointJson = InferRequestType<typeof api['webhook-endpoints']['$post']>['json'];
+type EndpointJson = InferRequestType<(typeof api)['webhook-endpoints']['$post']>['json'];
 
 export async function newEndpoint(token: string, body: Partial<EndpointJson> = {}) {
-  return bodyOf(await api['webhook-endpoints'].$post({ json: { url: `${HOOKS}/${crypto.randomUUID()}`, events: ['*'], ...body } }, authed(token)), 201);
+  return bodyOf(
+    await api['webhook-endpoints'].$post({ json: { url: `${HOOKS}/${crypto.randomUUID()}`, events: ['*'], ...body } }, authed(token)),
+    201,
+  );
 }
 
 export interface Received {
@@ -55,5 +58,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
 
 /** The events a receiver got for one endpoint URL, parsed. */
 export function eventsAt(received: Received[], url: string) {
-  return received.filter((r) => r.url === url).map((r) => ({ ...r, event: JSON.parse(r.body) as { id: string; type: string; created_at: string; data: { object: Record<string, unknown> } } }));
+  return received
+    .filter((r) => r.url === url)
+    .map((r) => ({ ...r, event: JSON.parse(r.body) as { id: string; type: string; created_at: string; data: { object: Record<string, unknown> } } }));
 }

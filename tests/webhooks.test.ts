@@ -47,19 +47,22 @@ async function sweep() {
 }
 
 const deliveriesOf = (endpointId: number) =>
-  db.rows<DeliveryRow>(sql`SELECT id, status, attempts, next_attempt_at, event_id, last_error FROM webhook_deliveries WHERE endpoint_id = ${endpointId} ORDER BY id`);
+  db.rows<DeliveryRow>(
+    sql`SELECT id, status, attempts, next_attempt_at, event_id, last_error FROM webhook_deliveries WHERE endpoint_id = ${endpointId} ORDER BY id`,
+  );
 
 const eventRows = (type: string, objectId: number) =>
-  db.rows<{ event_id: string }>(sql`SELECT event_id, payload FROM webhook_events WHERE type = ${type}`).then((rows) =>
-    rows.filter((r) => (JSON.parse((r as unknown as { payload: string }).payload) as { id: number }).id === objectId),
-  );
+  db
+    .rows<{ event_id: string }>(sql`SELECT event_id, payload FROM webhook_events WHERE type = ${type}`)
+    .then((rows) => rows.filter((r) => (JSON.parse((r as unknown as { payload: string }).payload) as { id: number }).id === objectId));
 
 async function applied(u: TestUser, price = 12_000) {
   const item = await createItem('exams', { price });
   return bodyOf(await register('exams', item.id, u.access, { amount: price, payment_method: 'card' }), 201);
 }
 
-const verify = (secret: string, r: Received) => new Webhook(secret).verify(r.body, r.headers) as { id: string; type: string; data: { object: Record<string, unknown> } };
+const verify = (secret: string, r: Received) =>
+  new Webhook(secret).verify(r.body, r.headers) as { id: string; type: string; data: { object: Record<string, unknown> } };
 
 describe('webhook endpoints API', () => {
   it('create answers the secret once; GET and list never show it; it is stored sealed', async () => {
@@ -94,7 +97,11 @@ describe('webhook endpoints API', () => {
       ['POST', `/api/webhook-endpoints/${ep.id}/deliveries/1/retry`],
     ] as const;
     for (const [method, path] of paths) {
-      await expectProblem(await raw(path, { method, token: b.access, ...(method === 'PATCH' ? { body: { description: 'x' } } : {}) }), 404, 'NOT_FOUND');
+      await expectProblem(
+        await raw(path, { method, token: b.access, ...(method === 'PATCH' ? { body: { description: 'x' } } : {}) }),
+        404,
+        'NOT_FOUND',
+      );
     }
     expect((await bodyOf(await api['webhook-endpoints'].$get({ query: {} }, authed(b.access)), 200)).results).toEqual([]);
     const all = await bodyOf(await api['webhook-endpoints'].$get({ query: { page_size: 100 } }, authed(staff.access)), 200);
@@ -120,13 +127,21 @@ describe('webhook endpoints API', () => {
     const problem = await expectProblem(res, 400, 'INPUT_VALIDATION_ERROR');
     expect(JSON.stringify(problem)).toContain('"path":"url"');
     const ep = await newEndpoint(u.access);
-    await expectProblem(await raw(`/api/webhook-endpoints/${ep.id}`, { method: 'PATCH', token: u.access, body: { url } }), 400, 'INPUT_VALIDATION_ERROR');
+    await expectProblem(
+      await raw(`/api/webhook-endpoints/${ep.id}`, { method: 'PATCH', token: u.access, body: { url } }),
+      400,
+      'INPUT_VALIDATION_ERROR',
+    );
   });
 
   it('bad events are 400: empty, unknown, and order.* for a non-staff user (staff may)', async () => {
     const [u, staff] = await Promise.all([createUser(), createUser({ staff: true })]);
     for (const events of [[], ['payment.exploded'], ['order.created']]) {
-      await expectProblem(await raw('/api/webhook-endpoints', { token: u.access, body: { url: `${HOOKS}/x`, events } }), 400, 'INPUT_VALIDATION_ERROR');
+      await expectProblem(
+        await raw('/api/webhook-endpoints', { token: u.access, body: { url: `${HOOKS}/x`, events } }),
+        400,
+        'INPUT_VALIDATION_ERROR',
+      );
     }
     expect((await newEndpoint(staff.access, { events: ['order.created'] })).events).toEqual(['order.created']);
   });
@@ -183,7 +198,9 @@ describe('events', () => {
   it('N concurrent identical applies → one payment, one payment.paid', async () => {
     const u = await createUser();
     const item = await createItem('exams', { price: 15_000 });
-    const answers = await Promise.all(Array.from({ length: 8 }, () => register('exams', item.id, u.access, { amount: 15_000, payment_method: 'card' })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => register('exams', item.id, u.access, { amount: 15_000, payment_method: 'card' })),
+    );
     const ok = answers.filter((a) => a.status === 201);
     expect(ok).toHaveLength(1);
     const { payment } = (await ok[0]!.json()) as { payment: { id: number } };
@@ -220,7 +237,11 @@ describe('events', () => {
     const byType = (t: string) => got.filter((g) => g.event.type === t).map((g) => verify(ep.secret, g).data.object);
     expect(byType('machine.operation.succeeded')).toEqual([ok]);
     expect(byType('machine.operation.failed')).toEqual([failed]);
-    expect(byType('machine.status_changed').map((o) => o.status).sort()).toEqual(['ERROR', 'POWEROFF', 'READY']);
+    expect(
+      byType('machine.status_changed')
+        .map((o) => o.status)
+        .sort(),
+    ).toEqual(['ERROR', 'POWEROFF', 'READY']);
     const machine = await bodyOf(await api.machines[':id'].$get({ param: { id: String(m.id) } }, authed(u.access)), 200);
     expect(byType('machine.status_changed').find((o) => o.status === 'POWEROFF')).toEqual(machine);
     expect(got).toHaveLength(5);
@@ -234,16 +255,25 @@ describe('events', () => {
     const bEp = await newEndpoint(b.access, { events: ['*'] });
     const product = await bodyOf(await api.products.$post({ json: { name: 'Mug', price: 12_000 } }, authed(staff.access)), 201);
     const order = await bodyOf(
-      await api.orders.$post({ json: { customer_id: a.id, status: 'PENDING', items: [{ product_id: product.id, quantity: 2 }] } }, authed(staff.access)),
+      await api.orders.$post(
+        { json: { customer_id: a.id, status: 'PENDING', items: [{ product_id: product.id, quantity: 2 }] } },
+        authed(staff.access),
+      ),
       201,
     );
-    const paid = await bodyOf(await api.orders[':id'].$patch({ param: { id: String(order.id) }, json: { status: 'PAID' } }, authed(staff.access)), 200);
+    const paid = await bodyOf(
+      await api.orders[':id'].$patch({ param: { id: String(order.id) }, json: { status: 'PAID' } }, authed(staff.access)),
+      200,
+    );
     const aPaid = await applied(a);
     const bPaid = await applied(b);
     const staffGot = await eventually(() => {
       const got = eventsAt(r.received, staffEp.url);
-      return got.filter((g) => g.event.type.startsWith('order.') && g.event.data.object.id === order.id).length >= 2 &&
-        got.filter((g) => g.event.type === 'payment.paid').length >= 2 && got;
+      return (
+        got.filter((g) => g.event.type.startsWith('order.') && g.event.data.object.id === order.id).length >= 2 &&
+        got.filter((g) => g.event.type === 'payment.paid').length >= 2 &&
+        got
+      );
     });
     const orderEvents = staffGot.filter((g) => g.event.type.startsWith('order.') && g.event.data.object.id === order.id);
     expect(orderEvents.map((g) => g.event.type).sort()).toEqual(['order.created', 'order.status_changed']);
@@ -287,8 +317,17 @@ describe('delivery', () => {
     expect(sent).toHaveLength(4);
     expect(new Set(sent.map((s) => s.headers['webhook-id']))).toEqual(new Set([first.event_id]));
     expect(new Set(sent.map((s) => s.body)).size).toBe(1);
-    const log = await bodyOf(await api['webhook-endpoints'][':id'].deliveries.$get({ param: { id: String(ep.id) }, query: {} }, authed(u.access)), 200);
-    expect(log.results[0]).toMatchObject({ status: 'pending', attempts: 4, last_status_code: 500, last_error: 'HTTP 500', event_type: 'payment.paid' });
+    const log = await bodyOf(
+      await api['webhook-endpoints'][':id'].deliveries.$get({ param: { id: String(ep.id) }, query: {} }, authed(u.access)),
+      200,
+    );
+    expect(log.results[0]).toMatchObject({
+      status: 'pending',
+      attempts: 4,
+      last_status_code: 500,
+      last_error: 'HTTP 500',
+      event_type: 'payment.paid',
+    });
     expect(Date.parse(log.results[0]!.next_attempt_at!)).toBeGreaterThan(Date.now() + 30_000);
   });
 
@@ -383,8 +422,16 @@ describe('delivery', () => {
       const rows = await deliveriesOf(ep.id);
       return rows[0]?.attempts === 1 && rows;
     });
-    const retry = (id: number) => api['webhook-endpoints'][':id'].deliveries[':delivery_id'].retry.$post({ param: { id: String(ep.id), delivery_id: String(id) } }, authed(u.access));
-    await expectProblem(await raw(`/api/webhook-endpoints/${ep.id}/deliveries/${d!.id}/retry`, { method: 'POST', token: u.access }), 409, 'DELIVERY_PENDING');
+    const retry = (id: number) =>
+      api['webhook-endpoints'][':id'].deliveries[':delivery_id'].retry.$post(
+        { param: { id: String(ep.id), delivery_id: String(id) } },
+        authed(u.access),
+      );
+    await expectProblem(
+      await raw(`/api/webhook-endpoints/${ep.id}/deliveries/${d!.id}/retry`, { method: 'POST', token: u.access }),
+      409,
+      'DELIVERY_PENDING',
+    );
     answer = 200;
     await db.run(sql`UPDATE webhook_deliveries SET next_attempt_at = ${Date.now()} WHERE id = ${d!.id}`);
     await (await deliverNow([d!.id])).done;
@@ -393,7 +440,11 @@ describe('delivery', () => {
     expect(again).toMatchObject({ id: d!.id, status: 'pending' });
     await eventually(async () => (await deliveriesOf(ep.id))[0]!.status === 'succeeded' && eventsAt(r.received, ep.url).length === 3);
     expect(new Set(eventsAt(r.received, ep.url).map((g) => g.headers['webhook-id']))).toEqual(new Set([d!.event_id]));
-    await expectProblem(await raw(`/api/webhook-endpoints/${ep.id}/deliveries/99999999/retry`, { method: 'POST', token: u.access }), 404, 'NOT_FOUND');
+    await expectProblem(
+      await raw(`/api/webhook-endpoints/${ep.id}/deliveries/99999999/retry`, { method: 'POST', token: u.access }),
+      404,
+      'NOT_FOUND',
+    );
   });
 
   it('test ping: 202, delivered to that endpoint only, signed', async () => {
@@ -418,7 +469,10 @@ describe('delivery', () => {
     const r = receiver();
     const u = await createUser();
     const ep = await newEndpoint(u.access, { events: ['payment.paid'] });
-    const rotated = await bodyOf(await api['webhook-endpoints'][':id']['rotate-secret'].$post({ param: { id: String(ep.id) } }, authed(u.access)), 201);
+    const rotated = await bodyOf(
+      await api['webhook-endpoints'][':id']['rotate-secret'].$post({ param: { id: String(ep.id) } }, authed(u.access)),
+      201,
+    );
     expect(Math.abs(Date.parse(rotated.previous_valid_until) - Date.now() - 86_400_000)).toBeLessThan(60_000);
     await applied(u);
     const [got] = await eventually(() => eventsAt(r.received, ep.url).length > 0 && eventsAt(r.received, ep.url));

@@ -57,11 +57,7 @@ function keyOf(config: SealingConfig): Promise<CryptoKey> {
 /** Seals `plaintext` for the place `context` names. */
 export async function seal(config: SealingConfig, plaintext: string, context: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const data = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: enc.encode(context) },
-    await keyOf(config),
-    enc.encode(plaintext),
-  );
+  const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(context) }, await keyOf(config), enc.encode(plaintext));
   return `${VERSION}.${b64urlEncode(iv)}.${b64urlEncode(new Uint8Array(data))}`;
 }
 

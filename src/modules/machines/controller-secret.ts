@@ -66,7 +66,10 @@ export async function rotateControllerSecret(s: Store, cfg: Config, machineId: n
 }
 
 /** The keys a command to this machine is signed with (null: the row has no secret). */
-export async function controllerKeys(cfg: Config, row: Pick<MachineRow, 'controllerSecret' | 'controllerSecretPrevious' | 'controllerSecretPreviousUntil'>): Promise<SigningKeys | null> {
+export async function controllerKeys(
+  cfg: Config,
+  row: Pick<MachineRow, 'controllerSecret' | 'controllerSecretPrevious' | 'controllerSecretPreviousUntil'>,
+): Promise<SigningKeys | null> {
   if (!row.controllerSecret) return null;
   const current = await open(cfg, row.controllerSecret, CONTEXT);
   const live = row.controllerSecretPrevious && row.controllerSecretPreviousUntil && Date.now() < row.controllerSecretPreviousUntil;

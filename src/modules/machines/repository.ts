@@ -13,11 +13,31 @@ import { columnsOf, outboxEvent } from '../webhooks';
 // ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
 
 const MACHINE_FIELDS = ['id', 'name', 'location', 'status', 'owner_id', 'controller_url', 'created_at', 'updated_at'] as const;
-const OPERATION_FIELDS = ['id', 'machine_id', 'machine_owner_id', 'worker_id', 'command', 'result', 'request_datetime', 'completed_at', 'detail'] as const;
+const OPERATION_FIELDS = [
+  'id',
+  'machine_id',
+  'machine_owner_id',
+  'worker_id',
+  'command',
+  'result',
+  'request_datetime',
+  'completed_at',
+  'detail',
+] as const;
 
 /** machine.status_changed for the machine row `where` selects (as `m`), about its owner. */
 const statusEvent = (s: Store, where: SQL, now: number, eventId?: string) =>
-  outboxEvent(s, { type: 'machine.status_changed', from: sql`machines m WHERE ${where}`, userId: sql`m.owner_id`, object: columnsOf('m', MACHINE_FIELDS), eventId }, now);
+  outboxEvent(
+    s,
+    {
+      type: 'machine.status_changed',
+      from: sql`machines m WHERE ${where}`,
+      userId: sql`m.owner_id`,
+      object: columnsOf('m', MACHINE_FIELDS),
+      eventId,
+    },
+    now,
+  );
 
 // ---- machines ------------------------------------------------------------------------------------
 
@@ -278,10 +298,7 @@ export async function resolveOperations(
     );
   const statusChange = status ? [statusEvent(s, sql`m.id = ${machineId} AND ${headPending}`, now, `evt_op${head.id}_status`)] : [];
   const resolutions = [...cancelled.map((r) => resolve(r, headPending)), resolve(head)];
-  const results = await s.write(
-    [machineUpdate, ...statusChange, ...resolutions, ...[...cancelled, head].map(opEvent)],
-    [['machine', machineId]],
-  );
+  const results = await s.write([machineUpdate, ...statusChange, ...resolutions, ...[...cancelled, head].map(opEvent)], [['machine', machineId]]);
   const resolved = results.slice(1 + statusChange.length, 1 + statusChange.length + resolutions.length);
   return [resolved.at(-1), ...resolved.slice(0, -1)].flatMap((rows) => rows as OperationRow[]);
 }

@@ -52,7 +52,10 @@ accepts \`http://\` and loopback); without one the built-in simulator executes c
 With a \`controller_url\`, the answer carries \`controller_secret\` (\`whsec_…\`), shown this once: every command sent to
 the controller is signed with it (Standard Webhooks), so the device can refuse anyone else.`,
   request: { body: jsonBody(CreateMachineBody) },
-  responses: { 201: jsonResponse(MachineWithSecretSchema, 'The new machine (with `controller_secret` when it has a controller_url).'), ...errorResponses([], { auth: true, body: true }) },
+  responses: {
+    201: jsonResponse(MachineWithSecretSchema, 'The new machine (with `controller_secret` when it has a controller_url).'),
+    ...errorResponses([], { auth: true, body: true }),
+  },
 });
 
 export const allHistoryRoute = createRoute({

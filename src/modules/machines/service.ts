@@ -72,7 +72,11 @@ async function resolveOwner(ctx: Ctx, user: UserRow, requested: number | undefin
 }
 
 /** A new machine; with a controller_url, its controller secret too (in the same insert), to answer once. */
-export async function createMachine(ctx: Ctx, user: UserRow, input: CreateMachineInput): Promise<{ row: MachineRow; controllerSecret: string | null }> {
+export async function createMachine(
+  ctx: Ctx,
+  user: UserRow,
+  input: CreateMachineInput,
+): Promise<{ row: MachineRow; controllerSecret: string | null }> {
   checkControllerUrl(ctx, input.controller_url);
   const ownerId = (await resolveOwner(ctx, user, input.owner_id, user.id)) ?? user.id;
   const secret = input.controller_url ? await newControllerSecret(ctx.config) : null;

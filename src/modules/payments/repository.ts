@@ -55,8 +55,13 @@ const paymentObject = (registrationStatus: string) => ({
 });
 
 /** The event of a payment: one more statement of its write, matching only the row this write changed. */
-const paymentEvent = (s: Store, type: 'payment.paid' | 'payment.cancelled' | 'payment.refunded', where: SQL, registrationStatus: string, now: number) =>
-  outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus) }, now);
+const paymentEvent = (
+  s: Store,
+  type: 'payment.paid' | 'payment.cancelled' | 'payment.refunded',
+  where: SQL,
+  registrationStatus: string,
+  now: number,
+) => outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus) }, now);
 
 // ---- apply / enroll --------------------------------------------------------------------------
 

@@ -118,7 +118,8 @@ export function smsProvider(ctx: Ctx): SmsProvider {
   const cfg = ctx.config;
   if (cfg.SMS_PROVIDER === 'console' && cfg.LOCAL_DEVELOPMENT) return consoleProvider;
   // parseConfig has refused a webhook without its secret and a twilio without its credentials.
-  if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL && cfg.SMS_WEBHOOK_SECRET) return webhookProvider(cfg.SMS_WEBHOOK_URL, cfg.SMS_WEBHOOK_SECRET);
+  if (cfg.SMS_PROVIDER === 'webhook' && cfg.SMS_WEBHOOK_URL && cfg.SMS_WEBHOOK_SECRET)
+    return webhookProvider(cfg.SMS_WEBHOOK_URL, cfg.SMS_WEBHOOK_SECRET);
   if (cfg.SMS_PROVIDER === 'twilio' && cfg.TWILIO_AUTH_TOKEN) {
     return twilioProvider({
       apiBase: cfg.TWILIO_API_BASE,

@@ -54,9 +54,7 @@ export async function dispatchOutbox(ctx: Ctx, rounds = 10): Promise<number> {
     if (events.length === 0) break;
     const userIds = [...new Set(events.flatMap((e) => (e.userId === null ? [] : [e.userId])))];
     const endpoints = await repo.candidateEndpoints(ctx.store, userIds);
-    const pairs = events.flatMap((event) =>
-      endpoints.filter((ep) => subscribes(ep, event)).map((ep) => ({ endpointId: ep.id, event })),
-    );
+    const pairs = events.flatMap((event) => endpoints.filter((ep) => subscribes(ep, event)).map((ep) => ({ endpointId: ep.id, event })));
     const ids = await repo.fanOut(
       ctx.store,
       pairs,

@@ -3,7 +3,7 @@
 // dispatchers racing, a retry after a crash) writes it once. An attempt is claimed by a lease
 // (`locked_until`): a conditional UPDATE, so two copies of a queue message never send twice at once,
 // and an attempt that died with its worker is taken over when the lease has run out.
-import { and, count, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { fromRow } from '../../db/rows';
 import type { DeliveryStatus, WebhookDeliveryRow, WebhookEndpointRow, WebhookEventRow } from '../../db/schema';
 import { raw, type Store } from '../../db/store';
@@ -100,7 +100,11 @@ export interface DeliveryFilter {
 
 export async function listDeliveries(s: Store, endpointId: number, f: DeliveryFilter, limit: number, offset: number) {
   const { webhookDeliveries: t } = s.t;
-  const where = and(eq(t.endpointId, endpointId), f.status ? eq(t.status, f.status) : undefined, f.eventType ? eq(t.eventType, f.eventType) : undefined);
+  const where = and(
+    eq(t.endpointId, endpointId),
+    f.status ? eq(t.status, f.status) : undefined,
+    f.eventType ? eq(t.eventType, f.eventType) : undefined,
+  );
   const [rows, total] = await s.read([
     s.db.select().from(t).where(where).orderBy(desc(t.id)).limit(limit).offset(offset),
     s.db.select({ n: count() }).from(t).where(where),
@@ -110,7 +114,14 @@ export async function listDeliveries(s: Store, endpointId: number, f: DeliveryFi
 
 export async function findDelivery(s: Store, endpointId: number, id: number): Promise<WebhookDeliveryRow | undefined> {
   const { webhookDeliveries: t } = s.t;
-  return (await s.select(s.db.select().from(t).where(and(eq(t.id, id), eq(t.endpointId, endpointId)))))[0];
+  return (
+    await s.select(
+      s.db
+        .select()
+        .from(t)
+        .where(and(eq(t.id, id), eq(t.endpointId, endpointId))),
+    )
+  )[0];
 }
 
 /** A finished delivery back to pending, due now (undefined: it is pending already, or gone). */
@@ -129,14 +140,13 @@ export async function requeueDelivery(s: Store, endpointId: number, id: number, 
 
 /** A ping: its event and its one delivery (to this endpoint only) in one write. */
 export async function insertPing(s: Store, endpoint: WebhookEndpointRow, eventId: string, payload: string, now: number): Promise<WebhookDeliveryRow> {
-  const { webhookEvents: ev, webhookDeliveries: d } = s.t;
+  const { webhookEvents: ev } = s.t;
   const [, rows] = await s.write([
     s.db.insert(ev).values({ eventId, type: 'ping', userId: endpoint.ownerId, payload, createdAt: now, dispatchedAt: now }),
     raw(sql`INSERT INTO webhook_deliveries (endpoint_id, event_row_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
       SELECT CAST(${endpoint.id} AS bigint), e.id, e.event_id, e.type, 'pending', 0, CAST(${now} AS bigint), CAST(${now} AS bigint)
       FROM webhook_events e WHERE e.event_id = ${eventId} RETURNING *`),
   ]);
-  void d;
   return fromRow(s.t.webhookDeliveries, rows[0]!);
 }
 
@@ -146,12 +156,7 @@ export async function insertPing(s: Store, endpoint: WebhookEndpointRow, eventId
 export async function undispatchedEvents(s: Store, limit: number): Promise<Pick<WebhookEventRow, 'id' | 'eventId' | 'type' | 'userId'>[]> {
   const { webhookEvents: t } = s.t;
   return s.select(
-    s.db
-      .select({ id: t.id, eventId: t.eventId, type: t.type, userId: t.userId })
-      .from(t)
-      .where(isNull(t.dispatchedAt))
-      .orderBy(t.id)
-      .limit(limit),
+    s.db.select({ id: t.id, eventId: t.eventId, type: t.type, userId: t.userId }).from(t).where(isNull(t.dispatchedAt)).orderBy(t.id).limit(limit),
   );
 }
 
@@ -166,7 +171,14 @@ export interface Candidate {
 export async function candidateEndpoints(s: Store, userIds: number[]): Promise<Candidate[]> {
   const rows = await s.rows<{ id: number; owner_id: number; events: string; is_staff: number | boolean }>(
     sql`SELECT e.id, e.owner_id, e.events, u.is_staff FROM webhook_endpoints e JOIN users u ON u.id = e.owner_id
-      WHERE e.disabled = 0 AND (u.is_staff = 1${userIds.length ? sql` OR e.owner_id IN (${sql.join(userIds.map((id) => sql`${id}`), sql`, `)})` : sql``})`,
+      WHERE e.disabled = 0 AND (u.is_staff = 1${
+        userIds.length
+          ? sql` OR e.owner_id IN (${sql.join(
+              userIds.map((id) => sql`${id}`),
+              sql`, `,
+            )})`
+          : sql``
+      })`,
   );
   return rows.map((r) => ({ id: Number(r.id), ownerId: Number(r.owner_id), events: r.events, ownerIsStaff: Number(r.is_staff) === 1 }));
 }
@@ -263,8 +275,6 @@ export interface AttemptResult {
 export async function recordAttempt(s: Store, c: Claimed, r: AttemptResult, now: number): Promise<void> {
   const { webhookDeliveries: d, webhookEndpoints: e } = s.t;
   const status: DeliveryStatus = r.ok ? 'succeeded' : r.nextAttemptAt === null ? 'failed' : 'pending';
-  const endpointChange: SQL[] = [];
-  void endpointChange;
   await s.write([
     s.db
       .update(d)

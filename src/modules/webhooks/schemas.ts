@@ -48,9 +48,7 @@ export const EndpointSchema = z
 
 export const EndpointWithSecretSchema = EndpointSchema.extend({ secret }).openapi('WebhookEndpointWithSecret');
 
-export const CreateEndpointBody = z
-  .object({ url, events, description: description.optional() })
-  .openapi('CreateWebhookEndpointRequest');
+export const CreateEndpointBody = z.object({ url, events, description: description.optional() }).openapi('CreateWebhookEndpointRequest');
 
 export const PatchEndpointBody = z
   .object({

@@ -3,10 +3,7 @@
 // alone receive the events about no one user, e.g. orders). A ping goes only where it was asked for.
 import type { WebhookEventRow } from '../../db/schema';
 
-export function subscribes(
-  ep: { ownerId: number; events: string; ownerIsStaff: boolean },
-  event: Pick<WebhookEventRow, 'type' | 'userId'>,
-): boolean {
+export function subscribes(ep: { ownerId: number; events: string; ownerIsStaff: boolean }, event: Pick<WebhookEventRow, 'type' | 'userId'>): boolean {
   if (event.type === 'ping') return false;
   const types = JSON.parse(ep.events) as string[];
   if (!types.includes('*') && !types.includes(event.type)) return false;
