@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ftsMatch, fullTextSource, tsQuery } from '../src/db/dialect/sql';
+import { ftsMatch, fullTextSource, tsQuery } from '../src/modules/catalog/full-text';
 import { parseSearch } from '../src/modules/catalog/search';
 
 /** The FTS5 MATCH expression of user text (null when it holds no searchable word). */

@@ -84,6 +84,20 @@ describe('store', () => {
     });
   });
 
+  it('makes awaiting a builder a compile error (src/db/no-await.ts), while the store types its result', async () => {
+    // Checked by `npm run typecheck`: if `await` on a builder compiled again, this directive would be unused and fail it.
+    const typeOnly = async (s: Parameters<Parameters<typeof withStore>[0]>[0]) => {
+      // @ts-expect-error TS1320: a builder is not awaitable outside the store
+      await s.db.select().from(s.t.users);
+      const [row] = await s.select(s.db.select({ id: s.t.users.id }).from(s.t.users).limit(1));
+      return row?.id satisfies number | undefined;
+    };
+    await withStore(async (s) => {
+      await createUser();
+      expect(await typeOnly(s).catch((e: unknown) => String((e as Error).cause ?? e))).toMatch(/outside the store/);
+    });
+  });
+
   it('counts the rows a write changed', async () => {
     const u = await createUser();
     await withStore(async (s) => {

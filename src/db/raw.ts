@@ -1,6 +1,6 @@
 // What a store's read/write list holds: drizzle query builders, and raw statements (a drizzle `sql`
 // template) whose result is their rows.
-import type { SQL } from 'drizzle-orm';
+import type { SQL, SQLWrapper } from 'drizzle-orm';
 
 export type Row = Record<string, unknown>;
 
@@ -12,4 +12,4 @@ export class Raw<T = Row> {
 export const raw = <T = Row>(query: SQL): Raw<NoInfer<T>> => new Raw<T>(query);
 
 /** A drizzle query builder (select, insert, update, delete), not yet run. */
-export type Builder = PromiseLike<unknown> & { toSQL(): { sql: string; params: unknown[] } };
+export type Builder = PromiseLike<unknown> & SQLWrapper & { toSQL(): { sql: string; params: unknown[] } };

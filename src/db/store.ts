@@ -29,6 +29,7 @@
 // repositories say per write which aggregate it must be alone on (a user, a machine, the sales
 // figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
 import type { SQL } from 'drizzle-orm';
+import './no-await';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
 import type { Bindings } from '../env';
 import { Raw, raw, type Builder, type Row } from './raw';
@@ -45,7 +46,9 @@ export type Db = Pick<DrizzleD1Database, 'select' | 'selectDistinct' | 'insert' 
 export { Raw, raw, type Builder, type Row } from './raw';
 
 export type Item = Builder | Raw<unknown>;
-export type ResultOf<I> = I extends Raw<infer T> ? T[] : Awaited<I>;
+/** What a builder resolves to, read from its `execute()` (its `then` is closed to callers: see no-await.ts). */
+export type Built<B> = B extends { execute(...args: never[]): Promise<infer T> } ? T : never;
+export type ResultOf<I> = I extends Raw<infer T> ? T[] : Built<I>;
 export type Results<I extends readonly Item[]> = { -readonly [K in keyof I]: ResultOf<I[K]> };
 
 /** An aggregate a Postgres write must be alone on: two writes with one Lock never overlap. */
@@ -58,9 +61,9 @@ export interface Store {
   readonly dialect: Dialect;
   readonly db: Db;
   readonly t: Tables;
-  select<B extends Builder>(query: B): Promise<Awaited<B>>;
+  select<B extends Builder>(query: B): Promise<Built<B>>;
   rows<T = Row>(query: SQL): Promise<T[]>;
-  run<B extends Builder>(query: B): Promise<Awaited<B>>;
+  run<B extends Builder>(query: B): Promise<Built<B>>;
   changes(query: Builder | SQL): Promise<number>;
   read<const I extends readonly Item[]>(items: I): Promise<Results<I>>;
   write<const I extends readonly Item[]>(items: I, locks?: readonly Lock[]): Promise<Results<I>>;
@@ -86,6 +89,30 @@ interface Deferred {
   check: Raw;
   onRows: (rows: Row[]) => void;
   done: Promise<void> | null;
+}
+
+/** What each backend implements: queries whose results are as the driver hands them over. */
+type Engine = Omit<Store, 'select' | 'rows' | 'run' | 'read' | 'write'> & {
+  one(item: Item, reading: boolean): Promise<unknown>;
+  many(items: readonly Item[], reading: boolean, locks?: readonly Lock[]): Promise<unknown[]>;
+};
+
+/**
+ * The one place where results take their declared types: a builder's rows are what its own
+ * column mapping produced (drizzle runs it on both backends), a raw statement's are the rows its
+ * SQL selects, typed by the repository that wrote it (see SqlRow in rows.ts).
+ */
+function typed(e: Engine): Store {
+  const as = <T>(result: Promise<unknown>) => result as Promise<T>;
+  const { one, many, ...rest } = e;
+  return {
+    ...rest,
+    select: (query) => as(one(query, true)),
+    rows: (query) => as(one(raw(query), true)),
+    run: (query) => as(one(query, false)),
+    read: (items) => as(many(items, true)),
+    write: (items, locks) => as(many(items, false, locks)),
+  };
 }
 
 function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreOptions): Store {
@@ -133,20 +160,17 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   const alone = (item: D1Item): Promise<unknown> => (item instanceof Raw ? db.all(item.query) : Promise.resolve(item));
   const one = async (item: D1Item, reading: boolean) => (await batch([item], reading))[0];
 
-  return {
+  return typed({
     dialect: 'sqlite',
     db,
     t: d1Schema,
-    select: (query) => one(query, true) as never,
-    rows: (query) => one(raw(query), true) as never,
-    run: (query) => one(query, false) as never,
+    one,
+    many: (items, reading) => batch(items, reading),
     changes: async (query) => {
       await settle();
-      const result = await tracked(() => ('toSQL' in query ? db.run(query as never) : db.run(query)));
+      const result = await tracked(() => db.run(query));
       return result.meta.changes;
     },
-    read: (items) => batch(items, true) as never,
-    write: (items) => batch(items, false) as never,
     defer: (check, onRows) => {
       deferred = { check, onRows, done: null };
     },
@@ -154,7 +178,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
     bookmark: session.bookmark,
     observe: session.observe,
     close: async () => {},
-  };
+  });
 }
 
 function pgStore(conn: PgConnection): Store {
@@ -175,13 +199,17 @@ function pgStore(conn: PgConnection): Store {
     for (const item of items) out.push(await exec(item));
     return out;
   };
-  return {
+  return typed({
     dialect: 'postgres',
     db,
     t,
-    select: (query) => after(() => conn.operation(() => exec(query))) as never,
-    rows: (query) => after(() => conn.operation(() => exec(raw(query)))) as never,
-    run: (query) => after(() => conn.operation(() => exec(query))) as never,
+    one: (item) => after(() => conn.operation(() => exec(item))),
+    many: (items, reading, locks = []) =>
+      after(() =>
+        conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () =>
+          inOrder(items),
+        ),
+      ),
     changes: (query) =>
       after(() =>
         conn.operation(async () => {
@@ -189,9 +217,6 @@ function pgStore(conn: PgConnection): Store {
           return (result as { rowCount?: number | null }).rowCount ?? 0;
         }),
       ),
-    read: (items) => after(() => conn.transaction({ readOnly: true }, () => inOrder(items))) as never,
-    write: (items, locks = []) =>
-      after(() => conn.transaction({ locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () => inOrder(items))) as never,
     defer: (check, onRows) => {
       deferred = { check, onRows, done: null };
     },
@@ -199,7 +224,7 @@ function pgStore(conn: PgConnection): Store {
     bookmark: () => null,
     observe: () => {},
     close: () => conn.close(),
-  };
+  });
 }
 
 /** Which backend this environment uses (DB_BACKEND = d1 | postgres). */

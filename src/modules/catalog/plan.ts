@@ -3,7 +3,7 @@
 // each with a probe of the full-text index (D1) or the row's document (Postgres); match-first reads
 // every match. So the walk wins for common words and match-first for rare ones, and neither grows
 // past about √(page × total) rows at the crossover. The number of matches comes from a bounded
-// count on D1 and the planner's estimate on Postgres (repository.searchFrequency, src/db/dialect/sql.ts
+// count on D1 and the planner's estimate on Postgres (repository.searchFrequency, ./full-text.ts
 // fullTextHits; at most FREQUENCY_CAP either way); the choice changes only the speed,
 // never the rows: a walk that runs out of budget before the page is full is read again match-first.
 

@@ -2,7 +2,7 @@
 // D1 (a batch of the page and its counters) with the indexes described in src/db/schema/catalog.ts.
 // Table names come from KINDS (constants); every value is a bound parameter. The SQL is shared except
 // full-text search: FTS5 (D1) or the `<kind>_fts` GIN expression index (Postgres), whose pieces come
-// from src/db/dialect/sql.ts. Values whose type Postgres cannot infer from their position are CAST
+// from ./full-text.ts. Values whose type Postgres cannot infer from their position are CAST
 // (valid SQL on both).
 //
 // Consistency on Postgres: a write takes the item's row lock with its first statement (the stats
@@ -14,17 +14,9 @@ import type { catalogStats, exams } from '../../db/schema';
 import { raw, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from './kinds';
 import { walkProbeCost, type Frequency, type SearchPlan } from './plan';
-import {
-  forUpdate,
-  type FullText,
-  fullTextHits,
-  fullTextProbe,
-  fullTextSource,
-  fullTextStreamsById,
-  matchFirstPage,
-  walkedPage,
-  type SearchGroups,
-} from '../../db/dialect/sql';
+import { forUpdate } from '../../db/dialect/sql';
+import { type FullText, fullTextHits, fullTextProbe, fullTextSource, fullTextStreamsById, matchFirstPage, walkedPage } from './full-text';
+import type { SearchGroups } from './search';
 
 /** An item as its queries read it: the kind's row (both kinds have one shape), and the caller's registration. */
 export type ItemRow = SqlRow<typeof exams> & {

@@ -1,4 +1,4 @@
-// User text → the parsed search that src/db/dialect/sql.ts turns into FTS5 MATCH (D1) or a Postgres
+// User text → the parsed search that ./full-text.ts turns into FTS5 MATCH (D1) or a Postgres
 // tsquery. Both come from this one parse, so the semantics are the same: words are ANDed; a bare upper-case
 // `OR` between two words joins them into an either-or group that binds tighter than AND, as in web
 // search: `sql python OR rust` = sql AND (python OR rust). Words without a letter or digit are
@@ -13,13 +13,13 @@
 // More is a 400 SEARCH_TOO_COMPLEX before any query runs, on both backends.
 const WORDISH = /[\p{L}\p{N}]/u;
 
-import type { SearchGroups } from '../../db/dialect/sql';
 import { ApiError } from '../../lib/problem';
 
 /** At most this many searched words (operators and wordless tokens are not searched, so not counted). */
 export const MAX_SEARCH_WORDS = 6;
 
-export type { SearchGroups } from '../../db/dialect/sql';
+/** A parsed search: an AND of groups, each an OR of words. */
+export type SearchGroups = string[][];
 
 export function parseSearch(input: string): SearchGroups | null {
   const groups: SearchGroups = [];

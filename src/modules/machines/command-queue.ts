@@ -28,7 +28,7 @@
 // crash is decided in recovery.ts; this file carries it out.
 import type { MachineCommand, MachineStatus } from '../../db/schema';
 import type { Store } from '../../db/store';
-import { parseConfig, type Bindings, type Config } from '../../env';
+import type { Bindings, Config } from '../../env';
 import { ApiError } from '../../lib/problem';
 import { execute, retryDelaySeconds, type Execution } from './controller';
 import { controllerKeys, ensureControllerSecret } from './controller-secret';
@@ -64,6 +64,8 @@ export interface QueueHost {
   storage: DurableObjectStorage;
   /** The object's bindings, read on each use (the tests swap a live object's queue binding). */
   bindings: () => Bindings;
+  /** The configuration, as parsed by the unit of work under way. */
+  config: () => Config;
   live: LiveSockets;
   /** Runs `fn` after every earlier call of the object has finished (see MachineDO.serial). */
   serial: <T>(fn: (s: Store) => Promise<T>) => Promise<T>;
@@ -93,9 +95,9 @@ export class CommandQueue {
 
   constructor(private readonly host: QueueHost) {}
 
-  /** The configuration, parsed per use (tests change [vars] between calls). */
+  /** The configuration of the object's unit of work under way (parsed once per unit). */
   private config(): Config {
-    return parseConfig(this.host.bindings());
+    return this.host.config();
   }
 
   /**

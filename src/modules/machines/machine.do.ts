@@ -5,7 +5,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { MachineStatus, OperationResult } from '../../db/schema';
 import type { Store } from '../../db/store';
-import { parseConfig, type Bindings } from '../../env';
+import { parseConfig, type Bindings, type Config } from '../../env';
+import type { Ctx } from '../../context';
 import type { Outcome } from '../../lib/outcome';
 import { ApiError } from '../../lib/problem';
 import { ObjectUnits } from '../../lib/unit-of-work';
@@ -24,6 +25,8 @@ export class MachineDO extends DurableObject<Bindings> {
   private readonly units: ObjectUnits;
   private readonly live: LiveSockets;
   private readonly queue: CommandQueue;
+  /** The unit of work under way (serial runs one at a time), whose config every part reads. */
+  private current: Ctx | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -32,6 +35,7 @@ export class MachineDO extends DurableObject<Bindings> {
     this.queue = new CommandQueue({
       storage: ctx.storage,
       bindings: () => this.env,
+      config: () => this.config(),
       live: this.live,
       serial: (fn) => this.serial(fn),
       waitUntil: (work) => ctx.waitUntil(work),
@@ -47,10 +51,23 @@ export class MachineDO extends DurableObject<Bindings> {
    * before the next call starts.
    */
   private serial<T>(fn: (s: Store) => Promise<T>): Promise<T> {
-    const body = () => this.units.run((ctx) => fn(ctx.store));
+    const body = () =>
+      this.units.run(async (ctx) => {
+        this.current = ctx;
+        try {
+          return await fn(ctx.store);
+        } finally {
+          this.current = null;
+        }
+      });
     const run = this.lock.then(body, body);
     this.lock = run.catch(() => undefined);
     return run;
+  }
+
+  /** The configuration parsed once by the unit of work under way (outside one, e.g. a finished execution's callback: parsed now). */
+  private config(): Config {
+    return this.current?.config ?? parseConfig(this.env);
   }
 
   // ---- RPC: called by the service and the consumers ---------------------------------------------
@@ -124,7 +141,7 @@ export class MachineDO extends DurableObject<Bindings> {
   /** The earliest moment something is due: a recovery step of the head, or a socket's token expiry. */
   private alarmAt(st: State | null): number | null {
     const now = Date.now();
-    const due = [...this.live.expiries(), ...recoveryDue(st, now, parseConfig(this.env))];
+    const due = [...this.live.expiries(), ...recoveryDue(st, now, this.config())];
     // Never in the past: what was due has just been handled (or runs here still, e.g. an execution
     // past its claim), and an alarm in the past would fire again at once.
     return due.length ? Math.max(Math.min(...due), now + 1_000) : null;

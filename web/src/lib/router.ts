@@ -37,8 +37,8 @@ let redirect: Redirect = () => null;
 let view: View = { id: 0, route: parse() };
 const listeners = new Set<() => void>();
 
-/** Reads the hash, follows redirects, and publishes the view if it changed. */
-function settle(): void {
+/** Reads the hash, follows the redirect rules, and publishes the view if it changed; call it again when the rules' inputs change (signing in or out). */
+export function refresh(): void {
   let route = parse();
   for (let i = 0; i < MAX_REDIRECTS; i++) {
     const target = redirect(route);
@@ -52,16 +52,13 @@ function settle(): void {
   for (const fn of listeners) fn();
 }
 
-window.addEventListener('hashchange', settle);
+window.addEventListener('hashchange', refresh);
 
-/** Installs the redirect rules and settles the current hash; call `refresh()` when their inputs change. */
+/** Installs the redirect rules and settles the current hash. */
 export function startRouter(rules: Redirect): void {
   redirect = rules;
-  settle();
+  refresh();
 }
-
-/** Applies the redirect rules again (e.g. after signing in or out). */
-export const refresh = (): void => settle();
 
 export const currentView = (): View => view;
 
@@ -98,7 +95,7 @@ export function navigate(path: string, query: Record<string, string | number | u
 /** Goes to a route in place of the current history entry (Back skips the page left). */
 export function replace(path: string, query: Record<string, string | number | undefined | null> = {}): void {
   history.replaceState(history.state, '', href(path, query));
-  settle();
+  refresh();
 }
 
 /** Replaces some query parameters of the current route (a new history entry, so Back undoes it). */
