@@ -141,6 +141,8 @@ export const ConfigSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: count(5),
   /** How long a delivery is retried, and how long an endpoint may fail before it is disabled. */
   WEBHOOK_RETRY_WINDOW_SECONDS: positive(259_200),
+  /** Webhook events and their delivery log, days after they were fanned out (the scheduled purge). */
+  WEBHOOK_RETENTION_DAYS: positive(30),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
