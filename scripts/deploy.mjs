@@ -109,7 +109,7 @@ function checkConfig() {
   if (problems.length > 0) fail('deploy', `not deploying:\n  - ${problems.join('\n  - ')}`, 1);
   if (!hasSmsProvider(config())) {
     console.log(
-      'Note: no SMS provider in wrangler.toml: phone login answers 503 SMS_NOT_CONFIGURED until SMS_PROVIDER = "webhook" and SMS_WEBHOOK_URL are set.',
+      'Note: no SMS provider in wrangler.toml: phone login answers 503 SMS_NOT_CONFIGURED until SMS_PROVIDER = "twilio" (with TWILIO_ACCOUNT_SID, TWILIO_FROM and the secret TWILIO_AUTH_TOKEN) or "webhook" (with SMS_WEBHOOK_URL and the secret SMS_WEBHOOK_SECRET) is set.',
     );
   }
 }
