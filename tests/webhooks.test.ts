@@ -209,6 +209,34 @@ describe('events', () => {
     expect(forUser!.n).toBe(1);
   });
 
+  it('a burst of 16 concurrent applies by one user (grouped into one write) → 16 payments, one payment.paid each', async () => {
+    const u = await createUser();
+    const items = await Promise.all(Array.from({ length: 16 }, () => createItem('exams', { price: 11_000 })));
+    const answers = await Promise.all(items.map((item) => register('exams', item.id, u.access, { amount: 11_000, payment_method: 'card' })));
+    expect(answers.map((a) => a.status)).toEqual(Array(16).fill(201));
+    const events = await db.rows<{ payload: string }>(sql`SELECT payload FROM webhook_events WHERE type = 'payment.paid' AND user_id = ${u.id}`);
+    const paid = events.map((e) => (JSON.parse(e.payload) as { id: number }).id).sort((a, b) => a - b);
+    const payments = await Promise.all(answers.map(async (a) => ((await a.json()) as { payment: { id: number } }).payment.id));
+    expect(paid).toEqual(payments.sort((a, b) => a - b));
+  });
+
+  it('8 concurrent commands on one machine: one result event per operation, whatever was refused', async () => {
+    const u = await createUser();
+    const m = await newMachine(u.access);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => raw(`/api/machines/${m.id}/operation`, { token: u.access, body: { command: 'POWER_ON' } })),
+    );
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    const op = (await answers.find((a) => a.status === 202)!.json()) as { id: number };
+    await eventually(async () => (await eventRows('machine.operation.succeeded', op.id)).length === 1);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(await eventRows('machine.operation.succeeded', op.id)).toHaveLength(1);
+    const statusEvents = await db.rows<{ payload: string }>(
+      sql`SELECT payload FROM webhook_events WHERE type = 'machine.status_changed' AND user_id = ${u.id}`,
+    );
+    expect(statusEvents.map((e) => (JSON.parse(e.payload) as { status: string }).status)).toEqual(['READY']);
+  });
+
   it('complete → registration.completed once, the registration as the API answers it', async () => {
     const r = receiver();
     const u = await createUser();
