@@ -42,7 +42,7 @@ import { nextStatus } from '../../contract';
 import { operationView, type OperationView } from './views';
 import type { LiveEvent } from '../../contract';
 import { logLine } from '../../lib/log';
-import { kickOutbox } from '../webhooks';
+import { OutboxKicker } from '../webhooks';
 
 const QUEUE_FAILED = 'the command could not be queued';
 const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
@@ -93,7 +93,12 @@ export class CommandQueue {
   /** The execution under way in this instance (an object identity per execution). */
   private running: { id: number } | null = null;
 
-  constructor(private readonly host: QueueHost) {}
+  /** Fans out the events this object's writes add (webhooks), one run at a time. */
+  readonly outbox: OutboxKicker;
+
+  constructor(private readonly host: QueueHost) {
+    this.outbox = new OutboxKicker(host.bindings, host.waitUntil);
+  }
 
   /** The configuration of the object's unit of work under way (parsed once per unit). */
   private config(): Config {
@@ -280,7 +285,7 @@ export class CommandQueue {
     const newStatus = statusAfter(result);
     let rows = await resolveOperations(s, machineId, { id: op.id, result, detail }, cancelled, newStatus === st.status ? null : newStatus);
     // Its events (operation results, a status change) were written with it: fan them out now.
-    kickOutbox(this.host.bindings(), this.host.waitUntil);
+    this.outbox.kick();
     if (!rows.some((r) => r.id === op.id)) {
       const recorded = await findOperation(s, machineId, op.id);
       if (recorded && recorded.result !== 'PENDING') {

@@ -17,7 +17,6 @@ import { deleteMachineRow, updateMachineRow, type MachineFields } from './reposi
 import type { State } from './state';
 import { machineView, type MachineView, type OperationView } from './views';
 import type { LiveEvent } from '../../contract';
-import { kickOutbox } from '../webhooks';
 
 export class MachineDO extends DurableObject<Bindings> {
   private lock: Promise<unknown> = Promise.resolve();
@@ -100,7 +99,7 @@ export class MachineDO extends DurableObject<Bindings> {
         const statusChanged = status !== undefined && status !== st.status;
         if (statusChanged && st.ops.length > 0) throw new ApiError('MACHINE_BUSY');
         const row = await updateMachineRow(s, machineId, fields, status, statusChanged);
-        if (statusChanged) kickOutbox(this.env, (p) => this.ctx.waitUntil(p));
+        if (statusChanged) this.queue.outbox.kick();
         if (!row) throw new ApiError('NOT_FOUND');
         if (statusChanged) await this.queue.save({ ...st, status });
         if (statusChanged || fields.ownerId !== undefined) {

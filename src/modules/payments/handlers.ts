@@ -8,10 +8,10 @@ import { cancelRoute, historyRoute, paymentRoute, registrationRoutes } from './r
 import * as service from './service';
 import { ledger } from './user-ledger';
 import { requestUrl } from '../../lib/links';
-import { kickOutbox } from '../webhooks';
+import { fanOutAfterResponse } from '../webhooks';
 
-/** After a write that may have added events: fan them out now, in the background (the sweep is the backstop). */
-const kick = (c: Context<AppEnv>) => kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p));
+/** After a write that may have added events: fan them out after the response (the sweep is the backstop). */
+const kick = (c: Context<AppEnv>) => fanOutAfterResponse(c.var.ctx);
 
 async function idempotencyOf(c: Context<AppEnv>, key: string | undefined, body: unknown) {
   return key === undefined ? undefined : { key, hash: await requestHash(c.req.method, c.req.path, body) };

@@ -1,4 +1,4 @@
-import { kickOutbox } from '../webhooks';
+import { fanOutAfterResponse } from '../webhooks';
 import { router } from '../../lib/openapi';
 import { offsetPage } from '../../lib/pagination';
 import * as routes from './routes';
@@ -32,7 +32,7 @@ sales.openapi(routes.patchProductRoute, async (c) => {
 
 sales.openapi(routes.createOrderRoute, async (c) => {
   const order = await service.createOrder(c.var.ctx, c.req.valid('json'));
-  kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p)); // its order.created event
+  fanOutAfterResponse(c.var.ctx); // its order.created event
   return c.json(order, 201);
 });
 
@@ -42,7 +42,7 @@ sales.openapi(routes.getOrderRoute, async (c) => {
 
 sales.openapi(routes.patchOrderRoute, async (c) => {
   const order = await service.changeOrderStatus(c.var.ctx, c.req.valid('param').id, c.req.valid('json').status);
-  kickOutbox(c.env, (p) => c.executionCtx.waitUntil(p)); // its order.status_changed event
+  fanOutAfterResponse(c.var.ctx); // its order.status_changed event
   return c.json(order, 200);
 });
 

@@ -25,7 +25,7 @@ import { errorSummary, logLine } from '../../lib/log';
 import { controllerUrlProblem } from '../../lib/outbound-url';
 import { open } from '../../lib/secret-box';
 import { signMessage } from '../../lib/signing';
-import { withUnitOfWork } from '../../lib/unit-of-work';
+import { afterResponse, withUnitOfWork } from '../../lib/unit-of-work';
 import { eventBody } from './render';
 import * as repo from './repository';
 import type { DeliveryMessage } from './message';
@@ -80,13 +80,48 @@ export async function enqueue(env: Bindings, ids: number[], delaySeconds = 0): P
   }
 }
 
-/** Right after a write that added events: fans them out in the background, in its own unit of work. */
-export function kickOutbox(env: Bindings, waitUntil: (p: Promise<unknown>) => void): void {
-  waitUntil(
-    withUnitOfWork(env, (ctx) => dispatchOutbox(ctx, 1)).catch((err: unknown) =>
-      logLine('error', 'webhook fan-out failed; the sweep retries it', { error: errorSummary(err) }),
-    ),
-  );
+const fanOutFailed = (err: unknown) => logLine('error', 'webhook fan-out failed; the sweep retries it', { error: errorSummary(err) });
+
+/**
+ * Right after a request's write that added events: fans them out once the response has gone, on the
+ * request's own store (no other connection), once per request however many writes it made.
+ */
+export function fanOutAfterResponse(ctx: Ctx): void {
+  if (ctx.after?.includes(fanOutTask)) return;
+  void afterResponse(ctx, fanOutTask);
+}
+const fanOutTask = (ctx: Ctx) => dispatchOutbox(ctx, 1).catch(fanOutFailed);
+
+/**
+ * The fan-out of a Durable Object's writes (a machine's results and status changes): in the
+ * background, in its own unit of work, one at a time per object (a kick while one runs makes it run
+ * once more after, so nothing written meanwhile waits for the sweep), so a busy object holds at most
+ * one extra database connection.
+ */
+export class OutboxKicker {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly env: () => Bindings,
+    private readonly waitUntil: (p: Promise<unknown>) => void,
+  ) {}
+
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await withUnitOfWork(this.env(), (ctx) => dispatchOutbox(ctx, 1)).catch(fanOutFailed);
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+    this.waitUntil(this.running);
+  }
 }
 
 /** The scheduled sweep: fan out what is left, re-send stranded deliveries. */

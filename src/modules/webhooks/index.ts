@@ -2,4 +2,4 @@
 // their writes (outbox.ts), the kick after such a write, and the queue consumer and sweep.
 export { webhooks } from './handlers';
 export { columnsOf, outboxEvent, type EventSource } from './outbox';
-export { DELIVERY_QUEUE, handleDeliveryBatch, kickOutbox, SWEEP_CRON, sweepWebhooks } from './delivery';
+export { DELIVERY_QUEUE, fanOutAfterResponse, handleDeliveryBatch, OutboxKicker, SWEEP_CRON, sweepWebhooks } from './delivery';
