@@ -54,7 +54,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./tests/setup.ts'],
       // Every run fails on a promise rejection nobody handled (tests/runtime-guard.ts).
-      globalSetup: ['./tests/runtime-guard.ts', ...(backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [])],
+      // The Twilio fake is a real local HTTP server (tests/fakes/twilio-server.ts).
+      globalSetup: ['./tests/runtime-guard.ts', './tests/fakes/twilio-server.ts', ...(backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [])],
       include: ['tests/**/*.test.ts'],
       // Browser tests run in Node against wrangler dev: npm run test:browser (tests/browser/vitest.config.ts).
       exclude: [...configDefaults.exclude, 'tests/browser/**'],

@@ -9,10 +9,13 @@ import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, r
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
 import { Webhook } from 'standardwebhooks';
-import { fakeTwilio, TWILIO_BASE, TWILIO_SID, TWILIO_TOKEN } from './fakes/twilio';
+import { inject } from 'vitest';
+import { TWILIO_SID, TWILIO_TOKEN, type TwilioMessage } from './fakes/twilio';
+import type {} from './fakes/twilio-server'; // its inject('twilioBase') type
 
 const SMS_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const WEBHOOK_VARS = { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: SMS_SECRET };
+const TWILIO_BASE = inject('twilioBase');
 const TWILIO_VARS = {
   SMS_PROVIDER: 'twilio',
   TWILIO_API_BASE: TWILIO_BASE,
@@ -22,13 +25,14 @@ const TWILIO_VARS = {
   TWILIO_MESSAGING_SERVICE_SID: '',
 };
 
-/** Routes the worker's fetch to a Twilio fake for URLs under TWILIO_BASE. */
-function routeToTwilio(handler: (req: Request) => Promise<Response>) {
-  const original = globalThis.fetch;
-  return vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const req = new Request(input as RequestInfo, init);
-    return req.url.startsWith(TWILIO_BASE) ? handler(req) : original(input, init);
-  });
+/** The messages the local Twilio server accepted for one number. */
+async function twilioSent(to: string): Promise<TwilioMessage[]> {
+  return (await fetch(`${TWILIO_BASE}/_sent?to=${encodeURIComponent(to)}`)).json();
+}
+
+/** Makes the local Twilio server answer this number with a Twilio error. */
+async function twilioFail(to: string, f: { status: number; code: number; message: string }): Promise<void> {
+  await fetch(`${TWILIO_BASE}/_fail`, { method: 'POST', body: JSON.stringify({ to, ...f }) });
 }
 
 async function sha256hex(text: string): Promise<string> {
@@ -275,28 +279,23 @@ describe('SMS providers', () => {
     }
   });
 
-  it('twilio: the Messages API call as Twilio documents it (form body, Basic auth); the code works', async () => {
-    const twilio = fakeTwilio();
-    const spy = routeToTwilio(twilio.handler);
-    try {
-      await withVars(TWILIO_VARS, async () => {
-        const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-3456-7891' } }), 200);
-        expect(body).not.toHaveProperty('dev_code');
-        expect(twilio.sent).toHaveLength(1);
-        const msg = twilio.sent[0]!;
-        expect(msg).toMatchObject({ to: '+821034567891', from: '+15005550006', messagingServiceSid: null });
-        const code = /(\d{4})$/.exec(msg.body)![1]!;
-        expect(JSON.stringify(body)).not.toContain(code);
-        expect((await verifyPhone(body.verification_token, code)).status).toBe(200);
-      });
-      // With a Messaging Service instead of a number.
-      await withVars({ ...TWILIO_VARS, TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: 'MG0123456789abcdef0123456789abcdef' }, async () => {
-        await bodyOf(await api.users.phone.login.$post({ json: { phone: randomPhone() } }), 200);
-        expect(twilio.sent[1]).toMatchObject({ from: null, messagingServiceSid: 'MG0123456789abcdef0123456789abcdef' });
-      });
-    } finally {
-      spy.mockRestore();
-    }
+  it('twilio: the Messages API call as Twilio documents it, to a local server checking form body and Basic auth; the code works', async () => {
+    await withVars(TWILIO_VARS, async () => {
+      const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-3456-7891' } }), 200);
+      expect(body).not.toHaveProperty('dev_code');
+      const sent = await twilioSent('+821034567891');
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ to: '+821034567891', from: '+15005550006', messagingServiceSid: null });
+      const code = /(\d{4})$/.exec(sent[0]!.body)![1]!;
+      expect(JSON.stringify(body)).not.toContain(code);
+      expect((await verifyPhone(body.verification_token, code)).status).toBe(200);
+    });
+    // With a Messaging Service instead of a number.
+    await withVars({ ...TWILIO_VARS, TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: 'MG0123456789abcdef0123456789abcdef' }, async () => {
+      const phone = randomPhone();
+      const body = await bodyOf(await api.users.phone.login.$post({ json: { phone } }), 200);
+      expect(await twilioSent(body.phone)).toMatchObject([{ from: null, messagingServiceSid: 'MG0123456789abcdef0123456789abcdef' }]);
+    });
   });
 
   it.each([
@@ -304,38 +303,35 @@ describe('SMS providers', () => {
     ['a blocked account (401 20003)', { status: 401, code: 20003, message: 'Authenticate' }],
     ['an outage (503)', { status: 503, code: 20500, message: 'Internal Server Error' }],
   ])('twilio error: %s → 502 SMS_DELIVERY_FAILED, no code, token or number in the answer or the log', async (_, failWith) => {
-    const twilio = fakeTwilio();
-    twilio.state.failWith = failWith;
-    const spy = routeToTwilio(twilio.handler);
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
       await withVars(TWILIO_VARS, async () => {
-        const res = await raw('/api/users/phone/login', { body: { phone: randomPhone() } });
+        const phone = randomPhone();
+        await twilioFail(normalised(phone), failWith);
+        const res = await raw('/api/users/phone/login', { body: { phone } });
         const body = await expectProblem(res, 502, 'SMS_DELIVERY_FAILED');
         expect(JSON.stringify(body)).not.toMatch(new RegExp(`${failWith.code}|${TWILIO_TOKEN}|twilio`, 'i'));
+        expect(await twilioSent(normalised(phone))).toEqual([]);
       });
       const lines = log.mock.calls.map((args) => args.map(String).join(' '));
       expect(lines.some((l) => l.includes('twilio refused the message') && l.includes(`"twilio_code":${failWith.code}`))).toBe(true);
       expect(lines.join('\n')).not.toContain(TWILIO_TOKEN);
       expect(lines.join('\n')).not.toContain(btoa(`${TWILIO_SID}:${TWILIO_TOKEN}`));
     } finally {
-      spy.mockRestore();
       log.mockRestore();
     }
   });
 
-  it('twilio with a wrong auth token is refused by the fake (the fake checks Basic auth)', async () => {
-    const twilio = fakeTwilio();
-    const spy = routeToTwilio(twilio.handler);
+  it('twilio with a wrong auth token is refused by the server (it checks Basic auth): 502, nothing sent', async () => {
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     try {
       await withVars({ ...TWILIO_VARS, TWILIO_AUTH_TOKEN: 'wrong-token' }, async () => {
-        await expectProblem(await raw('/api/users/phone/login', { body: { phone: randomPhone() } }), 502, 'SMS_DELIVERY_FAILED');
+        const phone = randomPhone();
+        await expectProblem(await raw('/api/users/phone/login', { body: { phone } }), 502, 'SMS_DELIVERY_FAILED');
+        expect(await twilioSent(normalised(phone))).toEqual([]);
       });
-      expect(twilio.sent).toEqual([]);
       expect(log.mock.calls.some((args) => String(args[0]).includes('"twilio_code":20003'))).toBe(true);
     } finally {
-      spy.mockRestore();
       log.mockRestore();
     }
   });

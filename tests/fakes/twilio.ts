@@ -3,9 +3,9 @@
 // MessagingServiceSid) and answers with Twilio's documented bodies: 201 with the Message resource
 // (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource), or the
 // error body `{ code, message, more_info, status }` (https://www.twilio.com/docs/usage/twilios-response).
-// A plain Request → Response handler: tests route the worker's fetch to it (tests/helpers stubs).
+// A plain Request → Response handler, served over HTTP on 127.0.0.1 by tests/fakes/twilio-server.ts
+// (the suites' global setup).
 
-export const TWILIO_BASE = 'https://twilio.test';
 export const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
 export const TWILIO_TOKEN = 'twilio-auth-token-0123456789abcdef';
 
@@ -20,10 +20,10 @@ function twilioError(status: number, code: number, message: string): Response {
   return Response.json({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, { status });
 }
 
-/** The fake; `sent` collects accepted messages, `failWith` makes it answer a Twilio error instead. */
+/** The fake; `sent` collects accepted messages, `failFor` makes it answer a number with a Twilio error instead. */
 export function fakeTwilio() {
   const sent: TwilioMessage[] = [];
-  const state: { failWith: { status: number; code: number; message: string } | null } = { failWith: null };
+  const state = { failFor: new Map<string, { status: number; code: number; message: string }>() };
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
@@ -41,7 +41,8 @@ export function fakeTwilio() {
     if (!to) return twilioError(400, 21604, "A 'To' phone number is required.");
     if (!from && !service) return twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.");
     if (!body) return twilioError(400, 21602, 'Message body is required.');
-    if (state.failWith) return twilioError(state.failWith.status, state.failWith.code, state.failWith.message.replace('{to}', to));
+    const failure = state.failFor.get(to);
+    if (failure) return twilioError(failure.status, failure.code, failure.message.replace('{to}', to));
     sent.push({ to, from, messagingServiceSid: service, body });
     const now = new Date().toUTCString();
     return Response.json(

@@ -48,7 +48,7 @@ function webhookProvider(url: string, secret: string): SmsProvider {
           signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
         });
         status = res.status;
-        await res.body?.cancel();
+        await res.arrayBuffer().catch(() => undefined);
       } catch (err) {
         logLine('error', 'sms webhook unreachable', { error: String(err) });
       }
@@ -102,8 +102,9 @@ export function twilioProvider(t: TwilioSettings): SmsProvider {
         logLine('error', 'twilio unreachable', { error: err instanceof Error ? err.name : 'error' });
         throw new ApiError('SMS_DELIVERY_FAILED');
       }
+      // Read to the end (a cancelled body of a kept-alive connection fails it under the runtime).
       if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel();
+        await res.arrayBuffer().catch(() => undefined);
         return;
       }
       const error = (await res.json().catch(() => ({}))) as TwilioError;

@@ -244,7 +244,8 @@ async function send(cfg: Config, c: repo.Claimed): Promise<Sent> {
       redirect: 'manual',
       signal: AbortSignal.timeout(cfg.WEBHOOK_TIMEOUT_MS),
     });
-    await res.body?.cancel();
+    // Read to the end, within the timeout (cancelling the body of a kept-alive connection fails it).
+    await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
     return { ok: false, statusCode: res.status, error: `HTTP ${res.status}` };
   } catch (err) {
