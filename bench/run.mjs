@@ -1,4 +1,4 @@
-// `npm run bench -- [--backend d1|postgres|both] [--pg-url URL] [--pooler=false] [--only text]
+// `npm run bench -- [--backend d1|postgres|both] [--pg-url URL] [--pooler=false] [--only text] [--rtt 0,5,20]
 //   [--duration 10] [--connections 10] [--port 8799]`
 // Starts `wrangler dev` on the seeded local database (run `npm run seed` first; for postgres
 // `npm run seed -- --backend postgres …`, which fills both with the same rows), drives each
@@ -24,11 +24,13 @@ import pg from 'pg';
 import { cli, ensureDevVars, ROOT, UsageError } from '../scripts/lib.mjs';
 import { DEV_PG_URL, pgWranglerSetup, preparePg, viaPooler } from '../scripts/pg-dev.mjs';
 import { SEED_PASSWORD } from '../scripts/seed/accounts.mjs';
+import { startDelayProxy } from './rtt-proxy.mjs';
 
 const BACKEND_SETS = { d1: ['d1'], postgres: ['postgres'], both: ['d1', 'postgres'] };
 const opts = cli({
   script: 'bench',
-  usage: 'npm run bench -- [--backend d1|postgres|both] [--only text] [--duration 10] [--connections 10] [--port 8799] [--pooler=false]',
+  usage:
+    'npm run bench -- [--backend d1|postgres|both] [--only text] [--duration 10] [--connections 10] [--port 8799] [--pooler=false] [--rtt 0,5,20]',
   about: `Starts wrangler dev on the seeded local database (npm run seed first), drives every scenario of
 bench/scenarios/ with autocannon and prints p50/p95/p99 latency, requests/s and requests/s as a
 percentage of the /health floor of the same run (also in bench/results/).`,
@@ -36,10 +38,18 @@ percentage of the /health floor of the same run (also in bench/results/).`,
     backend: ['d1', 'd1, postgres, or both (one table with a column group per backend)'],
     'pg-url': [process.env.PG_URL ?? DEV_PG_URL, 'the Postgres database of --backend postgres|both'],
     pooler: [true, 'reach Postgres through the local PgBouncer (Hyperdrive stand-in); --pooler=false: directly'],
-    only: ['', 'run only the scenarios whose name contains this text (the floor rows always run)'],
+    only: ['', 'run only the scenarios whose name contains this text, or one of several separated by | (the floor rows always run)'],
+    rtt: [
+      '',
+      'round-trip times in ms, e.g. 0,5,20: Postgres only, through a delaying TCP proxy (loopback) between the worker and the pooler; one column group per delay',
+    ],
     duration: [10, 'seconds per scenario'],
     connections: [10, 'concurrent connections'],
     port: [8799, 'port of the wrangler dev server it starts'],
+    payments: [
+      'simulated',
+      'simulated, or stripe: the worker runs with PAYMENT_PROVIDER=stripe against a local fake Stripe (tests/fakes/stripe.ts), for the payments: rows (use with --only payments:)',
+    ],
     against: [
       '',
       'another checkout (e.g. a git worktree of an older commit, seeded the same): bench both, interleaved scenario by scenario, and print before/after',
@@ -47,6 +57,7 @@ percentage of the /health floor of the same run (also in bench/results/).`,
   },
   check: (o) => {
     if (!BACKEND_SETS[o.backend]) throw new UsageError('--backend is d1, postgres or both');
+    if (!['simulated', 'stripe'].includes(o.payments)) throw new UsageError('--payments is simulated or stripe');
   },
 });
 const BACKENDS = BACKEND_SETS[opts.backend];
@@ -59,6 +70,39 @@ const FLOOR = 'floor: GET /health (one trivial database query)';
 const FLOOR_AGAIN = 'floor: GET /health again, after the scenarios';
 const READ_TARGET = 70;
 const PG_OF_D1_TARGET = 50;
+
+/**
+ * --payments stripe: the local fake Stripe of the tests (tests/browser/fake-stripe-server.ts, bundled
+ * by esbuild next to node_modules so it resolves the stripe package), on the port after the servers'.
+ */
+const STRIPE = opts.payments === 'stripe' ? await fakeStripe(opts.port + 3) : null;
+
+async function fakeStripe(port) {
+  const { build } = await import('esbuild');
+  const out = `${ROOT}/node_modules/.cache/edge-bench/fake-stripe-server.mjs`;
+  await build({
+    entryPoints: [`${ROOT}/tests/browser/fake-stripe-server.ts`],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const { startFakeStripe, STRIPE_SECRET, STRIPE_PUBLISHABLE, STRIPE_WEBHOOK_SECRET } = await import(out);
+  const server = await startFakeStripe(port);
+  return {
+    fake: server.fake,
+    close: server.close,
+    vars: {
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_BASE: server.base,
+      STRIPE_SECRET_KEY: STRIPE_SECRET,
+      STRIPE_PUBLISHABLE_KEY: STRIPE_PUBLISHABLE,
+      STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET,
+    },
+  };
+}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -75,12 +119,12 @@ async function up(t) {
   }
 }
 
-async function startServer(backend, t) {
+async function startServer(backend, t, workerPgUrl) {
   ensureDevVars();
   if (await up(t)) throw new Error(`something already answers on port ${t.port}; pick another with --port`);
   // The worker's Hyperdrive binding leads to the pooler; seeding and migrations use PostgreSQL itself.
-  const pgSetup =
-    backend === 'postgres' ? pgWranglerSetup(opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url'], [], t.root) : { env: {}, args: [] };
+  const pgUrl = workerPgUrl ?? (backend === 'postgres' ? (opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url']) : null);
+  const pgSetup = backend === 'postgres' ? pgWranglerSetup(pgUrl, [], t.root) : { env: {}, args: [] };
   const child = spawn(
     'npx',
     [
@@ -105,6 +149,7 @@ async function startServer(backend, t) {
       '--var',
       'ALLOW_INSECURE_CONTROLLER_URLS:true',
       ...pgSetup.args,
+      ...(STRIPE ? Object.entries(STRIPE.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]) : []),
     ],
     { cwd: t.root, stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, ...pgSetup.env } },
   );
@@ -227,16 +272,17 @@ async function scenariosFor(backend, ctx, rows) {
       if (!opts.only) rows.push({ scenario: `${file}: setup failed`, failed: true });
     }
   }
-  return out.filter((sc) => !opts.only || sc.name.includes(opts.only) || sc.name.startsWith('floor:'));
+  const wanted = opts.only ? String(opts.only).split('|') : [];
+  return out.filter((sc) => wanted.length === 0 || wanted.some((w) => sc.name.includes(w)) || sc.name.startsWith('floor:'));
 }
 
 /** A server on `backend` for `t`, ready for scenarios: its context, and how to stop it. */
-async function serve(backend, t) {
-  const server = await startServer(backend, t);
+async function serve(backend, t, workerPgUrl) {
+  const server = await startServer(backend, t, workerPgUrl);
   const c = client(t);
   // A failed staff login fails only the scenario modules that need the token (in their setup).
   const staffToken = await c.login('staff@seed.example').catch((err) => console.error(`[${backend}] ${err.message}`));
-  return { ctx: { ...c, staffToken, opts, backend }, stop: () => stopServer(server, t) };
+  return { ctx: { ...c, staffToken, opts, backend, stripe: STRIPE }, stop: () => stopServer(server, t) };
 }
 
 /** Runs every scenario (filtered by --only) against a server on `backend`; rows in run order. */
@@ -319,7 +365,75 @@ async function pgVersion() {
   }
 }
 
+/**
+ * --rtt: every scenario on Postgres once per round-trip time, through a delaying proxy between the
+ * worker and the pooler (bench/rtt-proxy.mjs), and one table: p50 / p95 per delay, and at the largest
+ * delay each scenario's p50 over the /health p50 against the goals of issue 26 (reads + 25 ms,
+ * applies + 50 ms).
+ */
+async function rttRun(delays) {
+  await preparePg(opts['pg-url']);
+  const direct = new URL(opts.pooler ? viaPooler(opts['pg-url']) : opts['pg-url']);
+  const byDelay = new Map();
+  for (const rtt of delays) {
+    const proxy = await startDelayProxy({ target: { host: direct.hostname, port: Number(direct.port || 5432) }, rttMs: rtt });
+    const url = new URL(direct);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    const rows = [];
+    try {
+      const here = await serve('postgres', HERE, url.toString());
+      try {
+        for (const scenario of await scenariosFor(`postgres +${rtt} ms`, here.ctx, rows))
+          rows.push(await measure(`postgres +${rtt} ms`, scenario, here.ctx));
+      } finally {
+        await here.stop();
+      }
+    } finally {
+      await proxy.close();
+    }
+    byDelay.set(rtt, rows);
+  }
+  const last = delays[delays.length - 1];
+  const health = (rtt) => byDelay.get(rtt).find((r) => r.scenario === FLOOR)?.p50;
+  const names = [...new Set([...byDelay.values()].flatMap((rows) => rows.map((r) => r.scenario)))];
+  const goal = (name) => (name.startsWith('floor:') ? null : /apply|enroll/.test(name) ? 50 : /^GET |live-sales|sales-chart/.test(name) ? 25 : null);
+  const lines = [
+    `| scenario | ${delays.map((d) => `+${d} ms p50 / p95`).join(' | ')} | p50 − /health p50 at +${last} ms | goal |`,
+    `|---|${delays.map(() => '---:').join('|')}|---:|---|`,
+  ];
+  const missed = [];
+  for (const name of names) {
+    const cellsOf = delays.map((d) => {
+      const r = byDelay.get(d).find((x) => x.scenario === name);
+      return r && !r.failed ? `${r.p50} / ${r.p95}` : '—';
+    });
+    const r = byDelay.get(last).find((x) => x.scenario === name);
+    const over = r && !r.failed ? round(r.p50 - health(last)) : NaN;
+    const g = goal(name);
+    const verdict = g === null ? '' : over <= g ? `≤ ${g} ms: met` : `≤ ${g} ms: missed`;
+    if (g !== null && !(over <= g)) missed.push(`- ${name}: p50 ${r?.p50} ms, /health ${health(last)} ms (+${over} ms, goal +${g} ms)`);
+    lines.push(`| ${name} | ${cellsOf.join(' | ')} | ${Number.isNaN(over) ? '—' : over} | ${verdict} |`);
+  }
+  const header =
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}: wrangler dev on Postgres ` +
+    `${opts.pooler ? 'through PgBouncer' : 'directly'}, with a delaying proxy adding ${delays.join(', ')} ms per round trip between the worker and it; ` +
+    `${opts.connections} connections, ${opts.duration} s per scenario; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.`;
+  const report = `${header}\n\n${lines.join('\n')}\n\n${missed.length ? `Goals missed at +${last} ms:\n\n${missed.join('\n')}` : 'Every goal met.'}\n`;
+  console.log(`\n${report}`);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${new Date().toISOString().replace(/[:.]/g, '-')}-rtt.md`, import.meta.url), report);
+}
+
 const loadAtStart = loadavg()[0];
+if (opts.rtt) {
+  const delays = String(opts.rtt)
+    .split(',')
+    .map((d) => Number(d.trim()));
+  if (delays.some((d) => !Number.isFinite(d) || d < 0 || d > 1000)) throw new UsageError('--rtt is a list of delays in ms, e.g. 0,5,20');
+  await rttRun(delays);
+  process.exit(process.exitCode ?? 0);
+}
 const results = {};
 for (const backend of BACKENDS) {
   try {
@@ -399,6 +513,8 @@ function misses() {
   }
   return out.length ? `Below target:\n\n${out.join('\n')}` : 'Every scenario meets its target.';
 }
+
+await STRIPE?.close();
 
 const report = `${header}\n\n${table}\n\n${misses()}\n`;
 console.log(`\n${report}`);

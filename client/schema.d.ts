@@ -625,7 +625,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List orders, newest first, with their items (staff only)
+         * @description Newest first by `created_at` (then id), each order with its items. Filters, all optional and combined
+         *     with AND: `status`, `customer_id`, `from` / `to` (local dates of `created_at` in `DASHBOARD_TIMEZONE`, Asia/Seoul
+         *     by default: `from` at its midnight, `to` through its whole day; `from` later than `to` is 400 `INVALID_DATE_RANGE`)
+         *     and `min_total` (`total_price` at least this).
+         *
+         *     Paging is by cursor only: `page_size` (default 20, max 100), then `cursor` = the previous page's `next_cursor`
+         *     (`next` is the same URL with it) with the same filters. Each page is one index range read, equally fast at any
+         *     depth, and an order recorded while paging appears on a later first page, never twice or shifted. There is no
+         *     `count`: an exact count of millions of orders would be a scan on every page (the dashboards have the totals).
+         *     A malformed cursor is 400 `INPUT_VALIDATION_ERROR` on `cursor`.
+         */
+        get: operations["listOrders"];
         put?: never;
         /**
          * Record an order (staff only)
@@ -889,6 +902,14 @@ export interface paths {
          *     replayed with status and body (plus `Idempotent-Replayed: true`) for a repeat with the same body; the same key
          *     with another body or path is 422 `IDEMPOTENCY_KEY_REUSED`; a repeat while the first runs is 409
          *     `IDEMPOTENCY_IN_PROGRESS`. Requests failing their schema are not stored.
+         *
+         *     **With a real payment provider** (`PAYMENT_PROVIDER` `stripe` or `portone`, docs/payments-providers.md): `amount`
+         *     is optional (when sent it must equal the price: the provider always charges the server's price); the answer is 201 with
+         *     `payment.status = "pending"`, `registration.status = "pending"`, `payment.expires_at` and `payment.checkout` (what the
+         *     client needs to pay with the provider's browser SDK). A pending registration is not active and not counted. A second apply
+         *     while one is pending is 409 `PAYMENT_PENDING` (with `payment_id`); Stripe does not offer `bank_transfer` (400
+         *     `PAYMENT_METHOD_UNAVAILABLE`); a provider that cannot create the payment is 502 `PAYMENT_PROVIDER_ERROR` and nothing is
+         *     written. Then pay, and `POST /api/payments/{id}/confirm` (or let the provider's webhook do it).
          */
         post: operations["applyForExam"];
         delete?: never;
@@ -909,7 +930,7 @@ export interface paths {
         /**
          * Mark the caller's exam registration completed
          * @description The caller's own registration only. A completed registration still counts in registration_count and
-         *     can no longer be cancelled. No body.
+         *     can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 `PAYMENT_PENDING`. No body.
          */
         post: operations["completeExam"];
         delete?: never;
@@ -939,6 +960,14 @@ export interface paths {
          *     replayed with status and body (plus `Idempotent-Replayed: true`) for a repeat with the same body; the same key
          *     with another body or path is 422 `IDEMPOTENCY_KEY_REUSED`; a repeat while the first runs is 409
          *     `IDEMPOTENCY_IN_PROGRESS`. Requests failing their schema are not stored.
+         *
+         *     **With a real payment provider** (`PAYMENT_PROVIDER` `stripe` or `portone`, docs/payments-providers.md): `amount`
+         *     is optional (when sent it must equal the price: the provider always charges the server's price); the answer is 201 with
+         *     `payment.status = "pending"`, `registration.status = "pending"`, `payment.expires_at` and `payment.checkout` (what the
+         *     client needs to pay with the provider's browser SDK). A pending registration is not active and not counted. A second apply
+         *     while one is pending is 409 `PAYMENT_PENDING` (with `payment_id`); Stripe does not offer `bank_transfer` (400
+         *     `PAYMENT_METHOD_UNAVAILABLE`); a provider that cannot create the payment is 502 `PAYMENT_PROVIDER_ERROR` and nothing is
+         *     written. Then pay, and `POST /api/payments/{id}/confirm` (or let the provider's webhook do it).
          */
         post: operations["enrollInCourse"];
         delete?: never;
@@ -959,7 +988,7 @@ export interface paths {
         /**
          * Mark the caller's course registration completed
          * @description The caller's own registration only. A completed registration still counts in registration_count and
-         *     can no longer be cancelled. No body.
+         *     can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 `PAYMENT_PENDING`. No body.
          */
         post: operations["completeCourse"];
         delete?: never;
@@ -1030,8 +1059,99 @@ export interface paths {
          *     replayed with status and body (plus `Idempotent-Replayed: true`) for a repeat with the same body; the same key
          *     with another body or path is 422 `IDEMPOTENCY_KEY_REUSED`; a repeat while the first runs is 409
          *     `IDEMPOTENCY_IN_PROGRESS`. Requests failing their schema are not stored.
+         *
+         *     With a real provider the payment is refunded at the provider first (with an idempotency key: a retried cancel never
+         *     refunds twice), then cancelled. The provider refuses → 502 `PAYMENT_PROVIDER_ERROR` and nothing changes; its answer is
+         *     lost (timeout) → 200 with `status = "refund_pending"` (registration cancelled, no longer counted): the refund is retried
+         *     through a queue until the provider settles it, then the payment is `cancelled`. A pending payment is voided at the
+         *     provider (a payment found paid there is refunded as above). Expired, failed and refund_pending payments are 409
+         *     `PAYMENT_ALREADY_CANCELLED`.
          */
         post: operations["cancelPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a pending payment with the provider
+         * @description The payer only (another user's payment is 404); no body. Asks the provider about the payment and, if it is paid
+         *     with this payment's amount, currency and reference, makes it `paid`, the registration active and counted (atomically,
+         *     serialised per user) → 200 payment. Not paid yet → 409 `PAYMENT_NOT_COMPLETED` (with `payment_status`: pending, or expired/failed
+         *     when it never will be); paid with another amount, currency or reference → 409 `PAYMENT_AMOUNT_MISMATCH` (never accepted:
+         *     refunded at the provider, the payment is failed); the provider does not answer → 502 `PAYMENT_PROVIDER_ERROR` (nothing
+         *     changes; try again). A paid (or since cancelled) payment answers 200 with it, as does every simulated payment.
+         */
+        post: operations["confirmPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe webhook (payment_intent.*)
+         * @description Public; for the provider only. The signature is verified over the raw body with the provider's own library
+         *     before anything else (missing, wrong or older than 5 minutes → 400 `INVALID_SIGNATURE`, nothing changes). The body is never
+         *     trusted: the payment it names is read back from the provider and settled exactly as confirm does (paid and matching → paid;
+         *     paid but not matching → refunded, failed; failed or cancelled there → failed). Events for payments this service does not know,
+         *     and event types it does not use, are acknowledged and ignored. Duplicate, late and out-of-order events change nothing twice:
+         *     each is a re-read of the provider's current state. A provider that does not answer the re-read → 502, so the provider retries
+         *     the delivery. 404 `NOT_FOUND` when this provider is not configured.
+         *
+         *     Stripe: header `Stripe-Signature`, secret `STRIPE_WEBHOOK_SECRET`; events used: `payment_intent.succeeded`,
+         *     `payment_intent.payment_failed`, `payment_intent.canceled` (any other `payment_intent.*` only triggers a re-read).
+         */
+        post: operations["stripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/webhooks/portone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PortOne webhook (Transaction.*)
+         * @description Public; for the provider only. The signature is verified over the raw body with the provider's own library
+         *     before anything else (missing, wrong or older than 5 minutes → 400 `INVALID_SIGNATURE`, nothing changes). The body is never
+         *     trusted: the payment it names is read back from the provider and settled exactly as confirm does (paid and matching → paid;
+         *     paid but not matching → refunded, failed; failed or cancelled there → failed). Events for payments this service does not know,
+         *     and event types it does not use, are acknowledged and ignored. Duplicate, late and out-of-order events change nothing twice:
+         *     each is a re-read of the provider's current state. A provider that does not answer the re-read → 502, so the provider retries
+         *     the delivery. 404 `NOT_FOUND` when this provider is not configured.
+         *
+         *     PortOne (V2 webhooks, Standard Webhooks): headers `webhook-id`, `webhook-timestamp`, `webhook-signature`, secret
+         *     `PORTONE_WEBHOOK_SECRET`; events used: `Transaction.Paid`, `Transaction.Failed`, `Transaction.Cancelled` (any other
+         *     `Transaction.*` only triggers a re-read).
+         */
+        post: operations["portoneWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1629,6 +1749,14 @@ export interface components {
              */
             paid_at?: string;
         };
+        OrderPage: {
+            /** @description The next page (the same filters and `cursor`), or null on the last page. */
+            next: string | null;
+            /** @description Always null: the list pages forward only. */
+            previous: null;
+            next_cursor: string | null;
+            results: components["schemas"]["Order"][];
+        };
         PatchOrderRequest: {
             status: components["schemas"]["OrderStatus"];
         };
@@ -1803,8 +1931,11 @@ export interface components {
             /** @enum {string} */
             kind: "exam" | "course";
             item_id: number;
-            /** @enum {string} */
-            status: "applied" | "enrolled" | "completed" | "cancelled";
+            /**
+             * @description `pending` waits for its payment (real providers): not active, not counted; it becomes applied/enrolled when the payment is paid, or cancelled when it expires or fails.
+             * @enum {string}
+             */
+            status: "pending" | "applied" | "enrolled" | "completed" | "cancelled";
             applied_at: string;
             completed_at: string | null;
             cancelled_at: string | null;
@@ -1821,8 +1952,15 @@ export interface components {
             currency: string;
             /** @enum {string} */
             payment_method: "kakaopay" | "card" | "bank_transfer";
-            /** @enum {string} */
-            status: "paid" | "cancelled";
+            /**
+             * @description pending: created at the provider, waiting to be paid (until expires_at); paid: money received, registration active;
+             *     cancelled: refunded (or abandoned before paying); refund_pending: cancelled, the provider's refund answer was lost and is being retried;
+             *     expired: not paid in time; failed: the provider refused it, or its amount/currency/reference did not match (refunded). The simulated
+             *     provider only writes paid and cancelled.
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "cancelled" | "refund_pending" | "expired" | "failed";
+            /** @description The provider's payment id (Stripe PaymentIntent id, PortOne paymentId). */
             external_transaction_id: string;
             transaction_metadata: {
                 payment_gateway: string;
@@ -1830,18 +1968,44 @@ export interface components {
                 processing_fee_rate: number;
                 estimated_fee: number;
             };
-            paid_at: string;
+            /** @description Null while pending, and for expired or failed payments. */
+            paid_at: string | null;
             cancelled_at: string | null;
             refund_reason: string | null;
             /** @enum {string} */
-            registration_status: "applied" | "enrolled" | "completed" | "cancelled";
+            registration_status: "pending" | "applied" | "enrolled" | "completed" | "cancelled";
+            /** @description A pending payment not paid by then becomes expired. */
+            expires_at: string | null;
+            checkout: components["schemas"]["Checkout"];
+        };
+        /** @description What the client needs to pay a pending payment; null otherwise. */
+        Checkout: components["schemas"]["StripeCheckout"] | components["schemas"]["PortOneCheckout"] | null;
+        StripeCheckout: {
+            /** @enum {string} */
+            provider: "stripe";
+            /** @description For Stripe.js (Payment Element, confirmPayment). */
+            client_secret: string;
+            publishable_key: string;
+        };
+        /** @description The arguments of PortOne's browser SDK `requestPayment`. */
+        PortOneCheckout: {
+            /** @enum {string} */
+            provider: "portone";
+            store_id: string;
+            channel_key: string;
+            payment_id: string;
+            order_name: string;
+            total_amount: number;
+            currency: string;
+            /** @enum {string} */
+            pay_method: "CARD" | "EASY_PAY" | "TRANSFER";
         };
         RegisterRequest: {
             /**
-             * @description Must equal the price.
+             * @description Must equal the price. Required with the `simulated` provider (400 `INPUT_VALIDATION_ERROR` without it); optional with a real provider, which always charges the server’s price.
              * @example 45000
              */
-            amount: number;
+            amount?: number;
             /** @enum {string} */
             payment_method: "kakaopay" | "card" | "bank_transfer";
         };
@@ -1855,6 +2019,21 @@ export interface components {
         };
         CancelPaymentRequest: {
             reason?: string;
+        };
+        WebhookAck: {
+            /** @enum {boolean} */
+            received: true;
+            /** @description The payment the event was about; null when ignored. */
+            payment_id: number | null;
+            /**
+             * @description Its status after the settlement; null when ignored.
+             * @enum {string|null}
+             */
+            status: "pending" | "paid" | "cancelled" | "refund_pending" | "expired" | "failed" | null;
+        };
+        /** @description The provider's event, verbatim. */
+        ProviderWebhookBody: {
+            [key: string]: unknown;
         };
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -5380,6 +5559,106 @@ export interface operations {
             };
         };
     };
+    listOrders: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Only this customer's orders. */
+                customer_id?: number;
+                /** @description Orders created on or after this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: from its midnight). */
+                from?: string;
+                /** @description Orders created on or before this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: the whole day). */
+                to?: string;
+                /** @description Only orders whose `total_price` is at least this. */
+                min_total?: number | null;
+                /** @description Items per page (max 100). */
+                page_size?: number;
+                /** @description The `next_cursor` of the previous page (the same filters must be sent again). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `INVALID_DATE_RANGE`: The start date cannot be later than the end date.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR" | "INVALID_DATE_RANGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PERMISSION_DENIED`: You do not have permission to perform this action. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PERMISSION_DENIED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
     createOrder: {
         parameters: {
             query?: never;
@@ -7069,6 +7348,8 @@ export interface operations {
              *     `AMOUNT_MISMATCH`: The amount does not match the price.
              *
              *     `PAYMENT_LIMIT_EXCEEDED`: The amount is outside the limits of this payment method.
+             *
+             *     `PAYMENT_METHOD_UNAVAILABLE`: This payment method is not offered by the configured payment provider.
              */
             400: {
                 headers: {
@@ -7077,7 +7358,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "INPUT_VALIDATION_ERROR" | "NOT_IN_PERIOD" | "AMOUNT_MISMATCH" | "PAYMENT_LIMIT_EXCEEDED";
+                        code?: "INPUT_VALIDATION_ERROR" | "NOT_IN_PERIOD" | "AMOUNT_MISMATCH" | "PAYMENT_LIMIT_EXCEEDED" | "PAYMENT_METHOD_UNAVAILABLE";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7121,6 +7402,8 @@ export interface operations {
              * @description `ALREADY_REGISTERED`: You are already registered for this item.
              *
              *     `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7129,7 +7412,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_REGISTERED" | "IDEMPOTENCY_IN_PROGRESS";
+                        code?: "ALREADY_REGISTERED" | "IDEMPOTENCY_IN_PROGRESS" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7186,6 +7469,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7265,6 +7562,8 @@ export interface operations {
              * @description `ALREADY_COMPLETED`: This registration is already completed.
              *
              *     `REGISTRATION_CANCELLED`: This registration was cancelled.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7273,7 +7572,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED";
+                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7330,6 +7629,8 @@ export interface operations {
              *     `AMOUNT_MISMATCH`: The amount does not match the price.
              *
              *     `PAYMENT_LIMIT_EXCEEDED`: The amount is outside the limits of this payment method.
+             *
+             *     `PAYMENT_METHOD_UNAVAILABLE`: This payment method is not offered by the configured payment provider.
              */
             400: {
                 headers: {
@@ -7338,7 +7639,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "INPUT_VALIDATION_ERROR" | "NOT_IN_PERIOD" | "AMOUNT_MISMATCH" | "PAYMENT_LIMIT_EXCEEDED";
+                        code?: "INPUT_VALIDATION_ERROR" | "NOT_IN_PERIOD" | "AMOUNT_MISMATCH" | "PAYMENT_LIMIT_EXCEEDED" | "PAYMENT_METHOD_UNAVAILABLE";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7382,6 +7683,8 @@ export interface operations {
              * @description `ALREADY_REGISTERED`: You are already registered for this item.
              *
              *     `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still being processed; retry later.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7390,7 +7693,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_REGISTERED" | "IDEMPOTENCY_IN_PROGRESS";
+                        code?: "ALREADY_REGISTERED" | "IDEMPOTENCY_IN_PROGRESS" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7447,6 +7750,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7526,6 +7843,8 @@ export interface operations {
              * @description `ALREADY_COMPLETED`: This registration is already completed.
              *
              *     `REGISTRATION_CANCELLED`: This registration was cancelled.
+             *
+             *     `PAYMENT_PENDING`: A payment for this item is still pending: pay it, or wait until it expires.
              */
             409: {
                 headers: {
@@ -7534,7 +7853,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
-                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED";
+                        code?: "ALREADY_COMPLETED" | "REGISTRATION_CANCELLED" | "PAYMENT_PENDING";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7565,7 +7884,7 @@ export interface operations {
                 page_size?: number;
                 /** @description Opaque `next_cursor` of a previous page: constant-time deep paging (then `count` is omitted). */
                 cursor?: string;
-                status?: "paid" | "cancelled";
+                status?: "pending" | "paid" | "cancelled" | "refund_pending" | "expired" | "failed";
                 payment_type?: "exam" | "course";
                 /** @description UTC date, inclusive. */
                 from?: string;
@@ -7883,6 +8202,362 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    confirmPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment, paid. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `PAYMENT_NOT_COMPLETED`: The payment provider has not received this payment (yet).
+             *
+             *     `PAYMENT_AMOUNT_MISMATCH`: The provider's payment does not match this payment's amount, currency or reference; it was not accepted and is being refunded.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_NOT_COMPLETED" | "PAYMENT_AMOUNT_MISMATCH";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    stripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Stripe Event (verified, never parsed before). */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `INVALID_SIGNATURE`: The webhook signature is missing, wrong or too old.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR" | "INVALID_SIGNATURE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    portoneWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A PortOne webhook (verified, never parsed before). */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description Received. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /**
+             * @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field.
+             *
+             *     `INVALID_SIGNATURE`: The webhook signature is missing, wrong or too old.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR" | "INVALID_SIGNATURE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYMENT_PROVIDER_ERROR`: The payment provider could not complete the request; nothing was changed. Try again later. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYMENT_PROVIDER_ERROR";
                     } & {
                         [key: string]: unknown;
                     });

@@ -24,7 +24,12 @@ mkdirSync(join(OUT, 'swagger-ui'), { recursive: true });
 // Chunk names carry a content hash: drop the previous build's.
 rmSync(join(OUT, 'chunks'), { recursive: true, force: true });
 await build({
-  entryPoints: { app: join(ROOT, 'web/src/main.tsx'), 'swagger-ui/init': join(ROOT, 'web/docs/init.ts') },
+  // checkout/app: the page that pays through a real provider's browser SDK (GET /api/payments/checkout).
+  entryPoints: {
+    app: join(ROOT, 'web/src/main.tsx'),
+    'checkout/app': join(ROOT, 'web/src/checkout/main.ts'),
+    'swagger-ui/init': join(ROOT, 'web/docs/init.ts'),
+  },
   outdir: OUT,
   bundle: true,
   format: 'esm',

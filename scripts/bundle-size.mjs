@@ -1,6 +1,9 @@
 // `npm run bundle-size`: bundles the worker exactly as `wrangler deploy` would (`--dry-run`, nothing
-// is uploaded) and fails when its gzip size reaches the budget: 500 KiB (Workers' free plan allows
-// 3 MiB compressed; a small bundle also starts faster).
+// is uploaded) and fails when its gzip size reaches the budget: 600 KiB (Workers' free plan allows
+// 3 MiB compressed; a small bundle also starts faster). It was 500 KiB until the payment providers'
+// official SDKs came in (issue 24: `stripe` alone is ~86 KiB gzip and cannot be tree-shaken, its
+// resources hang off one class); `minify = true` in wrangler.toml would bring the whole bundle to
+// ~345 KiB at the cost of readable stack traces in the logs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +13,9 @@ import { cli, ROOT } from './lib.mjs';
 
 const opts = cli({
   script: 'bundle-size',
-  usage: 'npm run bundle-size [-- --budget 500]',
+  usage: 'npm run bundle-size [-- --budget 600]',
   about: 'Bundles the worker with wrangler deploy --dry-run and checks its gzip size against the budget.',
-  options: { budget: [500, 'the budget in KiB (gzip); the run fails at or above it'] },
+  options: { budget: [600, 'the budget in KiB (gzip); the run fails at or above it'] },
 });
 
 const outdir = mkdtempSync(join(tmpdir(), 'edge-api-bundle-'));

@@ -21,7 +21,7 @@ import { referrals } from './modules/referrals';
 import { closeRevokedWatchers, machines } from './modules/machines';
 import { sales } from './modules/sales';
 import { catalog } from './modules/catalog';
-import { payments } from './modules/payments';
+import { checkoutPage, payments } from './modules/payments';
 import { system } from './modules/system';
 import { webhooks } from './modules/webhooks';
 
@@ -184,6 +184,7 @@ export function buildApp() {
   documentApi(app);
   app.get('/swagger', docsPage);
   app.get('/api/docs', docsPage);
+  app.get('/api/payments/checkout', checkoutPage);
 
   // 405 for a known path with another method, 404 otherwise; both as problem+json.
   let matchers: { method: string; re: RegExp }[] | null = null;

@@ -16,6 +16,16 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const PAYMENT_METHODS = ['kakaopay', 'card', 'bank_transfer'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
+/** Who moves the money (contract 4.1): `simulated` moves none. */
+export const PAYMENT_PROVIDERS = ['simulated', 'stripe', 'portone'] as const;
+export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
+/** A payment's statuses (docs/payments-providers.md has the state diagram). */
+export const PAYMENT_STATUSES = ['pending', 'paid', 'cancelled', 'refund_pending', 'expired', 'failed'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+/** A registration's statuses: `pending` waits for its payment and is not active. */
+export const REGISTRATION_STATUSES = ['pending', 'applied', 'enrolled', 'completed', 'cancelled'] as const;
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
+
 /** The machine state machine: which statuses each command applies in, and the status it leads to. */
 export const MACHINE_TRANSITIONS: Record<MachineCommand, { from: readonly MachineStatus[]; to: MachineStatus }> = {
   POWER_ON: { from: ['POWEROFF'], to: 'READY' },

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { logLine } from './lib/log';
 import { isSecretsKey } from './lib/secret-box';
 import type { CommandMessage } from './modules/machines/message';
+import type { RefundMessage } from './modules/payments/message';
 import type { DeliveryMessage } from './modules/webhooks/message';
 
 declare global {
@@ -25,9 +26,12 @@ declare global {
 }
 
 /** wrangler.toml's bindings (generated), with what the generator cannot type. */
-export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'WEBHOOK_QUEUE' | 'PHONE_CODE_SECRET'> {
+export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PAYMENT_QUEUE' | 'WEBHOOK_QUEUE' | 'PHONE_CODE_SECRET'> {
   /** The generated type has no message type. */
   MACHINE_QUEUE: Queue<CommandMessage>;
+  /** Refunds whose answer was lost, retried (src/modules/payments/consumer.ts). */
+  PAYMENT_QUEUE: Queue<RefundMessage>;
+  /** Event webhook deliveries (src/modules/webhooks/delivery.ts). */
   WEBHOOK_QUEUE: Queue<DeliveryMessage>;
   /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
   PHONE_CODE_SECRET?: string;
@@ -133,6 +137,30 @@ export const ConfigSchema = z.object({
   PURGE_TIME_BUDGET_MS: positive(20_000),
   /** Share of requests written to the request log (0..1); responses ≥ 500 are always logged. */
   REQUEST_LOG_SAMPLE_RATE: fraction(1),
+  // Payments (contract 4.1; docs/payments-providers.md). A real provider needs all of its keys
+  // (checkProviderKeys): it never falls back to `simulated`.
+  /** `simulated` (no money moves), `stripe` or `portone`. */
+  PAYMENT_PROVIDER: z.enum(['simulated', 'stripe', 'portone']).default('simulated'),
+  /** How long a pending payment waits for the provider before the scheduled job expires it. */
+  PAYMENT_PENDING_TTL_SECONDS: positive(1800),
+  /** A provider call that takes longer than this counts as unanswered (its outcome unknown). */
+  PAYMENT_PROVIDER_TIMEOUT_MS: positive(10_000),
+  /** Origin of Stripe's API (a local fake in tests). */
+  STRIPE_API_BASE: z.url().default('https://api.stripe.com'),
+  /** Secret. */
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().optional(),
+  /** Secret: the endpoint's signing secret (whsec_…). */
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  /** Origin of PortOne's API (a local fake in tests). */
+  PORTONE_API_BASE: z.url().default('https://api.portone.io'),
+  /** Secret: the V2 API secret. */
+  PORTONE_API_SECRET: z.string().optional(),
+  PORTONE_STORE_ID: z.string().optional(),
+  /** JSON object: payment method → channel key (e.g. {"card":"channel-key-…","kakaopay":"channel-key-…"}). */
+  PORTONE_CHANNEL_KEYS: z.string().optional(),
+  /** Secret: the Standard Webhooks secret (whsec_…). */
+  PORTONE_WEBHOOK_SECRET: z.string().optional(),
   /** Event webhook endpoints one user may have (409 TOO_MANY_ENDPOINTS past it). */
   WEBHOOK_ENDPOINTS_PER_USER: positive(10),
   /** One delivery attempt's time limit (a 2xx within it is success). */
@@ -146,6 +174,35 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+const PROVIDER_KEYS = {
+  simulated: [],
+  stripe: ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET'],
+  portone: ['PORTONE_API_SECRET', 'PORTONE_STORE_ID', 'PORTONE_CHANNEL_KEYS', 'PORTONE_WEBHOOK_SECRET'],
+} as const satisfies Record<Config['PAYMENT_PROVIDER'], (keyof Config)[]>;
+
+/** The chosen payment provider's missing or malformed keys (nothing for `simulated`). */
+function providerProblems(config: Config): Record<string, string> {
+  const problems: Record<string, string> = {};
+  for (const key of PROVIDER_KEYS[config.PAYMENT_PROVIDER]) {
+    if (!config[key]) problems[key] = `required when PAYMENT_PROVIDER is ${config.PAYMENT_PROVIDER}`;
+  }
+  if (config.PAYMENT_PROVIDER === 'portone' && config.PORTONE_CHANNEL_KEYS && !portoneChannelKeys(config)) {
+    problems.PORTONE_CHANNEL_KEYS = 'a JSON object of payment method → channel key';
+  }
+  return problems;
+}
+
+/** PORTONE_CHANNEL_KEYS parsed: payment method → channel key (null when it is not such an object). */
+export function portoneChannelKeys(config: Pick<Config, 'PORTONE_CHANNEL_KEYS'>): Record<string, string> | null {
+  try {
+    const parsed: unknown = JSON.parse(config.PORTONE_CHANNEL_KEYS ?? '');
+    const keys = z.record(z.string(), z.string().min(1)).safeParse(parsed);
+    return keys.success ? keys.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The variables that do not parse, each with what is wrong (never its value: it may be a secret). */
 export class ConfigError extends Error {
@@ -173,11 +230,7 @@ const warned = new Set<string>();
 export function parseConfig(env: Bindings): Config {
   const vars = Object.fromEntries(Object.keys(ConfigSchema.shape).map((key) => [key, blankToUndefined(env[key as keyof Bindings])]));
   const parsed = ConfigSchema.safeParse(vars);
-  if (parsed.success) {
-    const missing = missingSecrets(parsed.data);
-    if (Object.keys(missing).length > 0) throw new ConfigError(missing);
-    return parsed.data;
-  }
+  if (parsed.success) return withRequiredSecrets(parsed.data);
   const problems = Object.fromEntries(parsed.error.issues.map((issue) => [String(issue.path[0]), issue.message]));
   const local = vars.LOCAL_DEVELOPMENT === true || vars.LOCAL_DEVELOPMENT === 'true';
   // A field without a default (a required secret) has nothing to fall back to, even locally.
@@ -190,17 +243,21 @@ export function parseConfig(env: Bindings): Config {
     warned.add(seen);
     logLine('warn', 'invalid configuration value; the default is used (local development only)', { variable: key, issue });
   }
-  const config = ConfigSchema.parse({ ...vars, ...Object.fromEntries(Object.keys(problems).map((key) => [key, undefined])) });
-  const missing = missingSecrets(config);
-  if (Object.keys(missing).length > 0) throw new ConfigError(missing);
-  return config;
+  return withRequiredSecrets(ConfigSchema.parse({ ...vars, ...Object.fromEntries(Object.keys(problems).map((key) => [key, undefined])) }));
 }
 
 /**
  * Secrets that other settings make required, refused like a value that does not parse, in local
- * development too: signed messages are never sent unsigned (contract section 8), and a deployed
- * worker never runs without the key that seals stored secrets.
+ * development too: a real payment provider without its keys never falls back to simulated; signed
+ * messages are never sent unsigned (contract section 8); a deployed worker never runs without the
+ * key that seals stored secrets.
  */
+function withRequiredSecrets(config: Config): Config {
+  const problems = { ...providerProblems(config), ...missingSecrets(config) };
+  if (Object.keys(problems).length > 0) throw new ConfigError(problems);
+  return config;
+}
+
 function missingSecrets(cfg: Config): Record<string, string> {
   const out: Record<string, string> = {};
   if (!cfg.SECRETS_KEY && !cfg.LOCAL_DEVELOPMENT) out.SECRETS_KEY = 'required outside local development';

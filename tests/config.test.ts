@@ -45,6 +45,10 @@ describe('configuration', () => {
       'SECRETS_KEY',
       'SMS_WEBHOOK_SECRET',
       'TWILIO_AUTH_TOKEN',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'PORTONE_API_SECRET',
+      'PORTONE_WEBHOOK_SECRET',
     ];
     expect(Object.keys(shape).filter((k) => !(k in vars) && !elsewhere.includes(k))).toEqual([]);
   });

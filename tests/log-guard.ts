@@ -27,6 +27,8 @@ export const RULES: [rule: string, pattern: RegExp][] = [
   ['phone number', /\+\d{9,15}\b|\b01[016789]-?\d{3,4}-?\d{4}\b/],
   // Signing secrets (controller, SMS webhook and webhook endpoint secrets: src/lib/signing.ts).
   ['signing secret', /whsec_[A-Za-z0-9+/=]{8,}/],
+  // Payment providers: API keys, webhook secrets and a PaymentIntent's client secret.
+  ['payment provider secret', /\b(?:sk|rk)_(?:test|live)_\w+|\bwhsec_[\w+/=]+|\bpi_\w+_secret_\w+/],
   [
     'secret field',
     /"(?:password|password_check|current_password|access|refresh|access_token|refresh_token|verification_token|authorization|confirm_code)"\s*:/i,

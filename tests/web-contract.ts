@@ -35,6 +35,7 @@ export type WebContract = [
   Ok<Fits<Client['payments'][':id']['cancel']['$post'], Web.Payment>>,
   Ok<Fits<Client['products']['$get'], Web.Page<Web.Product>>>,
   Ok<Fits<Client['orders']['$post'], Web.Order, 201>>,
+  Ok<Fits<Client['orders']['$get'], Web.OrderPage>>,
   Ok<Fits<Client['orders'][':id']['$get'], Web.Order>>,
   Ok<Fits<Client['orders'][':id']['$patch'], Web.Order>>,
   Ok<Fits<Client['dashboards']['live-sales']['$get'], { results: Web.SalesBucket[] }>>,

@@ -12,12 +12,14 @@
 //   s.run(builder)      one drizzle write (its .returning() rows, if any)
 //   s.changes(q)        one write, the number of rows it changed
 //   s.read([...])       several reads that see one snapshot (D1: one batch, one round trip;
-//                       Postgres: REPEATABLE READ READ ONLY)
+//                       Postgres: raw reads as one statement, one round trip, else REPEATABLE
+//                       READ READ ONLY)
 //   s.write([...], locks)  several writes that commit together or not at all (D1: one batch;
 //                       Postgres: one READ COMMITTED transaction that first takes the advisory
 //                       locks the repository names for its invariant: see Lock)
 //   s.defer(check)      a check (the session check of a read route) that rides in the same D1
-//                       batch as the unit's first read; nothing is read out before it has passed
+//                       batch (Postgres: the same statement) as the unit's first raw read; nothing
+//                       is read out before it has passed
 //   s.bookmark()        D1: the bookmark of everything this unit has read or written (Sessions
 //                       API); s.observe(b) moves the unit past a write made elsewhere (a Durable
 //                       Object's). Postgres: null and a no-op (one primary; see docs/operations.md)
@@ -28,14 +30,16 @@
 // D1 has a single writer, so its batches need no locks. Postgres runs transactions side by side;
 // repositories say per write which aggregate it must be alone on (a user, a machine, the sales
 // figures), and unique indexes, ON CONFLICT and single-row conditional UPDATEs carry the rest.
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import './no-await';
 import { drizzle as drizzleD1, type DrizzleD1Database } from 'drizzle-orm/d1';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Bindings } from '../env';
 import { Raw, raw, type Builder, type Row } from './raw';
 import { d1Batch, d1Session, type D1Item, type SessionStart } from './dialect/d1';
 import { PgConnection, pgDrizzle } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
+import { meter } from './meter';
 import * as d1Schema from './schema';
 
 export type { Dialect } from './dialect/sql';
@@ -123,6 +127,7 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   let deferred: Deferred | null = null;
   /** Runs one call to D1 (the only time the session prepares statements), then reports the bookmark it reached. */
   const tracked = async <T>(call: () => Promise<T>): Promise<T> => {
+    meter('d1');
     active += 1;
     let out: T;
     try {
@@ -181,6 +186,10 @@ function d1Store(d1: D1Database, { start = 'first-primary', onBookmark }: StoreO
   });
 }
 
+const pgDialect = new PgDialect();
+/** A query that can be a subquery of the one-statement read: SELECT or WITH … SELECT. */
+const isSelect = (query: SQL): boolean => /^\s*(SELECT|WITH)\b/i.test(pgDialect.sqlToQuery(query).sql);
+
 function pgStore(conn: PgConnection): Store {
   const { db, tables: t, execute } = pgDrizzle(conn);
   const exec = (item: Item): Promise<unknown> => (item instanceof Raw ? execute(item.query).then((r) => r.rows) : Promise.resolve(item));
@@ -199,17 +208,51 @@ function pgStore(conn: PgConnection): Store {
     for (const item of items) out.push(await exec(item));
     return out;
   };
+  /**
+   * Raw reads as ONE statement: each query becomes a json_agg column of a single SELECT. A statement
+   * sees one snapshot (what a REPEATABLE READ READ ONLY transaction gave several statements), and it
+   * is one round trip instead of BEGIN + n + COMMIT. Values arrive as JSON: integers (every stored
+   * one is below 2^53), text, null and nested JSON as the driver would give them.
+   */
+  const oneStatement = async (items: readonly Raw<unknown>[]): Promise<Row[][]> => {
+    const columns = items.map((r, i) => sql`(SELECT COALESCE(json_agg(t), '[]') FROM (${r.query}) AS t) AS ${sql.identifier(`r${i}`)}`);
+    const { rows } = await execute(sql`SELECT ${sql.join(columns, sql`, `)}`);
+    return items.map((_, i) => rows[0]![`r${i}`] as Row[]);
+  };
+  /** Raw reads in one statement, with the deferred session check in it when it has not gone out yet (as on D1). */
+  const readRaw = async (items: readonly Raw<unknown>[]): Promise<Row[][]> => {
+    if (!deferred || deferred.done) {
+      await settle();
+      return conn.operation(() => oneStatement(items));
+    }
+    const d = deferred;
+    const sent = conn.operation(() => oneStatement([d.check, ...items]));
+    d.done = sent.then(([rows]) => d.onRows(rows!));
+    // Awaited below or by settled(); marked handled so a failed send is reported once, by `sent`.
+    d.done.catch(() => {});
+    const [, ...rest] = await sent;
+    await d.done;
+    return rest;
+  };
+  /** Raw SELECTs only (EXPLAIN and the like cannot be a subquery). */
+  const combinable = (items: readonly Item[]): items is readonly Raw<unknown>[] => items.every((i) => i instanceof Raw && isSelect(i.query));
   return typed({
     dialect: 'postgres',
     db,
     t,
-    one: (item) => after(() => conn.operation(() => exec(item))),
+    // One statement on its own, as the driver gives it; with the session check pending, both in one.
+    one: (item, reading) =>
+      reading && deferred && !deferred.done && item instanceof Raw && isSelect(item.query)
+        ? readRaw([item]).then(([rows]) => rows)
+        : after(() => conn.operation(() => exec(item))),
     many: (items, reading, locks = []) =>
-      after(() =>
-        conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () =>
-          inOrder(items),
-        ),
-      ),
+      reading && combinable(items)
+        ? readRaw(items)
+        : after(() =>
+            conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () =>
+              inOrder(items),
+            ),
+          ),
     changes: (query) =>
       after(() =>
         conn.operation(async () => {

@@ -26,26 +26,32 @@ function wrangler(args: string[], persist: string): string {
   return res.stdout;
 }
 
-async function waitForHealth(server: ChildProcess, log: string): Promise<void> {
+async function waitForHealth(base: string, server: ChildProcess, log: string): Promise<void> {
   const deadline = Date.now() + STARTUP_MS;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) break;
     try {
-      if ((await fetch(`${BASE}/health`)).ok) return;
+      if ((await fetch(`${base}/health`)).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`wrangler dev did not become healthy on ${BASE}:\n${readFileSync(log, 'utf8').slice(-4000)}`);
+  throw new Error(`wrangler dev did not become healthy on ${base}:\n${readFileSync(log, 'utf8').slice(-4000)}`);
 }
 
-async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(BASE + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export interface Server {
+  base: string;
+  stop: () => Promise<void>;
 }
 
-export default async function setup(project: TestProject) {
-  const started = Date.now();
+/**
+ * A `wrangler dev` on a loopback port with its own throwaway state (schema applied) and a staff
+ * user; `vars` are added to (or override) the common test variables. Also used by tests that need a
+ * second server with another configuration (tests/browser/checkout.test.ts: Stripe).
+ */
+export async function startWrangler(port: number, extra: Record<string, string> = {}): Promise<Server> {
+  const base = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
   const persist = join(dir, 'state');
   const log = join(dir, 'wrangler.log');
@@ -65,8 +71,22 @@ export default async function setup(project: TestProject) {
     // Every test user signs up from 127.0.0.1.
     SIGNUPS_PER_ADDRESS_PER_HOUR: '10000',
     PHONE_SENDS_PER_ADDRESS_PER_HOUR: '10000',
+    ...extra,
   };
-  const args = ['wrangler', 'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--persist-to', persist, '--show-interactive-dev-session=false'];
+  // Its own inspector port too, so two servers (tests/browser/checkout.test.ts) can run side by side.
+  const args = [
+    'wrangler',
+    'dev',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(port + 1000),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    persist,
+    '--show-interactive-dev-session=false',
+  ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const out = openSync(log, 'a');
   // Its own process group, so teardown stops wrangler and the workerd it starts, and nothing else.
@@ -76,7 +96,7 @@ export default async function setup(project: TestProject) {
     stdio: ['ignore', out, out],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
-  const stop = () => {
+  const kill = () => {
     if (server.pid && server.exitCode === null) {
       try {
         process.kill(-server.pid, 'SIGTERM');
@@ -85,23 +105,34 @@ export default async function setup(project: TestProject) {
       }
     }
   };
-  try {
-    await waitForHealth(server, log);
-    const signup = await post('/api/users/signup', { ...STAFF, password_check: STAFF.password });
-    if (signup.status !== 201) throw new Error(`staff signup: ${signup.status} ${await signup.text()}`);
-  } catch (e) {
-    stop();
-    throw e;
-  }
-  console.log(`browser tests: wrangler dev ready on ${BASE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  project.provide('baseURL', BASE);
-  project.provide('staff', STAFF);
-  return async () => {
-    stop();
+  const stop = async () => {
+    kill();
     const deadline = Date.now() + 10_000;
     while (server.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await waitForHealth(base, server, log);
+    const signup = await fetch(`${base}/api/users/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...STAFF, password_check: STAFF.password }),
+    });
+    if (signup.status !== 201) throw new Error(`staff signup: ${signup.status} ${await signup.text()}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { base, stop };
+}
+
+export default async function setup(project: TestProject) {
+  const started = Date.now();
+  const server = await startWrangler(PORT);
+  console.log(`browser tests: wrangler dev ready on ${BASE} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  project.provide('baseURL', BASE);
+  project.provide('staff', STAFF);
+  return server.stop;
 }
 
 declare module 'vitest' {

@@ -10,6 +10,8 @@ const DAY = '2026-11-20'; // a past day only this file records sales on
 const tag = Math.random().toString(36).slice(2, 8);
 let mouse: any;
 let cable: any;
+let annId: number;
+const annOrders: number[] = [];
 
 beforeAll(async () => {
   browser = await launch();
@@ -24,9 +26,10 @@ beforeAll(async () => {
     return res.body;
   };
   // 10:00 KST: two first purchases (20,000 and 5,000 − 1,000 coupon); 14:00 KST: Ann buys again.
-  await order(ann.user.id, [{ product_id: mouse.id, quantity: 2 }], `${DAY}T10:15:00+09:00`);
+  annId = ann.user.id;
+  annOrders.push((await order(ann.user.id, [{ product_id: mouse.id, quantity: 2 }], `${DAY}T10:15:00+09:00`)).id);
   await order(bob.user.id, [{ product_id: cable.id, quantity: 1 }], `${DAY}T10:40:00+09:00`, 1000);
-  await order(ann.user.id, [{ product_id: cable.id, quantity: 1 }], `${DAY}T14:05:00+09:00`);
+  annOrders.push((await order(ann.user.id, [{ product_id: cable.id, quantity: 1 }], `${DAY}T14:05:00+09:00`)).id);
 });
 afterAll(async () => {
   await browser?.close();
@@ -98,9 +101,25 @@ describe('staff pages', () => {
     const detail = page.locator('section[aria-labelledby="order-title"]');
     await visible(detail.getByText('first purchase'));
     expect(await detail.textContent()).toContain('2 × Keyboard');
+    const id = /#(\d+)/.exec((await page.locator('#order-title').textContent()) ?? '')![1]!;
+    // The list (GET /api/orders) is newest first: the order just recorded heads it.
+    const listed = page.locator('table', { has: page.locator('caption', { hasText: 'Orders, newest first' }) }).locator('tbody tr');
+    await expect.poll(() => listed.first().getAttribute('data-order')).toBe(id);
+    expect(await listed.first().textContent()).toContain(`2 × Keyboard ${tag}`);
     await detail.getByRole('button', { name: 'Mark shipping' }).click();
     await expect.poll(() => page.locator('#order-title').textContent()).toContain('SHIPPING');
-    await visible(page.getByRole('button', { name: /^Open order/ }));
+    await expect.poll(() => listed.first().textContent()).toContain('SHIPPING');
+    // Filters go to the API and into the address: Ann's orders only, newest first, then her PAID ones.
+    const filters = page.getByRole('form', { name: 'Filter orders' });
+    await filters.getByLabel('Customer id').fill(String(annId));
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await expect
+      .poll(async () => (await listed.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')))).join())
+      .toBe([...annOrders].reverse().join());
+    expect(page.url()).toContain(`customer_id=${annId}`);
+    await filters.getByLabel('Status').selectOption('CANCELLED');
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await visible(page.getByText('No orders match these filters.'));
     await expectClean(t);
     await t.context.close();
   });

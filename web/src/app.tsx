@@ -30,7 +30,7 @@ const PAGES: Page[] = [
   { path: '/webhooks', label: 'Webhooks', render: () => <WebhooksPage /> },
   { path: '/staff/sales', label: 'Sales', staff: true, render: (r) => <DashboardPage route={r} /> },
   { path: '/staff/products', label: 'Products', staff: true, render: (r) => <ProductsPage route={r} /> },
-  { path: '/staff/orders', label: 'Orders', staff: true, render: () => <OrdersPage /> },
+  { path: '/staff/orders', label: 'Orders', staff: true, render: (r) => <OrdersPage route={r} /> },
 ];
 
 const PUBLIC: Record<string, () => Child> = { '/signin': () => <SignInPage />, '/signup': () => <SignUpPage /> };

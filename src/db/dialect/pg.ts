@@ -9,6 +9,7 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { errorSummary, logLine } from '../../lib/log';
+import { meter } from '../meter';
 import * as pgSchema from '../pg/schema';
 import type * as d1Schema from '../schema';
 
@@ -71,15 +72,27 @@ export class PgConnection {
     this.client.on('error', () => {});
     const query = (...args: unknown[]) => {
       if (this.active === 0) throw new Error('a query outside the store: run it through Store methods');
+      meter('pg');
       return (this.client.query as (...a: unknown[]) => unknown)(...args);
     };
     this.facade = { query: query as pg.Client['query'] };
   }
 
+  private connect(): Promise<void> {
+    meter('pg-connect');
+    return this.client.connect().then(() => undefined);
+  }
+
+  /** One statement of the connection's own (BEGIN, a lock, COMMIT, ROLLBACK), metered. */
+  private send(text: string, values?: unknown[]) {
+    meter('pg');
+    return this.client.query(text, values);
+  }
+
   /** Runs `body` as the connection's next operation (after every earlier one has finished). */
   operation<T>(body: () => Promise<T>): Promise<T> {
     const run = async () => {
-      await (this.connected ??= this.client.connect().then(() => undefined));
+      await (this.connected ??= this.connect());
       this.active += 1;
       try {
         return await body();
@@ -112,17 +125,17 @@ export class PgConnection {
   }
 
   private async attempt<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
-    await this.client.query(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    await this.send(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
     try {
       // Sorted, so two transactions that need the same locks take them in the same order.
       for (const [scope, id] of [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
-        await this.client.query('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
+        await this.send('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
       }
       const out = await body();
-      await this.client.query('COMMIT');
+      await this.send('COMMIT');
       return out;
     } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => {});
+      await this.send('ROLLBACK').catch(() => {});
       throw err;
     }
   }

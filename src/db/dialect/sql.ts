@@ -89,6 +89,15 @@ export const jsonArray = (dialect: Dialect, values: SQL): SQL =>
 export const jsonGroupArray = (dialect: Dialect, value: SQL): SQL =>
   dialect === 'postgres' ? sql`json_agg(${value})` : sql`json_group_array(${value})`;
 
+/**
+ * The JSON array of `value` over the rows of `rows` (a parenthesised subquery, aliased `i`) taken in
+ * `order`: Postgres orders inside the aggregate; SQLite aggregates in the order its subquery yields.
+ */
+export const jsonArrayInOrder = (dialect: Dialect, value: SQL, rows: SQL, order: SQL): SQL =>
+  dialect === 'postgres'
+    ? sql`(SELECT json_agg(${value} ORDER BY ${order}) FROM ${rows} AS i)`
+    : sql`(SELECT json_group_array(${value}) FROM (SELECT * FROM ${rows} AS i ORDER BY ${order}) AS i)`;
+
 /** A JSON value produced by a subquery, nested as JSON (SQLite hands it over as text otherwise). */
 export const jsonValue = (dialect: Dialect, value: SQL): SQL => (dialect === 'postgres' ? value : sql`json(${value})`);
 

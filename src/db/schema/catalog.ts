@@ -19,6 +19,7 @@
 // Counts: `catalog_stats` keeps the total per kind (changed in the same batch as create/delete) and a
 // cached `status=available` count valid until the next start/end boundary (see catalog/service.ts).
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { PAYMENT_PROVIDERS, PAYMENT_STATUSES, REGISTRATION_STATUSES } from '../../contract';
 
 /** One table per kind, same shape: the generic catalog module picks the table by kind. */
 function itemTable<N extends string>(name: N) {
@@ -66,7 +67,7 @@ export const registrations = sqliteTable(
     userId: integer('user_id').notNull(),
     kind: text('kind', { enum: ['exam', 'course'] }).notNull(),
     itemId: integer('item_id').notNull(),
-    status: text('status', { enum: ['applied', 'enrolled', 'completed', 'cancelled'] }).notNull(),
+    status: text('status', { enum: REGISTRATION_STATUSES }).notNull(),
     /** The payment of the current (or last) activation. */
     paymentId: integer('payment_id').notNull(),
     appliedAt: integer('applied_at').notNull(),
@@ -87,15 +88,32 @@ export const payments = sqliteTable(
     targetTitle: text('target_title').notNull(),
     amount: integer('amount').notNull(),
     paymentMethod: text('payment_method', { enum: ['kakaopay', 'card', 'bank_transfer'] }).notNull(),
-    status: text('status', { enum: ['paid', 'cancelled'] }).notNull(),
+    status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
     externalTransactionId: text('external_transaction_id').notNull(),
     /** JSON: { payment_gateway, supports_refund, processing_fee_rate, estimated_fee }. */
     transactionMetadata: text('transaction_metadata').notNull(),
     paidAt: integer('paid_at').notNull(),
     cancelledAt: integer('cancelled_at'),
     refundReason: text('refund_reason'),
+    /** `simulated`, `stripe` or `portone`: who moved (or did not move) this payment's money. */
+    provider: text('provider', { enum: PAYMENT_PROVIDERS }).notNull().default('simulated'),
+    /** Our reference at the provider (Stripe metadata, PortOne paymentId): a provider payment must name it. */
+    reference: text('reference'),
+    /** A pending payment not paid by then is expired by the scheduled job. */
+    expiresAt: integer('expires_at'),
+    /** JSON: what the client needs to pay (a pending payment's `checkout`). */
+    checkout: text('checkout'),
+    /** A refund was asked of the provider then (cleared by its answer): after a crash the scheduled job settles it. */
+    refundRequestedAt: integer('refund_requested_at'),
   },
-  (t) => [index('payments_user_paid').on(t.userId, t.paidAt, t.id), uniqueIndex('payments_external_tx').on(t.externalTransactionId)],
+  // payments_settle: the scheduled job's pending (by expires_at) and refund_pending payments;
+  // payments_refund_requested: refunds whose answer was never written (a crash in between).
+  (t) => [
+    index('payments_user_paid').on(t.userId, t.paidAt, t.id),
+    uniqueIndex('payments_external_tx').on(t.externalTransactionId),
+    index('payments_settle').on(t.status, t.expiresAt),
+    index('payments_refund_requested').on(t.refundRequestedAt),
+  ],
 );
 
 /** Stripe-style idempotency: the first response per (user, key), replayed for 24 h. */

@@ -8,6 +8,17 @@ export { MACHINE_COMMANDS, MACHINE_STATUSES, OPERATION_RESULTS };
 export type { MachineCommand, MachineStatus, OperationResult } from '../../contract';
 
 /**
+ * A counter every change to the machines' searchable text moves (a machine created or deleted, a
+ * name or location changed): triggers keep it (migrations/0013_machines_text_version.sql), so a
+ * write cannot forget it. The exact `count` of a search over all machines is memoised per isolate
+ * under it (src/modules/machines/service.ts); status changes, the frequent writes, do not move it.
+ */
+export const machinesTextVersion = sqliteTable('machines_text_version', {
+  id: integer('id').primaryKey(),
+  version: integer('version').notNull().default(0),
+});
+
+/**
  * Machines. `status` mirrors the machine's Durable Object (its single writer); it is written only
  * through MachineDO, so a list can be served from D1 without waking 100k objects.
  */

@@ -75,6 +75,11 @@ export const orders = sqliteTable(
     uniqueIndex('orders_one_first_purchase').on(t.customerId).where(sql`is_first_purchase = 1`),
     // The customer's earliest counted order (the rightful first purchase) in one seek.
     index('orders_customer_counted').on(t.customerId, t.paidAt, t.id).where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
+    // GET /api/orders, newest first by (created_at, id): every filter reads one of these in key order
+    // and stops after a page (src/modules/sales/repository.ts, listOrders).
+    index('orders_created').on(t.createdAt, t.id),
+    index('orders_customer_created').on(t.customerId, t.createdAt, t.id),
+    index('orders_status_created').on(t.status, t.createdAt, t.id),
   ],
 );
 

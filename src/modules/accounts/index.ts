@@ -9,6 +9,7 @@ export {
   readAuth,
   requireAuth,
   staffOnly,
+  staffReadAuth,
   type AuthContext,
 } from './auth';
 export { userBy, userExists, type UserRow } from './repository';

@@ -89,7 +89,9 @@ function machineWhere(s: Store, f: MachineFilter): SQL[] {
 
 export async function findMachine(s: Store, id: number): Promise<MachineRow | undefined> {
   const { machines } = s.t;
-  return (await s.select(s.db.select().from(machines).where(eq(machines.id, id))))[0];
+  // Raw, so that on Postgres a deferred session check rides in the same statement.
+  const [row] = await s.rows(s.db.select().from(machines).where(eq(machines.id, id)).getSQL());
+  return row && fromRow(machines, row);
 }
 
 /** Newest first; `beforeId` continues a keyset page. */
@@ -104,6 +106,54 @@ export function listMachineRows(s: Store, f: MachineFilter, limit: number, offse
       .limit(limit)
       .offset(offset),
   );
+}
+
+/** The rows of a machines page and a count as raw statements, so that a read can carry them together. */
+function pageRaw(s: Store, f: MachineFilter, limit: number, offset: number) {
+  const { machines } = s.t;
+  return raw(
+    s.db
+      .select()
+      .from(machines)
+      .where(and(...machineWhere(s, f)))
+      .orderBy(desc(machines.id))
+      .limit(limit)
+      .offset(offset)
+      .getSQL(),
+  );
+}
+
+function countRaw(s: Store, f: MachineFilter) {
+  const w = and(...machineWhere(s, f));
+  return raw<{ n: number }>(sql`SELECT count(*) AS n FROM machines ${w ? sql`WHERE ${w}` : sql``}`);
+}
+
+const TEXT_VERSION = raw<{ version: number }>(sql`SELECT version FROM machines_text_version WHERE id = 1`);
+
+/** An offset page and the number of all that match, in one read (one round trip, one snapshot). */
+export async function machinePage(s: Store, f: MachineFilter, limit: number, offset: number): Promise<{ rows: MachineRow[]; count: number }> {
+  const [rows, n] = await s.read([pageRaw(s, f, limit, offset), countRaw(s, f)]);
+  return { rows: rows.map((r) => fromRow(s.t.machines, r)), count: Number(n[0]?.n ?? 0) };
+}
+
+/**
+ * An offset page and the version of the machines' searchable text (machines_text_version), in one
+ * read: a count memoised under that version is still exact (see machinesTextVersion).
+ */
+export async function machinePageAndVersion(
+  s: Store,
+  f: MachineFilter,
+  limit: number,
+  offset: number,
+): Promise<{ rows: MachineRow[]; version: number }> {
+  const [rows, v] = await s.read([pageRaw(s, f, limit, offset), TEXT_VERSION]);
+  return { rows: rows.map((r) => fromRow(s.t.machines, r)), version: Number(v[0]?.version ?? 0) };
+}
+
+/** The number of machines that match and the text version it was counted at, in one read. */
+export async function countAtVersion(s: Store, f: MachineFilter): Promise<{ count: number; version: number }> {
+  const [n, v] = await s.read([countRaw(s, f), TEXT_VERSION]);
+  return { count: Number(n[0]?.n ?? 0), version: Number(v[0]?.version ?? 0) };
 }
 
 export async function countMachines(s: Store, f: MachineFilter): Promise<number> {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { auth, requireAuth } from '../accounts';
+import { auth, readAuth, requireAuth } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import {
@@ -28,7 +28,8 @@ const PERMISSIONS = `Every authenticated user reads machines; only the owner or 
 export const listMachinesRoute = createRoute({
   operationId: 'listMachines',
   ...common,
-  middleware: [auth] as const,
+  // Every authenticated user reads machines: the session check rides with the read (readAuth).
+  middleware: [readAuth] as const,
   method: 'get',
   path: '/api/machines',
   summary: 'List machines',
@@ -74,7 +75,8 @@ Filters: \`result\`, \`command\`, \`machine_id\`. Paging by \`page\`/\`page_size
 export const getMachineRoute = createRoute({
   operationId: 'getMachine',
   ...common,
-  middleware: [auth] as const,
+  // Every authenticated user reads machines: the session check rides with the read (readAuth).
+  middleware: [readAuth] as const,
   method: 'get',
   path: '/api/machines/{id}',
   summary: 'One machine',

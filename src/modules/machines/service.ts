@@ -2,6 +2,8 @@
 // of work's context (`Ctx`: store, config, bindings) and plain values; data access is in ./repository. A status is only ever written from inside the machine's
 // Durable Object (MachineDO), which calls the repository's writers itself.
 import type { MachineCommand, MachineRow } from '../../db/schema';
+import type { Store } from '../../db/store';
+import { BoundedMap } from '../../lib/memo';
 import type { Ctx } from '../../context';
 import { userExists, type UserRow } from '../accounts';
 import { errorSummary, logLine } from '../../lib/log';
@@ -47,13 +49,33 @@ export async function listMachines(ctx: Ctx, user: UserRow, q: MachineListInput,
     ownerId: q.owner === undefined ? undefined : q.owner === 'me' ? user.id : q.owner,
     search: q.search || undefined,
   };
-  return newestFirst(
-    q,
-    url,
-    machineView,
-    (limit, offset, before) => repo.listMachineRows(s, filter, limit, offset, before),
-    () => repo.countMachines(s, filter),
-  );
+  if (q.cursor) {
+    const [before] = decodeCursor(q.cursor, 1);
+    const page = cursorPage(url, q.page_size, await repo.listMachineRows(s, filter, q.page_size + 1, 0, before), (r) => [r.id]);
+    return { ...page, results: page.results.map(machineView) };
+  }
+  const { rows, count } = await pageWithCount(s, filter, q.page_size, offsetOf(q));
+  const page = offsetPage(url, q, count, rows.map(machineView));
+  const last = rows[rows.length - 1];
+  return { ...page, next_cursor: page.next && last ? encodeCursor([last.id]) : null };
+}
+
+/**
+ * Exact search counts over all machines, memoised per isolate under the version of the machines'
+ * searchable text: a count is read again only after a machine was created, deleted, renamed or
+ * moved (status changes, the frequent writes, keep it). With `status` or `owner` the count is read
+ * with the page (status moves with every command; an owner's machines are few).
+ */
+const searchCounts = new BoundedMap<string, number>(2000);
+
+async function pageWithCount(s: Store, f: repo.MachineFilter, limit: number, offset: number): Promise<{ rows: MachineRow[]; count: number }> {
+  if (!f.search || f.status !== undefined || f.ownerId !== undefined) return repo.machinePage(s, f, limit, offset);
+  const { rows, version } = await repo.machinePageAndVersion(s, f, limit, offset);
+  const known = searchCounts.get(`${version}|${f.search}`);
+  if (known !== undefined) return { rows, count: known };
+  const counted = await repo.countAtVersion(s, f);
+  searchCounts.set(`${counted.version}|${f.search}`, counted.count);
+  return { rows, count: counted.count };
 }
 
 // ---- writes --------------------------------------------------------------------------------------

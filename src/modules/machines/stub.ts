@@ -1,6 +1,7 @@
 // The machine's Durable Object (one per machine, named by its id).
+import { metered } from '../../db/meter';
 import type { Bindings } from '../../env';
 
 export function machineStub(env: Bindings, id: number) {
-  return env.MACHINE.get(env.MACHINE.idFromName(String(id)));
+  return metered(env.MACHINE.get(env.MACHINE.idFromName(String(id))));
 }

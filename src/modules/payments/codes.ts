@@ -79,4 +79,47 @@ export const PAYMENTS_CODES = {
     ko: '같은 Idempotency-Key의 요청이 처리 중입니다. 잠시 후 다시 시도해주세요.',
     ru: 'Запрос с этим Idempotency-Key ещё выполняется; повторите позже.',
   },
+  // Real payment providers (contract 4.1).
+  PAYMENT_PENDING: {
+    status: 409,
+    title: 'Payment pending',
+    en: 'A payment for this item is still pending: pay it, or wait until it expires.',
+    ko: '이 항목의 결제가 진행 중입니다. 결제를 완료하거나 만료될 때까지 기다려주세요.',
+    ru: 'Платёж за этот элемент ещё ожидает оплаты: оплатите его или дождитесь его истечения.',
+  },
+  PAYMENT_PROVIDER_ERROR: {
+    status: 502,
+    title: 'Payment provider error',
+    en: 'The payment provider could not complete the request; nothing was changed. Try again later.',
+    ko: '결제 대행사가 요청을 처리하지 못했습니다. 변경된 것은 없습니다. 잠시 후 다시 시도해주세요.',
+    ru: 'Платёжный провайдер не смог выполнить запрос; ничего не изменено. Повторите позже.',
+  },
+  PAYMENT_NOT_COMPLETED: {
+    status: 409,
+    title: 'Payment not completed',
+    en: 'The payment provider has not received this payment (yet).',
+    ko: '결제 대행사에서 아직 결제가 완료되지 않았습니다.',
+    ru: 'Платёжный провайдер (ещё) не получил этот платёж.',
+  },
+  PAYMENT_AMOUNT_MISMATCH: {
+    status: 409,
+    title: 'Payment amount mismatch',
+    en: "The provider's payment does not match this payment's amount, currency or reference; it was not accepted and is being refunded.",
+    ko: '결제 대행사의 결제 금액, 통화 또는 참조가 일치하지 않아 승인되지 않았으며 환불됩니다.',
+    ru: 'Платёж у провайдера не совпадает по сумме, валюте или ссылке; он не принят и возвращается.',
+  },
+  PAYMENT_METHOD_UNAVAILABLE: {
+    status: 400,
+    title: 'Payment method unavailable',
+    en: 'This payment method is not offered by the configured payment provider.',
+    ko: '현재 결제 대행사에서 지원하지 않는 결제 수단입니다.',
+    ru: 'Этот способ оплаты не поддерживается текущим платёжным провайдером.',
+  },
+  INVALID_SIGNATURE: {
+    status: 400,
+    title: 'Invalid signature',
+    en: 'The webhook signature is missing, wrong or too old.',
+    ko: '웹훅 서명이 없거나 올바르지 않거나 너무 오래되었습니다.',
+    ru: 'Подпись вебхука отсутствует, неверна или устарела.',
+  },
 } as const satisfies Record<string, CodeInfo>;

@@ -4,7 +4,11 @@ import { router } from '../../lib/openapi';
 import { receive } from '../../lib/outcome';
 import { KINDS, type KindConfig } from '../catalog';
 import { requestHash, type Replayable } from './idempotency';
-import { cancelRoute, historyRoute, paymentRoute, registrationRoutes } from './routes';
+import { ApiError } from '../../lib/problem';
+import type { PaymentProviderName } from '../../contract';
+import { ProviderError, providerFor } from './providers';
+import * as repo from './repository';
+import { cancelRoute, confirmRoute, historyRoute, paymentRoute, portoneWebhookRoute, registrationRoutes, stripeWebhookRoute } from './routes';
 import * as service from './service';
 import { ledger } from './user-ledger';
 import { requestUrl } from '../../lib/links';
@@ -63,3 +67,38 @@ payments.openapi(cancelRoute, async (c) => {
   kick(c);
   return c.json(answer(c, result), 200);
 });
+
+payments.openapi(confirmRoute, async (c) => {
+  const userId = c.get('auth').user.id;
+  const result = await ledger(c.var.ctx, userId).confirm(userId, c.req.valid('param').id);
+  return c.json(answer(c, result), 200);
+});
+
+/**
+ * A provider's webhook: verified over the raw body first, then only the payment it names is
+ * settled, from the provider's own answer (settlement.ts), through the payer's ledger.
+ */
+async function webhook(c: Context<AppEnv>, name: Exclude<PaymentProviderName, 'simulated'>) {
+  const ctx = c.var.ctx;
+  const configured = name === 'stripe' ? ctx.config.STRIPE_WEBHOOK_SECRET : ctx.config.PORTONE_WEBHOOK_SECRET;
+  if (!configured) throw new ApiError('NOT_FOUND');
+  const provider = providerFor(ctx.config, name);
+  const body = await c.req.text();
+  let event: Awaited<ReturnType<typeof provider.verifyWebhook>>;
+  try {
+    event = await provider.verifyWebhook(body, c.req.raw.headers);
+  } catch (err) {
+    if (err instanceof ProviderError && err.kind === 'invalid_signature') throw new ApiError('INVALID_SIGNATURE');
+    throw err;
+  }
+  const ref = event.paymentId === null ? null : await repo.paymentByExternalId(ctx.store, name, event.paymentId);
+  if (!ref) return { received: true as const, payment_id: null, status: null };
+  const status = receive(ctx.store, await ledger(ctx, ref.user_id).settle(ref.user_id, ref.id, false));
+  return { received: true as const, payment_id: ref.id, status: isStatus(status) ? status : null };
+}
+
+const STATUSES = new Set<string>(['pending', 'paid', 'cancelled', 'refund_pending', 'expired', 'failed']);
+const isStatus = (s: string): s is 'paid' => STATUSES.has(s);
+
+payments.openapi(stripeWebhookRoute, async (c) => c.json(await webhook(c, 'stripe'), 200));
+payments.openapi(portoneWebhookRoute, async (c) => c.json(await webhook(c, 'portone'), 200));

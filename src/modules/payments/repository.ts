@@ -15,6 +15,7 @@ import type { SqlRow } from '../../db/rows';
 import type { exams, payments, registrations } from '../../db/schema';
 import { raw, type Lock, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from '../catalog';
+import type { PaymentProviderName, PaymentStatus } from '../../contract';
 import type { PaymentMethod } from './schemas';
 import { columnsOf, outboxEvent } from '../webhooks';
 
@@ -27,21 +28,30 @@ export type RegistrationRow = Omit<Registration, 'user_id' | 'payment_id'>;
 /** A payment as PAYMENT_COLUMNS reads it: without its user, with the status of its registration. */
 export type PaymentRow = Omit<SqlRow<typeof payments>, 'user_id'> & { registration_status: Status };
 
-export type ItemState = Pick<SqlRow<typeof exams>, 'price' | 'start_at' | 'end_at'> & { reg_status: Status | null };
+export type ItemState = Pick<SqlRow<typeof exams>, 'title' | 'price' | 'start_at' | 'end_at'> & {
+  reg_status: Status | null;
+  /** The payment of the registration (a pending one's: PAYMENT_PENDING names it). */
+  reg_payment_id: number | null;
+};
 
 /** The user's registration writes run one at a time on Postgres (see the header). */
 const userLock = (userId: number): Lock[] => [['user', userId]];
 
 const table = (k: KindConfig) => sql.raw(k.table);
-const active = sql.raw(`(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(',')})`);
 const pending = sql.raw(`('applied', 'enrolled')`);
+/** A registration in one of these blocks another for its item: active, or waiting for its payment. */
+const blocking = sql.raw(`(${[...ACTIVE_STATUSES, 'pending'].map((s) => `'${s}'`).join(',')})`);
 
 /** The payment row joined with the status of the registration it belongs to (if still current). */
 const PAYMENT_COLUMNS = sql.raw(`p.id, p.payment_type, p.target_id, p.target_title, p.amount, p.payment_method, p.status,
   p.external_transaction_id, p.transaction_metadata, p.paid_at, p.cancelled_at, p.refund_reason,
+  p.provider, p.reference, p.expires_at, p.checkout, p.refund_requested_at,
   CASE WHEN r.payment_id = p.id THEN r.status ELSE 'cancelled' END AS registration_status`);
 const PAYMENT_JOIN = sql.raw(`payments p LEFT JOIN registrations r ON r.user_id = p.user_id AND r.kind = p.payment_type AND r.item_id = p.target_id`);
 const REGISTRATION_COLUMNS = sql.raw('id, kind, item_id, status, applied_at, completed_at, cancelled_at');
+/** PAYMENT_COLUMNS of a payment an INSERT returns (without its registration's status). */
+const RETURNED_PAYMENT = sql.raw(`id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
+  transaction_metadata, paid_at, cancelled_at, refund_reason, provider, reference, expires_at, checkout, refund_requested_at`);
 
 // ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
 
@@ -57,17 +67,21 @@ const paymentObject = (registrationStatus: string) => ({
 /** The event of a payment: one more statement of its write, matching only the row this write changed. */
 const paymentEvent = (
   s: Store,
-  type: 'payment.paid' | 'payment.cancelled' | 'payment.refunded',
+  type: 'payment.pending' | 'payment.paid' | 'payment.cancelled' | 'payment.refunded' | 'payment.expired',
   where: SQL,
   registrationStatus: string,
   now: number,
-) => outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus) }, now);
+  eventId?: string,
+) => outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus), eventId }, now);
+
+/** A payment is cancelled, refunded or expired once in its life: these events carry fixed ids (a repeat is ignored). */
+const onceId = (paymentId: number, what: 'cancelled' | 'refunded' | 'expired') => `evt_pay${paymentId}_${what}`;
 
 // ---- apply / enroll --------------------------------------------------------------------------
 
 export async function readItemState(s: Store, k: KindConfig, userId: number, itemId: number): Promise<ItemState | null> {
   const [row] = await s.rows<ItemState>(
-    sql`SELECT i.price, i.start_at, i.end_at, r.status AS reg_status FROM ${table(k)} i
+    sql`SELECT i.title, i.price, i.start_at, i.end_at, r.status AS reg_status, r.payment_id AS reg_payment_id FROM ${table(k)} i
       LEFT JOIN registrations r ON r.user_id = ${userId} AND r.kind = ${k.type} AND r.item_id = i.id WHERE i.id = ${itemId}`,
   );
   return row ?? null;
@@ -100,7 +114,7 @@ export interface Written {
 function registrationStatements(s: Store, k: KindConfig, n: NewRegistration) {
   const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
     AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
-      AND r.status IN ${active})`;
+      AND r.status IN ${blocking})`;
   const items = [
     raw(sql`UPDATE ${table(k)} AS i SET registration_count = registration_count + 1 WHERE ${guard}`),
     raw<PaymentRow>(sql`INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
@@ -108,8 +122,7 @@ function registrationStatements(s: Store, k: KindConfig, n: NewRegistration) {
       SELECT CAST(${n.userId} AS bigint), ${k.type}, i.id, i.title, i.price, CAST(${n.method} AS text), 'paid', CAST(${n.tx} AS text),
         CAST(${n.metadata} AS text), CAST(${n.now} AS bigint)
       FROM ${table(k)} i WHERE ${guard}
-      RETURNING id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
-        transaction_metadata, paid_at, cancelled_at, refund_reason, ${k.activeStatus} AS registration_status`),
+      RETURNING ${RETURNED_PAYMENT}, ${k.activeStatus} AS registration_status`),
     raw<RegistrationRow>(sql`INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at)
       SELECT CAST(${n.userId} AS bigint), ${k.type}, CAST(${n.itemId} AS bigint), ${k.activeStatus}, p.id, CAST(${n.now} AS bigint)
       FROM payments p WHERE p.external_transaction_id = ${n.tx}
@@ -220,38 +233,220 @@ export async function readPayment(s: Store, userId: number, paymentId: number): 
 export async function cancelPayment(
   s: Store,
   k: KindConfig,
-  c: { userId: number; paymentId: number; itemId: number; reason: string | null; now: number; idemKey?: string },
+  c: {
+    userId: number;
+    paymentId: number;
+    itemId: number;
+    reason: string | null;
+    now: number;
+    idemKey?: string;
+    /** `refund_pending` when the provider's answer to the refund was lost (the queue retries it). */
+    to?: 'cancelled' | 'refund_pending';
+  },
 ): Promise<boolean> {
   const { userId, paymentId, itemId, reason, now } = c;
+  const to = c.to ?? 'cancelled';
   const live = sql`EXISTS (SELECT 1 FROM ${PAYMENT_JOIN} WHERE p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'paid'
     AND r.payment_id = p.id AND r.status IN ${pending})`;
-  const thisCancel = sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'cancelled' AND p.cancelled_at = ${now}`;
+  const thisCancel = sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = ${to} AND p.cancelled_at = ${now}`;
   const [, cancelled] = await s.write(
     [
       raw(sql`UPDATE ${table(k)} SET registration_count = registration_count - 1 WHERE id = ${itemId} AND ${live}`),
-      raw(sql`UPDATE payments SET status = 'cancelled', cancelled_at = ${now}, refund_reason = ${reason}
+      raw(sql`UPDATE payments SET status = ${to}, cancelled_at = ${now}, refund_reason = ${reason},
+          refund_requested_at = ${to === 'cancelled' ? null : now}
         WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'paid' AND ${live} RETURNING id`),
       raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status IN ${pending}
-          AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = 'cancelled')`),
-      // payment.cancelled, then payment.refunded (the simulated provider refunds at once): this write's
-      // cancellation only (cancelled at `now`; one user's cancels are serialised).
-      paymentEvent(s, 'payment.cancelled', thisCancel, 'cancelled', now),
-      paymentEvent(s, 'payment.refunded', thisCancel, 'cancelled', now),
+          AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = ${to})`),
+      // payment.cancelled, and payment.refunded when the refund is done now (the simulated provider, or
+      // a provider that answered): this write's cancellation only (at `now`; one user's cancels are
+      // serialised). A refund_pending one is refunded later (settleRefund).
+      paymentEvent(s, 'payment.cancelled', thisCancel, 'cancelled', now, onceId(paymentId, 'cancelled')),
+      ...(to === 'cancelled' ? [paymentEvent(s, 'payment.refunded', thisCancel, 'cancelled', now, onceId(paymentId, 'refunded'))] : []),
       // This batch's refund is the one cancelled at `now` (one user's cancels are serialised).
       ...(c.idemKey === undefined
         ? []
-        : [markKey(userId, c.idemKey, sql`SELECT id FROM payments WHERE id = ${paymentId} AND status = 'cancelled' AND cancelled_at = ${now}`)]),
+        : [markKey(userId, c.idemKey, sql`SELECT id FROM payments WHERE id = ${paymentId} AND status = ${to} AND cancelled_at = ${now}`)]),
     ],
     userLock(userId),
   );
   return cancelled.length === 1;
 }
 
+// ---- real providers: pending payments, settlement, refunds ---------------------------------
+
+export interface NewPending extends NewRegistration {
+  provider: PaymentProviderName;
+  reference: string;
+  expiresAt: number;
+  /** JSON of the checkout. */
+  checkout: string;
+}
+
+/**
+ * A pending payment and its pending registration (a cancelled registration row is re-used), if the
+ * item exists at this price, is open now and the user has no active or pending registration for it.
+ * Nothing is counted: a pending registration is not active. Null when the guard refused.
+ */
+export async function insertPending(s: Store, k: KindConfig, n: NewPending): Promise<Written | null> {
+  const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
+    AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
+      AND r.status IN ${blocking})`;
+  const results = await s.write(
+    [
+      raw<PaymentRow>(sql`INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
+          external_transaction_id, transaction_metadata, paid_at, provider, reference, expires_at, checkout)
+        SELECT CAST(${n.userId} AS bigint), ${k.type}, i.id, i.title, i.price, CAST(${n.method} AS text), 'pending', CAST(${n.tx} AS text),
+          CAST(${n.metadata} AS text), CAST(${n.now} AS bigint), CAST(${n.provider} AS text), CAST(${n.reference} AS text),
+          CAST(${n.expiresAt} AS bigint), CAST(${n.checkout} AS text)
+        FROM ${table(k)} i WHERE ${guard}
+        RETURNING ${RETURNED_PAYMENT}, 'pending' AS registration_status`),
+      raw<RegistrationRow>(sql`INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at)
+        SELECT CAST(${n.userId} AS bigint), ${k.type}, CAST(${n.itemId} AS bigint), 'pending', p.id, CAST(${n.now} AS bigint)
+        FROM payments p WHERE p.external_transaction_id = ${n.tx}
+        ON CONFLICT (user_id, kind, item_id) DO UPDATE SET status = excluded.status, payment_id = excluded.payment_id,
+          applied_at = excluded.applied_at, completed_at = NULL, cancelled_at = NULL
+        WHERE registrations.status = 'cancelled'
+        RETURNING ${REGISTRATION_COLUMNS}`),
+      ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
+      // payment.pending, written only when this pending payment was.
+      paymentEvent(s, 'payment.pending', sql`p.external_transaction_id = ${n.tx}`, 'pending', n.now),
+    ],
+    userLock(n.userId),
+  );
+  const payment = (results[0] as PaymentRow[])[0];
+  const registration = (results[1] as RegistrationRow[])[0];
+  return payment && registration ? { payment, registration } : null;
+}
+
+/**
+ * A pending payment becomes paid: its registration active and counted, in one write guarded by
+ * "this payment is pending and its registration still waits for it" (false: nothing written).
+ */
+export async function payPending(s: Store, k: KindConfig, c: { userId: number; paymentId: number; itemId: number; now: number }): Promise<boolean> {
+  const { userId, paymentId, itemId, now } = c;
+  const live = sql`EXISTS (SELECT 1 FROM ${PAYMENT_JOIN} WHERE p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'pending'
+    AND r.payment_id = p.id AND r.status = 'pending')`;
+  const [, paid] = await s.write(
+    [
+      raw(sql`UPDATE ${table(k)} SET registration_count = registration_count + 1 WHERE id = ${itemId} AND ${live}`),
+      raw(sql`UPDATE payments SET status = 'paid', paid_at = ${now} WHERE id = ${paymentId} AND user_id = ${userId} AND ${live} RETURNING id`),
+      raw(sql`UPDATE registrations SET status = ${k.activeStatus}, applied_at = ${now}
+        WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
+          AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = 'paid')`),
+      // payment.paid, once (a payment is paid once in its life).
+      paymentEvent(
+        s,
+        'payment.paid',
+        sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'paid' AND p.paid_at = ${now}`,
+        k.activeStatus,
+        now,
+        `evt_pay${paymentId}_paid`,
+      ),
+    ],
+    userLock(userId),
+  );
+  return paid.length === 1;
+}
+
+/** A pending payment that will never be paid: expired, failed or cancelled; its registration cancelled. */
+export async function closePending(
+  s: Store,
+  c: { userId: number; paymentId: number; to: 'expired' | 'failed' | 'cancelled'; reason?: string | null; now: number },
+): Promise<boolean> {
+  const { userId, paymentId, to, now } = c;
+  const [closed] = await s.write(
+    [
+      raw(sql`UPDATE payments SET status = ${to}, cancelled_at = ${to === 'cancelled' ? now : null}, refund_reason = ${c.reason ?? null}
+        WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'pending' RETURNING id`),
+      raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
+        WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
+          AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = ${to})`),
+      // payment.expired or payment.cancelled, once (`failed` has no event type in the contract).
+      ...(to === 'failed'
+        ? []
+        : [
+            paymentEvent(
+              s,
+              `payment.${to}`,
+              sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = ${to}`,
+              'cancelled',
+              now,
+              onceId(paymentId, to),
+            ),
+          ]),
+    ],
+    userLock(userId),
+  );
+  return closed.length === 1;
+}
+
+/** Before a refund is asked of the provider: the intent, so a crash before its answer is written is found. */
+export async function markRefundRequested(s: Store, userId: number, paymentId: number, reason: string | null, now: number): Promise<boolean> {
+  const [rows] = await s.write([
+    raw(sql`UPDATE payments SET refund_requested_at = ${now}, refund_reason = ${reason}
+      WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'paid' RETURNING id`),
+  ]);
+  return rows.length === 1;
+}
+
+/** The provider refused the refund: the payment stays paid, as it was. */
+export async function clearRefundRequested(s: Store, userId: number, paymentId: number): Promise<void> {
+  await s.write([
+    raw(
+      sql`UPDATE payments SET refund_requested_at = NULL, refund_reason = NULL WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'paid'`,
+    ),
+  ]);
+}
+
+/** The provider settled a refund_pending payment's refund: it is cancelled (and payment.refunded, once). */
+export async function finishRefund(s: Store, userId: number, paymentId: number): Promise<boolean> {
+  const [rows] = await s.write([
+    raw(sql`UPDATE payments SET status = 'cancelled', refund_requested_at = NULL
+      WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'refund_pending' RETURNING id`),
+    paymentEvent(
+      s,
+      'payment.refunded',
+      sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'cancelled'`,
+      'cancelled',
+      Date.now(),
+      onceId(paymentId, 'refunded'),
+    ),
+  ]);
+  return rows.length === 1;
+}
+
+export interface PaymentRef {
+  id: number;
+  user_id: number;
+}
+
+/** The payment a provider's payment id belongs to (a webhook's), if it is this service's. */
+export async function paymentByExternalId(s: Store, provider: PaymentProviderName, externalId: string): Promise<PaymentRef | null> {
+  const [row] = await s.rows<PaymentRef>(
+    sql`SELECT id, user_id FROM payments WHERE external_transaction_id = ${externalId} AND provider = ${provider}`,
+  );
+  return row ?? null;
+}
+
+/**
+ * What the scheduled job settles, a bounded number of each: pending payments past expires_at,
+ * refund_pending ones (their queue message may be gone), and paid ones whose refund was asked
+ * before `staleBefore` and never answered (a crash in between).
+ */
+export async function duePayments(s: Store, now: number, staleBefore: number, limit: number): Promise<PaymentRef[]> {
+  const [expired, refunds, stale] = await s.read([
+    raw<PaymentRef>(sql`SELECT id, user_id FROM payments WHERE status = 'pending' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit}`),
+    raw<PaymentRef>(sql`SELECT id, user_id FROM payments WHERE status = 'refund_pending' AND refund_requested_at <= ${staleBefore} LIMIT ${limit}`),
+    raw<PaymentRef>(sql`SELECT id, user_id FROM payments WHERE refund_requested_at <= ${staleBefore} AND status = 'paid' LIMIT ${limit}`),
+  ]);
+  return [...expired, ...refunds, ...stale];
+}
+
 // ---- history ---------------------------------------------------------------------------------
 
 export interface HistoryFilter {
-  status?: 'paid' | 'cancelled';
+  status?: PaymentStatus;
   payment_type?: 'exam' | 'course';
   /** paid_at range, epoch ms: from inclusive, to exclusive. */
   from?: number;

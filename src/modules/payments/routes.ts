@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { auth, readAuth } from '../accounts';
-import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
+import { bearer, IdParam, jsonBody, jsonResponse, publicRoute } from '../../lib/openapi';
 import { errorResponses } from '../../lib/problem';
 import type { KindConfig } from '../catalog';
 import {
@@ -12,12 +12,22 @@ import {
   RegisterBody,
   RegisterResultSchema,
   RegistrationSchema,
+  WebhookAck,
+  WebhookBody,
 } from './schemas';
 
 const IDEMPOTENCY = `\`Idempotency-Key\` (optional, Stripe semantics, per user): the first response is kept 24 h and
 replayed with status and body (plus \`Idempotent-Replayed: true\`) for a repeat with the same body; the same key
 with another body or path is 422 \`IDEMPOTENCY_KEY_REUSED\`; a repeat while the first runs is 409
 \`IDEMPOTENCY_IN_PROGRESS\`. Requests failing their schema are not stored.`;
+
+const REAL_PROVIDER = `**With a real payment provider** (\`PAYMENT_PROVIDER\` \`stripe\` or \`portone\`, docs/payments-providers.md): \`amount\`
+is optional (when sent it must equal the price: the provider always charges the server's price); the answer is 201 with
+\`payment.status = "pending"\`, \`registration.status = "pending"\`, \`payment.expires_at\` and \`payment.checkout\` (what the
+client needs to pay with the provider's browser SDK). A pending registration is not active and not counted. A second apply
+while one is pending is 409 \`PAYMENT_PENDING\` (with \`payment_id\`); Stripe does not offer \`bank_transfer\` (400
+\`PAYMENT_METHOD_UNAVAILABLE\`); a provider that cannot create the payment is 502 \`PAYMENT_PROVIDER_ERROR\` and nothing is
+written. Then pay, and \`POST /api/payments/{id}/confirm\` (or let the provider's webhook do it).`;
 
 /** Apply (exams) or enroll (courses), and complete, for one kind. */
 export function registrationRoutes<K extends KindConfig>(k: K) {
@@ -37,7 +47,9 @@ export function registrationRoutes<K extends KindConfig>(k: K) {
 kakaopay 100–50,000,000, card 1,000–100,000,000, bank_transfer 1,000–200,000,000). Then one transaction writes a
 \`paid\` payment (title and amount snapshot), an active registration (a cancelled one is re-activated) and
 increments registration_count. All payment operations of one user are serialised (one Durable Object per user):
-N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
+N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}
+
+${REAL_PROVIDER}`,
       request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(RegisterBody) },
       responses: {
         201: jsonResponse(RegisterResultSchema, 'The registration and its payment.'),
@@ -50,6 +62,9 @@ N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
             'PAYMENT_LIMIT_EXCEEDED',
             'IDEMPOTENCY_KEY_REUSED',
             'IDEMPOTENCY_IN_PROGRESS',
+            'PAYMENT_PENDING',
+            'PAYMENT_METHOD_UNAVAILABLE',
+            'PAYMENT_PROVIDER_ERROR',
           ],
           { auth: true, body: true },
         ),
@@ -64,11 +79,11 @@ N concurrent identical requests give one 201 and N−1 × 409. ${IDEMPOTENCY}`,
       middleware: [auth] as const,
       summary: `Mark the caller's ${k.noun} registration completed`,
       description: `The caller's own registration only. A completed registration still counts in registration_count and
-can no longer be cancelled. No body.`,
+can no longer be cancelled. A registration still waiting for its payment (real providers) is 409 \`PAYMENT_PENDING\`. No body.`,
       request: { params: IdParam },
       responses: {
         200: jsonResponse(RegistrationSchema, 'The completed registration.'),
-        ...errorResponses(['REGISTRATION_NOT_FOUND', 'ALREADY_COMPLETED', 'REGISTRATION_CANCELLED'], { auth: true }),
+        ...errorResponses(['REGISTRATION_NOT_FOUND', 'ALREADY_COMPLETED', 'REGISTRATION_CANCELLED', 'PAYMENT_PENDING'], { auth: true }),
       },
     }),
   };
@@ -117,7 +132,14 @@ export const cancelRoute = createRoute({
 \`REGISTRATION_COMPLETED\`); a cancelled payment is 409 \`PAYMENT_ALREADY_CANCELLED\`. One transaction cancels the
 payment (cancelled_at, refund_reason), cancels the registration (kept, not deleted) and decrements
 registration_count; serialised per user, so N concurrent cancels give one 200. The body (\`reason\`) is optional.
-${IDEMPOTENCY}`,
+${IDEMPOTENCY}
+
+With a real provider the payment is refunded at the provider first (with an idempotency key: a retried cancel never
+refunds twice), then cancelled. The provider refuses → 502 \`PAYMENT_PROVIDER_ERROR\` and nothing changes; its answer is
+lost (timeout) → 200 with \`status = "refund_pending"\` (registration cancelled, no longer counted): the refund is retried
+through a queue until the provider settles it, then the payment is \`cancelled\`. A pending payment is voided at the
+provider (a payment found paid there is refunded as above). Expired, failed and refund_pending payments are 409
+\`PAYMENT_ALREADY_CANCELLED\`.`,
   request: {
     params: IdParam,
     headers: IdempotencyHeaders,
@@ -125,9 +147,97 @@ ${IDEMPOTENCY}`,
   },
   responses: {
     200: jsonResponse(PaymentSchema, 'The cancelled payment.'),
-    ...errorResponses(['NOT_FOUND', 'PAYMENT_ALREADY_CANCELLED', 'REGISTRATION_COMPLETED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS'], {
-      auth: true,
-      body: true,
-    }),
+    ...errorResponses(
+      [
+        'NOT_FOUND',
+        'PAYMENT_ALREADY_CANCELLED',
+        'REGISTRATION_COMPLETED',
+        'IDEMPOTENCY_KEY_REUSED',
+        'IDEMPOTENCY_IN_PROGRESS',
+        'PAYMENT_PROVIDER_ERROR',
+      ],
+      {
+        auth: true,
+        body: true,
+      },
+    ),
+  },
+});
+
+export const confirmRoute = createRoute({
+  operationId: 'confirmPayment',
+  method: 'post',
+  path: '/api/payments/{id}/confirm',
+  tags,
+  security: bearer,
+  middleware: [auth] as const,
+  summary: 'Confirm a pending payment with the provider',
+  description: `The payer only (another user's payment is 404); no body. Asks the provider about the payment and, if it is paid
+with this payment's amount, currency and reference, makes it \`paid\`, the registration active and counted (atomically,
+serialised per user) → 200 payment. Not paid yet → 409 \`PAYMENT_NOT_COMPLETED\` (with \`payment_status\`: pending, or expired/failed
+when it never will be); paid with another amount, currency or reference → 409 \`PAYMENT_AMOUNT_MISMATCH\` (never accepted:
+refunded at the provider, the payment is failed); the provider does not answer → 502 \`PAYMENT_PROVIDER_ERROR\` (nothing
+changes; try again). A paid (or since cancelled) payment answers 200 with it, as does every simulated payment.`,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(PaymentSchema, 'The payment, paid.'),
+    ...errorResponses(['NOT_FOUND', 'PAYMENT_NOT_COMPLETED', 'PAYMENT_AMOUNT_MISMATCH', 'PAYMENT_PROVIDER_ERROR'], { auth: true }),
+  },
+});
+
+const WEBHOOK = `Public; for the provider only. The signature is verified over the raw body with the provider's own library
+before anything else (missing, wrong or older than 5 minutes → 400 \`INVALID_SIGNATURE\`, nothing changes). The body is never
+trusted: the payment it names is read back from the provider and settled exactly as confirm does (paid and matching → paid;
+paid but not matching → refunded, failed; failed or cancelled there → failed). Events for payments this service does not know,
+and event types it does not use, are acknowledged and ignored. Duplicate, late and out-of-order events change nothing twice:
+each is a re-read of the provider's current state. A provider that does not answer the re-read → 502, so the provider retries
+the delivery. 404 \`NOT_FOUND\` when this provider is not configured.`;
+
+export const stripeWebhookRoute = createRoute({
+  operationId: 'stripeWebhook',
+  method: 'post',
+  path: '/api/payments/webhooks/stripe',
+  tags,
+  security: publicRoute,
+  summary: 'Stripe webhook (payment_intent.*)',
+  description: `${WEBHOOK}
+
+Stripe: header \`Stripe-Signature\`, secret \`STRIPE_WEBHOOK_SECRET\`; events used: \`payment_intent.succeeded\`,
+\`payment_intent.payment_failed\`, \`payment_intent.canceled\` (any other \`payment_intent.*\` only triggers a re-read).`,
+  request: {
+    body: {
+      required: true,
+      description: 'A Stripe Event (verified, never parsed before).',
+      content: { 'application/json': { schema: WebhookBody } },
+    },
+  },
+  responses: {
+    200: jsonResponse(WebhookAck, 'Received.'),
+    ...errorResponses(['NOT_FOUND', 'INVALID_SIGNATURE', 'PAYMENT_PROVIDER_ERROR'], { body: true }),
+  },
+});
+
+export const portoneWebhookRoute = createRoute({
+  operationId: 'portoneWebhook',
+  method: 'post',
+  path: '/api/payments/webhooks/portone',
+  tags,
+  security: publicRoute,
+  summary: 'PortOne webhook (Transaction.*)',
+  description: `${WEBHOOK}
+
+PortOne (V2 webhooks, Standard Webhooks): headers \`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`, secret
+\`PORTONE_WEBHOOK_SECRET\`; events used: \`Transaction.Paid\`, \`Transaction.Failed\`, \`Transaction.Cancelled\` (any other
+\`Transaction.*\` only triggers a re-read).`,
+  request: {
+    body: {
+      required: true,
+      description: 'A PortOne webhook (verified, never parsed before).',
+      content: { 'application/json': { schema: WebhookBody } },
+    },
+  },
+  responses: {
+    200: jsonResponse(WebhookAck, 'Received.'),
+    ...errorResponses(['NOT_FOUND', 'INVALID_SIGNATURE', 'PAYMENT_PROVIDER_ERROR'], { body: true }),
   },
 });

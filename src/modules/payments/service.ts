@@ -11,7 +11,8 @@ import { randomToken } from '../../lib/random';
 import { kindOfType, type KindConfig } from '../catalog';
 import * as repo from './repository';
 import type { ItemState, PaymentRow, RegistrationRow } from './repository';
-import type { HistoryQueryInput, PaymentMethod, RegisterInput } from './schemas';
+import type { Checkout } from './providers';
+import type { HistoryQueryInput, PaymentMethod, PricedInput } from './schemas';
 
 export function registrationView(r: RegistrationRow) {
   return {
@@ -25,6 +26,8 @@ export function registrationView(r: RegistrationRow) {
   };
 }
 
+const NEVER_PAID = new Set<PaymentRow['status']>(['pending', 'expired', 'failed']);
+
 export function paymentView(ctx: Ctx, p: PaymentRow) {
   return {
     id: p.id,
@@ -37,10 +40,13 @@ export function paymentView(ctx: Ctx, p: PaymentRow) {
     status: p.status,
     external_transaction_id: p.external_transaction_id,
     transaction_metadata: JSON.parse(p.transaction_metadata) as TransactionMetadata,
-    paid_at: isoOrNull(p.paid_at)!,
+    // A payment that was never paid has no paid_at (the row keeps its creation time there, for the history's order).
+    paid_at: NEVER_PAID.has(p.status) ? null : isoOrNull(p.paid_at)!,
     cancelled_at: isoOrNull(p.cancelled_at),
     refund_reason: p.refund_reason,
     registration_status: p.registration_status,
+    expires_at: p.status === 'pending' ? isoOrNull(p.expires_at) : null,
+    checkout: p.status === 'pending' && p.checkout ? (JSON.parse(p.checkout) as Checkout) : null,
   };
 }
 
@@ -67,8 +73,9 @@ export function transactionMetadata(method: PaymentMethod, amount: number): Tran
 // ---- apply / enroll --------------------------------------------------------------------------
 
 /** The contract's checks, in order, against the current state; throws the first that fails. */
-function checkRegister(item: ItemState | null, input: RegisterInput, now: number): void {
+export function checkRegister(item: ItemState | null, input: PricedInput, now: number): void {
   if (!item) throw new ApiError('NOT_FOUND');
+  if (item.reg_status === 'pending') throw new ApiError('PAYMENT_PENDING', { extras: { payment_id: item.reg_payment_id } });
   if (item.reg_status !== null && item.reg_status !== 'cancelled') throw new ApiError('ALREADY_REGISTERED');
   if (now < item.start_at || now > item.end_at) throw new ApiError('NOT_IN_PERIOD');
   if (input.amount !== item.price) throw new ApiError('AMOUNT_MISMATCH', { extras: { price: item.price } });
@@ -78,11 +85,11 @@ function checkRegister(item: ItemState | null, input: RegisterInput, now: number
   }
 }
 
-export interface RegisterRequest {
+export interface RegisterRequest<I = PricedInput> {
   k: KindConfig;
   userId: number;
   itemId: number;
-  input: RegisterInput;
+  input: I;
   now: number;
   /** The request's Idempotency-Key (the write records its payment on it). */
   idemKey?: string;
@@ -147,6 +154,8 @@ export async function complete(ctx: Ctx, k: KindConfig, userId: number, itemId: 
   if (row) return registrationView(row);
   const current = await repo.registrationStatus(s, k, userId, itemId);
   if (!current) throw new ApiError('REGISTRATION_NOT_FOUND');
+  // Waiting for its payment (a real provider): not active yet, so nothing to complete.
+  if (current === 'pending') throw new ApiError('PAYMENT_PENDING');
   throw new ApiError(current === 'completed' ? 'ALREADY_COMPLETED' : 'REGISTRATION_CANCELLED');
 }
 
@@ -160,13 +169,22 @@ export async function getPayment(ctx: Ctx, userId: number, paymentId: number) {
 
 function checkCancel(p: PaymentRow | null): asserts p is PaymentRow {
   if (!p) throw new ApiError('NOT_FOUND');
-  if (p.status === 'cancelled') throw new ApiError('PAYMENT_ALREADY_CANCELLED');
+  if (p.status !== 'paid') throw new ApiError('PAYMENT_ALREADY_CANCELLED');
   if (p.registration_status === 'completed') throw new ApiError('REGISTRATION_COMPLETED');
 }
 
-export async function cancel(ctx: Ctx, userId: number, paymentId: number, reason: string | null, now = Date.now(), idemKey?: string) {
+export async function cancel(
+  ctx: Ctx,
+  userId: number,
+  paymentId: number,
+  reason: string | null,
+  now = Date.now(),
+  idemKey?: string,
+  /** The payment, when the caller has just read it. */
+  read?: PaymentRow | null,
+) {
   const s = ctx.store;
-  const before = await repo.readPayment(s, userId, paymentId);
+  const before = read === undefined ? await repo.readPayment(s, userId, paymentId) : read;
   checkCancel(before);
   const done = await repo.cancelPayment(s, kindOfType(before.payment_type), { userId, paymentId, itemId: before.target_id, reason, now, idemKey });
   const after = await repo.readPayment(s, userId, paymentId);

@@ -8,6 +8,7 @@
 // own unit of work. A job resolves with its outcome, a refusal included, which is stored for replays
 // and returned over RPC as it is; only a fault rejects it.
 import { DurableObject } from 'cloudflare:workers';
+import { metered } from '../../db/meter';
 import type { Bindings } from '../../env';
 import type { Ctx } from '../../context';
 import { contain, settle, type Outcome } from '../../lib/outcome';
@@ -16,6 +17,14 @@ import { KINDS, type Kind } from '../catalog';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency';
 import type { RegisterInput } from './schemas';
 import * as service from './service';
+import * as settlement from './settlement';
+
+/** A registration without its amount under the simulated provider (which requires it). */
+const validationOutcome = (): Outcome<never> => ({
+  ok: false,
+  code: 'INPUT_VALIDATION_ERROR',
+  extras: { errors: [{ path: 'amount', message: 'Invalid input: expected number, received undefined' }] },
+});
 
 export type RegisterResult = service.RegisterResult;
 export type PaymentView = ReturnType<typeof service.paymentView>;
@@ -30,7 +39,9 @@ interface Waiting<T> {
 }
 type RegisterJob = { type: 'register'; request: service.RegisterRequest } & Waiting<RegisterResult>;
 type CancelJob = { type: 'cancel'; userId: number; paymentId: number; reason: string | null; idemKey?: string } & Waiting<PaymentView>;
-type Job = RegisterJob | CancelJob;
+/** Work that runs alone, in its place in the order (everything that talks to a payment provider). */
+type SoloJob = { type: 'solo'; run: (ctx: Ctx) => Promise<Outcome<unknown>> } & Waiting<unknown>;
+type Job = RegisterJob | CancelJob | SoloJob;
 
 export class UserLedger extends DurableObject<Bindings> {
   private jobs: Job[] = [];
@@ -46,10 +57,16 @@ export class UserLedger extends DurableObject<Bindings> {
     const outcome = await this.call((ctx) =>
       idempotent(ctx, userId, idem, {
         status: 201,
-        run: (idemKey) =>
-          new Promise<Outcome<RegisterResult>>((resolve, reject) =>
-            this.submit({ type: 'register', request: { k: KINDS[kind], userId, itemId, input, now: Date.now(), idemKey }, resolve, reject }),
-          ),
+        run: (idemKey) => {
+          const request = { k: KINDS[kind], userId, itemId, input, now: Date.now(), idemKey };
+          // A real provider: each apply alone (it waits for the provider); simulated: grouped writes.
+          if (ctx.config.PAYMENT_PROVIDER !== 'simulated') return this.solo((c) => settlement.register(c, request));
+          const amount = input.amount;
+          if (amount === undefined) return Promise.resolve(validationOutcome());
+          return new Promise<Outcome<RegisterResult>>((resolve, reject) =>
+            this.submit({ type: 'register', request: { ...request, input: { ...input, amount } }, resolve, reject }),
+          );
+        },
         recover: (paymentId) => service.registeredResult(ctx, userId, paymentId),
       }),
     );
@@ -68,6 +85,39 @@ export class UserLedger extends DurableObject<Bindings> {
       }),
     );
     return this.units.stamp(outcome);
+  }
+
+  /** Asks the provider about the payment and settles it (409 while unpaid): POST /api/payments/{id}/confirm. */
+  async confirm(userId: number, paymentId: number): Promise<Replayable<PaymentView>> {
+    const outcome = await this.call(() => this.solo((ctx) => settlement.confirm(ctx, userId, paymentId)));
+    return this.units.stamp(outcome);
+  }
+
+  /**
+   * A verified webhook's or the scheduled job's settlement of one payment (expire: also expires an
+   * unpaid one past its time); the outcome names its state after.
+   */
+  async settle(userId: number, paymentId: number, expire: boolean): Promise<Replayable<string>> {
+    const outcome = await this.call(() => this.solo((ctx) => settlement.settleQuietly(ctx, userId, paymentId, expire)));
+    return this.units.stamp(outcome);
+  }
+
+  /** The refund queue's retry of one refund_pending payment. */
+  async retryRefund(userId: number, paymentId: number): Promise<Replayable<string>> {
+    const outcome = await this.call(() => this.solo((ctx) => settlement.retryRefund(ctx, userId, paymentId)));
+    return this.units.stamp(outcome);
+  }
+
+  /** Queues `run` to run alone in its own unit of work; a provider that does not answer is a 502. */
+  private solo<T>(run: (ctx: Ctx) => Promise<T>): Promise<Outcome<T>> {
+    return new Promise<Outcome<T>>((resolve, reject) =>
+      this.submit({
+        type: 'solo',
+        run: (ctx) => settle(() => run(ctx)),
+        resolve: resolve as (o: Outcome<unknown>) => void,
+        reject,
+      }),
+    );
   }
 
   /** One RPC call's unit of work; its fault as an INTERNAL_ERROR outcome. */
@@ -91,21 +141,30 @@ export class UserLedger extends DurableObject<Bindings> {
     }
   }
 
-  /** The registrations waiting at the head of the queue (up to MAX_GROUP), or the one cancel there. */
+  /** The registrations waiting at the head of the queue (up to MAX_GROUP), or the one cancel or solo job there. */
   private takeGroup(): Job[] {
-    if (this.jobs[0]!.type === 'cancel') return this.jobs.splice(0, 1);
+    if (this.jobs[0]!.type !== 'register') return this.jobs.splice(0, 1);
     const end = this.jobs.findIndex((j, i) => j.type !== 'register' || i >= MAX_GROUP);
     return this.jobs.splice(0, end === -1 ? this.jobs.length : end);
   }
 
   /** One group in its own unit of work; every job learns its own outcome (a fault: all of them). */
   private async runGroup(group: Job[]): Promise<void> {
+    const only = group[0]!;
+    if (only.type === 'solo') {
+      try {
+        only.resolve(await this.units.run((ctx) => only.run(ctx)));
+      } catch (err) {
+        only.reject(err);
+      }
+      return;
+    }
     try {
       await this.units.run(async (ctx) => {
         const registers = group.filter((j): j is RegisterJob => j.type === 'register');
         const cancels = group.filter((j): j is CancelJob => j.type === 'cancel');
         if (registers.length) await registerGroup(ctx, registers);
-        for (const j of cancels) j.resolve(await settle(() => service.cancel(ctx, j.userId, j.paymentId, j.reason, Date.now(), j.idemKey)));
+        for (const j of cancels) j.resolve(await settle(() => settlement.cancel(ctx, j.userId, j.paymentId, j.reason, Date.now(), j.idemKey)));
       });
     } catch (err) {
       for (const job of group) job.reject(err);
@@ -144,5 +203,5 @@ export const ledgerName = (userId: number) => `user:${userId}`;
 
 /** The caller's ledger. */
 export function ledger(ctx: Ctx, userId: number) {
-  return ctx.env.USER_LEDGER.get(ctx.env.USER_LEDGER.idFromName(ledgerName(userId)));
+  return metered(ctx.env.USER_LEDGER.get(ctx.env.USER_LEDGER.idFromName(ledgerName(userId))));
 }

@@ -36,6 +36,10 @@ sales.openapi(routes.createOrderRoute, async (c) => {
   return c.json(order, 201);
 });
 
+sales.openapi(routes.listOrdersRoute, async (c) => {
+  return c.json(await service.listOrders(c.var.ctx, c.req.valid('query'), requestUrl(c)), 200);
+});
+
 sales.openapi(routes.getOrderRoute, async (c) => {
   return c.json(await service.getOrder(c.var.ctx, c.req.valid('param').id), 200);
 });

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { staffOnly } from '../accounts';
+import { staffOnly, staffReadAuth } from '../accounts';
 import { bearer, IdParam, jsonBody, jsonResponse } from '../../lib/openapi';
 import { PageQuery } from '../../lib/pagination';
 import { errorResponses } from '../../lib/problem';
@@ -8,6 +8,8 @@ import {
   CreateProductBody,
   LiveSalesQuery,
   LiveSalesSchema,
+  OrderListQuery,
+  OrderPage,
   OrderSchema,
   PatchOrderBody,
   PatchProductBody,
@@ -38,7 +40,8 @@ export const listProductsRoute = createRoute({
   path: '/api/products',
   tags: ['sales'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
   summary: 'List products by id (staff only)',
   description: 'Paginated with `page`/`page_size`; a page past the end is 404 `NOT_FOUND`.',
   request: { query: PageQuery },
@@ -91,11 +94,38 @@ export const getOrderRoute = createRoute({
   path: '/api/orders/{id}',
   tags: ['sales'],
   security: bearer,
-  middleware: [staffOnly] as const,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
   summary: 'An order with its items (staff only)',
   description: 'The order, its status and every item with the price it was sold at.',
   request: { params: IdParam },
   responses: { 200: jsonResponse(OrderSchema, 'The order.'), ...errorResponses([DENIED, 'NOT_FOUND'], { auth: true }) },
+});
+
+export const listOrdersRoute = createRoute({
+  operationId: 'listOrders',
+  method: 'get',
+  path: '/api/orders',
+  tags: ['sales'],
+  security: bearer,
+  // The session and staff check ride with the one read (src/modules/accounts/auth.ts, staffReadAuth).
+  middleware: [staffReadAuth] as const,
+  summary: 'List orders, newest first, with their items (staff only)',
+  description: `Newest first by \`created_at\` (then id), each order with its items. Filters, all optional and combined
+with AND: \`status\`, \`customer_id\`, \`from\` / \`to\` (local dates of \`created_at\` in \`DASHBOARD_TIMEZONE\`, Asia/Seoul
+by default: \`from\` at its midnight, \`to\` through its whole day; \`from\` later than \`to\` is 400 \`INVALID_DATE_RANGE\`)
+and \`min_total\` (\`total_price\` at least this).
+
+Paging is by cursor only: \`page_size\` (default 20, max 100), then \`cursor\` = the previous page's \`next_cursor\`
+(\`next\` is the same URL with it) with the same filters. Each page is one index range read, equally fast at any
+depth, and an order recorded while paging appears on a later first page, never twice or shifted. There is no
+\`count\`: an exact count of millions of orders would be a scan on every page (the dashboards have the totals).
+A malformed cursor is 400 \`INPUT_VALIDATION_ERROR\` on \`cursor\`.`,
+  request: { query: OrderListQuery },
+  responses: {
+    200: jsonResponse(OrderPage, 'A page of orders.'),
+    ...errorResponses([DENIED, 'INVALID_DATE_RANGE'], { auth: true }),
+  },
 });
 
 export const patchOrderRoute = createRoute({

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUSES } from '../../db/schema';
-import { pageSchema } from '../../lib/pagination';
+import { CursorQuery, pageSchema } from '../../lib/pagination';
 import { canonicalTimeZone } from './dates';
 
 // Bounds that keep every order exact as a JSON number: 100 lines × 1,000 × 1,000,000,000 = 10^14
@@ -78,6 +78,51 @@ export const CreateOrderBody = z
     }),
   })
   .openapi('CreateOrderRequest');
+
+const localDay = (name: 'from' | 'to') =>
+  z.iso
+    .date()
+    .optional()
+    .openapi({
+      param: { name, in: 'query' },
+      example: name === 'from' ? '2026-11-01' : '2026-11-30',
+      description:
+        name === 'from'
+          ? 'Orders created on or after this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: from its midnight).'
+          : 'Orders created on or before this local date (`YYYY-MM-DD`, in `DASHBOARD_TIMEZONE`: the whole day).',
+    });
+
+export const OrderListQuery = z.object({
+  status: OrderStatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }),
+  customer_id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .openapi({ param: { name: 'customer_id', in: 'query' }, description: "Only this customer's orders." }),
+  from: localDay('from'),
+  to: localDay('to'),
+  min_total: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .openapi({ param: { name: 'min_total', in: 'query' }, description: 'Only orders whose `total_price` is at least this.' }),
+  page_size: CursorQuery.shape.page_size,
+  cursor: CursorQuery.shape.cursor.openapi({ description: 'The `next_cursor` of the previous page (the same filters must be sent again).' }),
+});
+export type OrderListInput = z.output<typeof OrderListQuery>;
+
+export const OrderPage = z
+  .object({
+    next: z.string().nullable().openapi({ description: 'The next page (the same filters and `cursor`), or null on the last page.' }),
+    previous: z.null().openapi({ description: 'Always null: the list pages forward only.' }),
+    next_cursor: z.string().nullable(),
+    results: z.array(OrderSchema),
+  })
+  .openapi('OrderPage');
 
 export const PatchOrderBody = z.object({ status: OrderStatusSchema }).openapi('PatchOrderRequest');
 

@@ -5,10 +5,12 @@ import { COUNTED_STATUSES, type OrderStatus } from '../../db/schema';
 import type { Store } from '../../db/store';
 import type { Ctx } from '../../context';
 import { isoOrNull, validationError } from '../../lib/openapi';
-import { offsetOf, type PageArgs } from '../../lib/pagination';
+import { cursorPage, decodeCursor, offsetOf, type PageArgs } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { userExists } from '../accounts';
 import { chartHours, dayBuckets, hourBuckets, lastMidnightHour, parseRange } from './buckets';
+import { parseDateParam, rangeEnd, rangeStart } from './dates';
+import type { OrderListInput } from './schemas';
 import * as repo from './repository';
 import type { BucketFigures, ItemRow, OrderFigures, OrderRow, ProductRow } from './repository';
 import { checkViolation } from '../../db/errors';
@@ -193,6 +195,35 @@ export async function getOrder(ctx: Ctx, id: number) {
   const found = await repo.readOrder(ctx.store, id);
   if (!found) throw new ApiError('NOT_FOUND');
   return orderView(ctx, found.order, found.items);
+}
+
+/**
+ * GET /api/orders: newest first by (created_at, id), keyset-paged only (a page at any depth is one
+ * index range read; an exact count of millions of orders would be a scan, so there is none).
+ */
+export async function listOrders(ctx: Ctx, q: OrderListInput, url: string) {
+  const tz = ctx.config.DASHBOARD_TIMEZONE;
+  const day = (text: string | undefined, path: 'from' | 'to') => {
+    if (text === undefined) return undefined;
+    const parsed = parseDateParam(text, tz);
+    if (parsed?.kind !== 'date') throw validationError([{ path, message: 'expected a date YYYY-MM-DD' }]);
+    return parsed;
+  };
+  const from = day(q.from, 'from');
+  const to = day(q.to, 'to');
+  const filter: repo.OrderFilter = {
+    status: q.status,
+    customerId: q.customer_id,
+    minTotal: q.min_total,
+    from: from && rangeStart(from, tz),
+    // rangeEnd is the day's last millisecond; the filter's upper bound is exclusive.
+    to: to && rangeEnd(to, tz) + 1,
+  };
+  if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) throw new ApiError('INVALID_DATE_RANGE');
+  const after = q.cursor ? (decodeCursor(q.cursor, 2) as [number, number]) : null;
+  const rows = await repo.listOrders(ctx.store, filter, after, q.page_size + 1);
+  const page = cursorPage(url, q.page_size, rows, (r) => [r.order.createdAt, r.order.id]);
+  return { ...page, previous: null, results: page.results.map((r) => orderView(ctx, r.order, r.items)) };
 }
 
 // ---- dashboards ----------------------------------------------------------------------------

@@ -2,7 +2,16 @@
 // The enums and the live feed's frames come from src/contract.ts, which the worker uses too; the
 // shapes below are checked against the API's routes by tests/web-contract.ts (docs/console.md
 // "The contract with the API").
-import type { LiveEvent, LiveOperation, MachineCommand, MachineStatus, OrderStatus, PaymentMethod } from '../../../src/contract';
+import type {
+  LiveEvent,
+  LiveOperation,
+  MachineCommand,
+  MachineStatus,
+  OrderStatus,
+  PaymentMethod,
+  PaymentStatus,
+  RegistrationStatus,
+} from '../../../src/contract';
 
 export { MACHINE_STATUSES, ORDER_STATUSES } from '../../../src/contract';
 export type { LiveEvent, MachineStatus, OrderStatus, PaymentMethod };
@@ -68,12 +77,29 @@ export interface Payment {
   amount: number;
   currency: string;
   payment_method: PaymentMethod;
-  status: 'paid' | 'cancelled';
-  paid_at: string;
+  status: PaymentStatus;
+  /** Null while pending, and for expired or failed payments. */
+  paid_at: string | null;
   cancelled_at: string | null;
   refund_reason: string | null;
-  registration_status: 'applied' | 'enrolled' | 'completed' | 'cancelled';
+  registration_status: RegistrationStatus;
+  expires_at?: string | null;
+  /** What the provider's browser SDK needs to pay a pending payment (real providers only). */
+  checkout?: Checkout | null;
 }
+
+export type Checkout =
+  | { provider: 'stripe'; client_secret: string; publishable_key: string }
+  | {
+      provider: 'portone';
+      store_id: string;
+      channel_key: string;
+      payment_id: string;
+      order_name: string;
+      total_amount: number;
+      currency: string;
+      pay_method: 'CARD' | 'EASY_PAY' | 'TRANSFER';
+    };
 
 export interface Profile {
   invite_referral_code: string;
@@ -132,6 +158,14 @@ export interface Order {
   paid_at: string | null;
   currency: string;
   items: { product_id: number; product_name: string; unit_price: number; quantity: number }[];
+  created_at: string;
+}
+
+/** GET /api/orders: paged by cursor only (no count, no previous). */
+export interface OrderPage {
+  next: string | null;
+  next_cursor: string | null;
+  results: Order[];
 }
 
 /** The commands as the machine page's buttons show them: a machine's life from power on to off. */

@@ -14,6 +14,9 @@ const ACTION: Record<Kind, { verb: string; path: string; noun: string }> = {
 };
 export const METHOD_LABEL: Record<PaymentMethod, string> = { card: 'Card', kakaopay: 'KakaoPay', bank_transfer: 'Bank transfer' };
 
+/** The page that pays a pending payment with the provider's browser SDK (served by the worker). */
+export const checkoutUrl = (paymentId: number) => `/api/payments/checkout?payment=${paymentId}`;
+
 export function CatalogPage({ kind, route }: { kind: Kind; route: Route }) {
   const q = route.query;
   const search = q.get('search') ?? '';
@@ -144,6 +147,8 @@ function PayDialog({ kind, item, onDone }: { kind: Kind; item: Item; onDone: (pa
     void run(async (key) => {
       const body = { amount: item.price, payment_method: method };
       const result = await api<{ payment: Payment }>(`/api/${kind}/${item.id}/${ACTION[kind].path}`, { body, idempotencyKey: key });
+      // A real provider: the payment waits for the provider's browser SDK, on the checkout page.
+      if (result.payment.status === 'pending' && result.payment.checkout) return location.assign(checkoutUrl(result.payment.id));
       onDone(result.payment);
     });
   };

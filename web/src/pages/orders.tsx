@@ -1,13 +1,16 @@
-// Staff: record an order, open one by id and move it through its statuses. The API has no order
-// list, so the page lists the orders recorded or opened in this browser tab (sessionStorage).
+// Staff: every order, newest first, filtered by status, customer, local dates and a minimum total
+// (GET /api/orders, paged by cursor); record an order, open one by id and move it through its
+// statuses. The filters and the cursor live in the address, so Back returns to the previous page.
 import { useState } from 'hono/jsx/dom';
 import { api } from '../lib/api';
 import { dateTime, money } from '../lib/format';
 import { useAction, useAsync } from '../lib/hooks';
-import type { Order, OrderStatus, Page, Product } from '../lib/types';
+import { setQuery, type Route } from '../lib/router';
+import type { Order, OrderPage, OrderStatus, Page, Product } from '../lib/types';
 import { Badge, Empty, ErrorNotice, Field, formValues, Loading, PageTitle, Select } from '../components/ui';
 
-const RECENT_KEY = 'edge-console.recent-orders';
+const PAGE_SIZE = 20;
+const FILTERS = ['status', 'customer_id', 'from', 'to', 'min_total'] as const;
 const NEXT: Record<OrderStatus, OrderStatus[]> = {
   PENDING: ['PAID', 'CANCELLED'],
   PAID: ['SHIPPING', 'COMPLETED', 'CANCELLED'],
@@ -16,72 +19,109 @@ const NEXT: Record<OrderStatus, OrderStatus[]> = {
   CANCELLED: [],
 };
 
-function readRecent(): Order[] {
-  try {
-    return JSON.parse(sessionStorage.getItem(RECENT_KEY) ?? '[]') as Order[];
-  } catch {
-    return [];
-  }
-}
-
-export function OrdersPage() {
-  const [recent, setRecent] = useState<Order[]>(readRecent);
+export function OrdersPage({ route }: { route: Route }) {
+  const q = Object.fromEntries(FILTERS.map((k) => [k, route.query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
+  const cursor = route.query.get('cursor') ?? '';
+  const filters = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== ''));
+  const list = useAsync(
+    () => api<OrderPage>('/api/orders', { query: { ...filters, page_size: PAGE_SIZE, ...(cursor ? { cursor } : {}) } }),
+    [...Object.values(q), cursor],
+  );
   const [open, setOpen] = useState<Order | null>(null);
-  const remember = (order: Order) => {
-    const next = [order, ...recent.filter((o) => o.id !== order.id)].slice(0, 50);
-    sessionStorage.setItem(RECENT_KEY, JSON.stringify(next));
-    setRecent(next);
+  const show = (order: Order) => {
     setOpen(order);
+    list.reload();
   };
+  const filtered = Object.keys(filters).length > 0;
   return (
     <section>
       <PageTitle>Orders</PageTitle>
       <div class="cards two">
-        <RecordOrder onRecorded={remember} />
-        <FindOrder onFound={remember} />
+        <RecordOrder onRecorded={show} />
+        <FindOrder onFound={setOpen} />
       </div>
-      {open && <OrderDetail order={open} onChanged={remember} />}
-      <h2>Recorded or opened in this tab</h2>
-      {recent.length === 0 ? (
-        <Empty>No orders yet. Record one, or open one by its id.</Empty>
+      {open && <OrderDetail order={open} onChanged={show} />}
+      <h2>{filtered ? 'Orders matching the filters' : 'All orders'}, newest first</h2>
+      <OrderFilters q={q} />
+      <ErrorNotice error={list.error} />
+      {list.loading && !list.data ? (
+        <Loading what="Loading orders…" />
+      ) : list.data?.results.length === 0 ? (
+        <Empty>{filtered ? 'No orders match these filters.' : cursor ? 'No older orders.' : 'No orders yet. Record one above.'}</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Recent orders</caption>
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col" class="num">
-                  Customer
-                </th>
-                <th scope="col" class="num">
-                  Total
-                </th>
-                <th scope="col">Status</th>
-                <th scope="col">Paid</th>
-              </tr>
-            </thead>
-            <tbody>
-              {recent.map((o) => (
-                <tr key={o.id}>
-                  <td>
-                    <button type="button" class="link" onClick={() => setOpen(o)} aria-label={`Open order ${o.id}`}>
-                      #{o.id}
-                    </button>
-                  </td>
-                  <td class="num">{o.customer_id}</td>
-                  <td class="num">{money(o.total_price, o.currency)}</td>
-                  <td>
-                    <Badge value={o.status} /> {o.is_first_purchase && <Badge value="first purchase" kind="first" />}
-                  </td>
-                  <td>{dateTime(o.paid_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <OrdersTable orders={list.data?.results ?? []} loading={list.loading} onOpen={setOpen} />
+      )}
+      {list.data && (cursor || list.data.next_cursor) && (
+        <nav class="pager" aria-label="Pages">
+          <button type="button" disabled={!cursor} onClick={() => setQuery({ cursor: null })}>
+            ← Newest
+          </button>
+          <button type="button" disabled={!list.data.next_cursor} onClick={() => setQuery({ cursor: list.data?.next_cursor ?? null })}>
+            Older →
+          </button>
+        </nav>
       )}
     </section>
+  );
+}
+
+function OrderFilters({ q }: { q: Record<(typeof FILTERS)[number], string> }) {
+  return (
+    <form class="filters" aria-label="Filter orders" onSubmit={(e: Event) => setQuery({ ...formValues(e), cursor: null })}>
+      <Select
+        label="Status"
+        name="status"
+        value={q.status}
+        options={[['', 'All'], ...(['PENDING', 'PAID', 'SHIPPING', 'COMPLETED', 'CANCELLED'] as const).map((s): [string, string] => [s, s])]}
+      />
+      <Field label="Customer id" name="customer_id" type="number" min={1} value={q.customer_id} />
+      <Field label="From (Seoul date)" name="from" type="date" value={q.from} />
+      <Field label="To (Seoul date)" name="to" type="date" value={q.to} />
+      <Field label="Total at least" name="min_total" type="number" min={0} value={q.min_total} />
+      <button type="submit">Filter</button>
+    </form>
+  );
+}
+
+function OrdersTable({ orders, loading, onOpen }: { orders: Order[]; loading: boolean; onOpen: (o: Order) => void }) {
+  return (
+    <div class="table-wrap">
+      <table class="stack" aria-busy={loading}>
+        <caption class="visually-hidden">Orders, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Id</th>
+            <th scope="col">Created</th>
+            <th scope="col" class="num">
+              Customer
+            </th>
+            <th scope="col">Items</th>
+            <th scope="col" class="num">
+              Total
+            </th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {orders.map((o) => (
+            <tr key={o.id} data-order={o.id}>
+              <td>
+                <button type="button" class="link" onClick={() => onOpen(o)} aria-label={`Open order ${o.id}`}>
+                  #{o.id}
+                </button>
+              </td>
+              <td>{dateTime(o.created_at)}</td>
+              <td class="num">{o.customer_id}</td>
+              <td>{o.items.map((i) => `${i.quantity} × ${i.product_name}`).join(', ')}</td>
+              <td class="num">{money(o.total_price, o.currency)}</td>
+              <td>
+                <Badge value={o.status} /> {o.is_first_purchase && <Badge value="first purchase" kind="first" />}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

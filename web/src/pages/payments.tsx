@@ -6,7 +6,7 @@ import { useAsync, useIdempotentAction } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import type { Page, Payment } from '../lib/types';
 import { Badge, Empty, ErrorNotice, Field, formValues, Loading, Modal, Notice, PageTitle, Pager, Select } from '../components/ui';
-import { METHOD_LABEL } from './catalog';
+import { checkoutUrl, METHOD_LABEL } from './catalog';
 
 const PAGE_SIZE = 20;
 const FILTERS = ['status', 'payment_type', 'from', 'to', 'search'] as const;
@@ -73,7 +73,11 @@ function PaymentFilters({ q }: { q: Record<string, string> }) {
         options={[
           ['', 'All'],
           ['paid', 'Paid'],
+          ['pending', 'Pending'],
           ['cancelled', 'Cancelled'],
+          ['refund_pending', 'Refund pending'],
+          ['expired', 'Expired'],
+          ['failed', 'Failed'],
         ]}
       />
       <Select
@@ -128,6 +132,11 @@ function PaymentsTable({ payments, loading, onCancel }: { payments: Payment[]; l
                 <Badge value={p.status} />
               </td>
               <td>
+                {p.status === 'pending' && p.checkout && (
+                  <a class="button primary" href={checkoutUrl(p.id)} aria-label={`Pay for ${p.target_title}`}>
+                    Pay
+                  </a>
+                )}
                 {p.status === 'paid' && p.registration_status !== 'completed' && (
                   <button type="button" onClick={() => onCancel(p)} aria-label={`Cancel the payment for ${p.target_title}`}>
                     Cancel

@@ -3,6 +3,7 @@
 // stay 0/1 integers so raw SQL is the same on both backends.
 import { sql } from 'drizzle-orm';
 import { index, bigint, primaryKey, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { PAYMENT_PROVIDERS, PAYMENT_STATUSES, REGISTRATION_STATUSES } from '../../../contract';
 
 function itemTable<N extends string>(name: N) {
   return pgTable(
@@ -48,7 +49,7 @@ export const registrations = pgTable(
     userId: bigint('user_id', { mode: 'number' }).notNull(),
     kind: text('kind', { enum: ['exam', 'course'] }).notNull(),
     itemId: bigint('item_id', { mode: 'number' }).notNull(),
-    status: text('status', { enum: ['applied', 'enrolled', 'completed', 'cancelled'] }).notNull(),
+    status: text('status', { enum: REGISTRATION_STATUSES }).notNull(),
     paymentId: bigint('payment_id', { mode: 'number' }).notNull(),
     appliedAt: bigint('applied_at', { mode: 'number' }).notNull(),
     completedAt: bigint('completed_at', { mode: 'number' }),
@@ -67,14 +68,31 @@ export const payments = pgTable(
     targetTitle: text('target_title').notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
     paymentMethod: text('payment_method', { enum: ['kakaopay', 'card', 'bank_transfer'] }).notNull(),
-    status: text('status', { enum: ['paid', 'cancelled'] }).notNull(),
+    status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
     externalTransactionId: text('external_transaction_id').notNull(),
     transactionMetadata: text('transaction_metadata').notNull(),
     paidAt: bigint('paid_at', { mode: 'number' }).notNull(),
     cancelledAt: bigint('cancelled_at', { mode: 'number' }),
     refundReason: text('refund_reason'),
+    /** `simulated`, `stripe` or `portone`: who moved (or did not move) this payment's money. */
+    provider: text('provider', { enum: PAYMENT_PROVIDERS }).notNull().default('simulated'),
+    /** Our reference at the provider (Stripe metadata, PortOne paymentId): a provider payment must name it. */
+    reference: text('reference'),
+    /** A pending payment not paid by then is expired by the scheduled job. */
+    expiresAt: bigint('expires_at', { mode: 'number' }),
+    /** JSON: what the client needs to pay (a pending payment's `checkout`). */
+    checkout: text('checkout'),
+    /** A refund was asked of the provider then (cleared by its answer): after a crash the scheduled job settles it. */
+    refundRequestedAt: bigint('refund_requested_at', { mode: 'number' }),
   },
-  (t) => [index('payments_user_paid').on(t.userId, t.paidAt, t.id), uniqueIndex('payments_external_tx').on(t.externalTransactionId)],
+  // payments_settle: the scheduled job's pending (by expires_at) and refund_pending payments;
+  // payments_refund_requested: refunds whose answer was never written (a crash in between).
+  (t) => [
+    index('payments_user_paid').on(t.userId, t.paidAt, t.id),
+    uniqueIndex('payments_external_tx').on(t.externalTransactionId),
+    index('payments_settle').on(t.status, t.expiresAt),
+    index('payments_refund_requested').on(t.refundRequestedAt),
+  ],
 );
 
 export const idempotencyKeys = pgTable(

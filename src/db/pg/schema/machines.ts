@@ -6,6 +6,11 @@ import { index, bigint, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { sessions, users } from './accounts';
 import { MACHINE_STATUSES, MACHINE_COMMANDS, OPERATION_RESULTS } from '../../schema/machines';
 
+export const machinesTextVersion = pgTable('machines_text_version', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+});
+
 export const machines = pgTable(
   'machines',
   {

@@ -43,6 +43,9 @@ export const orders = pgTable(
   (t) => [
     uniqueIndex('orders_one_first_purchase').on(t.customerId).where(sql`is_first_purchase = 1`),
     index('orders_customer_counted').on(t.customerId, t.paidAt, t.id).where(sql`status IN ('PAID', 'SHIPPING', 'COMPLETED')`),
+    index('orders_created').on(t.createdAt, t.id),
+    index('orders_customer_created').on(t.customerId, t.createdAt, t.id),
+    index('orders_status_created').on(t.status, t.createdAt, t.id),
   ],
 );
 
