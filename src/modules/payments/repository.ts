@@ -55,13 +55,19 @@ const RETURNED_PAYMENT = sql.raw(`id, payment_type, target_id, target_title, amo
 
 // ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
 
-/** A payment's event object over `payments p`, as GET /api/me/payments/{id} answers it. */
+/**
+ * A payment's event object over `payments p`, as GET /api/me/payments/{id} answers it (service.ts
+ * paymentView: paid_at only once paid, expires_at and checkout only while pending).
+ */
 const paymentObject = (registrationStatus: string) => ({
   ...columnsOf('p', ['id', 'payment_type', 'target_id', 'target_title', 'amount']),
   currency: sql`CAST(NULL AS text)`,
-  ...columnsOf('p', ['payment_method', 'status', 'external_transaction_id']),
-  ...columnsOf('p', ['transaction_metadata', 'paid_at', 'cancelled_at', 'refund_reason']),
+  ...columnsOf('p', ['payment_method', 'status', 'external_transaction_id', 'transaction_metadata']),
+  paid_at: sql.raw(`CASE WHEN p.status IN ('pending', 'expired', 'failed') THEN NULL ELSE p.paid_at END`),
+  ...columnsOf('p', ['cancelled_at', 'refund_reason']),
   registration_status: sql`CAST(${sql.raw(`'${registrationStatus}'`)} AS text)`,
+  expires_at: sql.raw(`CASE WHEN p.status = 'pending' THEN p.expires_at ELSE NULL END`),
+  checkout: sql.raw(`CASE WHEN p.status = 'pending' THEN p.checkout ELSE NULL END`),
 });
 
 /** The event of a payment: one more statement of its write, matching only the row this write changed. */

@@ -3,8 +3,10 @@
 //  1. dispatchOutbox(): events not fanned out yet become one delivery row per subscribed endpoint
 //     (unique per endpoint and event: two dispatchers racing write each once), in one write that also
 //     marks the events fanned out; the new deliveries go to the `webhook-deliveries` Queue. It runs
-//     right after a write that added events (kickOutbox, through waitUntil) and every minute (the
-//     scheduled sweep), so a crash between the commit and the enqueue loses nothing.
+//     right after a write that added events (a `fan_out` message on the same queue, sent after the
+//     response: the request itself makes no extra database round trip, and a batch of such messages
+//     is one fan-out) and every minute (the scheduled sweep), so a crash between the commit and the
+//     enqueue loses nothing.
 //  2. The queue consumer takes each delivery's lease (a conditional UPDATE), acks the message and
 //     makes the attempt in the background (waitUntil): a batch returns at once, so an endpoint that
 //     hangs until its timeout holds no other endpoint's delivery (the lesson of the machines queue).
@@ -83,20 +85,28 @@ export async function enqueue(env: Bindings, ids: number[], delaySeconds = 0): P
 const fanOutFailed = (err: unknown) => logLine('error', 'webhook fan-out failed; the sweep retries it', { error: errorSummary(err) });
 
 /**
- * Right after a request's write that added events: fans them out once the response has gone, on the
- * request's own store (no other connection), once per request however many writes it made.
+ * Right after a request's write that added events: once the response has gone, asks the queue's
+ * consumer to fan them out (one `fan_out` message per request however many writes it made; the
+ * request makes no database round trip for it). A lost message costs a minute: the sweep.
  */
 export function fanOutAfterResponse(ctx: Ctx): void {
   if (ctx.after?.includes(fanOutTask)) return;
   void afterResponse(ctx, fanOutTask);
 }
-const fanOutTask = (ctx: Ctx) => dispatchOutbox(ctx, 1).catch(fanOutFailed);
+const fanOutTask = (ctx: Ctx) => requestFanOut(ctx.env);
+
+async function requestFanOut(env: Bindings): Promise<void> {
+  try {
+    await env.WEBHOOK_QUEUE.send({ fan_out: true });
+  } catch (err) {
+    logLine('warn', 'webhook fan-out not requested; the sweep does it', { error: errorSummary(err) });
+  }
+}
 
 /**
- * The fan-out of a Durable Object's writes (a machine's results and status changes): in the
- * background, in its own unit of work, one at a time per object (a kick while one runs makes it run
- * once more after, so nothing written meanwhile waits for the sweep), so a busy object holds at most
- * one extra database connection.
+ * The fan-out of a Durable Object's writes (a machine's results and status changes): a `fan_out`
+ * message in the background, at most one in flight per object (a kick while one is being sent
+ * sends one more after it), so the object's calls never wait for it.
  */
 export class OutboxKicker {
   private running: Promise<void> | null = null;
@@ -115,7 +125,7 @@ export class OutboxKicker {
     this.running = (async () => {
       do {
         this.again = false;
-        await withUnitOfWork(this.env(), (ctx) => dispatchOutbox(ctx, 1)).catch(fanOutFailed);
+        await requestFanOut(this.env());
       } while (this.again);
     })().finally(() => {
       this.running = null;
@@ -136,8 +146,9 @@ export async function sweepWebhooks(env: Bindings): Promise<void> {
 
 // ---- 2. the consumer -------------------------------------------------------------------------------
 
-const isDeliveryMessage = (b: unknown): b is DeliveryMessage =>
-  typeof b === 'object' && b !== null && Number.isSafeInteger((b as DeliveryMessage).delivery_id);
+const isDeliveryMessage = (b: unknown): b is { delivery_id: number } =>
+  typeof b === 'object' && b !== null && Number.isSafeInteger((b as { delivery_id?: unknown }).delivery_id);
+const isFanOut = (b: unknown): boolean => typeof b === 'object' && b !== null && (b as { fan_out?: unknown }).fan_out === true;
 
 /** How long an attempt may hold its delivery: the timeout, the signing and the record, with margin. */
 const leaseMs = (cfg: Config) => cfg.WEBHOOK_TIMEOUT_MS + 20_000;
@@ -151,8 +162,20 @@ export async function handleDeliveryBatch(batch: MessageBatch<unknown>, env: Bin
     return;
   }
   await withUnitOfWork(env, async (ctx) => {
+    // Fan-out requests: one fan-out for the whole batch (its new deliveries are queued by it).
+    const fanOuts = batch.messages.filter((m) => isFanOut(m.body));
+    if (fanOuts.length > 0) {
+      try {
+        await dispatchOutbox(ctx, 1);
+        for (const m of fanOuts) m.ack();
+      } catch (err) {
+        fanOutFailed(err);
+        for (const m of fanOuts) m.retry();
+      }
+    }
     await Promise.all(
       batch.messages.map(async (m) => {
+        if (isFanOut(m.body)) return;
         if (!isDeliveryMessage(m.body)) {
           logLine('error', 'malformed webhook delivery message', { id: m.id });
           return m.ack();
