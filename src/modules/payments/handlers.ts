@@ -71,6 +71,7 @@ payments.openapi(cancelRoute, async (c) => {
 payments.openapi(confirmRoute, async (c) => {
   const userId = c.get('auth').user.id;
   const result = await ledger(c.var.ctx, userId).confirm(userId, c.req.valid('param').id);
+  kick(c);
   return c.json(answer(c, result), 200);
 });
 
@@ -94,6 +95,7 @@ async function webhook(c: Context<AppEnv>, name: Exclude<PaymentProviderName, 's
   const ref = event.paymentId === null ? null : await repo.paymentByExternalId(ctx.store, name, event.paymentId);
   if (!ref) return { received: true as const, payment_id: null, status: null };
   const status = receive(ctx.store, await ledger(ctx, ref.user_id).settle(ref.user_id, ref.id, false));
+  kick(c);
   return { received: true as const, payment_id: ref.id, status: isStatus(status) ? status : null };
 }
 
