@@ -33,6 +33,8 @@ export default defineConfig(async () => {
             // A test-only secret; real ones come from .dev.vars or `wrangler secret put`.
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             PHONE_CODE_SECRET: 'test-phone-secret-0123456789abcdef',
+            // The key that seals stored signing secrets (32 bytes, base64): a test-only value.
+            SECRETS_KEY: 'dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU=',
             // Pinned so a developer's .dev.vars (which wrangler also loads) cannot change test behaviour.
             ALLOW_INSECURE_CONTROLLER_URLS: 'false',
             // The tests run locally: the console SMS provider answers codes as dev_code
@@ -52,7 +54,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./tests/setup.ts'],
       // Every run fails on a promise rejection nobody handled (tests/runtime-guard.ts).
-      globalSetup: ['./tests/runtime-guard.ts', ...(backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [])],
+      // The Twilio fake is a real local HTTP server (tests/fakes/twilio-server.ts).
+      globalSetup: ['./tests/runtime-guard.ts', './tests/fakes/twilio-server.ts', ...(backend === 'postgres' ? ['./tests/pg-global-setup.ts'] : [])],
       include: ['tests/**/*.test.ts'],
       // Browser tests run in Node against wrangler dev: npm run test:browser (tests/browser/vitest.config.ts).
       exclude: [...configDefaults.exclude, 'tests/browser/**'],

@@ -145,6 +145,9 @@ async function startServer(backend, t, workerPgUrl) {
       // per request would measure the terminal, so the bench runs with it off.
       '--var',
       'REQUEST_LOG_SAMPLE_RATE:0',
+      // The webhooks scenario's receiver listens on 127.0.0.1 (http): local only, like .dev.vars.
+      '--var',
+      'ALLOW_INSECURE_CONTROLLER_URLS:true',
       ...pgSetup.args,
       ...(STRIPE ? Object.entries(STRIPE.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]) : []),
     ],

@@ -371,8 +371,35 @@ export interface paths {
          *     everyone else). `status` defaults to POWEROFF. `controller_url` must be `https://` and must not name a private,
          *     loopback or link-local host or IP in any spelling (local development with ALLOW_INSECURE_CONTROLLER_URLS=true also
          *     accepts `http://` and loopback); without one the built-in simulator executes commands.
+         *     With a `controller_url`, the answer carries `controller_secret` (`whsec_…`), shown this once: every command sent to
+         *     the controller is signed with it (Standard Webhooks), so the device can refuse anyone else.
          */
         post: operations["createMachine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/machines/{id}/controller-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new controller secret
+         * @description Every authenticated user reads machines; only the owner or staff change, drive or watch one
+         *     (403 `PERMISSION_DENIED` for others: machines are not private, so their existence is not hidden).
+         *     Makes a new controller secret and answers it, this once. For 24 hours (`previous_valid_until`) every command carries
+         *     two signatures in `webhook-signature`, one per secret, so a device can switch to the new secret without downtime;
+         *     then only the new one signs. A machine made before controller secrets existed gets its first one here
+         *     (`previous_valid_until` is null when there was no secret). The secret is never answered by any GET.
+         */
+        post: operations["rotateMachineControllerSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -401,6 +428,8 @@ export interface paths {
          *     A `status` in the body is applied by that Durable Object too, the single writer of the status: a change while a
          *     command is pending is 409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an
          *     administrative override).
+         *     The first time a machine gets a `controller_url` (and has no controller secret yet), the answer carries
+         *     `controller_secret`, shown this once.
          */
         put: operations["replaceMachine"];
         post?: never;
@@ -422,6 +451,8 @@ export interface paths {
          *     A `status` in the body is applied by that Durable Object too, the single writer of the status: a change while a
          *     command is pending is 409 `MACHINE_BUSY`. Setting `status` directly bypasses the state machine (it is an
          *     administrative override).
+         *     The first time a machine gets a `controller_url` (and has no controller secret yet), the answer carries
+         *     `controller_secret`, shown this once.
          */
         patch: operations["updateMachine"];
         trace?: never;
@@ -1127,6 +1158,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The caller's endpoints, newest first (staff: everyone's). Secrets are never listed.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Events are POSTed as JSON `{ id, type, created_at, data: { object } }` (`object` is the resource as the
+         *     API returns it), signed by the Standard Webhooks specification: `webhook-id` (the event id, the same on every attempt:
+         *     de-duplicate on it), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two, space-separated, for
+         *     24 h after a rotation). A 2xx within 10 s is success; anything else, redirects included (never followed), is retried
+         *     with exponential backoff (5 s, 10 s, 20 s, … at most 12 h apart) for 3 days, then the delivery is `failed`. An
+         *     endpoint that failed every attempt for 3 days is disabled (`disabled_reason`); PATCH `disabled: false` re-enables
+         *     it. Delivery is at least once, in creation order per endpoint as far as retries allow. See docs/webhooks.md.
+         *     The answer carries `secret` (`whsec_…`), shown this once. At most WEBHOOK_ENDPOINTS_PER_USER (10) endpoints per
+         *     user: 409 `TOO_MANY_ENDPOINTS` past it. `order.*` events are for staff (400 for anyone else).
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed).
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). Its delivery log goes with it; nothing more is sent to it.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). `disabled: false` re-enables an endpoint the service disabled (and clears `disabled_reason`);
+         *     deliveries that failed meanwhile can be sent again one by one (retry).
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new signing secret
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). The new secret is answered this once. Until `previous_valid_until` (24 h) every event carries
+         *     two signatures, one per secret, so the receiver can switch without losing an event.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test ping
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). Sends a `ping` event (`data.object` = `{ endpoint_id, url }`) to this endpoint only, also when it is
+         *     disabled (to check it before re-enabling). Answers the delivery at once (202); its outcome is in the delivery log.
+         */
+        post: operations["pingWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint’s delivery log
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). Newest first; filters `status` and `event_type`. `next_attempt_at` is set while a delivery is pending.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description An endpoint is private to its owner; staff manage everyone's. Another user's endpoint is 404 `NOT_FOUND`
+         *     (its existence is not disclosed). Sends a succeeded or failed delivery once more, now, with the same event and `webhook-id`
+         *     (a failure within 3 days of the event resumes its retries). A pending one is 409 `DELIVERY_PENDING`.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1404,6 +1586,13 @@ export interface components {
             /** @example 2026-11-22T03:00:00.000Z */
             updated_at: string;
         };
+        MachineWithSecret: components["schemas"]["Machine"] & {
+            /**
+             * @description The controller secret (`whsec_…`) that signs every command sent to `controller_url` (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`; docs/machines.md). Answered only here, once: store it on the device now. `POST /api/machines/{id}/controller-secret` makes a new one.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            controller_secret?: string;
+        };
         CreateMachineRequest: {
             /** @example Press 7 */
             name: string;
@@ -1421,6 +1610,18 @@ export interface components {
             controller_url?: string | null;
             /** @description Staff only: transfers the machine. Ignored when the caller is not staff. */
             owner_id?: number;
+        };
+        ControllerSecret: {
+            /**
+             * @description The controller secret (`whsec_…`) that signs every command sent to `controller_url` (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`; docs/machines.md). Answered only here, once: store it on the device now. `POST /api/machines/{id}/controller-secret` makes a new one.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            controller_secret: string;
+            /**
+             * @description Until then commands carry a signature with the previous secret too (24 h); null when there was none.
+             * @example 2026-11-22T03:00:00.000Z
+             */
+            previous_valid_until: string | null;
         };
         /** @description A full replacement: `name`, `location` and `status` are required; an absent `controller_url` clears it. */
         PutMachineRequest: {
@@ -1833,6 +2034,112 @@ export interface components {
         /** @description The provider's event, verbatim. */
         ProviderWebhookBody: {
             [key: string]: unknown;
+        };
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret (Standard Webhooks, `whsec_…`). Answered only here, once: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            id: number;
+            owner_id: number;
+            url: string;
+            description: string | null;
+            events: string[];
+            disabled: boolean;
+            /** @description Why the service disabled it (null when enabled, or disabled by its owner). */
+            disabled_reason: string | null;
+            /** @example 2026-11-22T03:00:00.000Z */
+            created_at: string;
+            /** @example 2026-11-22T03:00:00.000Z */
+            updated_at: string;
+        };
+        CreateWebhookEndpointRequest: {
+            /**
+             * @description Where events are POSTed. `https://` only, and never a private, loopback or link-local host (the controller URL policy; checked on write and again before every send). Redirects are not followed.
+             * @example https://hooks.example.com/edge-api
+             */
+            url: string;
+            /**
+             * @description Event types to receive, or `["*"]` for all. `order.created` and `order.status_changed` reach staff endpoints only; a user’s endpoint receives only events about that user’s own resources (staff endpoints: everyone’s).
+             * @example [
+             *       "payment.paid",
+             *       "payment.cancelled"
+             *     ]
+             */
+            events: (("payment.pending" | "payment.paid" | "payment.cancelled" | "payment.refunded" | "payment.expired" | "registration.completed" | "machine.status_changed" | "machine.operation.succeeded" | "machine.operation.failed" | "order.created" | "order.status_changed") | "*")[];
+            /** @example Accounting sync */
+            description?: string | null;
+        };
+        WebhookEndpointPage: {
+            /** @description Total number of items (omitted when paging by cursor). */
+            count?: number;
+            next: string | null;
+            previous: string | null;
+            next_cursor?: string | null;
+            results: components["schemas"]["WebhookEndpoint"][];
+        };
+        UpdateWebhookEndpointRequest: {
+            /**
+             * @description Where events are POSTed. `https://` only, and never a private, loopback or link-local host (the controller URL policy; checked on write and again before every send). Redirects are not followed.
+             * @example https://hooks.example.com/edge-api
+             */
+            url?: string;
+            /**
+             * @description Event types to receive, or `["*"]` for all. `order.created` and `order.status_changed` reach staff endpoints only; a user’s endpoint receives only events about that user’s own resources (staff endpoints: everyone’s).
+             * @example [
+             *       "payment.paid",
+             *       "payment.cancelled"
+             *     ]
+             */
+            events?: (("payment.pending" | "payment.paid" | "payment.cancelled" | "payment.refunded" | "payment.expired" | "registration.completed" | "machine.status_changed" | "machine.operation.succeeded" | "machine.operation.failed" | "order.created" | "order.status_changed") | "*")[];
+            /** @example Accounting sync */
+            description?: string | null;
+            /** @description `false` re-enables an endpoint the service disabled after 3 days of failures. */
+            disabled?: boolean;
+        };
+        WebhookEndpointSecret: {
+            /**
+             * @description The signing secret (Standard Webhooks, `whsec_…`). Answered only here, once: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /**
+             * @description Until then every event carries a signature with the previous secret too (24 h).
+             * @example 2026-11-22T03:00:00.000Z
+             */
+            previous_valid_until: string;
+        };
+        WebhookDelivery: {
+            id: number;
+            /**
+             * @description Also the `webhook-id` of every attempt.
+             * @example evt_0f8c3e1b9a7d4c2e8b6a5f4e3d2c1b0a
+             */
+            event_id: string;
+            /** @example payment.paid */
+            event_type: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** @example 2026-11-22T03:00:00.000Z */
+            next_attempt_at: string | null;
+            /** @example 2026-11-22T03:00:00.000Z */
+            created_at: string;
+            /** @example 2026-11-22T03:00:00.000Z */
+            delivered_at: string | null;
+        };
+        WebhookDeliveryPage: {
+            /** @description Total number of items (omitted when paging by cursor). */
+            count?: number;
+            next: string | null;
+            previous: string | null;
+            next_cursor?: string | null;
+            results: components["schemas"]["WebhookDelivery"][];
         };
     };
     responses: never;
@@ -3771,13 +4078,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The new machine. */
+            /** @description The new machine (with `controller_secret` when it has a controller_url). */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Machine"];
+                    "application/json": components["schemas"]["MachineWithSecret"];
                 };
             };
             /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
@@ -3837,6 +4144,104 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    rotateMachineControllerSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControllerSecret"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PERMISSION_DENIED`: You do not have permission to perform this action. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PERMISSION_DENIED";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
                     } & {
                         [key: string]: unknown;
                     });
@@ -3957,13 +4362,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The machine. */
+            /** @description The machine (with `controller_secret` the first time a controller_url is set). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Machine"];
+                    "application/json": components["schemas"]["MachineWithSecret"];
                 };
             };
             /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
@@ -4197,13 +4602,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The machine. */
+            /** @description The machine (with `controller_secret` the first time a controller_url is set). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Machine"];
+                    "application/json": components["schemas"]["MachineWithSecret"];
                 };
             };
             /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
@@ -8153,6 +8558,847 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "PAYMENT_PROVIDER_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. */
+                page?: number;
+                /** @description Items per page (max 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret (shown once). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `TOO_MANY_ENDPOINTS`: You already have the most webhook endpoints allowed; delete one before adding another. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOO_MANY_ENDPOINTS";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint (never its secret). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The request body must be JSON (Content-Type: application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointSecret"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    pingWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ping’s delivery (pending). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. */
+                page?: number;
+                /** @description Items per page (max 100). */
+                page_size?: number;
+                status?: "pending" | "succeeded" | "failed";
+                event_type?: ("payment.pending" | "payment.paid" | "payment.cancelled" | "payment.refunded" | "payment.expired" | "registration.completed" | "machine.status_changed" | "machine.operation.succeeded" | "machine.operation.failed" | "order.created" | "order.status_changed") | "ping";
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description `INPUT_VALIDATION_ERROR`: The request is invalid; see errors for each failing field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INPUT_VALIDATION_ERROR";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /**
+             * @description `TOKEN_NOT_FOUND`: Authentication credentials were not provided.
+             *
+             *     `TOKEN_EXPIRED`: The token has expired.
+             *
+             *     `INVALID_TOKEN`: The token is invalid or has been revoked.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "TOKEN_NOT_FOUND" | "TOKEN_EXPIRED" | "INVALID_TOKEN";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `NOT_FOUND`: The resource was not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `DELIVERY_PENDING`: This delivery is still pending: it will be attempted again on its schedule. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "DELIVERY_PENDING";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description `INTERNAL_ERROR`: An unexpected error occurred; quote the instance id when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "INTERNAL_ERROR";
                     } & {
                         [key: string]: unknown;
                     });

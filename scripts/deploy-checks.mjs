@@ -10,7 +10,7 @@ const RULES = [
     test: /\bSMS_PROVIDER\s*=\s*["']console["']/,
     problem:
       'wrangler.toml sets SMS_PROVIDER = "console": the console provider answers every phone code to whoever asks. ' +
-      'Set SMS_PROVIDER = "webhook" and SMS_WEBHOOK_URL (or leave it empty: phone login then answers 503).',
+      'Set SMS_PROVIDER = "twilio" (docs/phone.md) or "webhook" and SMS_WEBHOOK_URL (or leave it empty: phone login then answers 503).',
   },
   {
     test: /\bLOCAL_DEVELOPMENT\s*=/,
@@ -29,5 +29,5 @@ export function hasSmsProvider(toml) {
   return toml
     .split('\n')
     .map(code)
-    .some((line) => /\bSMS_PROVIDER\s*=\s*["']webhook["']/.test(line));
+    .some((line) => /\bSMS_PROVIDER\s*=\s*["'](webhook|twilio)["']/.test(line));
 }

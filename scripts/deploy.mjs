@@ -32,7 +32,7 @@ generates the secrets; later runs only migrate and deploy. See docs/deploy.md.`,
 const CONFIG = join(ROOT, 'wrangler.toml');
 const D1_PLACEHOLDER = 'database_id = "00000000-0000-0000-0000-000000000000"';
 const KV_PLACEHOLDER = 'id = "00000000000000000000000000000000"';
-const QUEUES = ['machine-commands', 'machine-commands-dlq', 'payment-refunds'];
+const QUEUES = ['machine-commands', 'machine-commands-dlq', 'payment-refunds', 'webhook-deliveries', 'webhook-deliveries-dlq'];
 
 const config = () => readFileSync(CONFIG, 'utf8');
 const write = (text) => writeFileSync(CONFIG, text);
@@ -93,11 +93,13 @@ function newSecretsFile() {
   } catch {
     // no worker yet: it gets its secrets with the first deploy
   }
-  const missing = ['JWT_SECRET', 'PHONE_CODE_SECRET'].filter((n) => !names.includes(n));
+  const missing = ['JWT_SECRET', 'PHONE_CODE_SECRET', 'SECRETS_KEY'].filter((n) => !names.includes(n));
   if (missing.length === 0) return null;
   step(`secrets ${missing.join(', ')} (random; kept only by Cloudflare)`);
   const file = join(mkdtempSync(join(tmpdir(), 'edge-api-secrets-')), 'secrets.json');
-  writeFileSync(file, JSON.stringify(Object.fromEntries(missing.map((n) => [n, randomBytes(48).toString('base64url')]))), { mode: 0o600 });
+  // SECRETS_KEY is an AES-256 key: exactly 32 bytes (src/lib/secret-box.ts).
+  const value = (n) => (n === 'SECRETS_KEY' ? randomBytes(32).toString('base64') : randomBytes(48).toString('base64url'));
+  writeFileSync(file, JSON.stringify(Object.fromEntries(missing.map((n) => [n, value(n)]))), { mode: 0o600 });
   return file;
 }
 
@@ -107,7 +109,7 @@ function checkConfig() {
   if (problems.length > 0) fail('deploy', `not deploying:\n  - ${problems.join('\n  - ')}`, 1);
   if (!hasSmsProvider(config())) {
     console.log(
-      'Note: no SMS provider in wrangler.toml: phone login answers 503 SMS_NOT_CONFIGURED until SMS_PROVIDER = "webhook" and SMS_WEBHOOK_URL are set.',
+      'Note: no SMS provider in wrangler.toml: phone login answers 503 SMS_NOT_CONFIGURED until SMS_PROVIDER = "twilio" (with TWILIO_ACCOUNT_SID, TWILIO_FROM and the secret TWILIO_AUTH_TOKEN) or "webhook" (with SMS_WEBHOOK_URL and the secret SMS_WEBHOOK_SECRET) is set.',
     );
   }
 }

@@ -99,6 +99,7 @@ writeFileSync(
   `${Object.entries({
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PHONE_CODE_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     DB_BACKEND: 'd1',
     LOCAL_DEVELOPMENT: 'true',
     SMS_PROVIDER: 'console',

@@ -15,6 +15,7 @@ import * as phone from './modules/phone/routes';
 import * as referrals from './modules/referrals/routes';
 import * as sales from './modules/sales/routes';
 import * as system from './modules/system/routes';
+import * as webhooks from './modules/webhooks/routes';
 
 /** Every module's routes; the values that are not route configs (schemas, helpers) are skipped. */
 export const ROUTES = {
@@ -29,6 +30,7 @@ export const ROUTES = {
   examRegistrations: payments.registrationRoutes(KINDS.exams),
   courseRegistrations: payments.registrationRoutes(KINDS.courses),
   payments,
+  webhooks,
 };
 
 type RoutesOf<M> = { [K in keyof M]: M[K] extends RouteConfig ? M[K] : never }[keyof M];

@@ -23,6 +23,7 @@ import { sales } from './modules/sales';
 import { catalog } from './modules/catalog';
 import { checkoutPage, payments } from './modules/payments';
 import { system } from './modules/system';
+import { webhooks } from './modules/webhooks';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -175,6 +176,7 @@ export function buildApp() {
   app.route('/', sales);
   app.route('/', catalog);
   app.route('/', payments);
+  app.route('/', webhooks);
   // What modules hold open on a session's behalf closes when accounts revokes it (a port: no import
   // between the two modules).
   onAccessRevoked(closeRevokedWatchers);

@@ -17,6 +17,12 @@ export interface Ctx {
   readonly env: Bindings;
   /** The rate limits this request consulted (a request's only; reported in RateLimit headers). */
   readonly limits?: Map<string, Observation>;
+  /**
+   * Work to run after the response, on this unit's own store, before it closes (a request's only;
+   * lib/unit-of-work.ts afterResponse): e.g. fanning out the events its write added, without opening
+   * another connection.
+   */
+  readonly after?: ((ctx: Ctx) => Promise<unknown>)[];
 }
 
 /** The caller of an authenticated request (set by the bearer middleware, src/modules/accounts/auth.ts). */

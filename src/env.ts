@@ -4,8 +4,10 @@
 // schema, which holds the defaults and refuses what does not parse (see parseConfig).
 import { z } from 'zod';
 import { logLine } from './lib/log';
+import { isSecretsKey } from './lib/secret-box';
 import type { CommandMessage } from './modules/machines/message';
 import type { RefundMessage } from './modules/payments/message';
+import type { DeliveryMessage } from './modules/webhooks/message';
 
 declare global {
   namespace Cloudflare {
@@ -24,11 +26,13 @@ declare global {
 }
 
 /** wrangler.toml's bindings (generated), with what the generator cannot type. */
-export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PAYMENT_QUEUE' | 'PHONE_CODE_SECRET'> {
+export interface Bindings extends Omit<Cloudflare.Env, 'MACHINE_QUEUE' | 'PAYMENT_QUEUE' | 'WEBHOOK_QUEUE' | 'PHONE_CODE_SECRET'> {
   /** The generated type has no message type. */
   MACHINE_QUEUE: Queue<CommandMessage>;
   /** Refunds whose answer was lost, retried (src/modules/payments/consumer.ts). */
   PAYMENT_QUEUE: Queue<RefundMessage>;
+  /** Event webhook deliveries (src/modules/webhooks/delivery.ts). */
+  WEBHOOK_QUEUE: Queue<DeliveryMessage>;
   /** Key of the one-time code hashes; falls back to JWT_SECRET when unset. */
   PHONE_CODE_SECRET?: string;
 }
@@ -52,6 +56,11 @@ export const ConfigSchema = z.object({
   PHONE_CODE_SECRET: z.string().optional(),
   /** Secret (optional): `X-Operator-Key` with this value sees the readiness details. */
   OPERATOR_KEY: z.string().optional(),
+  /**
+   * Secret: the AES-256-GCM key that seals stored signing secrets (src/lib/secret-box.ts), 32 random
+   * bytes in base64. Required outside local development (see parseConfig).
+   */
+  SECRETS_KEY: z.string().refine(isSecretsKey, '32 bytes in base64 or base64url').optional(),
   /** `d1` (default) or `postgres` (through the HYPERDRIVE binding). */
   DB_BACKEND: z.enum(['d1', 'postgres']).default('d1'),
   JWT_ISSUER: text('edge-api'),
@@ -81,11 +90,24 @@ export const ConfigSchema = z.object({
   CURRENCY: text('KRW'),
   DEFAULT_PHONE_REGION: text('KR'),
   /**
-   * `webhook`, or `console` (logs the code and answers it as `dev_code`: local development only, refused
-   * unless LOCAL_DEVELOPMENT). Unset: no provider, and phone codes answer 503.
+   * `twilio`, `webhook`, or `console` (logs the code and answers it as `dev_code`: local development
+   * only, refused unless LOCAL_DEVELOPMENT). Unset: no provider, and phone codes answer 503.
    */
-  SMS_PROVIDER: z.enum(['console', 'webhook']).optional(),
+  SMS_PROVIDER: z.enum(['console', 'webhook', 'twilio']).optional(),
   SMS_WEBHOOK_URL: text(''),
+  /** Secret (required with SMS_PROVIDER=webhook): the `whsec_…` secret that signs each SMS webhook. */
+  SMS_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'a whsec_<base64> secret')
+    .optional(),
+  /** Twilio (SMS_PROVIDER=twilio): the Messages API's origin (tests point it at a local fake). */
+  TWILIO_API_BASE: text('https://api.twilio.com'),
+  TWILIO_ACCOUNT_SID: text(''),
+  /** Secret (required with SMS_PROVIDER=twilio). */
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  /** The sender: a Twilio number (E.164), or leave empty and set TWILIO_MESSAGING_SERVICE_SID. */
+  TWILIO_FROM: text(''),
+  TWILIO_MESSAGING_SERVICE_SID: text(''),
   DASHBOARD_TIMEZONE: text('Asia/Seoul'),
   MACHINE_SIM_DELAY_MS: count(0),
   ALLOW_INSECURE_CONTROLLER_URLS: flag(false),
@@ -139,6 +161,16 @@ export const ConfigSchema = z.object({
   PORTONE_CHANNEL_KEYS: z.string().optional(),
   /** Secret: the Standard Webhooks secret (whsec_…). */
   PORTONE_WEBHOOK_SECRET: z.string().optional(),
+  /** Event webhook endpoints one user may have (409 TOO_MANY_ENDPOINTS past it). */
+  WEBHOOK_ENDPOINTS_PER_USER: positive(10),
+  /** One delivery attempt's time limit (a 2xx within it is success). */
+  WEBHOOK_TIMEOUT_MS: positive(10_000),
+  /** First retry delay of a failed delivery, doubled per attempt (capped at 12 h); 0 in tests. */
+  WEBHOOK_RETRY_BASE_SECONDS: count(5),
+  /** How long a delivery is retried, and how long an endpoint may fail before it is disabled. */
+  WEBHOOK_RETRY_WINDOW_SECONDS: positive(259_200),
+  /** Webhook events and their delivery log, days after they were fanned out (the scheduled purge). */
+  WEBHOOK_RETENTION_DAYS: positive(30),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -201,7 +233,7 @@ const warned = new Set<string>();
 export function parseConfig(env: Bindings): Config {
   const vars = Object.fromEntries(Object.keys(ConfigSchema.shape).map((key) => [key, blankToUndefined(env[key as keyof Bindings])]));
   const parsed = ConfigSchema.safeParse(vars);
-  if (parsed.success) return withProviderKeys(parsed.data);
+  if (parsed.success) return withRequiredSecrets(parsed.data);
   const problems = Object.fromEntries(parsed.error.issues.map((issue) => [String(issue.path[0]), issue.message]));
   const local = vars.LOCAL_DEVELOPMENT === true || vars.LOCAL_DEVELOPMENT === 'true';
   // A field without a default (a required secret) has nothing to fall back to, even locally.
@@ -214,14 +246,33 @@ export function parseConfig(env: Bindings): Config {
     warned.add(seen);
     logLine('warn', 'invalid configuration value; the default is used (local development only)', { variable: key, issue });
   }
-  return withProviderKeys(ConfigSchema.parse({ ...vars, ...Object.fromEntries(Object.keys(problems).map((key) => [key, undefined])) }));
+  return withRequiredSecrets(ConfigSchema.parse({ ...vars, ...Object.fromEntries(Object.keys(problems).map((key) => [key, undefined])) }));
 }
 
-/** A real payment provider without its keys refuses to run, locally too (no fallback to simulated). */
-function withProviderKeys(config: Config): Config {
-  const problems = providerProblems(config);
+/**
+ * Secrets that other settings make required, refused like a value that does not parse, in local
+ * development too: a real payment provider without its keys never falls back to simulated; signed
+ * messages are never sent unsigned (contract section 8); a deployed worker never runs without the
+ * key that seals stored secrets.
+ */
+function withRequiredSecrets(config: Config): Config {
+  const problems = { ...providerProblems(config), ...missingSecrets(config) };
   if (Object.keys(problems).length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function missingSecrets(cfg: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!cfg.SECRETS_KEY && !cfg.LOCAL_DEVELOPMENT) out.SECRETS_KEY = 'required outside local development';
+  if (cfg.SMS_PROVIDER === 'webhook' && !cfg.SMS_WEBHOOK_SECRET)
+    out.SMS_WEBHOOK_SECRET = 'required with SMS_PROVIDER=webhook (unsigned sending is refused)';
+  if (cfg.SMS_PROVIDER === 'twilio') {
+    if (!cfg.TWILIO_ACCOUNT_SID) out.TWILIO_ACCOUNT_SID = 'required with SMS_PROVIDER=twilio';
+    if (!cfg.TWILIO_AUTH_TOKEN) out.TWILIO_AUTH_TOKEN = 'required with SMS_PROVIDER=twilio';
+    if (!cfg.TWILIO_FROM && !cfg.TWILIO_MESSAGING_SERVICE_SID)
+      out.TWILIO_FROM = 'TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required with SMS_PROVIDER=twilio';
+  }
+  return out;
 }
 
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);

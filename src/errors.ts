@@ -10,6 +10,7 @@ import { PAYMENTS_CODES } from './modules/payments/codes';
 import { PHONE_CODES } from './modules/phone/codes';
 import { REFERRALS_CODES } from './modules/referrals/codes';
 import { SALES_CODES } from './modules/sales/codes';
+import { WEBHOOKS_CODES } from './modules/webhooks/codes';
 
 export const CODES = {
   ...COMMON_CODES,
@@ -20,6 +21,7 @@ export const CODES = {
   ...PAYMENTS_CODES,
   ...SALES_CODES,
   ...MACHINES_CODES,
+  ...WEBHOOKS_CODES,
 } satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof CODES;

@@ -42,6 +42,9 @@ describe('configuration', () => {
       'PHONE_CODE_SECRET',
       'OPERATOR_KEY',
       'LOCAL_DEVELOPMENT',
+      'SECRETS_KEY',
+      'SMS_WEBHOOK_SECRET',
+      'TWILIO_AUTH_TOKEN',
       'STRIPE_SECRET_KEY',
       'STRIPE_WEBHOOK_SECRET',
       'PORTONE_API_SECRET',
@@ -72,6 +75,15 @@ describe('configuration', () => {
         expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT, JWT_SECRET }))).toThrow(/JWT_SECRET/);
       }
     }
+  });
+
+  it('SECRETS_KEY is required outside local development, and must be 32 bytes of base64', () => {
+    expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: '' }))).toThrow(
+      /SECRETS_KEY \(required outside local development\)/,
+    );
+    expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'true', SECRETS_KEY: '' })).SECRETS_KEY).toBeUndefined();
+    expect(() => parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: 'too-short' }))).toThrow(/SECRETS_KEY \(32 bytes/);
+    expect(parseConfig(bindings({ LOCAL_DEVELOPMENT: 'false', SECRETS_KEY: btoa('k'.repeat(32)) })).SECRETS_KEY).toBe(btoa('k'.repeat(32)));
   });
 
   it('an invalid LOCAL_DEVELOPMENT is not local development', () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, type MockInstance, vi } from 'vitest';
 // The log guard: no log line of the whole suite may carry a secret. tests/setup.ts wraps console.*
 // for every test file, and a test that made any line (the worker's, a Durable Object's, a queue
 // consumer's or its own) carry a JWT, a bearer credential, a test password, a one-time code, a full
-// phone number or a secret-named field fails in its afterEach. Tests that silence console.error
+// phone number, a `whsec_…` signing secret or a secret-named field fails in its afterEach. Tests that silence console.error
 // pass `scanOnly` as the mock implementation, so what they hide is still checked.
 //
 // One exemption, by `msg` and only for the code rule: the console SMS provider (development only,
@@ -25,6 +25,8 @@ export const RULES: [rule: string, pattern: RegExp][] = [
   ['test password', new RegExp(TEST_PASSWORDS.map(escapeRegExp).join('|'), 'i')],
   ['one-time code', /"(?:code|confirm_code|dev_code|otp)"\s*:\s*"?\d{4,8}\b/i],
   ['phone number', /\+\d{9,15}\b|\b01[016789]-?\d{3,4}-?\d{4}\b/],
+  // Signing secrets (controller, SMS webhook and webhook endpoint secrets: src/lib/signing.ts).
+  ['signing secret', /whsec_[A-Za-z0-9+/=]{8,}/],
   // Payment providers: API keys, webhook secrets and a PaymentIntent's client secret.
   ['payment provider secret', /\b(?:sk|rk)_(?:test|live)_\w+|\bwhsec_[\w+/=]+|\bpi_\w+_secret_\w+/],
   [

@@ -351,6 +351,7 @@ describe('OpenAPI', () => {
       '/api/machines',
       '/api/machines/history',
       '/api/machines/{id}',
+      '/api/machines/{id}/controller-secret',
       '/api/machines/{id}/history',
       '/api/machines/{id}/live',
       '/api/machines/{id}/operation',

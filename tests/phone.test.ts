@@ -8,6 +8,32 @@ import wranglerToml from '../wrangler.toml?raw';
 import { api, authed, bodyOf, expectProblem, phoneUser, randomIp, randomPhone, raw, requestPhoneCode, verifyPhone, withVars } from './helpers';
 import { scanOnly } from './log-guard';
 import { db, sql } from './db';
+import { Webhook } from 'standardwebhooks';
+import { inject } from 'vitest';
+import { TWILIO_SID, TWILIO_TOKEN, type TwilioMessage } from './fakes/twilio';
+import type {} from './fakes/twilio-server'; // its inject('twilioBase') type
+
+const SMS_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const WEBHOOK_VARS = { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: SMS_SECRET };
+const TWILIO_BASE = inject('twilioBase');
+const TWILIO_VARS = {
+  SMS_PROVIDER: 'twilio',
+  TWILIO_API_BASE: TWILIO_BASE,
+  TWILIO_ACCOUNT_SID: TWILIO_SID,
+  TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+  TWILIO_FROM: '+15005550006',
+  TWILIO_MESSAGING_SERVICE_SID: '',
+};
+
+/** The messages the local Twilio server accepted for one number. */
+async function twilioSent(to: string): Promise<TwilioMessage[]> {
+  return (await fetch(`${TWILIO_BASE}/_sent?to=${encodeURIComponent(to)}`)).json();
+}
+
+/** Makes the local Twilio server answer this number with a Twilio error. */
+async function twilioFail(to: string, f: { status: number; code: number; message: string }): Promise<void> {
+  await fetch(`${TWILIO_BASE}/_fail`, { method: 'POST', body: JSON.stringify({ to, ...f }) });
+}
 
 async function sha256hex(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
@@ -161,20 +187,25 @@ describe('POST /api/users/phone/login', () => {
 });
 
 describe('SMS providers', () => {
-  it('webhook: POSTs {phone, code} and never returns dev_code', async () => {
-    const calls: { url: string; body: { phone: string; code: string } }[] = [];
+  it('webhook: POSTs {phone, code} signed with SMS_WEBHOOK_SECRET and never returns dev_code', async () => {
+    const calls: { url: string; body: { phone: string; code: string }; raw: string; headers: Headers }[] = [];
     const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      calls.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+      calls.push({ url: String(input), body: JSON.parse(String(init?.body)), raw: String(init?.body), headers: new Headers(init?.headers) });
       return new Response('ok', { status: 200 });
     });
     try {
-      await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
+      await withVars(WEBHOOK_VARS, async () => {
         const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-3456-7890' } }), 200);
         expect(body).not.toHaveProperty('dev_code');
         expect(JSON.stringify(body)).not.toContain(calls[0]!.body.code);
         expect(calls).toHaveLength(1);
         expect(calls[0]!.url).toBe('https://sms.example/send');
         expect(calls[0]!.body).toEqual({ phone: '+821034567890', code: expect.stringMatching(/^\d{4}$/) });
+        // The receiver verifies the signature with the Standard Webhooks library; another secret does not.
+        const headers = Object.fromEntries(calls[0]!.headers);
+        expect(new Webhook(SMS_SECRET).verify(calls[0]!.raw, headers)).toEqual(calls[0]!.body);
+        expect(() => new Webhook('whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA').verify(calls[0]!.raw, headers)).toThrow();
+        expect(() => new Webhook(SMS_SECRET).verify(calls[0]!.raw.replace('+82', '+83'), headers)).toThrow();
         // The delivered code works.
         expect((await verifyPhone(body.verification_token, calls[0]!.body.code)).status).toBe(200);
       });
@@ -188,7 +219,7 @@ describe('SMS providers', () => {
     for (const failure of [async () => new Response('no', { status: 500 }), async () => Promise.reject(new TypeError('network down'))]) {
       const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(failure);
       try {
-        await withVars({ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' }, async () => {
+        await withVars(WEBHOOK_VARS, async () => {
           const res = await raw('/api/users/phone/login', { body: { phone: randomPhone() } });
           const body = await expectProblem(res, 502, 'SMS_DELIVERY_FAILED');
           expect(body).not.toHaveProperty('dev_code');
@@ -208,7 +239,7 @@ describe('SMS providers', () => {
     ['console with the local flag unset', { SMS_PROVIDER: 'console', LOCAL_DEVELOPMENT: '' }],
     ['no provider (the deployed default)', { SMS_PROVIDER: '' }],
     ['an unknown provider', { SMS_PROVIDER: 'carrier-pigeon' }],
-    ['webhook without its URL', { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: '' }],
+    ['webhook without its URL', { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: '', SMS_WEBHOOK_SECRET: SMS_SECRET }],
   ])('%s → 503 SMS_NOT_CONFIGURED: no dev_code, no code stored, no budget spent', async (_, vars) => {
     const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
     const phone = randomPhone();
@@ -230,6 +261,95 @@ describe('SMS providers', () => {
     expect(spent).toEqual([]);
     // The same phone gets its code at once when the worker runs locally again (nothing was spent).
     expect((await requestPhoneCode(phone, ip)).dev_code).toMatch(/^\d{4}$/);
+  });
+
+  it('webhook without SMS_WEBHOOK_SECRET is refused at startup: no request is served, nothing is sent unsigned', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    const spy = vi.spyOn(globalThis, 'fetch');
+    try {
+      await withVars({ ...WEBHOOK_VARS, SMS_WEBHOOK_SECRET: '' }, async () => {
+        await expectProblem(await raw('/api/users/phone/login', { body: { phone: randomPhone() } }), 500, 'INTERNAL_ERROR');
+        await expectProblem(await raw('/health'), 500, 'INTERNAL_ERROR');
+      });
+      expect(spy.mock.calls.filter(([u]) => String(u).startsWith('https://sms.example'))).toEqual([]);
+      expect(log.mock.calls.some((args) => String(args[0]).includes('SMS_WEBHOOK_SECRET'))).toBe(true);
+    } finally {
+      spy.mockRestore();
+      log.mockRestore();
+    }
+  });
+
+  it('twilio: the Messages API call as Twilio documents it, to a local server checking form body and Basic auth; the code works', async () => {
+    await withVars(TWILIO_VARS, async () => {
+      const body = await bodyOf(await api.users.phone.login.$post({ json: { phone: '010-3456-7891' } }), 200);
+      expect(body).not.toHaveProperty('dev_code');
+      const sent = await twilioSent('+821034567891');
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ to: '+821034567891', from: '+15005550006', messagingServiceSid: null });
+      const code = /(\d{4})$/.exec(sent[0]!.body)![1]!;
+      expect(JSON.stringify(body)).not.toContain(code);
+      expect((await verifyPhone(body.verification_token, code)).status).toBe(200);
+    });
+    // With a Messaging Service instead of a number.
+    await withVars({ ...TWILIO_VARS, TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: 'MG0123456789abcdef0123456789abcdef' }, async () => {
+      const phone = randomPhone();
+      const body = await bodyOf(await api.users.phone.login.$post({ json: { phone } }), 200);
+      expect(await twilioSent(body.phone)).toMatchObject([{ from: null, messagingServiceSid: 'MG0123456789abcdef0123456789abcdef' }]);
+    });
+  });
+
+  it.each([
+    ['an invalid number (400 21211)', { status: 400, code: 21211, message: "The 'To' number {to} is not a valid phone number." }],
+    ['a blocked account (401 20003)', { status: 401, code: 20003, message: 'Authenticate' }],
+    ['an outage (503)', { status: 503, code: 20500, message: 'Internal Server Error' }],
+  ])('twilio error: %s → 502 SMS_DELIVERY_FAILED, no code, token or number in the answer or the log', async (_, failWith) => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    try {
+      await withVars(TWILIO_VARS, async () => {
+        const phone = randomPhone();
+        await twilioFail(normalised(phone), failWith);
+        const res = await raw('/api/users/phone/login', { body: { phone } });
+        const body = await expectProblem(res, 502, 'SMS_DELIVERY_FAILED');
+        expect(JSON.stringify(body)).not.toMatch(new RegExp(`${failWith.code}|${TWILIO_TOKEN}|twilio`, 'i'));
+        expect(await twilioSent(normalised(phone))).toEqual([]);
+      });
+      const lines = log.mock.calls.map((args) => args.map(String).join(' '));
+      expect(lines.some((l) => l.includes('twilio refused the message') && l.includes(`"twilio_code":${failWith.code}`))).toBe(true);
+      expect(lines.join('\n')).not.toContain(TWILIO_TOKEN);
+      expect(lines.join('\n')).not.toContain(btoa(`${TWILIO_SID}:${TWILIO_TOKEN}`));
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('twilio with a wrong auth token is refused by the server (it checks Basic auth): 502, nothing sent', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    try {
+      await withVars({ ...TWILIO_VARS, TWILIO_AUTH_TOKEN: 'wrong-token' }, async () => {
+        const phone = randomPhone();
+        await expectProblem(await raw('/api/users/phone/login', { body: { phone } }), 502, 'SMS_DELIVERY_FAILED');
+        expect(await twilioSent(normalised(phone))).toEqual([]);
+      });
+      expect(log.mock.calls.some((args) => String(args[0]).includes('"twilio_code":20003'))).toBe(true);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it.each([
+    ['no account SID', { TWILIO_ACCOUNT_SID: '' }, 'TWILIO_ACCOUNT_SID'],
+    ['no auth token', { TWILIO_AUTH_TOKEN: '' }, 'TWILIO_AUTH_TOKEN'],
+    ['no sender', { TWILIO_FROM: '', TWILIO_MESSAGING_SERVICE_SID: '' }, 'TWILIO_FROM'],
+  ])('twilio with %s is refused at startup, naming the variable', async (_, vars, name) => {
+    const log = vi.spyOn(console, 'error').mockImplementation(scanOnly);
+    try {
+      await withVars({ ...TWILIO_VARS, ...vars }, async () => {
+        await expectProblem(await raw('/api/users/phone/login', { body: { phone: randomPhone() } }), 500, 'INTERNAL_ERROR');
+      });
+      expect(log.mock.calls.some((args) => String(args[0]).includes(name))).toBe(true);
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('the shipped configuration sets no SMS provider and no local flag; npm run deploy refuses either', () => {

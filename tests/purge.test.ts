@@ -16,7 +16,10 @@ const DAY = 86_400_000;
 interface Report {
   level: string;
   msg: string;
-  removed: Record<'sessions' | 'rate_limits' | 'idempotency_keys' | 'phone_verifications' | 'machine_operations' | 'live_watchers', number>;
+  removed: Record<
+    'sessions' | 'rate_limits' | 'idempotency_keys' | 'phone_verifications' | 'machine_operations' | 'live_watchers' | 'webhook_events',
+    number
+  >;
   statements: number;
   batch: number;
   largest_chunk: number;
@@ -68,6 +71,15 @@ describe('scheduled purge', () => {
     // Rate limits: a row past its window goes, one inside it stays.
     await db.run(sql`INSERT INTO rate_limits (key, window_start, count, expires_at)
       VALUES (${'test:ended'}, ${now - 2 * 3600_000}, 3, ${now - 3600_000}), (${'test:open'}, ${now}, 3, ${now + 3600_000})`);
+    // Webhook events: fanned out beyond WEBHOOK_RETENTION_DAYS (30) go with their deliveries; recent or not fanned out stay.
+    await db.run(sql`INSERT INTO webhook_events (event_id, type, user_id, payload, created_at, dispatched_at)
+      VALUES (${'evt_purge_old'}, 'payment.paid', ${u.id}, '{}', ${now - 40 * DAY}, ${now - 31 * DAY}),
+             (${'evt_purge_recent'}, 'payment.paid', ${u.id}, '{}', ${now - 2 * DAY}, ${now - 2 * DAY}),
+             (${'evt_purge_undispatched'}, 'payment.paid', ${u.id}, '{}', ${now - 40 * DAY}, NULL)`);
+    const ep = await db.first<{ id: number }>(sql`INSERT INTO webhook_endpoints (owner_id, url, events, secret, disabled, created_at, updated_at)
+      VALUES (${u.id}, 'https://hooks.example.com/p', '["*"]', 'v1.x.y', 0, ${now}, ${now}) RETURNING id`);
+    await db.run(sql`INSERT INTO webhook_deliveries (endpoint_id, event_row_id, event_id, event_type, status, attempts, created_at)
+      SELECT ${ep!.id}, id, event_id, type, 'succeeded', 1, created_at FROM webhook_events WHERE event_id IN ('evt_purge_old', 'evt_purge_recent')`);
     // /live watcher records: one past its token's expiry goes, a live one stays.
     const m = await newMachine(u.access);
     await db.run(sql`INSERT INTO live_watchers (session_id, machine_id, user_id, expires_at)
@@ -76,9 +88,23 @@ describe('scheduled purge', () => {
     const report = await cron();
     expect(report).toMatchObject({
       level: 'info',
-      removed: { sessions: 2, idempotency_keys: 1, phone_verifications: 1, rate_limits: 1, machine_operations: 0, live_watchers: 1 },
+      removed: {
+        sessions: 2,
+        idempotency_keys: 1,
+        phone_verifications: 1,
+        rate_limits: 1,
+        machine_operations: 0,
+        live_watchers: 1,
+      },
       complete: true,
     });
+    // One event (D1's count of changed rows includes its delivery, deleted by the cascade: 2 there).
+    expect(report.removed.webhook_events).toBe(env.DB_BACKEND === 'postgres' ? 1 : 2);
+    expect(await exists('webhook_events', sql`event_id = 'evt_purge_old'`)).toBe(false);
+    expect(await exists('webhook_deliveries', sql`event_id = 'evt_purge_old'`)).toBe(false);
+    expect(await exists('webhook_events', sql`event_id IN ('evt_purge_recent')`)).toBe(true);
+    expect(await exists('webhook_deliveries', sql`event_id = 'evt_purge_recent'`)).toBe(true);
+    expect(await exists('webhook_events', sql`event_id = 'evt_purge_undispatched'`)).toBe(true);
     expect(await exists('live_watchers', sql`session_id = 's-expired-recently'`)).toBe(false);
     expect(await exists('live_watchers', sql`session_id = 's-revoked-recently'`)).toBe(true);
     expect(await exists('sessions', sql`id IN ('s-expired-long-ago', 's-revoked-long-ago')`)).toBe(false);

@@ -10,6 +10,7 @@ import { BASE, createUser, openapiDoc, randomIp, randomPhone, raw, requestPhoneC
 import { exports } from 'cloudflare:workers';
 import { type Trips, tripsOf } from './trips';
 import { stubFetch } from './fakes/http';
+import { db, sql } from './db';
 import { FakePortOne, PORTONE_VARS } from './fakes/portone';
 import { FakeStripe, STRIPE_VARS } from './fakes/stripe';
 
@@ -108,7 +109,40 @@ const requests: Record<string, () => Promise<Send>> = {
   ...catalogRequests('courses', 'Course'),
   ...paymentRequests(),
   ...providerRequests(),
+  ...webhookRequests(),
 };
+
+function webhookRequests(): Record<string, () => Promise<Send>> {
+  let id = 0;
+  let deliveryId = 0;
+  const path = () => `/api/webhook-endpoints/${id}`;
+  return {
+    createWebhookEndpoint: async () => async () => {
+      const res = await raw('/api/webhook-endpoints', {
+        token: member.access,
+        body: { url: 'https://hooks.example.com/trips', events: ['payment.paid'] },
+      });
+      id = (await json(res.clone())).id;
+      return res;
+    },
+    listWebhookEndpoints: async () => () => raw('/api/webhook-endpoints', { token: member.access }),
+    getWebhookEndpoint: async () => () => raw(path(), { token: member.access }),
+    updateWebhookEndpoint: async () => () => raw(path(), { method: 'PATCH', token: member.access, body: { description: 'trips' } }),
+    rotateWebhookEndpointSecret: async () => () => raw(`${path()}/rotate-secret`, { method: 'POST', token: member.access }),
+    pingWebhookEndpoint: async () => async () => {
+      const res = await raw(`${path()}/test`, { method: 'POST', token: member.access });
+      deliveryId = (await json(res.clone())).id;
+      return res;
+    },
+    listWebhookDeliveries: async () => () => raw(`${path()}/deliveries`, { token: member.access }),
+    retryWebhookDelivery: async () => {
+      // A finished delivery (the ping's, marked failed here: nothing listens at hooks.example.com).
+      await db.run(sql`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = ${deliveryId}`);
+      return () => raw(`${path()}/deliveries/${deliveryId}/retry`, { method: 'POST', token: member.access });
+    },
+    deleteWebhookEndpoint: async () => () => raw(path(), { method: 'DELETE', token: member.access }),
+  };
+}
 
 function machineRequests(): Record<string, () => Promise<Send>> {
   let id = 0;
@@ -131,6 +165,7 @@ function machineRequests(): Record<string, () => Promise<Send>> {
       return res;
     },
     getMachineOperation: async () => () => raw(`${path()}/operations/${opId}`, { token: member.access }),
+    rotateMachineControllerSecret: async () => () => raw(`${path()}/controller-secret`, { method: 'POST', token: member.access }),
     listMachineOperations: async () => () => raw(`${path()}/history`, { token: member.access }),
     listMyMachineOperations: async () => () => raw('/api/machines/history', { token: member.access }),
     watchMachine: async () => async () => {

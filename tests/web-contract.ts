@@ -43,4 +43,7 @@ export type WebContract = [
   Ok<Fits<Client['machines']['$get'], Web.Page<Web.Machine>>>,
   Ok<Fits<Client['machines'][':id']['$get'], Web.Machine>>,
   Ok<Fits<Client['machines'][':id']['history']['$get'], Web.Page<Web.Operation>>>,
+  Ok<Fits<Client['webhook-endpoints']['$get'], Web.Page<Web.WebhookEndpoint>>>,
+  Ok<Fits<Client['webhook-endpoints']['$post'], Web.WebhookEndpoint & { secret: string }, 201>>,
+  Ok<Fits<Client['webhook-endpoints'][':id']['deliveries']['$get'], Web.Page<Web.WebhookDelivery>>>,
 ];

@@ -33,6 +33,7 @@ export const TAGS = [
   { name: 'sales', description: 'Products and orders (staff).' },
   { name: 'dashboards', description: 'Sales dashboards over the orders (staff).' },
   { name: 'machines', description: 'Injection-moulding machines: CRUD, asynchronous commands, history, a live WebSocket.' },
+  { name: 'webhooks', description: 'Event webhooks: endpoints that receive signed events (payments, registrations, machines, orders).' },
   { name: 'operations', description: 'Health and readiness of the service for load balancers, monitors and operators.' },
 ];
 

@@ -30,12 +30,12 @@ function sessionStart(c: Context<AppEnv>): string {
 }
 
 export const requestUnitOfWork: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const ctx: Ctx = { ...unitOfWork(c.env, { start: sessionStart(c) }), limits: new Map() };
+  const ctx: Ctx = { ...unitOfWork(c.env, { start: sessionStart(c) }), limits: new Map(), after: [] };
   c.set('ctx', ctx);
   try {
     await next();
   } finally {
-    c.executionCtx.waitUntil(ctx.store.close());
+    c.executionCtx.waitUntil(runAfter(ctx).finally(() => ctx.store.close()));
   }
   const bookmark = ctx.store.bookmark();
   if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
@@ -44,6 +44,20 @@ export const requestUnitOfWork: MiddlewareHandler<AppEnv> = async (c, next) => {
     for (const [name, value] of Object.entries(rateLimitHeaders(reported))) c.header(name, value);
   }
 };
+
+/**
+ * Runs `task` after the request's response, on its own store (before the store closes). Outside a
+ * request (no `after` list) it runs now, awaited. A failure is the task's to handle.
+ */
+export async function afterResponse(ctx: Ctx, task: (ctx: Ctx) => Promise<unknown>): Promise<void> {
+  if (ctx.after) ctx.after.push(task);
+  else await task(ctx);
+}
+
+/** The request's after-response tasks, one after the other (each sees the store as the last left it). */
+async function runAfter(ctx: Ctx): Promise<void> {
+  for (const task of ctx.after ?? []) await task(ctx).catch(() => undefined);
+}
 
 /** Runs `fn` with a unit of work opened for it and closed after it. */
 export async function withUnitOfWork<T>(env: Bindings, fn: (ctx: Ctx) => Promise<T>, options?: StoreOptions): Promise<T> {

@@ -12,7 +12,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const PAGES = ['/exams', '/courses', '/payments', '/profile', '/machines', '/staff/sales', '/staff/products', '/staff/orders'];
+const PAGES = ['/exams', '/courses', '/payments', '/profile', '/machines', '/webhooks', '/staff/sales', '/staff/products', '/staff/orders'];
 
 /** Visible controls without an accessible name (label, aria-label(ledby), or button text). */
 function unlabelled(page: Page): Promise<string[]> {

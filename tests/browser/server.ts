@@ -62,6 +62,7 @@ export async function startWrangler(port: number, extra: Record<string, string> 
   const vars = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PHONE_CODE_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     // A developer's machine: the console SMS provider (codes answered as dev_code) runs only with it.
     LOCAL_DEVELOPMENT: 'true',
     SMS_PROVIDER: 'console',

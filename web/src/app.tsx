@@ -11,6 +11,7 @@ import { OrdersPage } from './pages/orders';
 import { PaymentsPage } from './pages/payments';
 import { ProductsPage } from './pages/products';
 import { ProfilePage } from './pages/profile';
+import { WebhooksPage } from './pages/webhooks';
 import { PageTitle } from './components/ui';
 
 interface Page {
@@ -26,6 +27,7 @@ const PAGES: Page[] = [
   { path: '/payments', label: 'My payments', render: (r) => <PaymentsPage route={r} /> },
   { path: '/profile', label: 'Profile', render: (r) => <ProfilePage route={r} /> },
   { path: '/machines', label: 'Machines', render: (r) => <MachinesPage route={r} /> },
+  { path: '/webhooks', label: 'Webhooks', render: () => <WebhooksPage /> },
   { path: '/staff/sales', label: 'Sales', staff: true, render: (r) => <DashboardPage route={r} /> },
   { path: '/staff/products', label: 'Products', staff: true, render: (r) => <ProductsPage route={r} /> },
   { path: '/staff/orders', label: 'Orders', staff: true, render: (r) => <OrdersPage route={r} /> },

@@ -124,3 +124,15 @@ export const binaryOrder = (dialect: Dialect, text: SQL): SQL => (dialect === 'p
  */
 export const appliedMigrations = (dialect: Dialect): SQL =>
   dialect === 'postgres' ? sql`SELECT created_at AS id FROM drizzle.__drizzle_migrations` : sql`SELECT name AS id FROM d1_migrations`;
+
+/**
+ * A JSON object built from `fields` (name → expression), as text: `json_object` on SQLite,
+ * `json_build_object` on Postgres (the same argument list). The names are code constants.
+ */
+export function jsonObject(dialect: Dialect, fields: Record<string, SQL>): SQL {
+  const args = sql.join(
+    Object.entries(fields).map(([name, value]) => sql`${sql.raw(`'${name.replace(/'/g, "''")}'`)}, ${value}`),
+    sql`, `,
+  );
+  return dialect === 'postgres' ? sql`CAST(json_build_object(${args}) AS text)` : sql`json_object(${args})`;
+}

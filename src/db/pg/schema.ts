@@ -5,3 +5,4 @@ export * from './schema/phone';
 export * from './schema/machines';
 export * from './schema/sales';
 export * from './schema/catalog';
+export * from './schema/webhooks';

@@ -33,6 +33,13 @@ export const machines = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     controllerUrl: text('controller_url'),
+    // The controller secret (contract section 6) that signs every command, sealed with SECRETS_KEY
+    // (src/lib/secret-box.ts); after a rotation the previous one signs too until `…_previous_until`
+    // (epoch ms). Never selected into a view; a machine made before secrets gets one on its first
+    // command (docs/machines.md, "Controller secrets").
+    controllerSecret: text('controller_secret'),
+    controllerSecretPrevious: text('controller_secret_previous'),
+    controllerSecretPreviousUntil: integer('controller_secret_previous_until'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

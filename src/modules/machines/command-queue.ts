@@ -31,6 +31,9 @@ import type { Store } from '../../db/store';
 import type { Bindings, Config } from '../../env';
 import { ApiError } from '../../lib/problem';
 import { execute, retryDelaySeconds, type Execution } from './controller';
+import { controllerKeys, ensureControllerSecret } from './controller-secret';
+import type { CommandMessage } from './message';
+import type { MachineRow } from '../../db/schema';
 import type { LiveSockets } from './live';
 import { findMachine, findOperation, insertOperation, pendingOperations, resolveOperations, type Resolution } from './repository';
 import { adopt, dueStep, INTERRUPTED, WATCHDOG_FAILED } from './recovery';
@@ -39,6 +42,7 @@ import { nextStatus } from '../../contract';
 import { operationView, type OperationView } from './views';
 import type { LiveEvent } from '../../contract';
 import { logLine } from '../../lib/log';
+import { OutboxKicker } from '../webhooks';
 
 const QUEUE_FAILED = 'the command could not be queued';
 const RETRIES_EXHAUSTED = 'the controller could not be reached after all retries';
@@ -70,13 +74,31 @@ export interface QueueHost {
   alarmAt: (st: State | null) => number | null;
 }
 
+/** One execution, signed with the machine's controller secrets (a secret that cannot be opened fails it). */
+async function signedExecution(cfg: Config, msg: CommandMessage, machine: MachineRow): Promise<Execution> {
+  if (!machine.controllerUrl) return execute(cfg, msg, null, null);
+  let keys: Awaited<ReturnType<typeof controllerKeys>>;
+  try {
+    keys = await controllerKeys(cfg, machine);
+  } catch {
+    // Sealed under another SECRETS_KEY: never sent unsigned (a rotation makes a new one).
+    return { result: 'INTERNALFAILED', detail: 'the controller secret cannot be read: make a new one (POST /api/machines/{id}/controller-secret)' };
+  }
+  return execute(cfg, msg, machine.controllerUrl, keys);
+}
+
 export class CommandQueue {
   /** undefined: not loaded yet; null: the machine does not exist. */
   state: State | null | undefined;
   /** The execution under way in this instance (an object identity per execution). */
   private running: { id: number } | null = null;
 
-  constructor(private readonly host: QueueHost) {}
+  /** Fans out the events this object's writes add (webhooks), one run at a time. */
+  readonly outbox: OutboxKicker;
+
+  constructor(private readonly host: QueueHost) {
+    this.outbox = new OutboxKicker(host.bindings, host.waitUntil);
+  }
 
   /** The configuration of the object's unit of work under way (parsed once per unit). */
   private config(): Config {
@@ -161,19 +183,26 @@ export class CommandQueue {
     if (!st || !head || head.id !== operationId) return 'done';
     if (head.claimedAt !== null) return 'running';
     if ((head.failures ?? 0) + 1 !== attempt) return 'done'; // a duplicate of an earlier attempt's message
-    const machine = await findMachine(s, machineId);
+    let machine = await findMachine(s, machineId);
     if (!machine) return 'done';
+    // A machine made before controller secrets gets one now (controller-secret.ts): commands are signed.
+    if (machine.controllerUrl && !machine.controllerSecret) {
+      await ensureControllerSecret(s, this.config(), machineId);
+      machine = await findMachine(s, machineId);
+      if (!machine) return 'done';
+    }
     await this.patchOp(st, head, { claimedAt: Date.now() });
-    this.start(machineId, head, machine.controllerUrl);
+    this.start(machineId, head, machine);
     return 'started';
   }
 
   /** Runs the claimed head in the background; its outcome is applied in turn (serial). */
-  private start(machineId: number, op: PendingOp, controllerUrl: string | null): void {
+  private start(machineId: number, op: PendingOp, machine: MachineRow): void {
     const token = { id: op.id };
     this.running = token;
     const msg = { operation_id: op.id, machine_id: machineId, command: op.command };
-    const work = execute(this.config(), msg, controllerUrl)
+    const cfg = this.config();
+    const work = signedExecution(cfg, msg, machine)
       .catch((err: unknown): Execution => ({ retry: `execution failed: ${String(err)}` }))
       .then((outcome) => this.host.serial((s) => this.endExecution(s, machineId, op.id, outcome)))
       .catch((err: unknown) => logLine('error', 'machine result not applied', { operation_id: op.id, error: String(err) }))
@@ -255,6 +284,8 @@ export class CommandQueue {
         : rest.map((o) => ({ id: o.id, result: 'INTERNALFAILED' as const, detail: `cancelled: operation ${op.id} failed before it` }));
     const newStatus = statusAfter(result);
     let rows = await resolveOperations(s, machineId, { id: op.id, result, detail }, cancelled, newStatus === st.status ? null : newStatus);
+    // Its events (operation results, a status change) were written with it: fan them out now.
+    this.outbox.kick();
     if (!rows.some((r) => r.id === op.id)) {
       const recorded = await findOperation(s, machineId, op.id);
       if (recorded && recorded.result !== 'PENDING') {

@@ -2,6 +2,7 @@
 // redirects not followed) or, without a controller_url, the built-in simulator. Called by the
 // machine's Durable Object, never inside a queue batch, so a slow device delays only its own machine.
 import type { Config } from '../../env';
+import { signMessage, type SigningKeys } from '../../lib/signing';
 import { controllerUrlProblem } from './controller-url';
 import type { CommandMessage } from './message';
 
@@ -18,7 +19,7 @@ export function executionMs(cfg: Config): number {
   return Math.max(cfg.MACHINE_CONTROLLER_TIMEOUT_MS, cfg.MACHINE_SIM_DELAY_MS) + 5_000;
 }
 
-export async function execute(cfg: Config, msg: CommandMessage, controllerUrl: string | null): Promise<Execution> {
+export async function execute(cfg: Config, msg: CommandMessage, controllerUrl: string | null, keys: SigningKeys | null): Promise<Execution> {
   if (!controllerUrl) {
     if (cfg.MACHINE_SIM_DELAY_MS > 0) await scheduler.wait(cfg.MACHINE_SIM_DELAY_MS);
     return { result: 'SUCCESS', detail: null };
@@ -26,16 +27,29 @@ export async function execute(cfg: Config, msg: CommandMessage, controllerUrl: s
   // Checked again at send time: the policy may be stricter than when the URL was stored.
   const refused = controllerUrlProblem(controllerUrl, cfg.ALLOW_INSECURE_CONTROLLER_URLS);
   if (refused) return { result: 'INTERNALFAILED', detail: `controller_url refused: ${refused}` };
-  return callController(controllerUrl, msg, cfg.MACHINE_CONTROLLER_TIMEOUT_MS);
+  if (!keys) return { result: 'INTERNALFAILED', detail: 'the machine has no controller secret' };
+  return callController(controllerUrl, msg, cfg.MACHINE_CONTROLLER_TIMEOUT_MS, keys);
 }
 
-async function callController(url: string, msg: CommandMessage, timeoutMs: number): Promise<Execution> {
+/**
+ * The id a command's message carries as `webhook-id`: the operation's, so every execution of one
+ * operation (a retry after a timeout) has the same id and a device runs it once; a replay is known.
+ */
+export const commandMessageId = (operationId: number) => `op_${operationId}`;
+
+async function callController(url: string, msg: CommandMessage, timeoutMs: number, keys: SigningKeys): Promise<Execution> {
   let res: Response;
+  // Signed at each execution (a fresh timestamp), over the exact bytes sent.
+  const body = JSON.stringify({ operation_id: msg.operation_id, machine_id: msg.machine_id, command: msg.command });
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `machine-operation-${msg.operation_id}` },
-      body: JSON.stringify({ operation_id: msg.operation_id, machine_id: msg.machine_id, command: msg.command }),
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': `machine-operation-${msg.operation_id}`,
+        ...signMessage(keys, commandMessageId(msg.operation_id), body),
+      },
+      body,
       // A redirect could point anywhere (including private hosts): it counts as a refusal.
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),

@@ -18,9 +18,16 @@ machines.openapi(routes.listMachinesRoute, async (c) => {
 });
 
 machines.openapi(routes.createMachineRoute, async (c) => {
-  const machine = await service.createMachine(c.var.ctx, c.get('auth').user, c.req.valid('json'));
-  c.header('Location', absoluteUrl(c, `/api/machines/${machine.id}`));
-  return c.json(machineView(machine), 201);
+  const { row, controllerSecret } = await service.createMachine(c.var.ctx, c.get('auth').user, c.req.valid('json'));
+  c.header('Location', absoluteUrl(c, `/api/machines/${row.id}`));
+  // The secret is answered this once: never stored by a cache.
+  if (controllerSecret) c.header('Cache-Control', 'no-store');
+  return c.json({ ...machineView(row), ...(controllerSecret ? { controller_secret: controllerSecret } : {}) }, 201);
+});
+
+machines.openapi(routes.controllerSecretRoute, async (c) => {
+  c.header('Cache-Control', 'no-store');
+  return c.json(await service.rotateControllerSecret(c.var.ctx, c.get('auth').user, c.req.valid('param').id), 201);
 });
 
 machines.openapi(routes.getMachineRoute, async (c) => {

@@ -98,7 +98,8 @@ export class MachineDO extends DurableObject<Bindings> {
         if (!st) throw new ApiError('NOT_FOUND');
         const statusChanged = status !== undefined && status !== st.status;
         if (statusChanged && st.ops.length > 0) throw new ApiError('MACHINE_BUSY');
-        const row = await updateMachineRow(s, machineId, fields, status);
+        const row = await updateMachineRow(s, machineId, fields, status, statusChanged);
+        if (statusChanged) this.queue.outbox.kick();
         if (!row) throw new ApiError('NOT_FOUND');
         if (statusChanged) await this.queue.save({ ...st, status });
         if (statusChanged || fields.ownerId !== undefined) {

@@ -8,6 +8,36 @@ import { fromRow } from '../../db/rows';
 import type { MachineCommand, MachineRow, MachineStatus, OperationResult, OperationRow } from '../../db/schema';
 import { contains, type SubstringIndex, substringIndexMatch } from '../../db/dialect/sql';
 import { raw, type Store } from '../../db/store';
+import { columnsOf, outboxEvent } from '../webhooks';
+
+// ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
+
+const MACHINE_FIELDS = ['id', 'name', 'location', 'status', 'owner_id', 'controller_url', 'created_at', 'updated_at'] as const;
+const OPERATION_FIELDS = [
+  'id',
+  'machine_id',
+  'machine_owner_id',
+  'worker_id',
+  'command',
+  'result',
+  'request_datetime',
+  'completed_at',
+  'detail',
+] as const;
+
+/** machine.status_changed for the machine row `where` selects (as `m`), about its owner. */
+const statusEvent = (s: Store, where: SQL, now: number, eventId?: string) =>
+  outboxEvent(
+    s,
+    {
+      type: 'machine.status_changed',
+      from: sql`machines m WHERE ${where}`,
+      userId: sql`m.owner_id`,
+      object: columnsOf('m', MACHINE_FIELDS),
+      eventId,
+    },
+    now,
+  );
 
 // ---- machines ------------------------------------------------------------------------------------
 
@@ -32,6 +62,8 @@ export interface NewMachine {
   status: MachineStatus;
   ownerId: number;
   controllerUrl: string | null;
+  /** Sealed (./controller-secret.ts). */
+  controllerSecret: string | null;
 }
 
 /** The trigram index of name and location (migrations search_indexes on both backends). */
@@ -154,17 +186,31 @@ export async function insertMachine(s: Store, v: NewMachine): Promise<MachineRow
  * Writes the given columns (and `status` when given); an owner change moves the history along in
  * the same atomic write. Returns the row, or undefined when the machine is gone.
  */
-export async function updateMachineRow(s: Store, id: number, fields: MachineFields, status?: MachineStatus): Promise<MachineRow | undefined> {
+export async function updateMachineRow(
+  s: Store,
+  id: number,
+  fields: MachineFields,
+  status?: MachineStatus,
+  statusChanged = false,
+): Promise<MachineRow | undefined> {
   const { machines, machineOperations } = s.t;
   const set = Object.fromEntries(Object.entries({ ...fields, status }).filter(([, v]) => v !== undefined));
+  const now = Date.now();
   const update = s.db
     .update(machines)
-    .set({ ...set, updatedAt: Date.now() })
+    .set({ ...set, updatedAt: now })
     .where(eq(machines.id, id))
     .returning();
-  if (fields.ownerId === undefined) return (await s.run(update))[0];
+  if (fields.ownerId === undefined && !statusChanged) return (await s.run(update))[0];
+  // A status change is written with its event (the caller, the machine's object, knows it changed).
   const [rows] = await s.write(
-    [update, s.db.update(machineOperations).set({ machineOwnerId: fields.ownerId }).where(eq(machineOperations.machineId, id))],
+    [
+      update,
+      ...(fields.ownerId === undefined
+        ? []
+        : [s.db.update(machineOperations).set({ machineOwnerId: fields.ownerId }).where(eq(machineOperations.machineId, id))]),
+      ...(statusChanged ? [statusEvent(s, sql`m.id = ${id} AND m.updated_at = ${now}`, now)] : []),
+    ],
     [['machine', id]],
   );
   return rows[0];
@@ -286,8 +332,25 @@ export async function resolveOperations(
     .update(machines)
     .set(status ? { status, updatedAt: now } : { updatedAt: now })
     .where(and(eq(machines.id, machineId), headPending));
-  const results = await s.write([machineUpdate, ...cancelled.map((r) => resolve(r, headPending)), resolve(head)], [['machine', machineId]]);
-  return [results.at(-1), ...results.slice(1, -1)].flatMap((rows) => rows as OperationRow[]);
+  // The events of this resolution, each once (deterministic ids: an operation resolves once): the
+  // status change while the head is still PENDING, each result after its row was written now.
+  const opEvent = (r: Resolution) =>
+    outboxEvent(
+      s,
+      {
+        type: r.result === 'SUCCESS' ? 'machine.operation.succeeded' : 'machine.operation.failed',
+        from: sql`machine_operations o WHERE o.id = ${r.id} AND o.result = ${r.result} AND o.completed_at = ${now}`,
+        userId: sql`o.machine_owner_id`,
+        object: columnsOf('o', OPERATION_FIELDS),
+        eventId: `evt_op${r.id}_result`,
+      },
+      now,
+    );
+  const statusChange = status ? [statusEvent(s, sql`m.id = ${machineId} AND ${headPending}`, now, `evt_op${head.id}_status`)] : [];
+  const resolutions = [...cancelled.map((r) => resolve(r, headPending)), resolve(head)];
+  const results = await s.write([machineUpdate, ...statusChange, ...resolutions, ...[...cancelled, head].map(opEvent)], [['machine', machineId]]);
+  const resolved = results.slice(1 + statusChange.length, 1 + statusChange.length + resolutions.length);
+  return [resolved.at(-1), ...resolved.slice(0, -1)].flatMap((rows) => rows as OperationRow[]);
 }
 
 /**

@@ -10,6 +10,8 @@ import {
   MachineListQuery,
   MachinePageSchema,
   MachineSchema,
+  MachineWithSecretSchema,
+  ControllerSecretSchema,
   OperationPageSchema,
   OperationParams,
   OperationSchema,
@@ -47,9 +49,14 @@ export const createMachineRoute = createRoute({
   description: `The caller owns the new machine (staff may name another owner with \`owner_id\`; it is ignored for
 everyone else). \`status\` defaults to POWEROFF. \`controller_url\` must be \`https://\` and must not name a private,
 loopback or link-local host or IP in any spelling (local development with ALLOW_INSECURE_CONTROLLER_URLS=true also
-accepts \`http://\` and loopback); without one the built-in simulator executes commands.`,
+accepts \`http://\` and loopback); without one the built-in simulator executes commands.
+With a \`controller_url\`, the answer carries \`controller_secret\` (\`whsec_…\`), shown this once: every command sent to
+the controller is signed with it (Standard Webhooks), so the device can refuse anyone else.`,
   request: { body: jsonBody(CreateMachineBody) },
-  responses: { 201: jsonResponse(MachineSchema, 'The new machine.'), ...errorResponses([], { auth: true, body: true }) },
+  responses: {
+    201: jsonResponse(MachineWithSecretSchema, 'The new machine (with `controller_secret` when it has a controller_url).'),
+    ...errorResponses([], { auth: true, body: true }),
+  },
 });
 
 export const allHistoryRoute = createRoute({
@@ -84,7 +91,9 @@ included (see the command route: an operation belongs to the machine's owner). T
 machine's Durable Object in order with the commands it accepts; the old owner's \`/live\` sockets close (4403).
 A \`status\` in the body is applied by that Durable Object too, the single writer of the status: a change while a
 command is pending is 409 \`MACHINE_BUSY\`. Setting \`status\` directly bypasses the state machine (it is an
-administrative override).`;
+administrative override).
+The first time a machine gets a \`controller_url\` (and has no controller secret yet), the answer carries
+\`controller_secret\`, shown this once.`;
 
 export const putMachineRoute = createRoute({
   operationId: 'replaceMachine',
@@ -96,7 +105,7 @@ export const putMachineRoute = createRoute({
   description: UPDATE_DESCRIPTION,
   request: { params: IdParam, body: jsonBody(PutMachineBody) },
   responses: {
-    200: jsonResponse(MachineSchema, 'The machine.'),
+    200: jsonResponse(MachineWithSecretSchema, 'The machine (with `controller_secret` the first time a controller_url is set).'),
     ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND', 'MACHINE_BUSY'], { auth: true, body: true }),
   },
 });
@@ -123,6 +132,25 @@ export const deleteMachineRoute = createRoute({
   description: `${PERMISSIONS} Its history goes with it; pending commands are dropped and open /live sockets are closed.`,
   request: { params: IdParam },
   responses: { 204: { description: 'Deleted.' }, ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true }) },
+});
+
+export const controllerSecretRoute = createRoute({
+  operationId: 'rotateMachineControllerSecret',
+  ...common,
+  middleware: [auth] as const,
+  method: 'post',
+  path: '/api/machines/{id}/controller-secret',
+  summary: 'Make a new controller secret',
+  description: `${PERMISSIONS}
+Makes a new controller secret and answers it, this once. For 24 hours (\`previous_valid_until\`) every command carries
+two signatures in \`webhook-signature\`, one per secret, so a device can switch to the new secret without downtime;
+then only the new one signs. A machine made before controller secrets existed gets its first one here
+(\`previous_valid_until\` is null when there was no secret). The secret is never answered by any GET.`,
+  request: { params: IdParam },
+  responses: {
+    201: jsonResponse(ControllerSecretSchema, 'The new secret.'),
+    ...errorResponses(['PERMISSION_DENIED', 'NOT_FOUND'], { auth: true }),
+  },
 });
 
 export const commandRoute = createRoute({

@@ -21,6 +21,25 @@ export const MachineSchema = z
   })
   .openapi('Machine');
 
+const controllerSecret = z.string().openapi({
+  example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  description:
+    'The controller secret (`whsec_…`) that signs every command sent to `controller_url` (Standard Webhooks: ' +
+    '`webhook-id`, `webhook-timestamp`, `webhook-signature`; docs/machines.md). Answered only here, once: store it ' +
+    'on the device now. `POST /api/machines/{id}/controller-secret` makes a new one.',
+});
+
+export const MachineWithSecretSchema = MachineSchema.extend({ controller_secret: controllerSecret.optional() }).openapi('MachineWithSecret');
+
+export const ControllerSecretSchema = z
+  .object({
+    controller_secret: controllerSecret,
+    previous_valid_until: iso.nullable().openapi({
+      description: 'Until then commands carry a signature with the previous secret too (24 h); null when there was none.',
+    }),
+  })
+  .openapi('ControllerSecret');
+
 export const OperationSchema = z
   .object({
     id: z.number().int(),

@@ -11,6 +11,7 @@ import { validationError } from '../../lib/openapi';
 import { cursorPage, decodeCursor, encodeCursor, offsetOf, offsetPage } from '../../lib/pagination';
 import { ApiError } from '../../lib/problem';
 import { controllerUrlProblem } from './controller-url';
+import { ensureControllerSecret, newControllerSecret, rotateControllerSecret as rotateSecret } from './controller-secret';
 import { receive } from '../../lib/outcome';
 import { machineStub } from './stub';
 import * as repo from './repository';
@@ -92,16 +93,39 @@ async function resolveOwner(ctx: Ctx, user: UserRow, requested: number | undefin
   return requested;
 }
 
-export async function createMachine(ctx: Ctx, user: UserRow, input: CreateMachineInput): Promise<MachineRow> {
+/** A new machine; with a controller_url, its controller secret too (in the same insert), to answer once. */
+export async function createMachine(
+  ctx: Ctx,
+  user: UserRow,
+  input: CreateMachineInput,
+): Promise<{ row: MachineRow; controllerSecret: string | null }> {
   checkControllerUrl(ctx, input.controller_url);
   const ownerId = (await resolveOwner(ctx, user, input.owner_id, user.id)) ?? user.id;
-  return repo.insertMachine(ctx.store, {
+  const secret = input.controller_url ? await newControllerSecret(ctx.config) : null;
+  const row = await repo.insertMachine(ctx.store, {
     name: input.name,
     location: input.location,
     status: input.status ?? 'POWEROFF',
     ownerId,
     controllerUrl: input.controller_url ?? null,
+    controllerSecret: secret?.sealed ?? null,
   });
+  return { row, controllerSecret: secret?.secret ?? null };
+}
+
+/** POST /api/machines/{id}/controller-secret: a new secret; the previous one signs for 24 h more. */
+export async function rotateControllerSecret(ctx: Ctx, user: UserRow, id: number) {
+  await getManagedMachine(ctx, user, id);
+  const rotated = await rotateSecret(ctx.store, ctx.config, id);
+  if (!rotated) throw new ApiError('NOT_FOUND');
+  return rotated;
+}
+
+/** The view after a PUT/PATCH, with the controller secret when this write gave the machine its first one. */
+async function withFirstSecret(ctx: Ctx, view: ReturnType<typeof machineView>) {
+  if (!view.controller_url) return view;
+  const secret = await ensureControllerSecret(ctx.store, ctx.config, view.id);
+  return secret ? { ...view, controller_secret: secret } : view;
 }
 
 export type { MachineFields };
@@ -121,11 +145,11 @@ export async function updateMachine(ctx: Ctx, user: UserRow, id: number, input: 
     ownerId: await resolveOwner(ctx, user, input.owner_id, row.ownerId),
   };
   if (input.status !== undefined || fields.ownerId !== undefined) {
-    return receive(ctx.store, await machineStub(ctx.env, id).updateMachine(id, fields, input.status));
+    return withFirstSecret(ctx, receive(ctx.store, await machineStub(ctx.env, id).updateMachine(id, fields, input.status)));
   }
   const updated = await repo.updateMachineRow(ctx.store, id, fields);
   if (!updated) throw new ApiError('NOT_FOUND');
-  return machineView(updated);
+  return withFirstSecret(ctx, machineView(updated));
 }
 
 export async function deleteMachine(ctx: Ctx, user: UserRow, id: number): Promise<void> {

@@ -12,6 +12,10 @@ import { cancelRoute, confirmRoute, historyRoute, paymentRoute, portoneWebhookRo
 import * as service from './service';
 import { ledger } from './user-ledger';
 import { requestUrl } from '../../lib/links';
+import { fanOutAfterResponse } from '../webhooks';
+
+/** After a write that may have added events: fan them out after the response (the sweep is the backstop). */
+const kick = (c: Context<AppEnv>) => fanOutAfterResponse(c.var.ctx);
 
 async function idempotencyOf(c: Context<AppEnv>, key: string | undefined, body: unknown) {
   return key === undefined ? undefined : { key, hash: await requestHash(c.req.method, c.req.path, body) };
@@ -37,11 +41,13 @@ function registrationRouter(k: KindConfig) {
     const userId = c.get('auth').user.id;
     const idem = await idempotencyOf(c, c.req.valid('header')['idempotency-key'], input);
     const result = await ledger(c.var.ctx, userId).register(k.kind, userId, c.req.valid('param').id, input, idem);
+    kick(c);
     return c.json(answer(c, result), 201);
   });
 
   app.openapi(r.complete, async (c) => {
     const registration = await service.complete(c.var.ctx, k, c.get('auth').user.id, c.req.valid('param').id);
+    kick(c);
     return c.json(registration, 200);
   });
 
@@ -63,12 +69,14 @@ payments.openapi(cancelRoute, async (c) => {
   const userId = c.get('auth').user.id;
   const idem = await idempotencyOf(c, c.req.valid('header')['idempotency-key'], body);
   const result = await ledger(c.var.ctx, userId).cancel(userId, c.req.valid('param').id, body.reason ?? null, idem);
+  kick(c);
   return c.json(answer(c, result), 200);
 });
 
 payments.openapi(confirmRoute, async (c) => {
   const userId = c.get('auth').user.id;
   const result = await ledger(c.var.ctx, userId).confirm(userId, c.req.valid('param').id);
+  kick(c);
   return c.json(answer(c, result), 200);
 });
 
@@ -92,6 +100,7 @@ async function webhook(c: Context<AppEnv>, name: Exclude<PaymentProviderName, 's
   const ref = event.paymentId === null ? null : await repo.paymentByExternalId(ctx.store, name, event.paymentId);
   if (!ref) return { received: true as const, payment_id: null, status: null };
   const status = receive(ctx.store, await ledger(ctx, ref.user_id).settle(ref.user_id, ref.id, false));
+  kick(c);
   return { received: true as const, payment_id: ref.id, status: isStatus(status) ? status : null };
 }
 

@@ -17,6 +17,7 @@ import { raw, type Lock, type Store } from '../../db/store';
 import { ACTIVE_STATUSES, type KindConfig } from '../catalog';
 import type { PaymentProviderName, PaymentStatus } from '../../contract';
 import type { PaymentMethod } from './schemas';
+import { columnsOf, outboxEvent } from '../webhooks';
 
 type Registration = SqlRow<typeof registrations>;
 export type Status = Registration['status'];
@@ -52,6 +53,36 @@ const REGISTRATION_COLUMNS = sql.raw('id, kind, item_id, status, applied_at, com
 const RETURNED_PAYMENT = sql.raw(`id, payment_type, target_id, target_title, amount, payment_method, status, external_transaction_id,
   transaction_metadata, paid_at, cancelled_at, refund_reason, provider, reference, expires_at, checkout, refund_requested_at`);
 
+// ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
+
+/**
+ * A payment's event object over `payments p`, as GET /api/me/payments/{id} answers it (service.ts
+ * paymentView: paid_at only once paid, expires_at and checkout only while pending).
+ */
+const paymentObject = (registrationStatus: string) => ({
+  ...columnsOf('p', ['id', 'payment_type', 'target_id', 'target_title', 'amount']),
+  currency: sql`CAST(NULL AS text)`,
+  ...columnsOf('p', ['payment_method', 'status', 'external_transaction_id', 'transaction_metadata']),
+  paid_at: sql.raw(`CASE WHEN p.status IN ('pending', 'expired', 'failed') THEN NULL ELSE p.paid_at END`),
+  ...columnsOf('p', ['cancelled_at', 'refund_reason']),
+  registration_status: sql`CAST(${sql.raw(`'${registrationStatus}'`)} AS text)`,
+  expires_at: sql.raw(`CASE WHEN p.status = 'pending' THEN p.expires_at ELSE NULL END`),
+  checkout: sql.raw(`CASE WHEN p.status = 'pending' THEN p.checkout ELSE NULL END`),
+});
+
+/** The event of a payment: one more statement of its write, matching only the row this write changed. */
+const paymentEvent = (
+  s: Store,
+  type: 'payment.pending' | 'payment.paid' | 'payment.cancelled' | 'payment.refunded' | 'payment.expired',
+  where: SQL,
+  registrationStatus: string,
+  now: number,
+  eventId?: string,
+) => outboxEvent(s, { type, from: sql`payments p WHERE ${where}`, userId: sql`p.user_id`, object: paymentObject(registrationStatus), eventId }, now);
+
+/** A payment is cancelled, refunded or expired once in its life: these events carry fixed ids (a repeat is ignored). */
+const onceId = (paymentId: number, what: 'cancelled' | 'refunded' | 'expired') => `evt_pay${paymentId}_${what}`;
+
 // ---- apply / enroll --------------------------------------------------------------------------
 
 export async function readItemState(s: Store, k: KindConfig, userId: number, itemId: number): Promise<ItemState | null> {
@@ -86,7 +117,7 @@ export interface Written {
  * is written only if this registration's payment exists (found by its transaction id). The three
  * (four, with an Idempotency-Key) statements of one registration; `read` takes their results.
  */
-function registrationStatements(k: KindConfig, n: NewRegistration) {
+function registrationStatements(s: Store, k: KindConfig, n: NewRegistration) {
   const guard = sql`i.id = ${n.itemId} AND i.price = ${n.amount} AND i.start_at <= ${n.now} AND i.end_at >= ${n.now}
     AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = ${n.userId} AND r.kind = ${k.type} AND r.item_id = ${n.itemId}
       AND r.status IN ${blocking})`;
@@ -106,6 +137,8 @@ function registrationStatements(k: KindConfig, n: NewRegistration) {
       WHERE registrations.status = 'cancelled'
       RETURNING ${REGISTRATION_COLUMNS}`),
     ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
+    // payment.paid, written only when this registration's payment was (found by its transaction id).
+    paymentEvent(s, 'payment.paid', sql`p.external_transaction_id = ${n.tx}`, k.activeStatus, n.now),
   ];
   const read = (results: unknown[]): Written | null => {
     const payment = (results[1] as PaymentRow[])[0];
@@ -128,7 +161,7 @@ function registrationStatements(k: KindConfig, n: NewRegistration) {
  */
 export async function insertRegistrations(s: Store, userId: number, writes: { k: KindConfig; n: NewRegistration }[]): Promise<(Written | null)[]> {
   const order = writes.map((_, i) => i).sort((a, b) => compareItems(writes[a]!, writes[b]!) || a - b);
-  const parts = order.map((i) => registrationStatements(writes[i]!.k, writes[i]!.n));
+  const parts = order.map((i) => registrationStatements(s, writes[i]!.k, writes[i]!.n));
   const results = await s.write(
     parts.flatMap((p) => p.items),
     userLock(userId),
@@ -165,6 +198,18 @@ export async function completeRegistration(s: Store, k: KindConfig, userId: numb
       raw<RegistrationRow>(sql`UPDATE registrations SET status = 'completed', completed_at = ${now}
         WHERE user_id = ${userId} AND kind = ${k.type} AND item_id = ${itemId} AND status IN ${pending}
         RETURNING ${REGISTRATION_COLUMNS}`),
+      // registration.completed: the row this write completed (at `now`), or none.
+      outboxEvent(
+        s,
+        {
+          type: 'registration.completed',
+          from: sql`registrations r WHERE r.user_id = ${userId} AND r.kind = ${k.type} AND r.item_id = ${itemId}
+            AND r.status = 'completed' AND r.completed_at = ${now}`,
+          userId: sql`r.user_id`,
+          object: columnsOf('r', ['id', 'kind', 'item_id', 'status', 'applied_at', 'completed_at', 'cancelled_at']),
+        },
+        now,
+      ),
     ],
     userLock(userId),
   );
@@ -209,6 +254,7 @@ export async function cancelPayment(
   const to = c.to ?? 'cancelled';
   const live = sql`EXISTS (SELECT 1 FROM ${PAYMENT_JOIN} WHERE p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'paid'
     AND r.payment_id = p.id AND r.status IN ${pending})`;
+  const thisCancel = sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = ${to} AND p.cancelled_at = ${now}`;
   const [, cancelled] = await s.write(
     [
       raw(sql`UPDATE ${table(k)} SET registration_count = registration_count - 1 WHERE id = ${itemId} AND ${live}`),
@@ -218,6 +264,11 @@ export async function cancelPayment(
       raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status IN ${pending}
           AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = ${to})`),
+      // payment.cancelled, and payment.refunded when the refund is done now (the simulated provider, or
+      // a provider that answered): this write's cancellation only (at `now`; one user's cancels are
+      // serialised). A refund_pending one is refunded later (settleRefund).
+      paymentEvent(s, 'payment.cancelled', thisCancel, 'cancelled', now, onceId(paymentId, 'cancelled')),
+      ...(to === 'cancelled' ? [paymentEvent(s, 'payment.refunded', thisCancel, 'cancelled', now, onceId(paymentId, 'refunded'))] : []),
       // This batch's refund is the one cancelled at `now` (one user's cancels are serialised).
       ...(c.idemKey === undefined
         ? []
@@ -264,6 +315,8 @@ export async function insertPending(s: Store, k: KindConfig, n: NewPending): Pro
         WHERE registrations.status = 'cancelled'
         RETURNING ${REGISTRATION_COLUMNS}`),
       ...(n.idemKey === undefined ? [] : [markKey(n.userId, n.idemKey, sql`SELECT id FROM payments WHERE external_transaction_id = ${n.tx}`)]),
+      // payment.pending, written only when this pending payment was.
+      paymentEvent(s, 'payment.pending', sql`p.external_transaction_id = ${n.tx}`, 'pending', n.now),
     ],
     userLock(n.userId),
   );
@@ -290,6 +343,15 @@ export async function payPending(s: Store, k: KindConfig, c: { userId: number; p
       raw(sql`UPDATE registrations SET status = ${k.activeStatus}, applied_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
           AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = 'paid')`),
+      // payment.paid, once (a payment is paid once in its life).
+      paymentEvent(
+        s,
+        'payment.paid',
+        sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'paid' AND p.paid_at = ${now}`,
+        k.activeStatus,
+        now,
+        `evt_pay${paymentId}_paid`,
+      ),
     ],
     userLock(userId),
   );
@@ -309,6 +371,19 @@ export async function closePending(
       raw(sql`UPDATE registrations SET status = 'cancelled', cancelled_at = ${now}
         WHERE payment_id = ${paymentId} AND user_id = ${userId} AND status = 'pending'
           AND EXISTS (SELECT 1 FROM payments WHERE id = ${paymentId} AND status = ${to})`),
+      // payment.expired or payment.cancelled, once (`failed` has no event type in the contract).
+      ...(to === 'failed'
+        ? []
+        : [
+            paymentEvent(
+              s,
+              `payment.${to}`,
+              sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = ${to}`,
+              'cancelled',
+              now,
+              onceId(paymentId, to),
+            ),
+          ]),
     ],
     userLock(userId),
   );
@@ -333,11 +408,19 @@ export async function clearRefundRequested(s: Store, userId: number, paymentId: 
   ]);
 }
 
-/** The provider settled a refund_pending payment's refund: it is cancelled. */
+/** The provider settled a refund_pending payment's refund: it is cancelled (and payment.refunded, once). */
 export async function finishRefund(s: Store, userId: number, paymentId: number): Promise<boolean> {
   const [rows] = await s.write([
     raw(sql`UPDATE payments SET status = 'cancelled', refund_requested_at = NULL
       WHERE id = ${paymentId} AND user_id = ${userId} AND status = 'refund_pending' RETURNING id`),
+    paymentEvent(
+      s,
+      'payment.refunded',
+      sql`p.id = ${paymentId} AND p.user_id = ${userId} AND p.status = 'cancelled'`,
+      'cancelled',
+      Date.now(),
+      onceId(paymentId, 'refunded'),
+    ),
   ]);
   return rows.length === 1;
 }

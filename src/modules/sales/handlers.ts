@@ -1,3 +1,4 @@
+import { fanOutAfterResponse } from '../webhooks';
 import { router } from '../../lib/openapi';
 import { offsetPage } from '../../lib/pagination';
 import * as routes from './routes';
@@ -30,7 +31,9 @@ sales.openapi(routes.patchProductRoute, async (c) => {
 });
 
 sales.openapi(routes.createOrderRoute, async (c) => {
-  return c.json(await service.createOrder(c.var.ctx, c.req.valid('json')), 201);
+  const order = await service.createOrder(c.var.ctx, c.req.valid('json'));
+  fanOutAfterResponse(c.var.ctx); // its order.created event
+  return c.json(order, 201);
 });
 
 sales.openapi(routes.listOrdersRoute, async (c) => {
@@ -42,7 +45,9 @@ sales.openapi(routes.getOrderRoute, async (c) => {
 });
 
 sales.openapi(routes.patchOrderRoute, async (c) => {
-  return c.json(await service.changeOrderStatus(c.var.ctx, c.req.valid('param').id, c.req.valid('json').status), 200);
+  const order = await service.changeOrderStatus(c.var.ctx, c.req.valid('param').id, c.req.valid('json').status);
+  fanOutAfterResponse(c.var.ctx); // its order.status_changed event
+  return c.json(order, 200);
 });
 
 sales.openapi(routes.liveSalesRoute, async (c) => {

@@ -11,7 +11,8 @@
 // Postgres cannot infer their type, upsert columns are qualified, boolean comparisons become CASE);
 // JSON tables and aggregation, the clock and the collation come from src/db/dialect/sql.ts.
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { binaryOrder, clockMs, jsonArray, jsonArrayInOrder, jsonGroupArray, jsonTable, jsonValue } from '../../db/dialect/sql';
+import { binaryOrder, clockMs, jsonArray, jsonArrayInOrder, jsonGroupArray, jsonObject, jsonTable, jsonValue } from '../../db/dialect/sql';
+import { columnsOf, outboxEvent } from '../webhooks';
 import { GAP_COLUMNS, type OrderStatus, type orderItems, type orders, type products } from '../../db/schema';
 import { fromRow } from '../../db/rows';
 import { raw, type Lock, type Row, type Store } from '../../db/store';
@@ -168,6 +169,25 @@ const paidHour = (orderId: number | SQL) => sql`(SELECT CAST(paid_at / 3600000 A
  * Worker's Date.now() read before the batch waited for its turn could be earlier than that of a
  * batch committed before it, and would move a first purchase already answered).
  */
+// ---- events (the outbox: src/modules/webhooks/outbox.ts) ----------------------------------------
+
+/** An order's event object over `orders o`, as GET /api/orders/{id} answers it (staff endpoints only). */
+function orderObject(s: Store) {
+  const line = jsonObject(s.dialect, columnsOf('i', ['product_id', 'product_name', 'unit_price', 'quantity']));
+  const lines = sql`(SELECT ${jsonGroupArray(s.dialect, s.dialect === 'postgres' ? sql`CAST(${line} AS json)` : sql`json(${line})`)}
+    FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY id) i)`;
+  return {
+    ...columnsOf('o', ['id', 'customer_id', 'status', 'item_price', 'discount_price', 'delivery_price', 'total_price', 'is_first_purchase']),
+    ...columnsOf('o', ['payment_method', 'paid_at']),
+    currency: sql`CAST(NULL AS text)`,
+    items: lines,
+    ...columnsOf('o', ['created_at', 'updated_at']),
+  };
+}
+
+const orderEvent = (s: Store, type: 'order.created' | 'order.status_changed', where: SQL) =>
+  outboxEvent(s, { type, from: sql`orders o WHERE ${where}`, userId: null, object: orderObject(s) });
+
 export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], figures: OrderFigures | null): Promise<OrderRow> {
   const { orders } = s.t;
   // The batch runs with no other order write in between (D1; Postgres: the sales lock), so the new
@@ -180,6 +200,8 @@ export async function insertOrder(s: Store, row: NewOrder, items: NewItem[], fig
       s.db.insert(orders).values({ ...row, paidAt }),
       raw(insertItems(s, newId, items)),
       ...aggregates.map((q) => raw(q)),
+      // order.created, with the order as it stands after the batch (first purchase settled).
+      orderEvent(s, 'order.created', sql`o.id = ${newId}`),
       raw(sql`SELECT * FROM orders WHERE id = ${newId}`),
     ],
     SALES_LOCK,
@@ -229,6 +251,8 @@ export async function changeStatus(s: Store, current: OrderRow, change: StatusCh
       raw(sql`UPDATE orders SET status = ${change.status}, paid_at = ${paidAt}, updated_at = ${change.updatedAt}, rev = ${change.rev}
         WHERE id = ${id} AND rev = ${current.rev} RETURNING id`),
       ...moves.map((q) => raw(q)),
+      // order.status_changed, only if this batch's UPDATE won (its rev is the row's).
+      orderEvent(s, 'order.status_changed', sql`o.id = ${id} AND o.rev = ${change.rev}`),
       raw(sql`SELECT * FROM orders WHERE id = ${id}`),
     ],
     SALES_LOCK,

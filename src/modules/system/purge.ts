@@ -13,6 +13,8 @@
 //   history users read, not bookkeeping. A command's bookkeeping (its place in the machine's queue,
 //   claims, retries) lives in its MachineDO's storage and is dropped there when it resolves; the
 //   queue keeps nothing. A PENDING operation never matches (no completed_at).
+// - webhook events (and their delivery log, which cascades) WEBHOOK_RETENTION_DAYS after they were
+//   fanned out: far past the 3 days of retries (an event not fanned out yet never matches).
 // - /live watcher records past their token's expiry: a socket never outlives its token (the machine's
 //   object closes it then), so nothing can be left to close for a revocation.
 // One run goes round the targets, one chunk of at most PURGE_BATCH_SIZE rows each, until every
@@ -34,6 +36,7 @@ const TABLE_OF = {
   phone_verifications: 'phone_verifications',
   machine_operations: 'machine_operations',
   live_watchers: 'live_watchers',
+  webhook_events: 'webhook_events',
 } as const satisfies Record<PurgeTarget, string>;
 
 type Table = (typeof TABLE_OF)[PurgeTarget];
@@ -61,13 +64,22 @@ export function purgeCutoffs(cfg: Config, now: number): [PurgeTarget, number][] 
     ['idempotency_keys', after(cfg.IDEMPOTENCY_RETENTION_DAYS)],
     ['phone_verifications', after(cfg.PHONE_VERIFICATION_RETENTION_DAYS)],
     ['live_watchers', now],
+    ['webhook_events', after(cfg.WEBHOOK_RETENTION_DAYS)],
   ];
   if (cfg.MACHINE_HISTORY_RETENTION_DAYS > 0) cutoffs.push(['machine_operations', after(cfg.MACHINE_HISTORY_RETENTION_DAYS)]);
   return cutoffs;
 }
 
 function emptyReport(cfg: Config): PurgeReport {
-  const removed = { sessions: 0, rate_limits: 0, idempotency_keys: 0, phone_verifications: 0, machine_operations: 0, live_watchers: 0 };
+  const removed = {
+    sessions: 0,
+    rate_limits: 0,
+    idempotency_keys: 0,
+    phone_verifications: 0,
+    machine_operations: 0,
+    live_watchers: 0,
+    webhook_events: 0,
+  };
   return { removed, statements: 0, batch: cfg.PURGE_BATCH_SIZE, largest_chunk: 0, complete: false, ms: 0 };
 }
 

@@ -28,6 +28,7 @@ export const PURGE_TARGETS = [
   'phone_verifications',
   'machine_operations',
   'live_watchers',
+  'webhook_events',
 ] as const;
 export type PurgeTarget = (typeof PURGE_TARGETS)[number];
 
@@ -40,7 +41,7 @@ interface Dead {
 }
 
 function dead(s: Store, target: PurgeTarget, cutoff: number): Dead {
-  const { sessions, rateLimits, idempotencyKeys, phoneVerifications, machineOperations, liveWatchers } = s.t;
+  const { sessions, rateLimits, idempotencyKeys, phoneVerifications, machineOperations, liveWatchers, webhookEvents } = s.t;
   switch (target) {
     case 'sessions_expired':
       return { table: sessions, key: [sessions.id], where: lte(sessions.expiresAt, cutoff) };
@@ -57,6 +58,10 @@ function dead(s: Store, target: PurgeTarget, cutoff: number): Dead {
       return { table: machineOperations, key: [machineOperations.id], where: lte(machineOperations.completedAt, cutoff) };
     case 'live_watchers':
       return { table: liveWatchers, key: [liveWatchers.sessionId, liveWatchers.machineId], where: lte(liveWatchers.expiresAt, cutoff) };
+    case 'webhook_events':
+      // dispatched_at is NULL until fanned out: an event not delivered yet never matches. Its
+      // deliveries (the log) go with it (ON DELETE CASCADE).
+      return { table: webhookEvents, key: [webhookEvents.id], where: lte(webhookEvents.dispatchedAt, cutoff) };
   }
 }
 

@@ -182,3 +182,42 @@ export interface Machine {
 }
 
 export type Operation = LiveOperation;
+
+/** The event types an endpoint may subscribe to (order.* are for staff). */
+export const WEBHOOK_EVENT_TYPES = [
+  'payment.pending',
+  'payment.paid',
+  'payment.cancelled',
+  'payment.refunded',
+  'payment.expired',
+  'registration.completed',
+  'machine.status_changed',
+  'machine.operation.succeeded',
+  'machine.operation.failed',
+  'order.created',
+  'order.status_changed',
+] as const;
+
+export interface WebhookEndpoint {
+  id: number;
+  owner_id: number;
+  url: string;
+  description: string | null;
+  events: string[];
+  disabled: boolean;
+  disabled_reason: string | null;
+  created_at: string;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  event_id: string;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}

@@ -22,6 +22,9 @@ export const machines = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     controllerUrl: text('controller_url'),
+    controllerSecret: text('controller_secret'),
+    controllerSecretPrevious: text('controller_secret_previous'),
+    controllerSecretPreviousUntil: bigint('controller_secret_previous_until', { mode: 'number' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
