@@ -13,6 +13,7 @@ import { stubFetch } from './fakes/http';
 import { db, sql } from './db';
 import { FakePortOne, PORTONE_VARS } from './fakes/portone';
 import { FakeStripe, STRIPE_VARS } from './fakes/stripe';
+import { eventually, HOOKS, stubReceiver } from './webhooks-helpers';
 
 const backend = env.DB_BACKEND === 'postgres' ? 'postgres' : 'd1';
 
@@ -112,35 +113,40 @@ const requests: Record<string, () => Promise<Send>> = {
   ...webhookRequests(),
 };
 
+/**
+ * The endpoints API, on an endpoint of a user of its own (no other request here makes events for
+ * it, so no delivery runs behind a later measurement), whose receiver is stubbed to answer 204 at
+ * once: a delivery never goes to the network (an unresolvable host is an unhandled rejection in workerd).
+ */
 function webhookRequests(): Record<string, () => Promise<Send>> {
+  let owner: TestUser;
   let id = 0;
-  let deliveryId = 0;
   const path = () => `/api/webhook-endpoints/${id}`;
+  const as = (p: string, init: Parameters<typeof raw>[1] = {}) => raw(p, { token: owner.access, ...init });
   return {
-    createWebhookEndpoint: async () => async () => {
-      const res = await raw('/api/webhook-endpoints', {
-        token: member.access,
-        body: { url: 'https://hooks.example.com/trips', events: ['payment.paid'] },
-      });
-      id = (await json(res.clone())).id;
-      return res;
+    createWebhookEndpoint: async () => {
+      stubReceiver();
+      owner = await createUser();
+      return async () => {
+        const res = await as('/api/webhook-endpoints', { body: { url: `${HOOKS}/round-trips`, events: ['payment.paid'] } });
+        id = (await json(res.clone())).id;
+        return res;
+      };
     },
-    listWebhookEndpoints: async () => () => raw('/api/webhook-endpoints', { token: member.access }),
-    getWebhookEndpoint: async () => () => raw(path(), { token: member.access }),
-    updateWebhookEndpoint: async () => () => raw(path(), { method: 'PATCH', token: member.access, body: { description: 'trips' } }),
-    rotateWebhookEndpointSecret: async () => () => raw(`${path()}/rotate-secret`, { method: 'POST', token: member.access }),
-    pingWebhookEndpoint: async () => async () => {
-      const res = await raw(`${path()}/test`, { method: 'POST', token: member.access });
-      deliveryId = (await json(res.clone())).id;
-      return res;
-    },
-    listWebhookDeliveries: async () => () => raw(`${path()}/deliveries`, { token: member.access }),
+    listWebhookEndpoints: async () => () => as('/api/webhook-endpoints'),
+    getWebhookEndpoint: async () => () => as(path()),
+    updateWebhookEndpoint: async () => () => as(path(), { method: 'PATCH', body: { description: 'trips' } }),
+    rotateWebhookEndpointSecret: async () => () => as(`${path()}/rotate-secret`, { method: 'POST' }),
+    pingWebhookEndpoint: async () => () => as(`${path()}/test`, { method: 'POST' }),
+    listWebhookDeliveries: async () => () => as(`${path()}/deliveries`),
     retryWebhookDelivery: async () => {
-      // A finished delivery (the ping's, marked failed here: nothing listens at hooks.example.com).
-      await db.run(sql`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = ${deliveryId}`);
-      return () => raw(`${path()}/deliveries/${deliveryId}/retry`, { method: 'POST', token: member.access });
+      // The ping's delivery, once delivered (a pending one answers 409 DELIVERY_PENDING).
+      const delivery = await eventually(() =>
+        db.first<{ id: number }>(sql`SELECT id FROM webhook_deliveries WHERE endpoint_id = ${id} AND status = 'succeeded'`),
+      );
+      return () => as(`${path()}/deliveries/${delivery.id}/retry`, { method: 'POST' });
     },
-    deleteWebhookEndpoint: async () => () => raw(path(), { method: 'DELETE', token: member.access }),
+    deleteWebhookEndpoint: async () => () => as(path(), { method: 'DELETE' }),
   };
 }
 

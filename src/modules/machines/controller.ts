@@ -57,7 +57,8 @@ async function callController(url: string, msg: CommandMessage, timeoutMs: numbe
   } catch (err) {
     return { retry: `controller unreachable: ${String(err)}` };
   }
-  await res.body?.cancel();
+  // The status is all we read; a body that cannot be cancelled cleanly (a broken connection) changes nothing.
+  await res.body?.cancel().catch(() => undefined);
   if (res.status >= 200 && res.status < 300) return { result: 'SUCCESS', detail: null };
   return { result: 'REMOTEFAILED', detail: `the controller answered HTTP ${res.status}` };
 }
