@@ -68,3 +68,33 @@ export type LiveEvent =
     }
   | { type: 'operation'; operation: LiveOperation }
   | { type: 'deleted'; machine_id: number };
+
+/** The event types a webhook endpoint may subscribe to (contract section 8; order.* are for staff). */
+export const WEBHOOK_EVENT_TYPES = [
+  'payment.pending',
+  'payment.paid',
+  'payment.cancelled',
+  'payment.refunded',
+  'payment.expired',
+  'registration.completed',
+  'machine.status_changed',
+  'machine.operation.succeeded',
+  'machine.operation.failed',
+  'order.created',
+  'order.status_changed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** What the client needs to pay a pending payment with the provider's browser SDK (the payment's `checkout`). */
+export type Checkout =
+  | { provider: 'stripe'; client_secret: string; publishable_key: string }
+  | {
+      provider: 'portone';
+      store_id: string;
+      channel_key: string;
+      payment_id: string;
+      order_name: string;
+      total_amount: number;
+      currency: string;
+      pay_method: 'CARD' | 'EASY_PAY' | 'TRANSFER';
+    };

@@ -1,20 +1,8 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../contract';
 import { users } from './accounts';
 
-export const WEBHOOK_EVENT_TYPES = [
-  'payment.pending',
-  'payment.paid',
-  'payment.cancelled',
-  'payment.refunded',
-  'payment.expired',
-  'registration.completed',
-  'machine.status_changed',
-  'machine.operation.succeeded',
-  'machine.operation.failed',
-  'order.created',
-  'order.status_changed',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../contract';
 /** What an event row may be: a subscribable type, or the `ping` of POST /api/webhook-endpoints/{id}/test. */
 export const EVENT_ROW_TYPES = [...WEBHOOK_EVENT_TYPES, 'ping'] as const;
 /** Events about no one user's resources: only staff endpoints receive them. */

@@ -3,6 +3,7 @@
 // shapes below are checked against the API's routes by tests/web-contract.ts (docs/console.md
 // "The contract with the API").
 import type {
+  Checkout,
   LiveEvent,
   LiveOperation,
   MachineCommand,
@@ -13,7 +14,8 @@ import type {
   RegistrationStatus,
 } from '../../../src/contract';
 
-export { MACHINE_STATUSES, ORDER_STATUSES } from '../../../src/contract';
+export { MACHINE_STATUSES, ORDER_STATUSES, WEBHOOK_EVENT_TYPES } from '../../../src/contract';
+export type { Checkout } from '../../../src/contract';
 export type { LiveEvent, MachineStatus, OrderStatus, PaymentMethod };
 export type Command = MachineCommand;
 
@@ -87,19 +89,6 @@ export interface Payment {
   /** What the provider's browser SDK needs to pay a pending payment (real providers only). */
   checkout?: Checkout | null;
 }
-
-export type Checkout =
-  | { provider: 'stripe'; client_secret: string; publishable_key: string }
-  | {
-      provider: 'portone';
-      store_id: string;
-      channel_key: string;
-      payment_id: string;
-      order_name: string;
-      total_amount: number;
-      currency: string;
-      pay_method: 'CARD' | 'EASY_PAY' | 'TRANSFER';
-    };
 
 export interface Profile {
   invite_referral_code: string;
@@ -182,21 +171,6 @@ export interface Machine {
 }
 
 export type Operation = LiveOperation;
-
-/** The event types an endpoint may subscribe to (order.* are for staff). */
-export const WEBHOOK_EVENT_TYPES = [
-  'payment.pending',
-  'payment.paid',
-  'payment.cancelled',
-  'payment.refunded',
-  'payment.expired',
-  'registration.completed',
-  'machine.status_changed',
-  'machine.operation.succeeded',
-  'machine.operation.failed',
-  'order.created',
-  'order.status_changed',
-] as const;
 
 export interface WebhookEndpoint {
   id: number;

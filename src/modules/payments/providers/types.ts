@@ -3,21 +3,9 @@
 // ProviderPayment, a normalised reading, and ProviderError, which says whether the provider refused
 // (a definitive answer) or whether the outcome is unknown (timeout, 5xx, network: retry later with
 // the same idempotency key).
-import type { PaymentMethod, PaymentProviderName } from '../../../contract';
+import type { Checkout, PaymentMethod, PaymentProviderName } from '../../../contract';
 
-/** What the client needs to pay a pending payment (the payment's `checkout`). */
-export type Checkout =
-  | { provider: 'stripe'; client_secret: string; publishable_key: string }
-  | {
-      provider: 'portone';
-      store_id: string;
-      channel_key: string;
-      payment_id: string;
-      order_name: string;
-      total_amount: number;
-      currency: string;
-      pay_method: 'CARD' | 'EASY_PAY' | 'TRANSFER';
-    };
+export type { Checkout } from '../../../contract';
 
 export interface CreateRequest {
   /** Our reference: the provider payment must carry it back (and must be this one). */
