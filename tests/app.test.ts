@@ -228,3 +228,10 @@ describe('web console wiring', () => {
     expect(csp).not.toMatch(/unsafe-|https?:|\*/);
   });
 });
+
+describe('the suite itself', () => {
+  it('never leaves the machine: a fetch to a public host fails at once without DNS (tests/offline.ts)', async () => {
+    await expect(fetch('https://device.example.com/x', { method: 'POST', body: '{}' })).rejects.toThrow(/not reachable from the test suite/);
+    await expect(fetch('https://api.stripe.com/v1/payment_intents')).rejects.toBeInstanceOf(TypeError);
+  });
+});

@@ -12,12 +12,20 @@ const TEARDOWN = /EnvironmentTeardownError: \[vitest-worker\]: Closing rpc/;
 
 export default function setup(_project: TestProject) {
   const seen: string[] = [];
+  // workerd names the cause a few lines before the "uncaught exception" line ("e = …"): kept with it.
+  let recent: string[] = [];
   const originals = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
   for (const name of ['stdout', 'stderr'] as const) {
     const original = originals[name];
     process[name].write = ((chunk: string | Uint8Array, ...rest: never[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      for (const line of text.split('\n')) if (UNCAUGHT.test(line) && !TEARDOWN.test(line)) seen.push(line.slice(0, 400));
+      for (const line of text.split('\n')) {
+        if (UNCAUGHT.test(line) && !TEARDOWN.test(line)) {
+          const cause = recent.find((l) => l.startsWith('e = '));
+          seen.push(cause ? `${line.slice(0, 400)} (${cause.slice(0, 200)})` : line.slice(0, 400));
+        }
+        if (line.trim()) recent = [...recent.slice(-3), line];
+      }
       return original(chunk, ...rest);
     }) as typeof process.stdout.write;
   }

@@ -3,6 +3,9 @@ import { env } from 'cloudflare:workers';
 import pg from 'pg';
 import { afterAll, afterEach } from 'vitest';
 import { installLogGuard, takeFindings } from './log-guard';
+import { installOfflineFetch } from './offline';
+
+installOfflineFetch();
 
 // No log line of any test may carry a secret (tests/log-guard.ts; SECURITY.md). Checked after each
 // test, and once more after the file for lines that came later (a waitUntil, a Durable Object alarm).
