@@ -3,7 +3,7 @@
 import type { Child } from 'hono/jsx';
 import { useId, useRef } from 'hono/jsx/dom';
 import type { ApiProblem } from '../lib/api';
-import { usePageEffect } from '../lib/hooks';
+import { type Async, usePageEffect } from '../lib/hooks';
 
 /** An API problem in the user's language, with one line per failing field. */
 export function ErrorNotice({ error }: { error: ApiProblem | null | undefined }) {
@@ -42,6 +42,33 @@ export function Loading({ what = 'Loading…' }: { what?: string }) {
 
 export function Empty({ children }: { children: Child }) {
   return <p class="empty">{children}</p>;
+}
+
+/**
+ * A list read's states, the same on every page: its error (or the page action's), "Loading…" until
+ * the first answer, the empty message when there are no rows, else the rows (kept on screen and
+ * marked busy while a reload runs).
+ */
+export function ListState<T>({
+  list,
+  loading,
+  empty,
+  error,
+  render,
+}: {
+  list: Pick<Async<{ results: T[] }>, 'data' | 'error' | 'loading'>;
+  loading: string;
+  empty: Child;
+  error?: ApiProblem | null;
+  render: (rows: T[], busy: boolean) => Child;
+}) {
+  const rows = list.data?.results;
+  return (
+    <>
+      <ErrorNotice error={list.error ?? error} />
+      {list.loading && !rows ? <Loading what={loading} /> : rows?.length === 0 ? <Empty>{empty}</Empty> : rows && render(rows, list.loading)}
+    </>
+  );
 }
 
 /** Previous/next for page-numbered lists (page is 1-based; count may be absent with cursors). */

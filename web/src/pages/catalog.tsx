@@ -5,7 +5,7 @@ import { date, money } from '../lib/format';
 import { useAsync, useIdempotentAction } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import { PAYMENT_METHODS, type Item, type Kind, type Page, type Payment, type PaymentMethod } from '../lib/types';
-import { Badge, Empty, ErrorNotice, formValues, Loading, Modal, Notice, PageTitle, Pager, Select } from '../components/ui';
+import { Badge, ErrorNotice, formValues, ListState, Modal, Notice, Pager, PageTitle, Select } from '../components/ui';
 
 const PAGE_SIZE = 10;
 const ACTION: Record<Kind, { verb: string; path: string; noun: string }> = {
@@ -67,26 +67,26 @@ export function CatalogPage({ kind, route }: { kind: Kind; route: Route }) {
           Paid {money(paid.amount, paid.currency)} for “{paid.target_title}”. <a href="#/payments">See my payments</a>
         </Notice>
       )}
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what={`Loading ${kind}…`} />
-      ) : list.data && list.data.results.length === 0 ? (
-        <Empty>{search || status ? `No ${kind} match these filters.` : `There are no ${kind} yet.`}</Empty>
-      ) : (
-        <ul class="items" aria-busy={list.loading}>
-          {list.data?.results.map((item) => (
-            <ItemCard
-              key={item.id}
-              kind={kind}
-              item={item}
-              onPay={() => {
-                setPaid(null);
-                setPaying(item);
-              }}
-            />
-          ))}
-        </ul>
-      )}
+      <ListState
+        list={list}
+        loading={`Loading ${kind}…`}
+        empty={search || status ? `No ${kind} match these filters.` : `There are no ${kind} yet.`}
+        render={(rows, busy) => (
+          <ul class="items" aria-busy={busy}>
+            {rows.map((item) => (
+              <ItemCard
+                key={item.id}
+                kind={kind}
+                item={item}
+                onPay={() => {
+                  setPaid(null);
+                  setPaying(item);
+                }}
+              />
+            ))}
+          </ul>
+        )}
+      />
       {list.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} hasNext={!!list.data.next} onPage={(p) => setQuery({ page: p })} />
       )}

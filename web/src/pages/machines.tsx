@@ -9,7 +9,7 @@ import { allowedFrom, applyEvent, canRun, type LiveMachine } from '../lib/machin
 import { setQuery, type Route } from '../lib/router';
 import { session } from '../lib/session';
 import { COMMANDS, MACHINE_STATUSES, type Command, type LiveEvent, type Machine, type Operation, type Page } from '../lib/types';
-import { Badge, Empty, ErrorNotice, Field, formValues, Loading, Notice, PageTitle, Pager, Select } from '../components/ui';
+import { Badge, Empty, ErrorNotice, Field, formValues, ListState, Loading, Notice, Pager, PageTitle, Select } from '../components/ui';
 
 const PAGE_SIZE = 20;
 
@@ -93,26 +93,26 @@ export function MachinesPage({ route }: { route: Route }) {
           <span class={`dot ${liveCount === watched.length ? 'on' : ''}`} aria-hidden="true" /> Live updates: {liveCount} of {watched.length} machines
         </p>
       )}
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what="Loading machines…" />
-      ) : list.data?.results.length === 0 ? (
-        <Empty>{search || status || mine ? 'No machines match these filters.' : 'No machines yet. Add one above.'}</Empty>
-      ) : (
-        <ul class="board" aria-busy={list.loading}>
-          {list.data?.results.map((m) => (
-            <li key={m.id} class={`card machine status-${m.status.toLowerCase()}`} data-machine={m.id}>
-              <h2>
-                <a href={`#/machines/${m.id}`}>{m.name}</a>
-              </h2>
-              <p class="hint">{m.location}</p>
-              <p>
-                <Badge value={m.status} /> <PendingBadge pending={m.pending} />
-              </p>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ListState
+        list={list}
+        loading="Loading machines…"
+        empty={search || status || mine ? 'No machines match these filters.' : 'No machines yet. Add one above.'}
+        render={(rows, busy) => (
+          <ul class="board" aria-busy={busy}>
+            {rows.map((m) => (
+              <li key={m.id} class={`card machine status-${m.status.toLowerCase()}`} data-machine={m.id}>
+                <h2>
+                  <a href={`#/machines/${m.id}`}>{m.name}</a>
+                </h2>
+                <p class="hint">{m.location}</p>
+                <p>
+                  <Badge value={m.status} /> <PendingBadge pending={m.pending} />
+                </p>
+              </li>
+            ))}
+          </ul>
+        )}
+      />
       {list.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} hasNext={!!list.data.next} onPage={(p) => setQuery({ page: p })} />
       )}

@@ -7,7 +7,7 @@ import { dateTime, money } from '../lib/format';
 import { useAction, useAsync } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import type { Order, OrderPage, OrderStatus, Page, Product } from '../lib/types';
-import { Badge, Empty, ErrorNotice, Field, formValues, Loading, PageTitle, Select } from '../components/ui';
+import { Badge, Empty, ErrorNotice, Field, formValues, ListState, Loading, PageTitle, Select } from '../components/ui';
 
 const PAGE_SIZE = 20;
 const FILTERS = ['status', 'customer_id', 'from', 'to', 'min_total'] as const;
@@ -54,14 +54,12 @@ function OrdersList({ route, writes, onOpen }: { route: Route; writes: number; o
     <>
       <h2>{filtered ? 'Orders matching the filters' : 'All orders'}, newest first</h2>
       <OrderFilters q={q} />
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what="Loading orders…" />
-      ) : list.data?.results.length === 0 ? (
-        <Empty>{filtered ? 'No orders match these filters.' : cursor ? 'No older orders.' : 'No orders yet. Record one above.'}</Empty>
-      ) : (
-        <OrdersTable orders={list.data?.results ?? []} loading={list.loading} onOpen={onOpen} />
-      )}
+      <ListState
+        list={list}
+        loading="Loading orders…"
+        empty={filtered ? 'No orders match these filters.' : cursor ? 'No older orders.' : 'No orders yet. Record one above.'}
+        render={(rows, busy) => <OrdersTable orders={rows} loading={busy} onOpen={onOpen} />}
+      />
       {list.data && (cursor || list.data.next_cursor) && (
         <nav class="pager" aria-label="Pages">
           <button type="button" disabled={!cursor} onClick={() => setQuery({ cursor: null })}>

@@ -5,7 +5,7 @@ import { dateTime, money } from '../lib/format';
 import { useAsync, useIdempotentAction } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import type { Page, Payment } from '../lib/types';
-import { Badge, Empty, ErrorNotice, Field, formValues, Loading, Modal, Notice, PageTitle, Pager, Select } from '../components/ui';
+import { Badge, ErrorNotice, Field, formValues, ListState, Modal, Notice, Pager, PageTitle, Select } from '../components/ui';
 import { checkoutUrl, METHOD_LABEL } from './catalog';
 
 const PAGE_SIZE = 20;
@@ -47,14 +47,12 @@ export function PaymentsPage({ route }: { route: Route }) {
       <PageTitle>My payments</PageTitle>
       <PaymentFilters q={q} />
       {done && <Notice kind="success">Cancelled the payment for “{done.target_title}”; the registration is cancelled too.</Notice>}
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what="Loading payments…" />
-      ) : list.data?.results.length === 0 ? (
-        <Empty>{filtered ? 'No payments match these filters.' : 'No payments yet. Apply for an exam or enroll in a course to see one here.'}</Empty>
-      ) : (
-        <PaymentsTable payments={list.data?.results ?? []} loading={list.loading} onCancel={startCancel} />
-      )}
+      <ListState
+        list={list}
+        loading="Loading payments…"
+        empty={filtered ? 'No payments match these filters.' : 'No payments yet. Apply for an exam or enroll in a course to see one here.'}
+        render={(rows, busy) => <PaymentsTable payments={rows} loading={busy} onCancel={startCancel} />}
+      />
       {list.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} hasNext={!!list.data.next} onPage={(p) => setQuery({ page: p })} />
       )}

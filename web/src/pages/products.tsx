@@ -5,7 +5,7 @@ import { money } from '../lib/format';
 import { useAction, useAsync } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import type { Page, Product } from '../lib/types';
-import { Empty, ErrorNotice, Field, formValues, Loading, Modal, PageTitle, Pager } from '../components/ui';
+import { ErrorNotice, Field, formValues, ListState, Modal, Pager, PageTitle } from '../components/ui';
 
 const PAGE_SIZE = 20;
 
@@ -20,46 +20,46 @@ export function ProductsPage({ route }: { route: Route }) {
         <summary>Add a product</summary>
         <ProductForm onSaved={list.reload} />
       </details>
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what="Loading products…" />
-      ) : list.data?.results.length === 0 ? (
-        <Empty>No products yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table aria-busy={list.loading}>
-            <caption class="visually-hidden">Products by id</caption>
-            <thead>
-              <tr>
-                <th scope="col" class="num">
-                  Id
-                </th>
-                <th scope="col">Name</th>
-                <th scope="col" class="num">
-                  Price
-                </th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.results.map((p) => (
-                <tr key={p.id}>
-                  <td class="num">{p.id}</td>
-                  <td>{p.name}</td>
-                  <td class="num">{money(p.price, p.currency)}</td>
-                  <td>
-                    <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
-                      Edit
-                    </button>
-                  </td>
+      <ListState
+        list={list}
+        loading="Loading products…"
+        empty="No products yet."
+        render={(rows, busy) => (
+          <div class="table-wrap">
+            <table aria-busy={busy}>
+              <caption class="visually-hidden">Products by id</caption>
+              <thead>
+                <tr>
+                  <th scope="col" class="num">
+                    Id
+                  </th>
+                  <th scope="col">Name</th>
+                  <th scope="col" class="num">
+                    Price
+                  </th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((p) => (
+                  <tr key={p.id}>
+                    <td class="num">{p.id}</td>
+                    <td>{p.name}</td>
+                    <td class="num">{money(p.price, p.currency)}</td>
+                    <td>
+                      <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
+                        Edit
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      />
       {list.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} hasNext={!!list.data.next} onPage={(p) => setQuery({ page: p })} />
       )}

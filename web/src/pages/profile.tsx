@@ -6,7 +6,7 @@ import { useAction, useAsync } from '../lib/hooks';
 import { setQuery, type Route } from '../lib/router';
 import { session } from '../lib/session';
 import type { Page, Profile, ReferredUser } from '../lib/types';
-import { Empty, ErrorNotice, Field, formValues, Loading, Notice, PageTitle, Pager } from '../components/ui';
+import { ErrorNotice, Field, formValues, ListState, Notice, Pager, PageTitle } from '../components/ui';
 
 const PAGE_SIZE = 20;
 
@@ -56,20 +56,20 @@ export function ProfilePage({ route }: { route: Route }) {
         </div>
       </div>
       <h2>People who used your code {profile.data && <small class="hint">({profile.data.referred_count})</small>}</h2>
-      <ErrorNotice error={referred.error} />
-      {referred.loading && !referred.data ? (
-        <Loading what="Loading referred users…" />
-      ) : referred.data?.results.length === 0 ? (
-        <Empty>Nobody has used your code yet. Share it with a friend.</Empty>
-      ) : (
-        <ul class="plain-list">
-          {referred.data?.results.map((r) => (
-            <li key={r.id}>
-              {r.phone ?? r.email ?? r.username} <small class="hint">joined {dateTime(r.referred_at)}</small>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ListState
+        list={referred}
+        loading="Loading referred users…"
+        empty="Nobody has used your code yet. Share it with a friend."
+        render={(rows) => (
+          <ul class="plain-list">
+            {rows.map((r) => (
+              <li key={r.id}>
+                {r.phone ?? r.email ?? r.username} <small class="hint">joined {dateTime(r.referred_at)}</small>
+              </li>
+            ))}
+          </ul>
+        )}
+      />
       {referred.data && (
         <Pager page={page} pageSize={PAGE_SIZE} count={referred.data.count} hasNext={!!referred.data.next} onPage={(p) => setQuery({ page: p })} />
       )}

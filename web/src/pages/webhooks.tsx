@@ -8,7 +8,7 @@ import { useAction, useAsync } from '../lib/hooks';
 import { session } from '../lib/session';
 import type { Page, WebhookDelivery, WebhookEndpoint } from '../lib/types';
 import { WEBHOOK_EVENT_TYPES } from '../lib/types';
-import { Badge, Empty, ErrorNotice, Field, formValues, Loading, Modal, Notice, PageTitle } from '../components/ui';
+import { Badge, ErrorNotice, Field, formValues, ListState, Modal, Notice, PageTitle } from '../components/ui';
 
 const STAFF_ONLY = new Set(['order.created', 'order.status_changed']);
 
@@ -32,26 +32,26 @@ export function WebhooksPage() {
           }}
         />
       </details>
-      <ErrorNotice error={list.error} />
-      {list.loading && !list.data ? (
-        <Loading what="Loading endpoints…" />
-      ) : list.data?.results.length === 0 ? (
-        <Empty>No endpoints yet.</Empty>
-      ) : (
-        <ul class="endpoints">
-          {list.data?.results.map((ep) => (
-            <li key={ep.id} class="card" data-endpoint={ep.id}>
-              <EndpointCard
-                endpoint={ep}
-                open={open === ep.id}
-                onToggle={() => setOpen(open === ep.id ? null : ep.id)}
-                onChanged={list.reload}
-                onSecret={(value) => setSecret({ title: `New secret of ${ep.url}`, value })}
-              />
-            </li>
-          ))}
-        </ul>
-      )}
+      <ListState
+        list={list}
+        loading="Loading endpoints…"
+        empty="No endpoints yet."
+        render={(rows) => (
+          <ul class="endpoints">
+            {rows.map((ep) => (
+              <li key={ep.id} class="card" data-endpoint={ep.id}>
+                <EndpointCard
+                  endpoint={ep}
+                  open={open === ep.id}
+                  onToggle={() => setOpen(open === ep.id ? null : ep.id)}
+                  onChanged={list.reload}
+                  onSecret={(value) => setSecret({ title: `New secret of ${ep.url}`, value })}
+                />
+              </li>
+            ))}
+          </ul>
+        )}
+      />
       {secret && <SecretDialog title={secret.title} value={secret.value} onClose={() => setSecret(null)} />}
     </section>
   );
@@ -203,61 +203,64 @@ function Deliveries({ endpointId, version }: { endpointId: number; version: numb
       <button type="button" onClick={() => setTick((t) => t + 1)}>
         Refresh
       </button>
-      <ErrorNotice error={list.error ?? error} />
-      {list.data?.results.length === 0 ? (
-        <Empty>No deliveries yet.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table aria-busy={list.loading}>
-            <caption class="visually-hidden">Deliveries, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">
-                  Attempts
-                </th>
-                <th scope="col">Last answer</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data?.results.map((d) => (
-                <tr key={d.id} data-delivery={d.id}>
-                  <td>
-                    {d.event_type} <code class="hint">{d.event_id}</code>
-                  </td>
-                  <td>
-                    <Badge value={d.status} kind={d.status === 'succeeded' ? 'success' : d.status === 'failed' ? 'error' : 'pending'} />
-                  </td>
-                  <td class="num">{d.attempts}</td>
-                  <td>{d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—')}</td>
-                  <td>{dateTime(d.created_at)}</td>
-                  <td>
-                    {d.status !== 'pending' && (
-                      <button
-                        type="button"
-                        disabled={busy}
-                        onClick={() =>
-                          void run(async () => {
-                            await api(`/api/webhook-endpoints/${endpointId}/deliveries/${d.id}/retry`, { method: 'POST' });
-                            setTick((t) => t + 1);
-                          })
-                        }
-                      >
-                        Retry
-                      </button>
-                    )}
-                  </td>
+      <ListState
+        list={list}
+        loading="Loading deliveries…"
+        empty="No deliveries yet."
+        error={error}
+        render={(rows, reloading) => (
+          <div class="table-wrap">
+            <table aria-busy={reloading}>
+              <caption class="visually-hidden">Deliveries, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Event</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">
+                    Attempts
+                  </th>
+                  <th scope="col">Last answer</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((d) => (
+                  <tr key={d.id} data-delivery={d.id}>
+                    <td>
+                      {d.event_type} <code class="hint">{d.event_id}</code>
+                    </td>
+                    <td>
+                      <Badge value={d.status} kind={d.status === 'succeeded' ? 'success' : d.status === 'failed' ? 'error' : 'pending'} />
+                    </td>
+                    <td class="num">{d.attempts}</td>
+                    <td>{d.last_error ?? (d.last_status_code ? `HTTP ${d.last_status_code}` : '—')}</td>
+                    <td>{dateTime(d.created_at)}</td>
+                    <td>
+                      {d.status !== 'pending' && (
+                        <button
+                          type="button"
+                          disabled={busy}
+                          onClick={() =>
+                            void run(async () => {
+                              await api(`/api/webhook-endpoints/${endpointId}/deliveries/${d.id}/retry`, { method: 'POST' });
+                              setTick((t) => t + 1);
+                            })
+                          }
+                        >
+                          Retry
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      />
     </div>
   );
 }
