@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import { beginWith } from '../src/db/dialect/pg';
 import { LOCK_SCOPES, openStore, raw, type Store } from '../src/db/store';
 import { createItem, register } from './catalog-helpers';
 import { db, sql } from './db';
@@ -108,6 +109,17 @@ describe('store', () => {
 });
 
 describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () => {
+  it('BEGIN and the locks go as one exchange, sorted; a key outside int4 is refused before anything is sent', async () => {
+    expect(beginWith({ locks: [[4, 9], [1, 7], [1, 3]] })).toBe(
+      'BEGIN; SELECT pg_advisory_xact_lock(1, 3); SELECT pg_advisory_xact_lock(1, 7); SELECT pg_advisory_xact_lock(4, 9)',
+    );
+    expect(() => beginWith({ locks: [[1, 2 ** 31]] })).toThrow(/out of range/);
+    expect(() => beginWith({ locks: [[1, 1.5]] })).toThrow(/out of range/);
+    // A write with such a key fails with that error, and the connection still serves the next unit.
+    await expect(withStore((s) => s.write([raw(sql`SELECT 1`)], [['user', 2 ** 31]]))).rejects.toThrow(/out of range/);
+    expect(await withStore((s) => s.write([raw(sql`SELECT 1 AS one`)], [['user', 1]]))).toEqual([[{ one: 1 }]]);
+  });
+
   /** A write that takes `lock` and holds its transaction open for `ms`. */
   const hold = (lock: number, ms: number) =>
     withStore((s) => s.write([raw(sql`SELECT pg_sleep(${ms / 1000})`)], [['user', lock]]).then(() => Date.now()));

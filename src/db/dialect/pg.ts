@@ -57,6 +57,24 @@ export interface TransactionMode {
   locks?: readonly (readonly [number, number])[];
 }
 
+/** An advisory-lock key: Postgres' two-key form takes two int4 values. */
+const lockKey = (n: number): number => {
+  if (!Number.isInteger(n) || n < -2_147_483_648 || n > 2_147_483_647) throw new Error(`advisory lock key out of range: ${n}`);
+  return n;
+};
+
+/**
+ * BEGIN and the transaction's advisory locks as one exchange: a simple-protocol string of several
+ * statements (no bound parameters, so the keys, checked integers, are written in), which saves a
+ * round trip per lock. The locks are sorted, so two transactions that need the same ones take them
+ * in the same order; if one of them fails, Postgres skips the rest and the caller's ROLLBACK ends it.
+ */
+export function beginWith(mode: TransactionMode): string {
+  if (mode.readOnly) return 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+  const locks = [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return ['BEGIN', ...locks.map(([scope, id]) => `SELECT pg_advisory_xact_lock(${lockKey(scope)}, ${lockKey(id)})`)].join('; ');
+}
+
 export class PgConnection {
   private readonly client: pg.Client;
   private connected: Promise<void> | null = null;
@@ -125,12 +143,8 @@ export class PgConnection {
   }
 
   private async attempt<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
-    await this.send(mode.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    await this.send(beginWith(mode));
     try {
-      // Sorted, so two transactions that need the same locks take them in the same order.
-      for (const [scope, id] of [...(mode.locks ?? [])].sort((a, b) => a[0] - b[0] || a[1] - b[1])) {
-        await this.send('SELECT pg_advisory_xact_lock($1, $2)', [scope, id]);
-      }
       const out = await body();
       await this.send('COMMIT');
       return out;
