@@ -110,9 +110,15 @@ describe('store', () => {
 
 describe.runIf(onPostgres)('Postgres: locks per aggregate, no global lock', () => {
   it('BEGIN and the locks go as one exchange, sorted; a key outside int4 is refused before anything is sent', async () => {
-    expect(beginWith({ locks: [[4, 9], [1, 7], [1, 3]] })).toBe(
-      'BEGIN; SELECT pg_advisory_xact_lock(1, 3); SELECT pg_advisory_xact_lock(1, 7); SELECT pg_advisory_xact_lock(4, 9)',
-    );
+    expect(
+      beginWith({
+        locks: [
+          [4, 9],
+          [1, 7],
+          [1, 3],
+        ],
+      }),
+    ).toBe('BEGIN; SELECT pg_advisory_xact_lock(1, 3); SELECT pg_advisory_xact_lock(1, 7); SELECT pg_advisory_xact_lock(4, 9)');
     expect(() => beginWith({ locks: [[1, 2 ** 31]] })).toThrow(/out of range/);
     expect(() => beginWith({ locks: [[1, 1.5]] })).toThrow(/out of range/);
     // A write with such a key fails with that error, and the connection still serves the next unit.
