@@ -95,7 +95,9 @@ if (!given) {
     console.log(`[seed] no volume options: seeding the demo set (${VOLUMES.map((k) => `${DEMO[k]} ${k}`).join(', ')}); --help for more.`);
   }
 }
-db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144;');
+// temp_store FILE: an index build sorts through temporary files beyond the page cache, so the seed's
+// memory does not grow with the table (MEMORY held the whole sort: +600 MB for 10M payments).
+db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE; PRAGMA cache_size = -262144;');
 
 /** Deterministic PRNG (mulberry32) so a seed reproduces the same data. */
 function rng(seed) {

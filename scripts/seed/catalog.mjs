@@ -154,30 +154,76 @@ function insertItems(db, ctx, items, baseId, now) {
   }
 }
 
-/** Picks distinct (user, item) pairs among items already open, and fills the registration counts. */
+const METHODS = ['kakaopay', 'card', 'card', 'bank_transfer'];
+const STATUSES = ['active', 'completed', 'cancelled'];
+
+/**
+ * An exact set of integer keys (0 ≤ key < 2^53) in one Float64Array, open addressing at half load:
+ * 16 bytes per key where a Set of numbers costs several times that (the plan of 10M payments).
+ */
+function keySet(capacity) {
+  let size = 1024;
+  while (size < capacity * 2) size *= 2;
+  const slots = new Float64Array(size).fill(-1);
+  const mask = size - 1;
+  return {
+    /** Adds `key`; false when it was already there. */
+    add(key) {
+      let h = Math.imul((key >>> 0) ^ Math.floor(key / 4294967296), 0x9e3779b1) & mask;
+      while (slots[h] !== -1) {
+        if (slots[h] === key) return false;
+        h = (h + 1) & mask;
+      }
+      slots[h] = key;
+      return true;
+    },
+  };
+}
+
+/**
+ * Picks distinct (user, item) pairs among items already open, and fills the registration counts.
+ * The plan is columns of typed arrays (about 20 bytes a payment, plus the key set's 16) and `order`,
+ * the payments by paid time (ties in drawing order): the same draws from the same random stream,
+ * so the same data, as when each payment was an object (about 190 bytes, 2.5 GB for ten million).
+ */
 function planPayments(n, users, pools, random, now) {
-  const seen = new Set();
-  const plan = [];
+  const seen = keySet(n);
+  const plan = {
+    length: 0,
+    pool: new Uint8Array(n),
+    item: new Int32Array(n),
+    user: new Int32Array(n),
+    paidAt: new Float64Array(n),
+    status: new Uint8Array(n),
+    method: new Uint8Array(n),
+    order: null,
+  };
   let guard = 0;
   while (plan.length < n && guard++ < n * 20) {
-    const pool = pools.length === 1 || random() < 0.5 ? pools[0] : pools[1];
+    const p = pools.length === 1 || random() < 0.5 ? 0 : 1;
+    const pool = pools[p];
     const i = Math.floor(random() * pool.n);
     if (pool.start[i] >= now) continue;
     const u = Math.floor(random() * users.length);
-    const key = (i * 2 + (pool.kind === 'exams' ? 0 : 1)) * 65536 + u;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const paidAt = Math.floor(pool.start[i] + random() * (Math.min(now, pool.end[i]) - pool.start[i]));
+    if (!seen.add((i * 2 + (pool.kind === 'exams' ? 0 : 1)) * 65536 + u)) continue;
+    const k = plan.length++;
+    plan.pool[k] = p;
+    plan.item[k] = i;
+    plan.user[k] = users[u];
+    plan.paidAt[k] = Math.floor(pool.start[i] + random() * (Math.min(now, pool.end[i]) - pool.start[i]));
     const r = random();
-    const status = r < 0.1 ? 'cancelled' : r < 0.25 ? 'completed' : 'active';
-    if (status !== 'cancelled') pool.counts[i] += 1;
-    plan.push({ pool, i, user: users[u], paidAt, status, method: pick(random, ['kakaopay', 'card', 'card', 'bank_transfer']) });
+    const status = r < 0.1 ? 2 : r < 0.25 ? 1 : 0;
+    plan.status[k] = status;
+    if (status !== 2) pool.counts[i] += 1;
+    plan.method[k] = Math.floor(random() * METHODS.length);
   }
-  plan.sort((a, b) => a.paidAt - b.paidAt);
+  const order = new Uint32Array(plan.length);
+  for (let k = 0; k < order.length; k++) order[k] = k;
+  plan.order = order.sort((a, b) => plan.paidAt[a] - plan.paidAt[b] || a - b);
   return plan;
 }
 
-function insertPayments(db, ctx, plan, baseIds, now) {
+function insertPayments(db, ctx, pools, plan, baseIds, now) {
   const pay = db.prepare(`INSERT INTO payments (user_id, payment_type, target_id, target_title, amount, payment_method, status,
     external_transaction_id, transaction_metadata, paid_at, cancelled_at, refund_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const reg = db.prepare(`INSERT INTO registrations (user_id, kind, item_id, status, payment_id, applied_at, completed_at, cancelled_at)
@@ -188,31 +234,53 @@ function insertPayments(db, ctx, plan, baseIds, now) {
     ctx.progress('catalog: payments', lo, plan.length);
     ctx.tx(() => {
       for (let k = lo; k < Math.min(plan.length, lo + chunk); k++) {
-        const p = plan[k];
-        const type = p.pool.kind === 'exams' ? 'exam' : 'course';
-        const amount = p.pool.price[p.i];
-        const itemId = baseIds[p.pool.kind] + p.i + 1;
-        const later = Math.min(now, p.paidAt + Math.floor(ctx.random() * 7 * DAY));
-        const cancelled = p.status === 'cancelled';
+        const x = plan.order[k];
+        const pool = pools[plan.pool[x]];
+        const i = plan.item[x];
+        const user = plan.user[x];
+        const paidAt = plan.paidAt[x];
+        const planned = STATUSES[plan.status[x]];
+        const method = METHODS[plan.method[x]];
+        const type = pool.kind === 'exams' ? 'exam' : 'course';
+        const amount = pool.price[i];
+        const itemId = baseIds[pool.kind] + i + 1;
+        const later = Math.min(now, paidAt + Math.floor(ctx.random() * 7 * DAY));
+        const cancelled = planned === 'cancelled';
         const { lastInsertRowid } = pay.run(
-          p.user,
+          user,
           type,
           itemId,
-          p.pool.title(p.i),
+          pool.title(i),
           amount,
-          p.method,
+          method,
           cancelled ? 'cancelled' : 'paid',
           `tx_seed_${stamp}_${k}`,
-          metadata(p.method, amount),
-          p.paidAt,
+          metadata(method, amount),
+          paidAt,
           cancelled ? later : null,
           cancelled ? 'seeded refund' : null,
         );
-        const status = cancelled ? 'cancelled' : p.status === 'completed' ? 'completed' : type === 'exam' ? 'applied' : 'enrolled';
-        reg.run(p.user, type, itemId, status, lastInsertRowid, p.paidAt, p.status === 'completed' ? later : null, cancelled ? later : null);
+        const status = cancelled ? 'cancelled' : planned === 'completed' ? 'completed' : type === 'exam' ? 'applied' : 'enrolled';
+        reg.run(user, type, itemId, status, lastInsertRowid, paidAt, planned === 'completed' ? later : null, cancelled ? later : null);
       }
     });
   }
+}
+
+/** Plans and inserts the items and payments; the plan is garbage once this returns (before the index builds). */
+function insertRows(db, ctx, opts, kinds, now, lap) {
+  const pools = kinds.map(([kind, n]) => makeItems(kind, n, ctx.random, now));
+  const plan = planPayments(opts.payments, ctx.userIds ?? [], pools, ctx.random, now);
+  lap(`planned ${pools.map((p) => `${p.n} ${p.kind}`).join(', ')} and ${plan.length} payments`);
+  const baseIds = {};
+  for (const pool of pools) {
+    baseIds[pool.kind] = db.prepare(`SELECT coalesce(max(id), 0) AS m FROM ${pool.kind}`).get().m;
+    insertItems(db, ctx, pool, baseIds[pool.kind], now);
+    lap(`inserted ${pool.n} ${pool.kind}`);
+  }
+  insertPayments(db, ctx, pools, plan, baseIds, now);
+  lap(`inserted ${plan.length} payments and registrations`);
+  return `${pools.map((p) => `${p.n} ${p.kind}`).join(', ')}, ${plan.length} payments`;
 }
 
 export async function seed(db, opts, ctx) {
@@ -230,19 +298,8 @@ export async function seed(db, opts, ctx) {
     t = Date.now();
   };
 
-  const pools = kinds.map(([kind, n]) => makeItems(kind, n, ctx.random, now));
-  const plan = planPayments(opts.payments, ctx.userIds ?? [], pools, ctx.random, now);
-  lap(`planned ${pools.map((p) => `${p.n} ${p.kind}`).join(', ')} and ${plan.length} payments`);
-
   const restore = dropForBulk(db, ['exams', 'courses', 'payments', 'registrations']);
-  const baseIds = {};
-  for (const pool of pools) {
-    baseIds[pool.kind] = db.prepare(`SELECT coalesce(max(id), 0) AS m FROM ${pool.kind}`).get().m;
-    insertItems(db, ctx, pool, baseIds[pool.kind], now);
-    lap(`inserted ${pool.n} ${pool.kind}`);
-  }
-  insertPayments(db, ctx, plan, baseIds, now);
-  lap(`inserted ${plan.length} payments and registrations`);
+  const summary = insertRows(db, ctx, opts, kinds, now, lap);
   for (const sql of restore.filter((s) => !/^CREATE TRIGGER/i.test(s))) db.exec(sql);
   lap('recreated indexes');
   for (const [kind] of [['exams'], ['courses']]) db.exec(`INSERT INTO ${kind}_fts(${kind}_fts) VALUES ('rebuild')`);
@@ -253,5 +310,5 @@ export async function seed(db, opts, ctx) {
       kind,
     );
   }
-  return `${pools.map((p) => `${p.n} ${p.kind}`).join(', ')}, ${plan.length} payments`;
+  return summary;
 }
