@@ -16,7 +16,8 @@
 //                       READ READ ONLY)
 //   s.write([...], locks)  several writes that commit together or not at all (D1: one batch;
 //                       Postgres: one READ COMMITTED transaction that first takes the advisory
-//                       locks the repository names for its invariant: see Lock)
+//                       locks the repository names for its invariant: see Lock; one statement
+//                       without locks runs on its own, atomic by itself, without BEGIN/COMMIT)
 //   s.defer(check)      a check (the session check of a read route) that rides in the same D1
 //                       batch (Postgres: the same statement) as the unit's first raw read; nothing
 //                       is read out before it has passed
@@ -37,7 +38,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Bindings } from '../env';
 import { Raw, raw, type Builder, type Row } from './raw';
 import { d1Batch, d1Session, type D1Item, type SessionStart } from './dialect/d1';
-import { PgConnection, pgDrizzle } from './dialect/pg';
+import { PgConnection, pgDrizzle, type TransactionMode } from './dialect/pg';
 import type { Dialect } from './dialect/sql';
 import { meter } from './meter';
 import * as d1Schema from './schema';
@@ -190,6 +191,13 @@ const pgDialect = new PgDialect();
 /** A query that can be a subquery of the one-statement read: SELECT or WITH … SELECT. */
 const isSelect = (query: SQL): boolean => /^\s*(SELECT|WITH)\b/i.test(pgDialect.sqlToQuery(query).sql);
 
+/** How a unit's several queries run on Postgres (see TransactionMode). */
+function transactionMode(items: readonly Item[], reading: boolean, locks: readonly Lock[]): TransactionMode {
+  if (reading) return { readOnly: true };
+  if (items.length === 1 && locks.length === 0) return { single: true };
+  return { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) };
+}
+
 function pgStore(conn: PgConnection): Store {
   const { db, tables: t, execute } = pgDrizzle(conn);
   const exec = (item: Item): Promise<unknown> => (item instanceof Raw ? execute(item.query).then((r) => r.rows) : Promise.resolve(item));
@@ -248,11 +256,7 @@ function pgStore(conn: PgConnection): Store {
     many: (items, reading, locks = []) =>
       reading && combinable(items)
         ? readRaw(items)
-        : after(() =>
-            conn.transaction(reading ? { readOnly: true } : { locks: locks.map(([scope, id]) => [LOCK_SCOPES[scope], id] as const) }, () =>
-              inOrder(items),
-            ),
-          ),
+        : after(() => conn.transaction(transactionMode(items, reading, locks), () => inOrder(items))),
     changes: (query) =>
       after(() =>
         conn.operation(async () => {

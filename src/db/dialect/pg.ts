@@ -55,6 +55,11 @@ export interface TransactionMode {
   readOnly?: boolean;
   /** Transaction-scoped advisory locks taken first (see Lock in store.ts). */
   locks?: readonly (readonly [number, number])[];
+  /**
+   * One statement and no locks: it runs on its own, atomic by itself, without BEGIN and COMMIT
+   * around it (two round trips fewer); a deadlock victim is still run again.
+   */
+  single?: boolean;
 }
 
 /** An advisory-lock key: Postgres' two-key form takes two int4 values. */
@@ -143,6 +148,7 @@ export class PgConnection {
   }
 
   private async attempt<T>(mode: TransactionMode, body: () => Promise<T>): Promise<T> {
+    if (mode.single) return body();
     await this.send(beginWith(mode));
     try {
       const out = await body();
