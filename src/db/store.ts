@@ -254,9 +254,7 @@ function pgStore(conn: PgConnection): Store {
         ? readRaw([item]).then(([rows]) => rows)
         : after(() => conn.operation(() => exec(item))),
     many: (items, reading, locks = []) =>
-      reading && combinable(items)
-        ? readRaw(items)
-        : after(() => conn.transaction(transactionMode(items, reading, locks), () => inOrder(items))),
+      reading && combinable(items) ? readRaw(items) : after(() => conn.transaction(transactionMode(items, reading, locks), () => inOrder(items))),
     changes: (query) =>
       after(() =>
         conn.operation(async () => {
