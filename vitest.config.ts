@@ -1,4 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { DEFAULT_PG_URL } from './scripts/pg-migrate.mjs';
 
@@ -10,30 +12,25 @@ process.env.PG_RUN ??= Date.now().toString(36);
 // PostgreSQL itself (never a pooler), for creating and dropping the test databases.
 process.env.PG_URL ??= DEFAULT_PG_URL;
 
-const PREBUNDLED = [
-  '@hono/zod-openapi',
-  '@portone/server-sdk',
-  'drizzle-orm',
-  'drizzle-orm/d1',
-  'drizzle-orm/node-postgres',
-  'drizzle-orm/pg-core',
-  'drizzle-orm/sqlite-core',
-  'hono',
-  'hono/body-limit',
-  'hono/client',
-  'hono/cors',
-  'hono/etag',
-  'hono/factory',
-  'hono/http-exception',
-  'hono/route',
-  'hono/secure-headers',
-  'hono/utils/http-status',
-  'jose',
-  'libphonenumber-js/max',
-  'standardwebhooks',
-  'stripe',
-  'zod',
-];
+/** Import specifiers of the .ts/.tsx files below `dir` that name a package (not a relative path). */
+function packageImports(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.tsx?$/.test(f))
+    .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/\bfrom '([^.'][^']*)'/g)].map((m) => m[1]!));
+}
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+// Every import path (in src/ and tests/) of every package the worker imports, read from the files
+// so a new one cannot be forgotten: a path left out would be a second, unbundled copy of its package.
+const workerPackages = new Set(
+  packageImports('src')
+    .map(packageOf)
+    .filter((p) => !p.includes(':') && p !== 'pg'),
+);
+const PREBUNDLED = [...new Set([...packageImports('src'), ...packageImports('tests')])].filter((s) => workerPackages.has(packageOf(s))).sort();
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
@@ -79,9 +76,9 @@ export default defineConfig(async () => {
     test: {
       // Every test file loads the whole worker (cloudflare:test imports it) into a fresh module graph:
       // unbundled, that was ~5 s of module loading per file (@portone/server-sdk alone is 1,772 files).
-      // Pre-bundled once per run, ~2 s. Every import path of a package the worker and the tests use is
-      // listed, so each package has exactly one copy (a second hono or drizzle would break instanceof);
-      // pg stays outside (it needs Node's built-ins, which workerd provides through nodejs_compat).
+      // Pre-bundled once per run, ~2 s. Every import path of a package the worker uses is listed
+      // (PREBUNDLED), so each package has exactly one copy (a second hono or drizzle would break
+      // instanceof); pg stays outside (it needs Node's built-ins, which workerd provides through nodejs_compat).
       deps: { optimizer: { ssr: { enabled: true, include: PREBUNDLED, exclude: ['pg'] } } },
       setupFiles: ['./tests/setup.ts'],
       // Every run fails on a promise rejection nobody handled (tests/runtime-guard.ts).
