@@ -37,6 +37,8 @@ describe('webhooks page', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     await dialog.getByRole('button', { name: 'Done' }).click();
     expect(await page.getByRole('dialog').count()).toBe(0);
+    // The closed <dialog> leaves the DOM on the next render, with the secret in it.
+    await page.locator('dialog[aria-labelledby="webhook-secret"]').waitFor({ state: 'detached', timeout: 5000 });
 
     // The list shows the endpoint, never its secret.
     const card = await visible(page.locator('[data-endpoint]').filter({ hasText: 'https://hooks.example.com/console-test' }));
